@@ -1,0 +1,353 @@
+"""The Kafka transport: :class:`KafkaBus` and its producer and consumer, on kafka-python.
+
+Contract beyond :mod:`monitor.bus.base`:
+
+* Producers are idempotent with ``acks=all``: a retried send is never written twice.
+* Consumers never commit on their own (``enable_auto_commit=False``); :meth:`commit`
+  stores ``offset + 1`` of the newest given record per partition, nothing else.
+* Reaching the cluster is tried ``connect_attempts`` times, each bounded by
+  ``bootstrap_timeout_ms``; then :class:`~monitor.errors.BrokerUnavailable` is raised
+  with a one-line message naming the servers and the time spent.
+* Every kafka-python failure leaves this module as a :class:`~monitor.errors.MonitorError`
+  (``raise … from exc``): connection trouble as ``BrokerUnavailable``, other transient
+  trouble as :class:`KafkaRetryable`, the rest (auth, config, oversized record) as
+  :class:`KafkaPermanent`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka import errors as kafka_errors
+
+from monitor.bus.base import Bus, Record
+from monitor.bus.settings import KafkaSettings
+from monitor.errors import BrokerUnavailable, MonitorError, PermanentError, RetryableError
+
+log = logging.getLogger(__name__)
+
+_Client = TypeVar("_Client")
+
+#: What kafka-python raises: its own tree, socket errors, and ValueError/TypeError for bad input.
+_KAFKA_FAILURES = (kafka_errors.KafkaError, OSError, ValueError, TypeError)
+_CONNECT_FAILURES = (kafka_errors.KafkaTimeoutError, kafka_errors.KafkaConnectionError)
+_TOPIC_ALREADY_EXISTS = kafka_errors.TopicAlreadyExistsError.errno
+
+
+class KafkaRetryable(RetryableError):
+    """A transient Kafka failure (timeout, leader moved, rebalance during commit)."""
+
+    reason: ClassVar[str] = "kafka_retryable"
+
+
+class KafkaPermanent(PermanentError):
+    """A Kafka failure that retrying cannot fix (auth, bad config, record too large)."""
+
+    reason: ClassVar[str] = "kafka_permanent"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def translate(exc: BaseException, action: str) -> MonitorError:
+    """Sort a kafka-python failure into the monitor's tree; ``action`` says what was tried."""
+    if isinstance(exc, MonitorError):
+        return exc
+    message = f"kafka: {action} failed: {_one_line(exc)}"
+    if isinstance(exc, kafka_errors.KafkaConnectionError | ConnectionError):
+        return BrokerUnavailable(message)
+    if isinstance(exc, kafka_errors.CommitFailedError | OSError):
+        return KafkaRetryable(message)
+    if isinstance(exc, kafka_errors.KafkaError) and exc.retriable:
+        return KafkaRetryable(message)
+    return KafkaPermanent(message)
+
+
+def _to_record(raw: Any) -> Record:
+    key: bytes | None = raw.key
+    return Record(
+        topic=raw.topic,
+        partition=raw.partition,
+        offset=raw.offset,
+        # Our producers write UTF-8 keys; a foreign key is kept readable rather than fatal.
+        key=key.decode("utf-8", errors="replace") if key is not None else None,
+        value=raw.value if raw.value is not None else b"",
+        headers={name: value or b"" for name, value in raw.headers or ()},
+        timestamp_ms=raw.timestamp,
+    )
+
+
+def _next_offsets(records: Iterable[Record]) -> dict[TopicPartition, OffsetAndMetadata]:
+    """The offset to resume from per partition: one past the newest record given."""
+    newest: dict[TopicPartition, int] = {}
+    for record in records:
+        partition = TopicPartition(record.topic, record.partition)
+        newest[partition] = max(newest.get(partition, -1), record.offset)
+    return {tp: OffsetAndMetadata(offset + 1, "", -1) for tp, offset in newest.items()}
+
+
+class KafkaBusProducer:
+    """An idempotent producer; delivery failures surface at :meth:`flush`."""
+
+    #: Beyond this many unflushed sends, completed ones are pruned from the watch list.
+    _PRUNE_AT: ClassVar[int] = 10_000
+
+    def __init__(self, client: KafkaProducer) -> None:
+        self._client = client
+        self._pending: list[Any] = []
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether kafka-python kept idempotence on (it raises rather than drop it)."""
+        return bool(self._client.config["enable_idempotence"]) and self._client.config["acks"] == -1
+
+    @property
+    def producer_id(self) -> int | None:
+        """The id the broker gave this idempotent producer; None before its first send."""
+        manager = self._client._transaction_manager
+        if manager is None or manager.producer_id_and_epoch.producer_id < 0:
+            return None
+        return int(manager.producer_id_and_epoch.producer_id)
+
+    def send(
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes,
+        headers: Mapping[str, bytes] | None = None,
+    ) -> None:
+        """Queue one record; ``key`` is sent as UTF-8 and decides the partition."""
+        try:
+            future = self._client.send(
+                topic,
+                value=value,
+                key=key.encode("utf-8") if key is not None else None,
+                headers=list(headers.items()) if headers else None,
+            )
+        except _KAFKA_FAILURES as exc:
+            raise translate(exc, f"sending to {topic}") from exc
+        self._pending.append(future)
+        if len(self._pending) > self._PRUNE_AT:
+            self._pending = [f for f in self._pending if not f.succeeded()]
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        """Wait until every queued record is acknowledged; raise the first delivery failure."""
+        try:
+            self._client.flush(timeout=timeout_s)
+        except _KAFKA_FAILURES as exc:
+            raise translate(exc, "flushing the producer") from exc
+        pending, self._pending = self._pending, []
+        failures = [f.exception for f in pending if f.failed()]
+        if failures:
+            first = failures[0]
+            action = f"delivering {len(failures)} of {len(pending)} records"
+            raise translate(first, action) from first
+
+    def close(self) -> None:
+        """Flush what is queued, then release the connection."""
+        try:
+            self.flush()
+        finally:
+            try:
+                self._client.close()
+            except _KAFKA_FAILURES as exc:
+                raise translate(exc, "closing the producer") from exc
+
+
+class KafkaBusConsumer:
+    """A consumer-group member that commits only what it is told to."""
+
+    def __init__(self, client: KafkaConsumer, timeout_ms: int) -> None:
+        self._client = client
+        self._timeout_ms = timeout_ms
+
+    def poll(self, timeout_s: float, max_records: int = 500) -> Sequence[Record]:
+        """Next records, partition by partition in offset order; empty if none arrive in time."""
+        try:
+            batches = self._client.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        except _KAFKA_FAILURES as exc:
+            raise translate(exc, "polling") from exc
+        return [_to_record(raw) for partition in sorted(batches) for raw in batches[partition]]
+
+    def commit(self, records: Sequence[Record]) -> None:
+        """Commit one past the newest given record per partition (no-op for none).
+
+        Raises :class:`KafkaRetryable` when the group rebalanced meanwhile; the records
+        are then redelivered to the partition's new owner.
+        """
+        offsets = _next_offsets(records)
+        if not offsets:
+            return
+        try:
+            self._client.commit(offsets=offsets, timeout_ms=self._timeout_ms)
+        except _KAFKA_FAILURES as exc:
+            raise translate(exc, f"committing {len(records)} records") from exc
+
+    def seek_back(self, record: Record) -> None:
+        """Rewind the record's partition so the next poll returns it again.
+
+        If the partition has moved to another member, nothing is done: the new owner
+        resumes at the last commit, which is at or before this uncommitted record.
+        """
+        partition = TopicPartition(record.topic, record.partition)
+        if partition not in self._client.assignment():
+            return
+        try:
+            self._client.seek(partition, record.offset)
+        except _KAFKA_FAILURES as exc:
+            raise translate(exc, f"seeking {record.topic}[{record.partition}]") from exc
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """End offset minus next read position for each partition this member holds."""
+        assigned = sorted(self._client.assignment())
+        if not assigned:
+            return {}
+        try:
+            ends = self._client.end_offsets(assigned, timeout_ms=self._timeout_ms)
+            positions = {
+                tp: self._client.position(tp, timeout_ms=self._timeout_ms) for tp in assigned
+            }
+        except _KAFKA_FAILURES as exc:
+            raise translate(exc, "measuring lag") from exc
+        return {
+            (tp.topic, tp.partition): max(0, ends[tp] - (positions[tp] or 0)) for tp in assigned
+        }
+
+    def close(self) -> None:
+        """Leave the group without committing anything."""
+        try:
+            self._client.close(autocommit=False, timeout_ms=self._timeout_ms)
+        except _KAFKA_FAILURES as exc:
+            raise translate(exc, "closing the consumer") from exc
+
+
+class KafkaBus:
+    """The :class:`~monitor.bus.base.Bus` on a Kafka cluster described by ``settings``."""
+
+    name = "kafka"
+
+    def __init__(self, settings: KafkaSettings, *, sleep: Callable[[float], None] = time.sleep):
+        self._settings = settings
+        self._sleep = sleep
+        self._admin: KafkaAdminClient | None = None
+
+    @property
+    def settings(self) -> KafkaSettings:
+        return self._settings
+
+    def producer(self) -> KafkaBusProducer:
+        """A new idempotent producer (acks=all); raises BrokerUnavailable if none answers."""
+        config = self._settings.client_config() | {
+            "acks": "all",
+            "enable_idempotence": True,
+            "linger_ms": self._settings.linger_ms,
+            "max_block_ms": self._settings.request_timeout_ms,
+        }
+        return KafkaBusProducer(self._connect("producer", lambda: KafkaProducer(**config)))
+
+    def consumer(self, topics: Sequence[str], group: str) -> KafkaBusConsumer:
+        """A new member of ``group`` subscribed to ``topics``, with manual commits only."""
+        s = self._settings
+        config = s.client_config() | {
+            "group_id": group,
+            "enable_auto_commit": False,
+            "auto_offset_reset": s.auto_offset_reset,
+            "session_timeout_ms": s.session_timeout_ms,
+            "heartbeat_interval_ms": s.heartbeat_interval_ms,
+            "max_poll_interval_ms": s.max_poll_interval_ms,
+            "max_poll_records": s.max_poll_records,
+        }
+        client = self._connect(
+            f"consumer for group {group}", lambda: KafkaConsumer(*topics, **config)
+        )
+        return KafkaBusConsumer(client, s.request_timeout_ms)
+
+    def ensure_topics(self, topics: Sequence[str]) -> None:
+        """Create the missing topics with the configured partitions and replication.
+
+        Existing topics are left as they are; returns once every new topic has a leader.
+        """
+        if not topics:
+            return
+        admin = self._admin_client()
+        spec = {
+            "num_partitions": self._settings.partitions,
+            "replication_factor": self._settings.replication_factor,
+        }
+        try:
+            result = admin.create_topics(
+                {topic: spec for topic in topics},
+                timeout_ms=self._settings.request_timeout_ms,
+                raise_errors=False,
+            )
+            created = self._created_topics(result)
+            admin.wait_for_topics(created, timeout_ms=self._settings.request_timeout_ms)
+        except _KAFKA_FAILURES as exc:
+            raise translate(exc, f"creating topics {', '.join(topics)}") from exc
+        if created:
+            log.info("kafka: created topics %s", ", ".join(created))
+
+    @staticmethod
+    def _created_topics(result: Mapping[str, Any]) -> list[str]:
+        created = []
+        for topic in result["topics"]:
+            code = topic["error_code"]
+            if code == 0:
+                created.append(topic["name"])
+            elif code != _TOPIC_ALREADY_EXISTS:
+                raise kafka_errors.for_code(code)(f"{topic['name']}: {topic.get('error_message')}")
+        return created
+
+    def close(self) -> None:
+        """Close the shared admin connection, if one was opened."""
+        admin, self._admin = self._admin, None
+        if admin is not None:
+            try:
+                admin.close()
+            except _KAFKA_FAILURES as exc:
+                raise translate(exc, "closing the admin client") from exc
+
+    def _admin_client(self) -> KafkaAdminClient:
+        if self._admin is None:
+            config = self._settings.client_config()
+            self._admin = self._connect("admin client", lambda: KafkaAdminClient(**config))
+        return self._admin
+
+    def _connect(self, what: str, build: Callable[[], _Client]) -> _Client:
+        """Build a client once a broker answers, trying a bounded number of times.
+
+        A throw-away producer probes first because, unlike the consumer and admin
+        clients, it leaves no I/O thread behind when the bootstrap fails.
+        """
+        s = self._settings
+        last_failure: Exception | None = None
+        for attempt in range(1, s.connect_attempts + 1):
+            try:
+                KafkaProducer(**s.client_config(), enable_idempotence=False).close(timeout=1)
+            except _CONNECT_FAILURES as exc:
+                last_failure = exc
+                log.debug("kafka: attempt %d to reach %s failed: %s", attempt, what, exc)
+                if attempt < s.connect_attempts:
+                    self._sleep(s.connect_backoff_ms / 1000)
+                continue
+            except _KAFKA_FAILURES as exc:
+                raise translate(exc, f"connecting the {what}") from exc
+            try:
+                return build()
+            except _KAFKA_FAILURES as exc:
+                raise translate(exc, f"creating the {what}") from exc
+        servers = ",".join(s.bootstrap_servers)
+        raise BrokerUnavailable(
+            f"kafka: no broker answered at {servers} within {s.connect_budget_s:.1f} s"
+            f" ({s.connect_attempts} attempts)"
+        ) from last_failure
+
+
+if TYPE_CHECKING:  # mypy proves KafkaBus (and the clients it returns) meet the protocols
+    _protocol_check: Bus = KafkaBus(KafkaSettings())

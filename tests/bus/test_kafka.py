@@ -1,0 +1,302 @@
+"""KafkaBus against a real broker (see tests/kafka_broker.py for where it comes from)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import pytest
+from kafka import errors as kafka_errors
+
+from monitor.bus.base import Consumer, Producer, Record
+from monitor.bus.kafka import (
+    KafkaBus,
+    KafkaPermanent,
+    KafkaRetryable,
+    translate,
+)
+from monitor.bus.settings import KafkaSettings
+from monitor.errors import BrokerUnavailable
+from tests.kafka_broker import KafkaTopics
+
+#: Polls of half a second each before a test gives up waiting for records.
+MAX_POLLS = 60
+
+
+@pytest.fixture
+def bus(kafka_settings: KafkaSettings) -> Iterator[KafkaBus]:
+    bus = KafkaBus(kafka_settings)
+    yield bus
+    bus.close()
+
+
+@pytest.fixture
+def producer(bus: KafkaBus) -> Iterator[Producer]:
+    producer = bus.producer()
+    yield producer
+    producer.close()
+
+
+def poll_until(consumer: Consumer, count: int, max_records: int = 500) -> list[Record]:
+    """Poll until ``count`` records arrived (or MAX_POLLS ran out); return what came."""
+    records: list[Record] = []
+    for _ in range(MAX_POLLS):
+        if len(records) >= count:
+            break
+        records.extend(consumer.poll(0.5, max_records=max_records))
+    return records
+
+
+def publish(producer: Producer, topic: str, key: str | None, values: Sequence[bytes]) -> None:
+    for value in values:
+        producer.send(topic, key, value)
+    producer.flush(10)
+
+
+@pytest.mark.kafka
+def test_roundtrip_keeps_keys_headers_and_per_key_partition(
+    bus: KafkaBus, producer: Producer, kafka_topics: KafkaTopics
+) -> None:
+    topic = kafka_topics.articles
+    for n in range(6):
+        key = "bbc-" + ("á" if n % 2 else "b")  # non-ASCII key: sent and read back as UTF-8
+        producer.send(topic, key, f"article {n}".encode(), {"schema": b"article/1", "n": b"%d" % n})
+    producer.flush(10)
+    consumer = bus.consumer([topic], kafka_topics.group("nlp"))
+    try:
+        records = poll_until(consumer, 6)
+    finally:
+        consumer.close()
+
+    assert sorted(r.value for r in records) == [f"article {n}".encode() for n in range(6)]
+    for record in records:
+        n = int(record.headers["n"])
+        assert record.headers["schema"] == b"article/1"
+        assert record.key == "bbc-" + ("á" if n % 2 else "b")
+        assert record.topic == topic
+        assert record.timestamp_ms is not None
+    partitions_per_key = {r.key: {x.partition for x in records if x.key == r.key} for r in records}
+    assert all(len(partitions) == 1 for partitions in partitions_per_key.values())
+
+
+@pytest.mark.kafka
+def test_only_committed_records_are_skipped_by_the_next_member(
+    bus: KafkaBus, producer: Producer, kafka_topics: KafkaTopics
+) -> None:
+    topic, group = kafka_topics.articles, kafka_topics.group("nlp")
+    publish(producer, topic, "one-key", [b"a", b"b", b"c", b"d"])
+
+    first = bus.consumer([topic], group)
+    seen = poll_until(first, 4)
+    assert [r.value for r in seen] == [b"a", b"b", b"c", b"d"]
+    first.commit(seen[:2])  # a and b handled; c and d were read but not handled
+    first.close()
+
+    second = bus.consumer([topic], group)
+    try:
+        again = poll_until(second, 2)
+        assert [r.value for r in again] == [b"c", b"d"]
+        assert [r.offset for r in again] == [seen[2].offset, seen[3].offset]
+        second.commit(again)
+    finally:
+        second.close()
+
+    third = bus.consumer([topic], group)
+    try:
+        publish(producer, topic, "one-key", [b"e"])
+        assert [r.value for r in poll_until(third, 1)] == [b"e"]
+    finally:
+        third.close()
+
+
+@pytest.mark.kafka
+def test_commit_of_nothing_is_a_no_op(bus: KafkaBus, kafka_topics: KafkaTopics) -> None:
+    consumer = bus.consumer([kafka_topics.articles], kafka_topics.group("nlp"))
+    try:
+        consumer.commit([])
+        assert consumer.poll(0.5) == []
+    finally:
+        consumer.close()
+
+
+@pytest.mark.kafka
+def test_seek_back_rereads_from_the_record(
+    bus: KafkaBus, producer: Producer, kafka_topics: KafkaTopics
+) -> None:
+    topic = kafka_topics.statements
+    publish(producer, topic, "k", [b"s0", b"s1", b"s2"])
+    consumer = bus.consumer([topic], kafka_topics.group("alerts"))
+    try:
+        records = poll_until(consumer, 3)
+        assert [r.value for r in records] == [b"s0", b"s1", b"s2"]
+        consumer.seek_back(records[1])
+        assert [r.value for r in poll_until(consumer, 2)] == [b"s1", b"s2"]
+    finally:
+        consumer.close()
+
+
+@pytest.mark.kafka
+def test_seek_back_on_a_partition_not_held_is_ignored(
+    bus: KafkaBus, kafka_topics: KafkaTopics
+) -> None:
+    consumer = bus.consumer([kafka_topics.statements], kafka_topics.group("alerts"))
+    try:
+        stranger = Record(topic=kafka_topics.alerts, partition=0, offset=5, key=None, value=b"")
+        consumer.seek_back(stranger)
+        assert consumer.poll(0.5) == []
+    finally:
+        consumer.close()
+
+
+def _wait_for_split(members: Sequence[Consumer], partitions: int) -> list[set[tuple[str, int]]]:
+    """Poll every member until each holds partitions and together they hold all of them."""
+    held: list[set[tuple[str, int]]] = [set() for _ in members]
+    for _ in range(MAX_POLLS):
+        for member in members:
+            assert member.poll(0.2) == []  # nothing published yet
+        held = [set(member.lag()) for member in members]
+        if all(held) and sum(len(h) for h in held) == partitions:
+            break
+    return held
+
+
+@pytest.mark.kafka
+def test_two_members_of_a_group_split_the_partitions(
+    bus: KafkaBus, producer: Producer, kafka_topics: KafkaTopics
+) -> None:
+    topic, group = kafka_topics.articles, kafka_topics.group("nlp")
+    members = [bus.consumer([topic], group), bus.consumer([topic], group)]
+    try:
+        held = _wait_for_split(members, partitions=3)
+        assert all(held), held
+        assert held[0].isdisjoint(held[1])
+        assert held[0] | held[1] == {(topic, p) for p in range(3)}
+
+        for n in range(30):
+            producer.send(topic, f"feed-{n}", b"%d" % n)
+        producer.flush(10)
+        received: list[list[Record]] = [[], []]
+        for _ in range(MAX_POLLS):
+            if sum(len(r) for r in received) >= 30:
+                break
+            for member, got in zip(members, received, strict=True):
+                got.extend(member.poll(0.2))
+    finally:
+        for member in members:
+            member.close()
+
+    values = sorted(int(r.value) for got in received for r in got)
+    assert values == list(range(30))  # every record once, none twice
+    for member_held, got in zip(held, received, strict=True):
+        assert {(r.topic, r.partition) for r in got} <= member_held
+
+
+@pytest.mark.kafka
+def test_lag_counts_records_not_yet_consumed_per_partition(
+    bus: KafkaBus, producer: Producer, kafka_topics: KafkaTopics
+) -> None:
+    topic = kafka_topics.alerts
+    publish(producer, topic, "same-key", [b"1", b"2", b"3", b"4", b"5"])
+    consumer = bus.consumer([topic], kafka_topics.group("webhook"))
+    try:
+        first_two = poll_until(consumer, 2, max_records=2)
+        assert len(first_two) == 2
+        busy = (topic, first_two[0].partition)
+        lag = consumer.lag()
+        assert lag[busy] == 3
+        assert set(lag) == {(topic, p) for p in range(3)}
+        assert all(v == 0 for part, v in lag.items() if part != busy)
+        poll_until(consumer, 3)
+        assert consumer.lag()[busy] == 0
+    finally:
+        consumer.close()
+
+
+@pytest.mark.kafka
+def test_producer_is_idempotent_with_a_broker_assigned_id(
+    bus: KafkaBus, kafka_topics: KafkaTopics
+) -> None:
+    producer = bus.producer()
+    try:
+        assert producer.idempotent
+        assert producer.producer_id is None
+        publish(producer, kafka_topics.articles, "k", [b"x"])
+        assert producer.producer_id is not None and producer.producer_id >= 0
+    finally:
+        producer.close()
+
+
+@pytest.mark.kafka
+def test_oversized_record_is_a_permanent_error(bus: KafkaBus, kafka_topics: KafkaTopics) -> None:
+    producer = bus.producer()
+    try:
+        with pytest.raises(KafkaPermanent, match=r"^kafka: sending to monitor\.articles\."):
+            producer.send(kafka_topics.articles, "k", b"x" * 2_000_000)
+    finally:
+        producer.close()
+
+
+@pytest.mark.kafka
+def test_ensure_topics_is_idempotent_and_uses_configured_partitions(
+    bus: KafkaBus, kafka_topics: KafkaTopics
+) -> None:
+    bus.ensure_topics(kafka_topics.all)  # the fixture created them already
+    fresh = f"monitor.extra.{kafka_topics.suffix}"
+    bus.ensure_topics([fresh])
+    consumer = bus.consumer([fresh], kafka_topics.group("probe"))
+    try:
+        for _ in range(MAX_POLLS):
+            consumer.poll(0.2)
+            if consumer.lag():
+                break
+        assert consumer.lag() == {(fresh, p): 0 for p in range(3)}
+    finally:
+        consumer.close()
+
+
+def test_unreachable_broker_fails_with_one_line_after_bounded_attempts() -> None:
+    pauses: list[float] = []
+    settings = KafkaSettings(
+        bootstrap_servers=("127.0.0.1:1",),
+        bootstrap_timeout_ms=500,
+        connect_attempts=3,
+        connect_backoff_ms=100,
+    )
+    bus = KafkaBus(settings, sleep=pauses.append)
+    for open_client in (
+        bus.producer,
+        lambda: bus.consumer(["t"], "g"),
+        lambda: bus.ensure_topics(["t"]),
+    ):
+        with pytest.raises(BrokerUnavailable) as caught:
+            open_client()
+        message = str(caught.value)
+        assert message == "kafka: no broker answered at 127.0.0.1:1 within 1.7 s (3 attempts)"
+        assert caught.value.kind == "retryable"
+    assert pauses == [0.1, 0.1] * 3
+
+
+def test_default_settings_give_up_within_a_few_seconds() -> None:
+    assert KafkaSettings().connect_budget_s <= 6
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (kafka_errors.KafkaConnectionError("refused"), BrokerUnavailable),
+        (kafka_errors.KafkaTimeoutError("no metadata"), KafkaRetryable),
+        (kafka_errors.CommitFailedError(), KafkaRetryable),
+        (kafka_errors.NotLeaderForPartitionError(), KafkaRetryable),
+        (ConnectionResetError("reset by peer"), BrokerUnavailable),
+        (kafka_errors.TopicAuthorizationFailedError(), KafkaPermanent),
+        (kafka_errors.SaslAuthenticationFailedError(), KafkaPermanent),
+        (kafka_errors.KafkaConfigurationError("bad"), KafkaPermanent),
+        (ValueError("Unrecognized configs"), KafkaPermanent),
+    ],
+)
+def test_kafka_failures_are_sorted_into_the_monitor_tree(
+    failure: Exception, expected: type[Exception]
+) -> None:
+    translated = translate(failure, "polling")
+    assert type(translated) is expected
+    assert str(translated).startswith("kafka: polling failed: ")
+    assert "\n" not in str(translated)
