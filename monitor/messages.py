@@ -1,0 +1,173 @@
+"""The messages that flow between stages, one frozen dataclass per stage.
+
+Each top-level message carries a ``schema`` field naming its type and version
+("article/1"). A consumer rejects a message whose schema it does not know,
+which sends it to the dead-letter topic instead of misreading it. To change a
+message incompatibly, add a new version and keep decoding the old one until
+no producer writes it.
+
+Serialisation lives in :mod:`monitor.bus.codec`; this module only says what
+the messages are.
+
+Offsets (``start``/``end``) are Python string indices. In a
+:class:`TaggedArticle` they index :attr:`TaggedArticle.document`, which is
+the headline, a line break, then the article body: the same text the
+``monitor tag`` command reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+TAG_ELECTION = "election"
+TAG_FOREIGN_INTERFERENCE = "foreign_interference"
+TAGS: tuple[str, ...] = (TAG_ELECTION, TAG_FOREIGN_INTERFERENCE)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A feed that carried an article."""
+
+    feed_id: str
+    feed_url: str
+    entry_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """Stage 1 → 2: an article found by a poller (topic ``articles``).
+
+    ``id`` is stable across feeds and restarts: a hash of the entry's GUID
+    when it is a URL-like permalink, else of the canonical article URL.
+    """
+
+    id: str
+    url: str
+    title: str
+    text: str
+    #: Where ``text`` came from: "content", "summary", "page" or "none".
+    text_source: str
+    feed_id: str
+    sources: tuple[Source, ...]
+    fetched_at: str  # ISO-8601 UTC
+    published: str | None = None  # ISO-8601 UTC
+    author: str | None = None
+    language: str | None = None
+    schema: Literal["article/1"] = "article/1"
+
+    @property
+    def document(self) -> str:
+        """The text the NLP stage tags: headline, line break, body."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A labelled stretch of text, by offsets into the tagged document."""
+
+    text: str
+    start: int
+    end: int
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The words that justify a tag on a statement."""
+
+    tag: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One sentence (or headline) of an article with its tags and speaker."""
+
+    text: str
+    start: int
+    end: int
+    tags: tuple[str, ...] = ()
+    speaker: str | None = None
+    quote: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+    #: Entities inside this statement (offsets into the document).
+    entities: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    """What later stages need to know about the article a statement came from."""
+
+    id: str
+    url: str
+    title: str
+    feed_id: str
+    sources: tuple[Source, ...] = ()
+    published: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedArticle:
+    """Stage 2 → 3: an article split into tagged statements (topic ``statements``)."""
+
+    article: ArticleRef
+    document: str
+    statements: tuple[Statement, ...]
+    entities: tuple[Span, ...] = ()
+    boilerplate: tuple[Span, ...] = ()
+    schema: Literal["tagged-article/1"] = "tagged-article/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A rule term found in a statement, by offsets into the statement text."""
+
+    term: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Stage 3 → delivery: a rule fired on a statement (topic ``alerts``).
+
+    ``id`` is deterministic (rule + statement fingerprint), so the same
+    statement seen again, from any feed, yields the same id; receivers use it
+    as the idempotency key.
+    """
+
+    id: str
+    rule: str
+    severity: str
+    statement: Statement
+    article: ArticleRef
+    matches: tuple[Match, ...]
+    created_at: str  # ISO-8601 UTC
+    labels: dict[str, str] = field(default_factory=dict)
+    #: Every source known to have carried the story when the alert was made.
+    sources: tuple[Source, ...] = ()
+    schema: Literal["alert/1"] = "alert/1"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message no stage could handle, kept with the reason (topic ``deadletter``)."""
+
+    topic: str
+    key: str | None
+    #: The original value, decoded as UTF-8 with replacement, capped in size.
+    value: str
+    reason: str
+    error_kind: str
+    stage: str
+    failed_at: str
+    partition: int | None = None
+    offset: int | None = None
+    schema: Literal["dead-letter/1"] = "dead-letter/1"
+
+
+Message = Article | TaggedArticle | Alert | DeadLetter
