@@ -1,0 +1,190 @@
+"""The consume → decode → handle → produce → commit loop every bus stage shares.
+
+Guarantees (at-least-once, nothing lost):
+
+* A record is committed only after its outputs are flushed to the bus, so a
+  crash at any point means the record is read again, never skipped.
+* A record that cannot be decoded, or whose handler raises a poison or
+  permanent error (or an unexpected exception: a bug must not stop the
+  stream), goes to the dead-letter topic with the reason, and the stage
+  carries on with the next record.
+* A retryable error rewinds the partition to the failed record and backs
+  off; records before it in the batch are still committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from monitor.bus.base import Consumer, Producer, Record
+from monitor.bus.codec import decode, encode
+from monitor.clock import Clock, iso_utc
+from monitor.errors import MonitorError, RetryableError
+from monitor.messages import Alert, Article, DeadLetter, Message, TaggedArticle
+from monitor.ops.metrics import Metrics
+from monitor.retry import BackoffPolicy, backoff_delay
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", Article, TaggedArticle, Alert, DeadLetter)
+
+#: How much of a bad record's value the dead-letter record keeps.
+DEADLETTER_VALUE_CAP = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message a handler wants published."""
+
+    topic: str
+    key: str | None
+    message: Message
+
+
+Handler = Callable[[M], Iterable[Outgoing]]
+
+
+class StageWorker(Generic[M]):
+    """Runs one stage's handler over a consumer, with the guarantees above."""
+
+    def __init__(
+        self,
+        *,
+        stage: str,
+        consumer: Consumer,
+        producer: Producer,
+        kind: type[M],
+        handle: Handler[M],
+        deadletter_topic: str,
+        metrics: Metrics,
+        clock: Clock,
+        backoff: BackoffPolicy | None = None,
+        poll_timeout_s: float = 0.5,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.stage = stage
+        self._consumer = consumer
+        self._producer = producer
+        self._kind = kind
+        self._handle = handle
+        self._deadletter_topic = deadletter_topic
+        self._metrics = metrics
+        self._clock = clock
+        self._backoff = backoff or BackoffPolicy(base_s=0.5, cap_s=30.0)
+        self._poll_timeout_s = poll_timeout_s
+        self._rng = rng or random.Random()
+        self._attempt = 0
+        #: Seconds to wait before polling again after a retryable failure.
+        self.pause_s = 0.0
+
+    def run_once(self, timeout_s: float | None = None) -> int:
+        """Poll one batch and handle it; return how many records were settled."""
+        batch = self._consumer.poll(self._poll_timeout_s if timeout_s is None else timeout_s)
+        return self.handle_batch(batch)
+
+    def handle_batch(self, batch: Sequence[Record]) -> int:
+        """Handle records in order, stopping at the first retryable failure."""
+        settled: list[Record] = []
+        self.pause_s = 0.0
+        for record in batch:
+            try:
+                self._handle_record(record)
+            except RetryableError as exc:
+                self._retry_later(record, exc)
+                break
+            settled.append(record)
+        if settled:
+            self._producer.flush()
+            self._consumer.commit(settled)
+            self._attempt = 0
+        return len(settled)
+
+    def drain(self, idle_s: float = 1.0) -> int:
+        """Handle records until a poll of ``idle_s`` finds nothing; for ``--once``."""
+        total = 0
+        while True:
+            batch = self._consumer.poll(idle_s)
+            if not batch:
+                return total
+            total += self.handle_batch(batch)
+            if self.pause_s:
+                threading.Event().wait(self.pause_s)
+
+    def run(self, stop: threading.Event) -> None:
+        """Handle records until ``stop`` is set; the batch in hand is finished first."""
+        while not stop.is_set():
+            self.run_once()
+            if self.pause_s:
+                stop.wait(self.pause_s)
+        self._report_lag()
+
+    def close(self) -> None:
+        self._consumer.close()
+
+    # -- one record ---------------------------------------------------------
+    def _handle_record(self, record: Record) -> None:
+        try:
+            message = decode(record.value, self._kind)
+            outgoing = list(self._handle(message))
+        except RetryableError:
+            raise
+        except MonitorError as exc:
+            self._dead_letter(record, str(exc), exc.kind, exc.reason)
+            return
+        except Exception as exc:  # a bug must not stop the stream: keep the record
+            log.exception("stage %s: unexpected error on %s", self.stage, _where(record))
+            self._dead_letter(record, f"internal: {type(exc).__name__}: {exc}", "poison", "bug")
+            return
+        for item in outgoing:
+            self._producer.send(item.topic, item.key, encode(item.message))
+        self._metrics.messages.labels(self.stage, "handled").inc()
+
+    def _dead_letter(self, record: Record, reason: str, kind: str, reason_label: str) -> None:
+        letter = DeadLetter(
+            topic=record.topic,
+            key=record.key,
+            value=record.value[:DEADLETTER_VALUE_CAP].decode("utf-8", "replace"),
+            reason=reason,
+            error_kind=kind,
+            stage=self.stage,
+            failed_at=iso_utc(self._clock.now()),
+            partition=record.partition,
+            offset=record.offset,
+        )
+        self._producer.send(self._deadletter_topic, record.key, encode(letter))
+        self._metrics.messages.labels(self.stage, "deadletter").inc()
+        self._metrics.errors.labels(self.stage, kind, reason_label).inc()
+        log.warning(
+            "dead-lettered %s: %s",
+            _where(record),
+            reason,
+            extra={"stage": self.stage, "topic": record.topic, "key": record.key},
+        )
+
+    def _retry_later(self, record: Record, exc: RetryableError) -> None:
+        self._consumer.seek_back(record)
+        self._attempt += 1
+        self.pause_s = backoff_delay(self._backoff, self._attempt, self._rng, exc.retry_after)
+        self._metrics.messages.labels(self.stage, "retry").inc()
+        self._metrics.errors.labels(self.stage, exc.kind, exc.reason).inc()
+        log.warning(
+            "retrying %s in %.1fs: %s",
+            _where(record),
+            self.pause_s,
+            exc,
+            extra={"stage": self.stage, "topic": record.topic, "key": record.key},
+        )
+
+    def _report_lag(self) -> None:
+        group = self.stage
+        for (topic, partition), lag in self._consumer.lag().items():
+            self._metrics.consumer_lag.labels(group, topic, str(partition)).set(lag)
+
+
+def _where(record: Record) -> str:
+    return f"{record.topic}[{record.partition}]@{record.offset} key={record.key}"
