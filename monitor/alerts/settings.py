@@ -1,0 +1,148 @@
+"""Alert sink and delivery settings (the ``alerts:`` config section).
+
+Initial version by the lead; owned and extended by the alerts package.
+Receiver secrets are never written into files that get committed: give one
+of ``secret`` (usually ``${ENV}`` expanded by the loader), ``secret_env``
+(the name of an environment variable) or ``secret_file`` (a file holding the
+key, e.g. a mounted Kubernetes secret). :func:`resolve_secret` reads it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator
+
+from monitor.errors import ConfigError, ConfigProblem
+from monitor.retry import BackoffPolicy
+
+
+class ReceiverSettings(BaseModel):
+    """One place alerts are delivered to."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    kind: Literal["webhook", "slack", "alertmanager"] = "webhook"
+    url: HttpUrl
+    #: HMAC-SHA256 key for the signature header; from env/file in production.
+    secret: SecretStr | None = None
+    #: Name of an environment variable holding the key.
+    secret_env: str | None = None
+    #: A file whose (stripped) content is the key.
+    secret_file: Path | None = None
+    timeout_s: float = Field(default=10.0, gt=0)
+    #: Extra request headers (e.g. an Authorization for Alertmanager behind a proxy).
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> ReceiverSettings:
+        given = [s for s in (self.secret, self.secret_env, self.secret_file) if s is not None]
+        if len(given) > 1:
+            raise ValueError("give at most one of secret, secret_env, secret_file")
+        return self
+
+
+class RetryBudget(BaseModel):
+    """How long one alert is retried for one receiver before it is dead-lettered."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_attempts: int = Field(default=40, ge=1)
+    #: Give up when this long has passed since the first attempt (2 h by default,
+    #: so a receiver down for an hour loses nothing).
+    max_elapsed_s: float = Field(default=7200.0, gt=0)
+    backoff: BackoffPolicy = BackoffPolicy(base_s=1.0, cap_s=300.0)
+
+
+class BreakerSettings(BaseModel):
+    """Per-endpoint circuit breaker."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Consecutive failures that open the circuit.
+    failure_threshold: int = Field(default=5, ge=1)
+    #: How long an open circuit refuses calls before one probe is let through.
+    open_s: float = Field(default=30.0, gt=0)
+    #: Ceiling of the open period, which doubles after each failed probe.
+    max_open_s: float = Field(default=600.0, gt=0)
+
+
+class DedupSettings(BaseModel):
+    """One alert per story, repeat suppression and the default rate limit."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Near-duplicate statements of one rule within this window are one story.
+    story_window_s: float = Field(default=6 * 3600.0, gt=0)
+    #: rapidfuzz token-set ratio (0-100) at or above which two statements are one story.
+    similarity: float = Field(default=88.0, ge=50, le=100)
+    #: The exact same statement again within this window is a repeat and is dropped.
+    repeat_window_s: float = Field(default=7 * 24 * 3600.0, gt=0)
+    #: Default per-rule rate limit (a rule may set its own).
+    rate_limit_count: int = Field(default=30, ge=1)
+    rate_limit_per_s: float = Field(default=3600.0, gt=0)
+
+
+class AlertSettings(BaseModel):
+    """Rules file, receivers and delivery policy."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    receivers: tuple[ReceiverSettings, ...] = ()
+    dedup: DedupSettings = DedupSettings()
+    retry: RetryBudget = RetryBudget()
+    breaker: BreakerSettings = BreakerSettings()
+    #: Alerts kept in the history store (days).
+    retention_days: float = Field(default=90.0, gt=0)
+    #: Alerts being delivered at once by one delivery process.
+    max_in_flight: int = Field(default=64, ge=1)
+    #: Re-read the rules file when its modification time changes.
+    watch_rules: bool = True
+
+    @model_validator(mode="after")
+    def _unique_receivers(self) -> AlertSettings:
+        names = [r.name for r in self.receivers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"receiver names must be unique: {', '.join(duplicates)}")
+        return self
+
+
+def resolve_secret(
+    receiver: ReceiverSettings, index: int, environ: Mapping[str, str] | None = None
+) -> bytes | None:
+    """The receiver's signing key, or None when it has none.
+
+    Raises :class:`ConfigError` naming ``alerts.receivers.<index>`` when the
+    named variable or file is missing or empty. The key itself never appears
+    in a message.
+    """
+    env = os.environ if environ is None else environ
+    key = f"alerts.receivers.{index}"
+    if receiver.secret is not None:
+        value = receiver.secret.get_secret_value()
+        where = f"{key}.secret"
+    elif receiver.secret_env is not None:
+        value = env.get(receiver.secret_env, "")
+        where = f"{key}.secret_env"
+        if not value:
+            raise ConfigError([ConfigProblem(
+                "environment", where, f"variable {receiver.secret_env} is not set or empty"
+            )])
+    elif receiver.secret_file is not None:
+        where = f"{key}.secret_file"
+        try:
+            value = receiver.secret_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError([ConfigProblem(
+                str(receiver.secret_file), where, f"cannot read secret: {exc.strerror}"
+            )]) from exc
+    else:
+        return None
+    if not value:
+        raise ConfigError([ConfigProblem("config", where, "secret is empty")])
+    return value.encode("utf-8")

@@ -1,0 +1,242 @@
+"""Configuration: loaded once at start into frozen, validated models, then passed in.
+
+Sources, later ones winning:
+
+1. ``config/monitor.yaml`` (path from ``--config`` or ``MONITOR_CONFIG``);
+   ``feeds.yaml`` and ``rules.yaml`` beside it (names configurable).
+2. ``${NAME}`` inside any YAML string is replaced by that environment
+   variable, so secrets need not be written into files.
+3. ``MONITOR_<SECTION>__<KEY>=value`` environment variables override single
+   keys (``MONITOR_BUS__KIND=kafka``, ``MONITOR_ROLES=nlp``); values are read
+   as YAML scalars, so ``true``, ``3`` and ``[a, b]`` mean what they say.
+
+Every problem is reported at once, each naming its file (or variable) and
+key, through :class:`~monitor.errors.ConfigError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from monitor.alerts.settings import AlertSettings
+from monitor.bus.codec import TopicNames
+from monitor.bus.settings import KafkaSettings
+from monitor.errors import ConfigError, ConfigProblem
+from monitor.feeds.settings import FeedConfig, FeedList, PollerSettings
+from monitor.nlp.settings import NlpSettings
+from monitor.ops.settings import OpsSettings
+
+RoleName = Literal["poller", "nlp", "alerts"]
+T = TypeVar("T", bound=BaseModel)
+ENV_PREFIX = "MONITOR_"
+#: Variables with the prefix that are not config overrides.
+_ENV_RESERVED = {"MONITOR_CONFIG", "MONITOR_TEST_KAFKA"}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class GroupNames(BaseModel):
+    """Kafka consumer group per consuming role; processes of a role share one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    poller: str = "monitor-poller"
+    nlp: str = "monitor-nlp"
+    alerts: str = "monitor-alerts"
+    delivery: str = "monitor-delivery"
+
+
+class BusSettings(BaseModel):
+    """Which transport carries messages, and the names on it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["embedded", "kafka"] = "embedded"
+    kafka: KafkaSettings = KafkaSettings()
+    topics: TopicNames = TopicNames()
+    groups: GroupNames = GroupNames()
+
+
+class Settings(BaseModel):
+    """Everything the monitor is configured with. Paths are absolute after loading."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    roles: tuple[RoleName, ...] = ("poller", "nlp", "alerts")
+    bus: BusSettings = BusSettings()
+    poller: PollerSettings = PollerSettings()
+    nlp: NlpSettings = NlpSettings()
+    alerts: AlertSettings = AlertSettings()
+    ops: OpsSettings = OpsSettings()
+    feeds_file: Path = Path("feeds.yaml")
+    rules_file: Path = Path("rules.yaml")
+    #: Where SQLite stores and other local state live (relative: to the working dir).
+    state_dir: Path = Path("var")
+    #: Filled in by the loader, not read from monitor.yaml.
+    config_dir: Path = Field(default=Path("config"), exclude=True)
+    feeds: tuple[FeedConfig, ...] = Field(default=(), exclude=True)
+
+
+def default_config_path() -> Path:
+    """``$MONITOR_CONFIG``, else ``./config/monitor.yaml``, else the checkout's config."""
+    if env := os.environ.get("MONITOR_CONFIG"):
+        return Path(env)
+    local = Path("config/monitor.yaml")
+    if local.exists():
+        return local
+    return Path(__file__).resolve().parent.parent / "config" / "monitor.yaml"
+
+
+def load_settings(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Load, merge and validate configuration; raise ConfigError listing every problem."""
+    path = path or default_config_path()
+    env = os.environ if environ is None else environ
+    problems: list[ConfigProblem] = []
+    raw = _read_yaml_mapping(path, problems, env)
+    env_keys = _apply_env_overrides(raw, env, problems)
+    settings = _validate(Settings, raw, str(path), env_keys, problems)
+    if settings is None:
+        raise ConfigError(problems)
+    config_dir = path.resolve().parent
+    feeds_path = config_dir / settings.feeds_file
+    feed_list = _validate(
+        FeedList, _read_yaml_mapping(feeds_path, problems, env), str(feeds_path), {}, problems
+    )
+    if problems:
+        raise ConfigError(problems)
+    return settings.model_copy(
+        update={
+            "config_dir": config_dir,
+            "feeds_file": feeds_path,
+            "rules_file": config_dir / settings.rules_file,
+            "state_dir": settings.state_dir.resolve(),
+            "feeds": feed_list.feeds if feed_list else (),
+        }
+    )
+
+
+def _read_yaml_mapping(
+    path: Path, problems: list[ConfigProblem], env: Mapping[str, str]
+) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(ConfigProblem(str(path), "", "file not found"))
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(ConfigProblem(str(path), "", f"cannot read: {exc}"))
+        return {}
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(ConfigProblem(str(path), "", f"invalid YAML{where}: {problem}"))
+        return {}
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        problems.append(ConfigProblem(str(path), "", "must be a mapping of keys to values"))
+        return {}
+    return _expand_env_refs(data, str(path), "", env, problems)  # type: ignore[no-any-return]
+
+
+def _expand_env_refs(
+    value: Any, source: str, key: str, env: Mapping[str, str], problems: list[ConfigProblem]
+) -> Any:
+    """Replace ``${NAME}`` in strings, recursively; a missing variable is a problem."""
+    if isinstance(value, dict):
+        return {
+            k: _expand_env_refs(v, source, _join(key, str(k)), env, problems)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _expand_env_refs(v, source, f"{key}[{i}]", env, problems) for i, v in enumerate(value)
+        ]
+    if isinstance(value, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                problems.append(
+                    ConfigProblem(source, key, f"environment variable {name} is not set")
+                )
+                return ""
+            return env[name]
+
+        return _ENV_REF.sub(substitute, value)
+    return value
+
+
+def _apply_env_overrides(
+    raw: dict[str, Any], env: Mapping[str, str], problems: list[ConfigProblem]
+) -> dict[str, str]:
+    """Merge ``MONITOR_A__B`` variables into ``raw``; return dotted key → variable name."""
+    applied: dict[str, str] = {}
+    for name, text in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX) or name in _ENV_RESERVED:
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        if path[0] not in Settings.model_fields or path[0] in ("config_dir", "feeds"):
+            continue
+        try:
+            value = yaml.safe_load(text) if text else ""
+        except yaml.YAMLError:
+            value = text
+        if path == ["roles"] and isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        node = raw
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                problems.append(ConfigProblem(name, "", f"{part} is not a section"))
+                break
+            node = child
+        else:
+            node[path[-1]] = value
+            applied[".".join(path)] = name
+    return applied
+
+
+def _validate(
+    model: type[T],
+    raw: dict[str, Any],
+    source: str,
+    env_keys: Mapping[str, str],
+    problems: list[ConfigProblem],
+) -> T | None:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False, include_input=False):
+            key = _dotted(error["loc"])
+            origin = next(
+                (var for k, var in env_keys.items() if key == k or key.startswith(k + ".")),
+                source,
+            )
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            problems.append(ConfigProblem(origin, key, message))
+        return None
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    key = ""
+    for part in loc:
+        key = f"{key}[{part}]" if isinstance(part, int) else _join(key, part)
+    return key
+
+
+def _join(prefix: str, part: str) -> str:
+    return f"{prefix}.{part}" if prefix else part

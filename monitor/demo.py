@@ -1,0 +1,130 @@
+"""``monitor demo``: the whole pipeline in one process against bundled demo feeds.
+
+Serves ``config/demo/site`` on a loopback port (``{{BASE}}`` in a file is
+replaced by the server's address, so feed links point back at it), starts a
+loopback webhook receiver that prints every alert it is sent, and runs one
+pass of poller → NLP → alerts → delivery on the embedded bus.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor.config import load_settings
+from monitor.daemon import Daemon
+from monitor.ops.logs import configure_logging
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
+
+
+class _SiteHandler(BaseHTTPRequestHandler):
+    server: _Site
+
+    def do_GET(self) -> None:
+        relative = self.path.split("?", 1)[0].lstrip("/")
+        target = (self.server.root / relative).resolve()
+        if not target.is_file() or self.server.root not in target.parents:
+            self.send_error(404)
+            return
+        body = target.read_bytes().replace(b"{{BASE}}", self.server.base_url.encode())
+        kind = {".xml": "application/rss+xml", ".atom": "application/atom+xml"}.get(
+            target.suffix, "text/html; charset=utf-8"
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep the demo's output clean
+        return
+
+
+class _Site(ThreadingHTTPServer):
+    def __init__(self, root: Path) -> None:
+        super().__init__(("127.0.0.1", 0), _SiteHandler)
+        self.root = root.resolve()
+        self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _ReceiverHandler(BaseHTTPRequestHandler):
+    server: _Receiver
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        payload = json.loads(self.rfile.read(length) or b"{}")
+        self.server.received.append(payload)
+        self.server.on_alert(payload)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+class _Receiver(ThreadingHTTPServer):
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _ReceiverHandler)
+        self.received: list[dict[str, Any]] = []
+        self.url = f"http://127.0.0.1:{self.server_address[1]}/alerts"
+
+    def on_alert(self, payload: dict[str, Any]) -> None:
+        click.echo(describe_alert(payload))
+
+
+def describe_alert(payload: dict[str, Any]) -> str:
+    """One readable block per alert payload (generic webhook schema)."""
+    alert = payload.get("alert", payload)
+    statement = alert.get("statement", {})
+    article = alert.get("article", {})
+    tags = ", ".join(statement.get("tags", [])) or "-"
+    speaker = statement.get("speaker") or "unattributed"
+    return (
+        f"ALERT [{alert.get('severity', '?')}] rule={alert.get('rule', '?')} tags={tags}\n"
+        f"  {speaker}: {statement.get('text', '').strip()}\n"
+        f"  {article.get('title', '')} <{article.get('url', '')}>"
+    )
+
+
+@contextmanager
+def _serving(server: ThreadingHTTPServer) -> Iterator[None]:
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@click.command("demo")
+@click.option("--verbose", is_flag=True, help="Show the monitor's log on stderr.")
+def demo_command(verbose: bool) -> None:
+    """Run the pipeline once over the bundled demo feeds and print the alerts."""
+    site, receiver = _Site(DEMO_DIR / "site"), _Receiver()
+    with _serving(site), _serving(receiver), tempfile.TemporaryDirectory() as state:
+        environ = dict(os.environ)
+        environ.update(
+            DEMO_BASE=site.base_url, DEMO_WEBHOOK=receiver.url, MONITOR_STATE_DIR=state
+        )
+        settings = load_settings(DEMO_DIR / "monitor.yaml", environ=environ)
+        configure_logging(settings.ops.model_copy(update={"log_level": "INFO" if verbose else "ERROR"}))
+        click.echo(f"demo: serving {len(settings.feeds)} feeds at {site.base_url}", err=True)
+        daemon = Daemon(settings, settings.roles)
+        try:
+            handled = daemon.run_once()
+        finally:
+            daemon.close()
+        click.echo(
+            f"demo: {handled} items handled, {len(receiver.received)} alerts delivered", err=True
+        )

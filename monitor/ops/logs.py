@@ -1,0 +1,39 @@
+"""Logging setup: JSON lines for machines, plain text on a terminal.
+
+Every event is one line. Context such as ``role``, ``feed`` or
+``article_id`` is passed with ``extra={...}`` and becomes a JSON field.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+from monitor.ops.settings import OpsSettings
+
+
+def configure_logging(settings: OpsSettings, stream: object = None) -> None:
+    """Route the ``monitor`` loggers to ``stream`` (stderr by default) in the chosen format."""
+    out = stream if stream is not None else sys.stderr
+    handler = logging.StreamHandler(out)  # type: ignore[arg-type]
+    use_json = settings.log_format == "json" or (
+        settings.log_format == "auto" and not getattr(out, "isatty", lambda: False)()
+    )
+    if use_json:
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger("monitor")
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    root.propagate = False
+    # Third-party chatter (kafka-python is verbose) only when it matters.
+    for noisy in ("kafka", "httpx", "httpcore", "trafilatura"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,84 @@
+"""Every Prometheus metric the monitor exports, defined in one place.
+
+Metrics are created against a registry that is passed in (never the global
+default), so tests and several monitors in one process do not collide.
+Label values are bounded: outcomes, kinds and reasons are fixed strings from
+code; rule and receiver names come from config; feed ids are never labels.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Metrics:
+    """The monitor's metrics, registered on ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        # -- feeds
+        self.polls = Counter(
+            "monitor_polls", "Feed polls by outcome.", ["outcome"], registry=r
+        )
+        self.fetch_seconds = Histogram(
+            "monitor_fetch_seconds", "HTTP fetch latency.", ["kind"],
+            buckets=_LATENCY_BUCKETS, registry=r,
+        )
+        self.items = Counter(
+            "monitor_feed_items", "Feed items seen, new or duplicate.", ["result"], registry=r
+        )
+        self.feeds = Gauge("monitor_feeds", "Feeds by health.", ["health"], registry=r)
+        self.schedule_lag_seconds = Histogram(
+            "monitor_schedule_lag_seconds", "How late polls start after they are due.",
+            buckets=_LATENCY_BUCKETS, registry=r,
+        )
+        # -- articles and NLP
+        self.articles = Counter(
+            "monitor_articles", "Articles published onto the bus.", registry=r
+        )
+        self.statements = Counter(
+            "monitor_statements", "Statements produced by NLP, by tag.", ["tag"], registry=r
+        )
+        self.nlp_seconds = Histogram(
+            "monitor_nlp_seconds", "NLP time per article.", buckets=_LATENCY_BUCKETS, registry=r
+        )
+        # -- alerts and delivery
+        self.alerts = Counter(
+            "monitor_alerts", "Alerts raised, by rule and severity.",
+            ["rule", "severity"], registry=r,
+        )
+        self.alerts_suppressed = Counter(
+            "monitor_alerts_suppressed", "Alerts not raised, by reason.", ["reason"], registry=r
+        )
+        self.deliveries = Counter(
+            "monitor_deliveries", "Webhook delivery attempts, by receiver and outcome.",
+            ["receiver", "outcome"], registry=r,
+        )
+        self.delivery_seconds = Histogram(
+            "monitor_delivery_seconds", "Webhook delivery latency.", ["receiver"],
+            buckets=_LATENCY_BUCKETS, registry=r,
+        )
+        self.end_to_end_seconds = Histogram(
+            "monitor_end_to_end_seconds", "From article fetched to alert delivered.",
+            buckets=_LATENCY_BUCKETS, registry=r,
+        )
+        # -- stages, bus and roles
+        self.messages = Counter(
+            "monitor_messages", "Bus messages handled by stage and outcome.",
+            ["stage", "outcome"], registry=r,
+        )
+        self.errors = Counter(
+            "monitor_errors", "Failures by stage, kind (retryable/permanent/poison) and reason.",
+            ["stage", "kind", "reason"], registry=r,
+        )
+        self.consumer_lag = Gauge(
+            "monitor_consumer_lag", "Records not yet consumed.",
+            ["group", "topic", "partition"], registry=r,
+        )
+        self.role_up = Gauge("monitor_role_up", "1 while a role is running.", ["role"], registry=r)
+        self.role_restarts = Counter(
+            "monitor_role_restarts", "Roles restarted after a crash.", ["role"], registry=r
+        )

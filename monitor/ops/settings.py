@@ -1,0 +1,26 @@
+"""Operations settings: the HTTP endpoint for metrics, probes and the status page."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class OpsSettings(BaseModel):
+    """The ``ops:`` config section."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Serve /metrics, /healthz, /readyz and the status page.
+    http_enabled: bool = True
+    #: Loopback by default: the status page shows alert history.
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=9464, ge=0, le=65535)
+    #: When set, every request except /healthz must carry it (Bearer or ?token=).
+    http_token: SecretStr | None = None
+    #: "auto" is JSON lines unless stdout is a terminal.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Seconds SIGTERM waits for in-flight work before giving up.
+    shutdown_grace_s: float = Field(default=20.0, gt=0)
