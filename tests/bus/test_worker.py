@@ -1,0 +1,113 @@
+"""The stage loop: commit after handling, dead-letter poison, rewind on retryable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from monitor.bus.codec import decode, encode
+from monitor.bus.memory import MemoryBus
+from monitor.bus.worker import Outgoing, StageWorker
+from monitor.clock import FrozenClock
+from monitor.errors import PoisonError, RetryableError
+from monitor.messages import Article, DeadLetter, Source
+from monitor.ops.metrics import Metrics
+
+
+def article(i: int) -> Article:
+    return Article(
+        id=f"a{i}",
+        url=f"https://news.example/{i}",
+        title=f"T{i}",
+        text="Body.",
+        text_source="content",
+        feed_id="f",
+        sources=(Source("f", "https://news.example/feed"),),
+        fetched_at="2024-08-06T09:00:00Z",
+    )
+
+
+class Echo:
+    """A handler that republishes articles, failing on command."""
+
+    def __init__(self) -> None:
+        self.fail_retryable: set[str] = set()
+        self.fail_poison: set[str] = set()
+        self.crash: set[str] = set()
+
+    def __call__(self, message: Article) -> Iterator[Outgoing]:
+        if message.id in self.fail_retryable:
+            self.fail_retryable.discard(message.id)
+            raise RetryableError("peer busy", retry_after=0.0)
+        if message.id in self.fail_poison:
+            raise PoisonError(f"article {message.id}: cannot be tagged")
+        if message.id in self.crash:
+            raise ZeroDivisionError("bug")
+        yield Outgoing("out", message.id, message)
+
+
+def make_worker(bus: MemoryBus, handler: Echo, metrics: Metrics) -> StageWorker[Article]:
+    return StageWorker(
+        stage="test",
+        consumer=bus.consumer(["in"], "g"),
+        producer=bus.producer(),
+        kind=Article,
+        handle=handler,
+        deadletter_topic="dead",
+        metrics=metrics,
+        clock=FrozenClock(),
+        poll_timeout_s=0.05,
+    )
+
+
+def test_handled_records_are_published_and_committed() -> None:
+    bus, metrics = MemoryBus(), Metrics()
+    for i in range(3):
+        bus.producer().send("in", f"a{i}", encode(article(i)))
+    worker = make_worker(bus, Echo(), metrics)
+    assert worker.drain(idle_s=0.05) == 3
+    assert [decode(r.value, Article).id for r in bus.records_in("out")] == ["a0", "a1", "a2"]
+    worker.close()
+    assert bus.consumer(["in"], "g").poll(0.05) == []  # all committed
+
+
+def test_undecodable_and_poison_records_are_dead_lettered_and_the_stream_goes_on() -> None:
+    bus, metrics, handler = MemoryBus(), Metrics(), Echo()
+    handler.fail_poison.add("a1")
+    handler.crash.add("a2")
+    bus.producer().send("in", "junk", b"\x00not json")
+    for i in range(4):
+        bus.producer().send("in", f"a{i}", encode(article(i)))
+    make_worker(bus, handler, metrics).drain(idle_s=0.05)
+    letters = [decode(r.value, DeadLetter) for r in bus.records_in("dead")]
+    assert [(d.key, d.error_kind) for d in letters] == [
+        ("junk", "poison"),
+        ("a1", "poison"),
+        ("a2", "poison"),
+    ]
+    assert "cannot be tagged" in letters[1].reason
+    assert letters[2].reason.startswith("internal: ZeroDivisionError")
+    assert [decode(r.value, Article).id for r in bus.records_in("out")] == ["a0", "a3"]
+    assert metrics.messages.labels("test", "deadletter")._value.get() == 3
+
+
+def test_retryable_failure_rewinds_and_the_record_is_handled_later() -> None:
+    bus, metrics, handler = MemoryBus(), Metrics(), Echo()
+    handler.fail_retryable.add("a1")
+    for i in range(3):
+        bus.producer().send("in", f"a{i}", encode(article(i)))
+    worker = make_worker(bus, handler, metrics)
+    assert worker.run_once() == 1  # a0 settled, stopped at a1
+    assert 0.0 <= worker.pause_s <= 0.5  # jittered, within the first backoff step
+    worker.drain(idle_s=0.05)
+    assert [decode(r.value, Article).id for r in bus.records_in("out")] == ["a0", "a1", "a2"]
+    assert bus.records_in("dead") == []
+    assert metrics.messages.labels("test", "retry")._value.get() == 1
+
+
+def test_a_crash_before_commit_means_the_record_is_read_again() -> None:
+    bus, metrics = MemoryBus(), Metrics()
+    bus.producer().send("in", "a0", encode(article(0)))
+    consumer = bus.consumer(["in"], "g")
+    assert len(consumer.poll(0.05)) == 1
+    consumer.close()  # died without committing
+    assert make_worker(bus, Echo(), metrics).drain(idle_s=0.05) == 1
