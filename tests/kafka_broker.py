@@ -14,7 +14,10 @@ Fixtures:
 ``kafka_bootstrap``  (session) the bootstrap address, ``"host:port"``.
 ``kafka_settings``   (session) :class:`~monitor.bus.settings.KafkaSettings` for it.
 ``kafka_topics``     (function) fresh, uniquely named pipeline topics, already created
-                     with three partitions, so tests never see each other's records.
+                     with three partitions, so tests never see each other's records:
+                     ``kafka_topics.names`` is a :class:`~monitor.bus.codec.TopicNames`
+                     to put into ``BusSettings``; ``kafka_topics.articles`` etc. are
+                     shorthands; ``kafka_topics.group("nlp")`` a private group id.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.bus.codec import TopicNames
 from monitor.bus.kafka import KafkaBus
 from monitor.bus.settings import KafkaSettings
 
@@ -40,17 +44,38 @@ KAFKA_LOCAL_START_LIMIT_S = 600
 
 @dataclass(frozen=True, slots=True)
 class KafkaTopics:
-    """Topic names for one test: the pipeline's four topics with a unique suffix."""
+    """Topic names for one test: the pipeline's topics with a unique suffix."""
 
     suffix: str
-    articles: str
-    statements: str
-    alerts: str
-    deadletter: str
+    names: TopicNames
 
     @property
-    def all(self) -> tuple[str, str, str, str]:
-        return (self.articles, self.statements, self.alerts, self.deadletter)
+    def articles(self) -> str:
+        return self.names.articles
+
+    @property
+    def statements(self) -> str:
+        return self.names.statements
+
+    @property
+    def alerts(self) -> str:
+        return self.names.alerts
+
+    @property
+    def deadletter(self) -> str:
+        return self.names.deadletter
+
+    @property
+    def alerts_deadletter(self) -> str:
+        return self.names.alerts_deadletter
+
+    @property
+    def feeds(self) -> str:
+        return self.names.feeds
+
+    @property
+    def all(self) -> list[str]:
+        return self.names.all()
 
     def group(self, role: str) -> str:
         """A consumer-group id private to this test."""
@@ -127,13 +152,9 @@ def kafka_topics(kafka_settings: KafkaSettings, request: pytest.FixtureRequest) 
     """Fresh topics (three partitions each) named after the test plus a random tag."""
     test_name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:60].strip("-")
     suffix = f"{test_name}.{uuid.uuid4().hex[:8]}"
-    topics = KafkaTopics(
-        suffix=suffix,
-        articles=f"monitor.articles.{suffix}",
-        statements=f"monitor.statements.{suffix}",
-        alerts=f"monitor.alerts.{suffix}",
-        deadletter=f"monitor.deadletter.{suffix}",
-    )
+    defaults = TopicNames()
+    unique = {field: f"{name}.{suffix}" for field, name in defaults.model_dump().items()}
+    topics = KafkaTopics(suffix=suffix, names=TopicNames(**unique))
     bus = KafkaBus(kafka_settings)
     try:
         bus.ensure_topics(topics.all)
