@@ -1,0 +1,146 @@
+"""Turn statement spans, entities and cue hits into :class:`Statement` objects.
+
+Pure: everything here is a function of the document text and what the
+matchers found. Speakers are resolved in document order: a surname is
+expanded to the full name first written for it, and a pronoun ("he said")
+becomes the last named speaker.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from monitor.messages import Span, Statement
+from monitor.nlp.rules import Hit, decide_tags
+from monitor.nlp.segment import quote_spans, quote_text
+from monitor.nlp.speakers import Attribution, SpeechRules, find_attribution
+from monitor.nlp.terms import EntityHit
+
+
+@dataclass(slots=True)
+class SpeakerMemory:
+    """What earlier statements said about people, for resolving later ones."""
+
+    full_names: list[str] = field(default_factory=list)
+    last_speaker: str | None = None
+    last_person: str | None = None
+
+    def learn_names(self, entities: Sequence[EntityHit]) -> None:
+        for entity in entities:
+            if entity.label == "PERSON" and " " in entity.text:
+                self._learn(entity.text)
+
+    def _learn(self, name: str) -> None:
+        if name not in self.full_names:
+            self.full_names.append(name)
+
+    def expand(self, name: str) -> str:
+        """The first full name written whose last word is ``name``."""
+        if " " in name:
+            return name
+        for full in self.full_names:
+            if full.split()[-1] == name:
+                return full
+        return name
+
+    def resolve(self, found: Attribution, entities: Sequence[EntityHit], base: int) -> str | None:
+        if found.pronoun is not None:
+            if found.pronoun in ("he", "she"):
+                return self.last_person or self.last_speaker
+            return self.last_speaker
+        name = self.expand(found.name)
+        label = _label_at(entities, base + found.start, base + found.end)
+        person = (
+            found.person
+            or label == "PERSON"
+            or name != found.name
+            or (label is None and 2 <= len(name.split()) <= 4)
+        )
+        if person and " " in name:
+            self._learn(name)
+        self.last_speaker = name
+        if person:
+            self.last_person = name
+        return name
+
+
+def _label_at(entities: Sequence[EntityHit], start: int, end: int) -> str | None:
+    for entity in entities:
+        if entity.start <= start and end <= entity.end:
+            return entity.label
+        if start <= entity.start and entity.end <= end:
+            return entity.label
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Article-level facts the statement rules need."""
+
+    speech: SpeechRules
+    election_context: bool
+    block_window: int
+
+
+class _Located(Protocol):
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+_L = TypeVar("_L", bound=_Located)
+
+
+def _between(items: Sequence[_L], starts: list[int], lo: int, hi: int) -> list[_L]:
+    """Items lying inside ``[lo, hi)``; ``starts`` are the sorted item starts."""
+    first = bisect_left(starts, lo)
+    return [item for item in items[first:] if item.start < hi and item.end <= hi]
+
+
+def build_statements(
+    document: str,
+    spans: Sequence[tuple[int, int]],
+    entities: Sequence[EntityHit],
+    hits: Sequence[Hit],
+    context: Context,
+) -> list[Statement]:
+    """One :class:`Statement` per span, in order."""
+    entities = sorted(entities, key=lambda e: e.start)
+    hits = sorted(hits, key=lambda h: h.start)
+    entity_starts = [e.start for e in entities]
+    hit_starts = [h.start for h in hits]
+    memory = SpeakerMemory()
+    statements: list[Statement] = []
+    previous_quoted = False
+    for start, end in spans:
+        text = document[start:end]
+        own_entities = _between(entities, entity_starts, start, end)
+        own_hits = _between(hits, hit_starts, start, end)
+        memory.learn_names(own_entities)
+        quotes = quote_spans(text)
+        found = find_attribution(text, quotes, context.speech)
+        speaker = memory.resolve(found, own_entities, start) if found else None
+        if speaker is None and previous_quoted and text[:1] in '“"':
+            speaker = statements[-1].speaker
+        previous_quoted = bool(quotes) and speaker is not None
+        states = len({e.country for e in own_entities if e.country})
+        tags, evidence = decide_tags(
+            own_hits, states, context.election_context, context.block_window, document
+        )
+        statements.append(
+            Statement(
+                text=text,
+                start=start,
+                end=end,
+                tags=tags,
+                speaker=speaker,
+                quote=quote_text(text, quotes),
+                evidence=evidence,
+                entities=tuple(Span(e.text, e.start, e.end, e.label) for e in own_entities),
+            )
+        )
+    return statements

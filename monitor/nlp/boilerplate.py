@@ -1,0 +1,137 @@
+"""Find the parts of an article text that are not the article.
+
+Pure functions of the text and the :class:`~monitor.nlp.lexicon.Boilerplate`
+rules. Works line by line: a line is boilerplate when a config rule matches
+it, when it reads as an appeal to the reader, or when it belongs to a block
+opened by a block-start rule (donation appeals run to the end of the page),
+or to the trailing run of short button-like lines ("Continue", "×").
+The first line, the headline, is never boilerplate.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.errors import ConfigError, ConfigProblem
+from monitor.nlp.lexicon import Boilerplate
+
+_SENTENCE_END = re.compile(r"[.!?…:;\"”’)\]]\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of the text, without its line break."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class BoilerplateRules:
+    """Compiled :class:`Boilerplate` rules."""
+
+    block_starts: tuple[re.Pattern[str], ...]
+    lines: tuple[re.Pattern[str], ...]
+    appeal: re.Pattern[str] | None
+    appeal_min: int
+    reader: re.Pattern[str] | None
+    tail_max_words: int
+
+    @classmethod
+    def compile(cls, rules: Boilerplate, source: str) -> BoilerplateRules:
+        """Compile the regexes; a bad one raises :class:`ConfigError` naming it."""
+        return cls(
+            block_starts=_compile_all(rules.block_starts, source, "block_starts"),
+            lines=_compile_all(rules.lines, source, "lines"),
+            appeal=_word_union(rules.appeal_terms),
+            appeal_min=rules.appeal_min,
+            reader=_word_union(rules.reader_words),
+            tail_max_words=rules.tail_max_words,
+        )
+
+
+def _compile_all(patterns: tuple[str, ...], source: str, key: str) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for index, pattern in enumerate(patterns):
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            problem = ConfigProblem(source, f"{key}.{index}", f"bad regex: {exc}")
+            raise ConfigError([problem]) from exc
+    return tuple(compiled)
+
+
+def _word_union(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?i)\b(?:{alternatives})\b")
+
+
+def split_lines(text: str) -> list[Line]:
+    """Every line of ``text`` with its offsets (line breaks excluded)."""
+    lines = []
+    position = 0
+    for raw in text.splitlines(keepends=True):
+        body = raw.rstrip("\r\n\u2028\u2029\x0b\x0c\x1c\x1d\x1e\x85")
+        lines.append(Line(position, position + len(body), body))
+        position += len(raw)
+    return lines
+
+
+def _is_appeal(text: str, rules: BoilerplateRules) -> bool:
+    if rules.appeal is None or rules.reader is None:
+        return False
+    hits = {m.group(0).lower() for m in rules.appeal.finditer(text)}
+    return len(hits) >= rules.appeal_min and rules.reader.search(text) is not None
+
+
+def _is_chrome(text: str, max_words: int) -> bool:
+    words = text.split()
+    return len(words) <= max_words and not _SENTENCE_END.search(text)
+
+
+def boilerplate_lines(lines: list[Line], rules: BoilerplateRules) -> list[bool]:
+    """One flag per line: True when the line is boilerplate."""
+    flags = [False] * len(lines)
+    block_open = False
+    for index, line in enumerate(lines):
+        text = line.text.strip()
+        if index == 0 or not text:
+            flags[index] = block_open and bool(text)
+            continue
+        if not block_open and any(p.search(text) for p in rules.block_starts):
+            block_open = True
+        flags[index] = (
+            block_open or any(p.search(text) for p in rules.lines) or _is_appeal(text, rules)
+        )
+    _flag_trailing_chrome(lines, flags, rules.tail_max_words)
+    return flags
+
+
+def _flag_trailing_chrome(lines: list[Line], flags: list[bool], max_words: int) -> None:
+    """Short unpunctuated lines at the very end are buttons and links."""
+    for index in range(len(lines) - 1, 0, -1):
+        text = lines[index].text.strip()
+        if not text or flags[index]:
+            continue
+        if not _is_chrome(text, max_words):
+            return
+        flags[index] = True
+
+
+def boilerplate_spans(text: str, lines: list[Line], flags: list[bool]) -> list[tuple[int, int]]:
+    """Merge flagged non-empty lines into spans; only whitespace between them joins."""
+    spans: list[tuple[int, int]] = []
+    for line, flagged in zip(lines, flags, strict=True):
+        if not flagged or not line.text.strip():
+            continue
+        start = line.start + (len(line.text) - len(line.text.lstrip()))
+        end = line.start + len(line.text.rstrip())
+        if spans and not text[spans[-1][1] : start].strip():
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans

@@ -1,0 +1,181 @@
+"""Lexicons and rules of the tagger, loaded from YAML data in the config folder.
+
+Four files live in the lexicon folder (``config/nlp`` by default):
+
+``gazetteer.yaml``   countries (demonyms, capitals, seats of power), people,
+                     organisations and regions, each tied to a country when known;
+``cues.yaml``        election and foreign-interference cue terms with their
+                     context rules;
+``speech.yaml``      speech verbs, fillers, titles and pronouns for attribution;
+``boilerplate.yaml`` rules that find donation appeals, newsletter boxes and the like.
+
+Any problem raises :class:`~monitor.errors.ConfigError` naming file and key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from monitor.errors import ConfigError, ConfigProblem
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CountryEntry(_Frozen):
+    """A state and the words that stand for it."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    demonyms: tuple[str, ...] = ()
+    #: Capitals and other cities used for the state (labelled GPE).
+    places: tuple[str, ...] = ()
+    #: Seats of power used for the government (labelled ORG): Kremlin, White House.
+    seats: tuple[str, ...] = ()
+
+
+class NamedEntry(_Frozen):
+    """A person or organisation, optionally tied to a country."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    country: str | None = None
+
+
+class Gazetteer(_Frozen):
+    countries: tuple[CountryEntry, ...] = ()
+    people: tuple[NamedEntry, ...] = ()
+    organisations: tuple[NamedEntry, ...] = ()
+    regions: tuple[str, ...] = ()
+
+
+class ElectionCues(_Frozen):
+    """Election cues; ``weak`` ones count only in an article about an election."""
+
+    strong: tuple[str, ...]
+    weak: tuple[str, ...] = ()
+    #: Non-political elections (club, pope, board) near a cue cancel it ...
+    block: tuple[str, ...] = ()
+    #: ... unless a political qualifier sits right next to the cue.
+    political: tuple[str, ...] = ()
+    block_window: int = Field(default=40, ge=0)
+
+
+class InterferenceCues(_Frozen):
+    """Interference cues; ``weak`` ones need a foreign marker or two states."""
+
+    strong: tuple[str, ...]
+    weak: tuple[str, ...] = ()
+    foreign_markers: tuple[str, ...] = ()
+    #: Domestic or technical uses ("government interference", "pass interference").
+    block: tuple[str, ...] = ()
+
+
+class Cues(_Frozen):
+    election: ElectionCues
+    foreign_interference: InterferenceCues
+
+
+class Speech(_Frozen):
+    """Words that make up an attribution."""
+
+    verbs: tuple[str, ...]
+    #: Words allowed between a speaker and the verb ("on Tuesday", "also").
+    fillers: tuple[str, ...] = ()
+    #: Titles dropped from the front of a speaker's name.
+    titles: tuple[str, ...] = ()
+    #: Role nouns between an institution and the verb ("a Kremlin spokesman said").
+    roles: tuple[str, ...] = ()
+    #: Lowercase words allowed inside a name ("of", "de").
+    connectors: tuple[str, ...] = ()
+    person_pronouns: tuple[str, ...] = ("he", "she")
+    group_pronouns: tuple[str, ...] = ("they", "it")
+    #: Capitalised words that never start or form a name.
+    not_names: tuple[str, ...] = ()
+
+
+class Boilerplate(_Frozen):
+    """Rules for text that is not the article."""
+
+    #: Regexes; a line matching one starts a block that runs to the end.
+    block_starts: tuple[str, ...] = ()
+    #: Regexes; a line matching one is boilerplate on its own.
+    lines: tuple[str, ...] = ()
+    #: Words of appeals; a line with ``appeal_min`` of them is boilerplate.
+    appeal_terms: tuple[str, ...] = ()
+    appeal_min: int = Field(default=2, ge=1)
+    #: An appeal line must also address the reader with one of these words.
+    reader_words: tuple[str, ...] = ("you", "your", "us", "our")
+    #: Trailing lines at most this many words long, without a full stop, are chrome.
+    tail_max_words: int = Field(default=5, ge=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Everything the tagger knows, validated."""
+
+    gazetteer: Gazetteer
+    cues: Cues
+    speech: Speech
+    boilerplate: Boilerplate
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _load_model(path: Path, model: type[_M]) -> _M:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(path), "", f"cannot read: {exc.strerror}")]) from exc
+    except yaml.YAMLError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
+        raise ConfigError([ConfigProblem(str(path), "", f"invalid YAML: {message}")]) from exc
+    if not isinstance(raw, dict):
+        raise ConfigError([ConfigProblem(str(path), "", "expected a mapping at top level")])
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = [
+            ConfigProblem(str(path), ".".join(str(p) for p in err["loc"]), err["msg"])
+            for err in exc.errors()
+        ]
+        raise ConfigError(problems) from exc
+
+
+def load_lexicon(folder: Path) -> Lexicon:
+    """Read and validate the four lexicon files in ``folder``."""
+    if not folder.is_dir():
+        raise ConfigError([ConfigProblem(str(folder), "", "lexicon folder not found")])
+    problems: list[ConfigProblem] = []
+    parts: dict[str, BaseModel] = {}
+    files: dict[str, type[BaseModel]] = {
+        "gazetteer": Gazetteer,
+        "cues": Cues,
+        "speech": Speech,
+        "boilerplate": Boilerplate,
+    }
+    for name, model in files.items():
+        try:
+            parts[name] = _load_model(folder / f"{name}.yaml", model)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    return Lexicon(
+        gazetteer=_cast(parts["gazetteer"], Gazetteer),
+        cues=_cast(parts["cues"], Cues),
+        speech=_cast(parts["speech"], Speech),
+        boilerplate=_cast(parts["boilerplate"], Boilerplate),
+    )
+
+
+def _cast(value: BaseModel, model: type[_M]) -> _M:
+    assert isinstance(value, model)
+    return value

@@ -1,0 +1,132 @@
+"""Tag decisions: which cue hits make a statement about an election or about
+foreign interference. Pure functions of hits and their offsets.
+
+A *hit* is a lexicon term found in the text. Cue kinds (see ``cues.yaml``):
+
+``election`` / ``election_weak``        strong and article-context election cues;
+``election_block``                     non-political elections (pope, club, board);
+``interference`` / ``interference_weak`` strong and context-needing interference cues;
+``foreign_marker``                     words that make interference foreign;
+``interference_block``                 domestic or technical senses.
+
+Rules:
+
+* election: a strong cue, or a weak one in an article that has a strong one,
+  unless a block term lies within ``block_window`` characters, or the weak cue
+  is part of an interference phrase ("influence campaign");
+* foreign_interference: a strong cue; or a weak cue not covered by a block
+  phrase, in a sentence with a foreign marker or at least two different states.
+  Denials and warnings need no special case: they carry the same cues.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from monitor.messages import TAG_ELECTION, TAG_FOREIGN_INTERFERENCE, Evidence
+
+ELECTION = "election"
+ELECTION_WEAK = "election_weak"
+ELECTION_BLOCK = "election_block"
+INTERFERENCE = "interference"
+INTERFERENCE_WEAK = "interference_weak"
+FOREIGN_MARKER = "foreign_marker"
+INTERFERENCE_BLOCK = "interference_block"
+CUE_KINDS = (
+    ELECTION,
+    ELECTION_WEAK,
+    ELECTION_BLOCK,
+    INTERFERENCE,
+    INTERFERENCE_WEAK,
+    FOREIGN_MARKER,
+    INTERFERENCE_BLOCK,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A lexicon term in the document (offsets into the document)."""
+
+    kind: str
+    start: int
+    end: int
+
+
+def _covers(outer: Hit, inner: Hit) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end
+
+
+def _near(a: Hit, b: Hit, window: int) -> bool:
+    return b.start - window <= a.end and a.start <= b.end + window
+
+
+def has_election_context(hits: Iterable[Hit], block_window: int) -> bool:
+    """True when the article has an unblocked strong election cue."""
+    hits = list(hits)
+    blocks = [h for h in hits if h.kind == ELECTION_BLOCK]
+    return any(
+        h.kind == ELECTION and not any(_near(h, b, block_window) for b in blocks) for h in hits
+    )
+
+
+def election_evidence(hits: Sequence[Hit], article_context: bool, block_window: int) -> list[Hit]:
+    """The hits of one statement that make it about an election."""
+    blocks = [h for h in hits if h.kind == ELECTION_BLOCK]
+    interference = [h for h in hits if h.kind in (INTERFERENCE, INTERFERENCE_WEAK)]
+    found = []
+    for hit in hits:
+        if hit.kind == ELECTION_WEAK:
+            if not article_context or any(_covers(i, hit) or _covers(hit, i) for i in interference):
+                continue
+        elif hit.kind != ELECTION:
+            continue
+        if not any(_near(hit, block, block_window) for block in blocks):
+            found.append(hit)
+    return _outermost(found)
+
+
+def interference_evidence(hits: Sequence[Hit], states: int) -> list[Hit]:
+    """The hits of one statement that make it about foreign interference.
+
+    ``states`` is how many different states the statement names.
+    """
+    foreign = states >= 2 or any(h.kind == FOREIGN_MARKER for h in hits)
+    blocks = [h for h in hits if h.kind == INTERFERENCE_BLOCK]
+    found = []
+    for hit in hits:
+        if hit.kind == INTERFERENCE or (
+            hit.kind == INTERFERENCE_WEAK
+            and foreign
+            and not any(_covers(block, hit) for block in blocks)
+        ):
+            found.append(hit)
+    return _outermost(found)
+
+
+def _outermost(hits: list[Hit]) -> list[Hit]:
+    """Drop hits inside longer hits; keep document order."""
+    kept = [h for h in hits if not any(o is not h and _covers(o, h) and o != h for o in hits)]
+    unique = {(h.start, h.end): h for h in kept}
+    return sorted(unique.values(), key=lambda h: h.start)
+
+
+def to_evidence(tag: str, hits: Iterable[Hit], document: str) -> list[Evidence]:
+    return [Evidence(tag, document[h.start : h.end], h.start, h.end) for h in hits]
+
+
+def decide_tags(
+    hits: Sequence[Hit], states: int, article_context: bool, block_window: int, document: str
+) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
+    """Tags and evidence for one statement's hits."""
+    tags: list[str] = []
+    evidence: list[Evidence] = []
+    election = election_evidence(hits, article_context, block_window)
+    if election:
+        tags.append(TAG_ELECTION)
+        evidence.extend(to_evidence(TAG_ELECTION, election, document))
+    interference = interference_evidence(hits, states)
+    if interference:
+        tags.append(TAG_FOREIGN_INTERFERENCE)
+        evidence.extend(to_evidence(TAG_FOREIGN_INTERFERENCE, interference, document))
+    return tuple(tags), tuple(evidence)

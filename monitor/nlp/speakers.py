@@ -1,0 +1,249 @@
+"""Who is speaking in a sentence: attribution rules over words.
+
+Pure functions. :func:`find_attribution` looks, outside quoted passages, for
+a speech verb and the name next to it:
+
+* "Peskov said", "The Kremlin on Tuesday said" (fillers skipped),
+  "Kremlin spokesman Dmitry Peskov told reporters" (the name right before the verb),
+* "Russian President Vladimir Putin said" (titles dropped),
+* "Dmitry Peskov, the Kremlin spokesman, said" (apposition),
+* "a Kremlin spokesman said" (institution before a role noun),
+* "“…,” said Peskov" (inversion after a quote),
+* "according to Peskov",
+* "he said" (a pronoun; resolved by the caller to the last named speaker).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.nlp.lexicon import Speech
+
+_WORD = re.compile(r"\w(?:[\w'’-]|\.(?=\w))*\.?|[“”\"‘’,:;()—–]")
+_DETERMINERS = frozenset({"the", "a", "an"})
+_QUOTE_MARKS = frozenset({"”", '"', "’", "“", "‘"})
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def key(self) -> str:
+        """Lowercase, without a trailing full stop: how vocabularies are looked up."""
+        return self.text.lower().rstrip(".")
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """A speaker found in a sentence; offsets index the sentence."""
+
+    name: str
+    start: int
+    end: int
+    #: Set when the speaker is a pronoun the caller must resolve.
+    pronoun: str | None = None
+    #: True when the words around the name say it is a person (a title, a pronoun).
+    person: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechRules:
+    """:class:`Speech` vocabulary as lookup sets."""
+
+    verbs: frozenset[str]
+    fillers: frozenset[str]
+    titles: frozenset[str]
+    roles: frozenset[str]
+    connectors: frozenset[str]
+    pronouns: frozenset[str]
+    not_names: frozenset[str]
+
+    @classmethod
+    def from_lexicon(cls, speech: Speech) -> SpeechRules:
+        def keys(words: tuple[str, ...]) -> frozenset[str]:
+            return frozenset(w.lower().rstrip(".") for w in words if " " not in w)
+
+        return cls(
+            verbs=keys(speech.verbs),
+            fillers=keys(speech.fillers),
+            titles=keys(speech.titles),
+            roles=keys(speech.roles),
+            connectors=keys(speech.connectors),
+            pronouns=keys(speech.person_pronouns) | keys(speech.group_pronouns),
+            not_names=keys(speech.not_names) | keys(speech.verbs),
+        )
+
+
+def words_of(sentence: str) -> list[Word]:
+    """The words and punctuation marks of a sentence."""
+    return [Word(m.group(0), m.start(), m.end()) for m in _WORD.finditer(sentence)]
+
+
+def find_attribution(
+    sentence: str, quotes: list[tuple[int, int]], rules: SpeechRules
+) -> Attribution | None:
+    """The first attribution outside quotes, or None."""
+    words = [w for w in words_of(sentence) if not _inside(quotes, w.start)]
+    for index, word in enumerate(words):
+        key = word.key
+        if key == "according" and index + 2 < len(words) and words[index + 1].key == "to":
+            found = _name_after(sentence, words, index + 2, rules)
+        elif key in rules.verbs:
+            found = _speaker_of_verb(sentence, words, index, rules)
+        else:
+            continue
+        if found is not None:
+            return found
+    return None
+
+
+def _inside(spans: list[tuple[int, int]], position: int) -> bool:
+    return any(start <= position < end for start, end in spans)
+
+
+def _is_name(word: Word, rules: SpeechRules) -> bool:
+    return word.text[0].isupper() and word.key not in rules.not_names
+
+
+def _speaker_of_verb(
+    sentence: str, words: list[Word], verb: int, rules: SpeechRules
+) -> Attribution | None:
+    left = verb - 1
+    while left >= 0 and words[left].key in rules.fillers:
+        left -= 1
+    if left < 0:
+        return _name_after(sentence, words, verb + 1, rules) if verb == 0 else None
+    word = words[left]
+    if word.key in rules.pronouns and not word.text.isupper():
+        return Attribution(word.text, word.start, word.end, pronoun=word.key)
+    if _is_name(word, rules):
+        return _name_before(sentence, words, left, rules)
+    if word.key in rules.roles:
+        return _institution_before(sentence, words, left, rules)
+    if word.text == ",":
+        if left > 0 and words[left - 1].text in _QUOTE_MARKS:
+            return _name_after(sentence, words, verb + 1, rules)
+        return _apposition(sentence, words, left, rules)
+    if word.text in _QUOTE_MARKS:
+        return _name_after(sentence, words, verb + 1, rules)
+    return None
+
+
+def _run_left(words: list[Word], last: int, rules: SpeechRules) -> int:
+    """Index of the first word of the name run ending at ``last``."""
+    first = last
+    while first - 1 >= 0:
+        prev = words[first - 1]
+        if _is_name(prev, rules):
+            first -= 1
+        elif prev.key in rules.connectors and first - 2 >= 0 and _is_name(words[first - 2], rules):
+            first -= 2
+        else:
+            break
+    return first
+
+
+def _run_right(words: list[Word], first: int, rules: SpeechRules) -> int:
+    """Index of the last word of the name run starting at ``first``."""
+    last = first
+    while last + 1 < len(words):
+        nxt = words[last + 1]
+        if _is_name(nxt, rules):
+            last += 1
+        elif (
+            nxt.key in rules.connectors
+            and last + 2 < len(words)
+            and _is_name(words[last + 2], rules)
+        ):
+            last += 2
+        else:
+            break
+    return last
+
+
+def _name_before(
+    sentence: str, words: list[Word], last: int, rules: SpeechRules
+) -> Attribution | None:
+    return _clean(sentence, words[_run_left(words, last, rules) : last + 1], rules)
+
+
+def _institution_before(
+    sentence: str, words: list[Word], role: int, rules: SpeechRules
+) -> Attribution | None:
+    """ "a Kremlin spokesman said", "Venezuela’s foreign ministry said"."""
+    index = role - 1
+    while index >= 0 and index >= role - 2 and not _is_name(words[index], rules):
+        if words[index].key in _DETERMINERS or not words[index].text.isalpha():
+            return None
+        index -= 1
+    if index < 0 or not _is_name(words[index], rules):
+        return None
+    return _name_before(sentence, words, index, rules)
+
+
+def _apposition(
+    sentence: str, words: list[Word], comma: int, rules: SpeechRules
+) -> Attribution | None:
+    """ "Dmitry Peskov, the Kremlin spokesman, said"."""
+    for index in range(comma - 1, max(comma - 14, 0), -1):
+        if words[index].text != ",":
+            continue
+        opener = words[index + 1]
+        opens_apposition = (
+            opener.key in _DETERMINERS or opener.key in rules.titles or opener.key == "who"
+        )
+        if opens_apposition and index > 0 and _is_name(words[index - 1], rules):
+            found = _name_before(sentence, words, index - 1, rules)
+            return found if found is None else _as_person(found)
+        return None
+    return None
+
+
+def _name_after(
+    sentence: str, words: list[Word], first: int, rules: SpeechRules
+) -> Attribution | None:
+    """The name in "said Kremlin spokesman Dmitry Peskov" or "according to a Kremlin source"."""
+    index = first
+    best: Attribution | None = None
+    while index < len(words) and index < first + 8:
+        word = words[index]
+        if _is_name(word, rules):
+            last = _run_right(words, index, rules)
+            best = _clean(sentence, words[index : last + 1], rules)
+            index = last + 1
+            continue
+        if word.key in _DETERMINERS or word.key in rules.titles or word.key in rules.roles:
+            index += 1
+            continue
+        break
+    return best
+
+
+def _clean(sentence: str, run: list[Word], rules: SpeechRules) -> Attribution | None:
+    """Drop titles and determiners from a name run; keep the name as written."""
+    person = False
+    titled = [i for i, w in enumerate(run) if w.key in rules.titles]
+    if titled and titled[-1] < len(run) - 1:
+        run = run[titled[-1] + 1 :]
+        person = True
+        while len(run) > 2 and run[0].key in rules.connectors:
+            run = run[2:]
+    while run and (run[0].key in rules.not_names or run[0].key in rules.connectors):
+        run = run[1:]
+    if not run:
+        return None
+    start, end = run[0].start, run[-1].end
+    name = sentence[start:end]
+    for suffix in ("’s", "'s"):
+        if name.endswith(suffix):
+            name, end = name[: -len(suffix)], end - len(suffix)
+    name = name.rstrip(".") if not run[-1].key.endswith(("jr", "sr")) else name
+    return Attribution(name, start, start + len(name), person=person) if name else None
+
+
+def _as_person(found: Attribution) -> Attribution:
+    return Attribution(found.name, found.start, found.end, found.pronoun, person=True)

@@ -1,0 +1,193 @@
+"""The tagger: article text in, statements, entities and boilerplate out.
+
+:meth:`Tagger.tag` and :meth:`Tagger.tag_many` are the whole public surface.
+Work per article:
+
+1. refuse binary junk (:class:`BinaryText`, a poison error); cap the text at
+   ``max_chars`` (the rest is not tagged);
+2. find boilerplate lines (config rules + heuristics) and statement spans;
+3. prefilter: if no candidate cue occurs outside the boilerplate, entities come
+   from the Aho-Corasick gazetteer index and every statement gets ``tags=[]``;
+   otherwise the spaCy pipeline runs and its phrase matches drive the rules;
+4. assemble statements with quotes, speakers, tags and evidence.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, ClassVar
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from monitor.errors import PoisonError
+from monitor.messages import Span, Statement
+from monitor.nlp.assemble import Context, build_statements
+from monitor.nlp.boilerplate import (
+    BoilerplateRules,
+    Line,
+    boilerplate_lines,
+    boilerplate_spans,
+    split_lines,
+)
+from monitor.nlp.lexicon import Lexicon, load_lexicon
+from monitor.nlp.pipeline import build_pipeline, cue_hits
+from monitor.nlp.rules import Hit, has_election_context
+from monitor.nlp.segment import statement_spans
+from monitor.nlp.settings import NlpSettings
+from monitor.nlp.speakers import SpeechRules
+from monitor.nlp.terms import EntityHit, TermIndex, Terms
+
+_CONTROL_OK = frozenset("\n\r\t\f\v")
+
+
+class BinaryText(PoisonError):
+    """The text is not readable text (NUL bytes, control characters)."""
+
+    reason: ClassVar[str] = "binary_text"
+
+
+@dataclass(frozen=True, slots=True)
+class TagResult:
+    """What the tagger found in one article; offsets index the input text."""
+
+    statements: tuple[Statement, ...] = ()
+    entities: tuple[Span, ...] = ()
+    boilerplate: tuple[Span, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``monitor tag`` output object, exactly as the CLI contract says."""
+        return {
+            "statements": [
+                {
+                    "text": s.text,
+                    "start": s.start,
+                    "end": s.end,
+                    "tags": list(s.tags),
+                    "speaker": s.speaker,
+                    "quote": s.quote,
+                    "evidence": [
+                        {"tag": e.tag, "text": e.text, "start": e.start, "end": e.end}
+                        for e in s.evidence
+                    ],
+                }
+                for s in self.statements
+            ],
+            "entities": [
+                {"text": e.text, "label": e.label, "start": e.start, "end": e.end}
+                for e in self.entities
+            ],
+            "boilerplate": [{"start": b.start, "end": b.end} for b in self.boilerplate],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An article after the cheap steps, before (maybe) spaCy."""
+
+    text: str
+    lines: list[Line]
+    boilerplate: list[tuple[int, int]]
+    spans: list[tuple[int, int]]
+    heavy: bool
+
+
+def check_text(text: str) -> None:
+    """Raise :class:`BinaryText` for text that is clearly not text."""
+    sample = text[:20_000]
+    if "\x00" in sample:
+        raise BinaryText("input looks binary: it contains NUL characters")
+    controls = sum(1 for ch in sample if ch < " " and ch not in _CONTROL_OK)
+    if sample and controls / len(sample) > 0.01:
+        raise BinaryText(f"input looks binary: {controls} control characters")
+
+
+class Tagger:
+    """Tags articles; build it once per process with :meth:`from_settings`."""
+
+    def __init__(self, settings: NlpSettings, lexicon: Lexicon, nlp: Language) -> None:
+        terms = Terms.from_lexicon(lexicon)
+        self._settings = settings
+        self._lexicon = lexicon
+        self._nlp = nlp
+        self._index = TermIndex(terms)
+        self._boilerplate = BoilerplateRules.compile(lexicon.boilerplate, "boilerplate.yaml")
+        self._speech = SpeechRules.from_lexicon(lexicon.speech)
+
+    @classmethod
+    def from_settings(cls, settings: NlpSettings, config_dir: pathlib.Path) -> Tagger:
+        """Load the lexicon from ``config_dir / settings.lexicon_dir`` and build the pipeline.
+
+        Raises :class:`~monitor.errors.ConfigError` for a missing or invalid lexicon
+        or a model that is not installed.
+        """
+        lexicon = load_lexicon(config_dir / settings.lexicon_dir)
+        nlp = build_pipeline(settings.model, Terms.from_lexicon(lexicon))
+        return cls(settings, lexicon, nlp)
+
+    def tag(self, text: str) -> TagResult:
+        """Tag one article (headline, line break, body)."""
+        return next(self.tag_many([text]))
+
+    def tag_many(self, texts: Iterable[str]) -> Iterator[TagResult]:
+        """Tag a stream of articles in order; spaCy runs in batches via ``nlp.pipe``.
+
+        Raises :class:`BinaryText` for an unreadable text (later texts are not tagged;
+        callers wanting to go on call :meth:`tag` per text).
+        """
+        iterator = iter(texts)
+        while batch := list(islice(iterator, self._settings.batch_size)):
+            prepared = [self._prepare(text) for text in batch]
+            heavy = [p.text for p in prepared if p.heavy]
+            docs = iter(self._nlp.pipe(heavy)) if heavy else iter(())
+            for item in prepared:
+                yield self._finish(item, next(docs) if item.heavy else None)
+
+    def _prepare(self, text: str) -> _Prepared:
+        check_text(text)
+        text = _cap(text, self._settings.max_chars)
+        lines = split_lines(text)
+        flags = boilerplate_lines(lines, self._boilerplate)
+        spans = statement_spans(text, lines, flags)
+        content = "\n".join(text[start:end] for start, end in spans)
+        heavy = bool(spans) and (not self._settings.prefilter or self._index.has_trigger(content))
+        return _Prepared(text, lines, boilerplate_spans(text, lines, flags), spans, heavy)
+
+    def _finish(self, item: _Prepared, doc: Doc | None) -> TagResult:
+        boiler = item.boilerplate
+        if doc is None:
+            entities = self._index.entities(item.text)
+            hits: list[Hit] = []
+        else:
+            entities = [self._entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+            hits = cue_hits(doc)
+        entities = [e for e in entities if not _overlaps(boiler, e.start, e.end)]
+        hits = [h for h in hits if not _overlaps(boiler, h.start, h.end)]
+        window = self._lexicon.cues.election.block_window
+        context = Context(self._speech, has_election_context(hits, window), window)
+        statements = build_statements(item.text, item.spans, entities, hits, context)
+        return TagResult(
+            statements=tuple(statements),
+            entities=tuple(Span(e.text, e.start, e.end, e.label) for e in entities),
+            boilerplate=tuple(Span(item.text[s:e], s, e, "BOILERPLATE") for s, e in boiler),
+        )
+
+    def _entity(self, text: str, label: str, start: int, end: int) -> EntityHit:
+        term = self._index.term(text)
+        country = term.country if term is not None else None
+        return EntityHit(text, label, start, end, country)
+
+
+def _cap(text: str, max_chars: int) -> str:
+    """At most ``max_chars`` characters, cut at a line break when one is near."""
+    if len(text) <= max_chars:
+        return text
+    cut = text.rfind("\n", max_chars // 2, max_chars)
+    return text[: cut if cut > 0 else max_chars]
+
+
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e in spans)

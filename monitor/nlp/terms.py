@@ -1,0 +1,167 @@
+"""Term tables built from the lexicon, and an Aho-Corasick index over them.
+
+The index is the cheap path: one pass over the lowercased text tells whether
+an article has any candidate cue at all (the prefilter), and one pass over the
+original text finds gazetteer entities for articles that skip the spaCy
+pipeline. Both honour word boundaries, like spaCy's phrase matching on tokens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ahocorasick
+
+from monitor.nlp.lexicon import Lexicon
+from monitor.nlp.rules import (
+    ELECTION,
+    ELECTION_BLOCK,
+    ELECTION_WEAK,
+    FOREIGN_MARKER,
+    INTERFERENCE,
+    INTERFERENCE_BLOCK,
+    INTERFERENCE_WEAK,
+    Hit,
+)
+
+#: Cue kinds that can, on their own or with context, produce a tag.
+TRIGGER_KINDS = frozenset({ELECTION, INTERFERENCE, INTERFERENCE_WEAK})
+
+
+@dataclass(frozen=True, slots=True)
+class EntityTerm:
+    label: str
+    country: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntityHit:
+    """A gazetteer entity found in the text (offsets into the document)."""
+
+    text: str
+    label: str
+    start: int
+    end: int
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """Every phrase the tagger looks for."""
+
+    #: Exact-case phrase → label and country.
+    entities: dict[str, EntityTerm]
+    #: Lowercase phrase → cue kinds.
+    cues: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def from_lexicon(cls, lexicon: Lexicon) -> Terms:
+        return cls(entities=_entity_terms(lexicon), cues=_cue_terms(lexicon))
+
+
+def _entity_terms(lexicon: Lexicon) -> dict[str, EntityTerm]:
+    table: dict[str, EntityTerm] = {}
+
+    def put(phrase: str, label: str, country: str | None) -> None:
+        table.setdefault(phrase, EntityTerm(label, country))
+
+    gazetteer = lexicon.gazetteer
+    for person in gazetteer.people:
+        for phrase in (person.name, *person.aliases):
+            put(phrase, "PERSON", person.country)
+    for country in gazetteer.countries:
+        for phrase in (country.name, *country.aliases, *country.places):
+            put(phrase, "GPE", country.name)
+        for phrase in country.demonyms:
+            put(phrase, "NORP", country.name)
+        for phrase in country.seats:
+            put(phrase, "ORG", country.name)
+    for org in gazetteer.organisations:
+        for phrase in (org.name, *org.aliases):
+            put(phrase, "ORG", org.country)
+    for region in gazetteer.regions:
+        put(region, "LOC", None)
+    return table
+
+
+def _cue_terms(lexicon: Lexicon) -> dict[str, tuple[str, ...]]:
+    election = lexicon.cues.election
+    interference = lexicon.cues.foreign_interference
+    groups = {
+        ELECTION: election.strong,
+        ELECTION_WEAK: election.weak,
+        ELECTION_BLOCK: election.block,
+        INTERFERENCE: interference.strong,
+        INTERFERENCE_WEAK: interference.weak,
+        FOREIGN_MARKER: interference.foreign_markers,
+        INTERFERENCE_BLOCK: interference.block,
+    }
+    table: dict[str, tuple[str, ...]] = {}
+    for kind, phrases in groups.items():
+        for phrase in phrases:
+            key = phrase.lower()
+            if kind not in table.get(key, ()):
+                table[key] = (*table.get(key, ()), kind)
+    return table
+
+
+def _bounded(text: str, start: int, end: int) -> bool:
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
+
+
+class TermIndex:
+    """Aho-Corasick automata over the cue and entity phrases."""
+
+    def __init__(self, terms: Terms) -> None:
+        self._terms = terms
+        self._triggers = ahocorasick.Automaton()
+        for phrase, kinds in terms.cues.items():
+            if TRIGGER_KINDS.intersection(kinds):
+                self._triggers.add_word(phrase, len(phrase))
+        self._entities = ahocorasick.Automaton()
+        for phrase in terms.entities:
+            self._entities.add_word(phrase, phrase)
+        for automaton in (self._triggers, self._entities):
+            if len(automaton):
+                automaton.make_automaton()
+
+    def term(self, phrase: str) -> EntityTerm | None:
+        """The gazetteer entry for ``phrase``, if it is one."""
+        return self._terms.entities.get(phrase)
+
+    def has_trigger(self, text: str) -> bool:
+        """True when ``text`` holds a cue that could produce a tag."""
+        if not len(self._triggers):
+            return False
+        lowered = text.lower()
+        if len(lowered) != len(text):  # rare case-folding changes; be safe
+            return True
+        for end, length in self._triggers.iter(lowered):
+            if _bounded(lowered, end - length + 1, end + 1):
+                return True
+        return False
+
+    def entities(self, text: str) -> list[EntityHit]:
+        """Longest non-overlapping gazetteer phrases, leftmost first."""
+        if not len(self._entities):
+            return []
+        found = []
+        for end, phrase in self._entities.iter(text):
+            start = end - len(phrase) + 1
+            if _bounded(text, start, end + 1):
+                found.append((start, end + 1, phrase))
+        found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+        hits: list[EntityHit] = []
+        last_end = -1
+        for start, end, phrase in found:
+            if start >= last_end:
+                term = self._terms.entities[phrase]
+                hits.append(EntityHit(phrase, term.label, start, end, term.country))
+                last_end = end
+        return hits
+
+
+def hits_of(kinds: tuple[str, ...], start: int, end: int) -> list[Hit]:
+    return [Hit(kind, start, end) for kind in kinds]
