@@ -98,8 +98,9 @@ class KafkaBusProducer:
     #: Beyond this many unflushed sends, completed ones are pruned from the watch list.
     _PRUNE_AT: ClassVar[int] = 10_000
 
-    def __init__(self, client: KafkaProducer) -> None:
+    def __init__(self, client: KafkaProducer, close_timeout_s: float) -> None:
         self._client = client
+        self._close_timeout_s = close_timeout_s
         self._pending: list[Any] = []
 
     @property
@@ -150,12 +151,12 @@ class KafkaBusProducer:
             raise translate(first, action) from first
 
     def close(self) -> None:
-        """Flush what is queued, then release the connection."""
+        """Flush what is queued (bounded: a dead broker must not hang shutdown), then release."""
         try:
-            self.flush()
+            self.flush(self._close_timeout_s)
         finally:
             try:
-                self._client.close()
+                self._client.close(timeout=self._close_timeout_s)
             except _KAFKA_FAILURES as exc:
                 raise translate(exc, "closing the producer") from exc
 
@@ -249,7 +250,8 @@ class KafkaBus:
             "linger_ms": self._settings.linger_ms,
             "max_block_ms": self._settings.request_timeout_ms,
         }
-        return KafkaBusProducer(self._connect("producer", lambda: KafkaProducer(**config)))
+        client = self._connect("producer", lambda: KafkaProducer(**config))
+        return KafkaBusProducer(client, close_timeout_s=self._settings.request_timeout_ms / 1000)
 
     def consumer(self, topics: Sequence[str], group: str) -> KafkaBusConsumer:
         """A new member of ``group`` subscribed to ``topics``, with manual commits only."""
