@@ -12,8 +12,9 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
 
 
 class _SiteHandler(BaseHTTPRequestHandler):
-    server: _Site
+    server: StaticSite
 
     def do_GET(self) -> None:
         relative = self.path.split("?", 1)[0].lstrip("/")
@@ -50,21 +51,40 @@ class _SiteHandler(BaseHTTPRequestHandler):
         return
 
 
-class _Site(ThreadingHTTPServer):
+class StaticSite(ThreadingHTTPServer):
+    """Serves a folder on a loopback port; ``{{BASE}}`` in files becomes the site's URL."""
+
     def __init__(self, root: Path) -> None:
         super().__init__(("127.0.0.1", 0), _SiteHandler)
         self.root = root.resolve()
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
 
 
+@dataclass(frozen=True)
+class ReceivedAlert:
+    """One POST a receiver got: its headers, raw body and parsed JSON."""
+
+    headers: dict[str, str]
+    body: bytes
+    payload: dict[str, Any]
+
+
 class _ReceiverHandler(BaseHTTPRequestHandler):
-    server: _Receiver
+    server: WebhookReceiver
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
-        payload = json.loads(self.rfile.read(length) or b"{}")
-        self.server.received.append(payload)
-        self.server.on_alert(payload)
+        body = self.rfile.read(length)
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            self.send_error(400, "body is not JSON")
+            return
+        received = ReceivedAlert(dict(self.headers.items()), body, payload)
+        with self.server.lock:
+            self.server.received.append(received)
+        if self.server.on_alert is not None:
+            self.server.on_alert(received)
         self.send_response(204)
         self.end_headers()
 
@@ -72,19 +92,22 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
         return
 
 
-class _Receiver(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _ReceiverHandler)
-        self.received: list[dict[str, Any]] = []
+class WebhookReceiver(ThreadingHTTPServer):
+    """A loopback webhook endpoint that keeps every alert it is sent."""
+
+    def __init__(
+        self, on_alert: Callable[[ReceivedAlert], None] | None = None, port: int = 0
+    ) -> None:
+        super().__init__(("127.0.0.1", port), _ReceiverHandler)
+        self.received: list[ReceivedAlert] = []
+        self.lock = threading.Lock()
+        self.on_alert = on_alert
         self.url = f"http://127.0.0.1:{self.server_address[1]}/alerts"
 
-    def on_alert(self, payload: dict[str, Any]) -> None:
-        click.echo(describe_alert(payload))
 
-
-def describe_alert(payload: dict[str, Any]) -> str:
+def describe_alert(received: ReceivedAlert) -> str:
     """One readable block per alert payload (generic webhook schema)."""
-    alert = payload.get("alert", payload)
+    alert = received.payload.get("alert", received.payload)
     statement = alert.get("statement", {})
     article = alert.get("article", {})
     tags = ", ".join(statement.get("tags", [])) or "-"
@@ -97,7 +120,8 @@ def describe_alert(payload: dict[str, Any]) -> str:
 
 
 @contextmanager
-def _serving(server: ThreadingHTTPServer) -> Iterator[None]:
+def serving(server: ThreadingHTTPServer) -> Iterator[None]:
+    """Serve on a background thread for the duration of the block."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -111,14 +135,16 @@ def _serving(server: ThreadingHTTPServer) -> Iterator[None]:
 @click.option("--verbose", is_flag=True, help="Show the monitor's log on stderr.")
 def demo_command(verbose: bool) -> None:
     """Run the pipeline once over the bundled demo feeds and print the alerts."""
-    site, receiver = _Site(DEMO_DIR / "site"), _Receiver()
-    with _serving(site), _serving(receiver), tempfile.TemporaryDirectory() as state:
+    site = StaticSite(DEMO_DIR / "site")
+    receiver = WebhookReceiver(on_alert=lambda alert: click.echo(describe_alert(alert)))
+    with serving(site), serving(receiver), tempfile.TemporaryDirectory() as state:
         environ = dict(os.environ)
         environ.update(
             DEMO_BASE=site.base_url, DEMO_WEBHOOK=receiver.url, MONITOR_STATE_DIR=state
         )
         settings = load_settings(DEMO_DIR / "monitor.yaml", environ=environ)
-        configure_logging(settings.ops.model_copy(update={"log_level": "INFO" if verbose else "ERROR"}))
+        level = "INFO" if verbose else "ERROR"
+        configure_logging(settings.ops.model_copy(update={"log_level": level}))
         click.echo(f"demo: serving {len(settings.feeds)} feeds at {site.base_url}", err=True)
         daemon = Daemon(settings, settings.roles)
         try:
