@@ -103,14 +103,7 @@ def kafka_bus(bootstrap: str, topics: KafkaTopics) -> dict[str, Any]:
     return {
         "kind": "kafka",
         "kafka": {"bootstrap_servers": bootstrap},
-        "topics": {
-            "articles": topics.articles,
-            "statements": topics.statements,
-            "alerts": topics.alerts,
-            "deadletter": topics.deadletter,
-            "alerts_deadletter": f"{topics.alerts}.dead",
-            "feeds": f"monitor.feeds.{topics.suffix}",
-        },
+        "topics": topics.names.model_dump(),
         "groups": {role: topics.group(role) for role in ("poller", "nlp", "alerts", "delivery")},
     }
 
