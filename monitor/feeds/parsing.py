@@ -1,0 +1,114 @@
+"""Turn fetched feed bytes into plain entries (RSS, Atom, RDF via feedparser;
+JSON Feed by hand, since feedparser 6 does not read it).
+
+feedparser is only ever given bytes: handed a string it would open local files
+or fetch URLs by itself. Bodies are defused first (:mod:`.sanitize`), and
+memory or recursion exhaustion inside the parser becomes a
+:class:`~monitor.feeds.errors.HostileFeed` rather than a crash.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import feedparser
+
+from monitor.clock import iso_utc
+from monitor.feeds.errors import HostileFeed, NotAFeed
+from monitor.feeds.jsonfeed import parse_json_feed
+from monitor.feeds.model import FeedEntry, ParsedFeed
+from monitor.feeds.sanitize import defuse
+
+_SY_PERIODS = {"hourly": 3600.0, "daily": 86400.0, "weekly": 604800.0,
+               "monthly": 2592000.0, "yearly": 31536000.0}
+
+
+def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    """Parse ``body`` (bytes as fetched) into a :class:`ParsedFeed`.
+
+    Raises :class:`NotAFeed` or :class:`HostileFeed` with a one-line reason.
+    """
+    if body.lstrip()[:1] in (b"{", b"["):
+        return parse_json_feed(body)
+    clean, note = defuse(body)
+    try:
+        parsed = feedparser.parse(clean, response_headers=dict(headers or {}))
+    except (MemoryError, RecursionError) as exc:
+        raise HostileFeed(f"parser exhausted resources ({type(exc).__name__})") from exc
+    version = str(parsed.get("version") or "")
+    entries = tuple(_entry(raw) for raw in parsed.entries)
+    problem = _bozo_reason(parsed)
+    if not version and not entries:
+        raise NotAFeed(f"not a feed: {problem or 'no feed or entry elements found'}")
+    recovered = f"recovered ill-formed feed: {problem}" if problem else None
+    warnings = [w for w in (note, recovered) if w]
+    feed = parsed.feed
+    return ParsedFeed(
+        title=_text(feed.get("title")),
+        link=_opt(feed.get("link")),
+        format=version or "unknown",
+        entries=entries,
+        warning="; ".join(warnings) or None,
+        ttl_s=_ttl_seconds(feed),
+    )
+
+
+def _entry(raw: dict[str, Any]) -> FeedEntry:
+    contents = raw.get("content") or []
+    content = "\n".join(_text(part.get("value")) for part in contents if part.get("value"))
+    return FeedEntry(
+        guid=_opt(raw.get("id")),
+        link=_opt(raw.get("link")),
+        title=_text(raw.get("title")),
+        # dict.get: feedparser's own lookup maps a missing updated_parsed to
+        # published_parsed with a deprecation warning; we want the raw value.
+        published=_date(dict.get(raw, "published_parsed")),
+        updated=_date(dict.get(raw, "updated_parsed")),
+        author=_opt(raw.get("author")),
+        summary=_text(raw.get("summary")),
+        content=content,
+    )
+
+
+def _date(parsed: time.struct_time | None) -> str | None:
+    if not parsed:
+        return None
+    try:
+        return iso_utc(calendar.timegm(parsed))
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _ttl_seconds(feed: Mapping[str, Any]) -> float | None:
+    ttl = str(feed.get("ttl") or "").strip()
+    if ttl.isdigit() and int(ttl) > 0:
+        return int(ttl) * 60.0
+    period = _SY_PERIODS.get(str(feed.get("sy_updateperiod") or "").strip().lower())
+    if period is None:
+        return None
+    frequency = str(feed.get("sy_updatefrequency") or "1").strip()
+    return period / max(1, int(frequency)) if frequency.isdigit() else period
+
+
+def _bozo_reason(parsed: Mapping[str, Any]) -> str | None:
+    if not parsed.get("bozo"):
+        return None
+    exc = parsed.get("bozo_exception")
+    text = str(exc).strip().splitlines() if exc is not None else []
+    name = type(exc).__name__ if exc is not None else "error"
+    return f"{name}: {text[0]}" if text else name
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _opt(value: object) -> str | None:
+    text = _text(value)
+    return text or None
+
+
+__all__ = ["FeedEntry", "ParsedFeed", "parse_feed"]

@@ -1,0 +1,189 @@
+"""Polling one feed: fetch, parse, find new entries, build articles.
+
+:class:`FeedPoller` is the I/O shell around the pure pieces (schedule, ids,
+parsing). It does not publish: it returns a :class:`PollResult` and the role
+publishes, records and saves state from a single thread, so the dedup check
+that decides publication happens in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.clock import Clock, iso_utc
+from monitor.errors import MonitorError
+from monitor.feeds.fetcher import PAGE_ACCEPT, Fetcher, FetchRequest, FetchResult
+from monitor.feeds.fulltext import extract_page_text, html_to_text
+from monitor.feeds.model import FeedEntry, ParsedFeed
+from monitor.feeds.parsing import parse_feed
+from monitor.feeds.politeness import HostGate
+from monitor.feeds.schedule import after_failure, after_success, schedule_lag
+from monitor.feeds.settings import FeedConfig, PollerSettings
+from monitor.feeds.sites import SiteRules
+from monitor.feeds.state import FeedState
+from monitor.feeds.store import PollerStore
+from monitor.feeds.urls import article_id_from, is_web_url
+from monitor.messages import Article, Source
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one poll found; nothing is published or saved yet."""
+
+    feed_id: str
+    state: FeedState
+    #: "changed", "not_modified", "unchanged" or "error".
+    outcome: str
+    articles: tuple[Article, ...] = ()
+    #: Entries whose article was already published (by this or another feed).
+    duplicates: tuple[tuple[str, Source], ...] = ()
+    error: MonitorError | None = None
+    lag_s: float = 0.0
+    fetch_s: float | None = None
+    parse_warning: str | None = None
+
+
+class FeedPoller:
+    """Polls feeds; safe to call from several threads at once."""
+
+    def __init__(
+        self,
+        settings: PollerSettings,
+        fetcher: Fetcher,
+        store: PollerStore,
+        rules: SiteRules,
+        clock: Clock,
+        gate: HostGate,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._settings = settings
+        self._fetcher = fetcher
+        self._store = store
+        self._rules = rules
+        self._clock = clock
+        self._gate = gate
+        self._rng = rng or random.Random()
+
+    def poll(self, feed: FeedConfig, state: FeedState) -> PollResult:
+        """Poll ``feed`` once; never raises for feed problems."""
+        started = self._clock.now()
+        lag = schedule_lag(state, started)
+        try:
+            return self._poll(feed, state, started, lag)
+        except MonitorError as exc:
+            failed = after_failure(state, self._clock.now(), exc, self._settings, self._rng)
+            return PollResult(feed.id, failed, "error", error=exc, lag_s=lag)
+
+    def _poll(self, feed: FeedConfig, state: FeedState, started: float, lag: float) -> PollResult:
+        request = FetchRequest(state.url, etag=state.etag, last_modified=state.last_modified)
+        with self._gate.slot(state.url):
+            fetched = self._fetcher.fetch(request)
+        moved = dataclasses.replace(state, url=fetched.permanent_url or state.url)
+        if fetched.not_modified:
+            done = self._succeeded(feed, moved, fetched, (), None)
+            return PollResult(feed.id, done, "not_modified", lag_s=lag, fetch_s=fetched.elapsed_s)
+        body_hash = hashlib.sha256(fetched.body).hexdigest()
+        if body_hash == state.content_hash:
+            done = self._succeeded(feed, _validators(moved, fetched, body_hash), fetched, (), None)
+            return PollResult(feed.id, done, "unchanged", lag_s=lag, fetch_s=fetched.elapsed_s)
+        parsed = parse_feed(fetched.body, fetched.headers)
+        entries = parsed.entries[: self._settings.max_entries_per_feed]
+        articles, duplicates = self._new_articles(feed, moved, entries)
+        times = [_epoch(e.published or e.updated) or started for e in entries]
+        done = self._succeeded(feed, _validators(moved, fetched, body_hash), fetched, times, parsed)
+        return PollResult(
+            feed.id, done, "changed", tuple(articles), tuple(duplicates),
+            lag_s=lag, fetch_s=fetched.elapsed_s, parse_warning=parsed.warning,
+        )
+
+    def _succeeded(
+        self, feed: FeedConfig, state: FeedState, fetched: FetchResult,
+        item_times: Sequence[float], parsed: ParsedFeed | None,
+    ) -> FeedState:
+        hints = [h for h in (fetched.max_age_s, parsed.ttl_s if parsed else None) if h]
+        return after_success(
+            state, self._clock.now(), self._settings, self._rng,
+            item_times=item_times, hint_s=max(hints) if hints else None,
+            fixed_s=feed.interval_s,
+        )
+
+    def _new_articles(
+        self, feed: FeedConfig, state: FeedState, entries: Sequence[FeedEntry]
+    ) -> tuple[list[Article], list[tuple[str, Source]]]:
+        keyed: dict[str, FeedEntry] = {}
+        for entry in entries:
+            keyed.setdefault(self.article_id(feed.id, entry), entry)
+        seen = self._store.seen(list(keyed))
+        articles: list[Article] = []
+        duplicates: list[tuple[str, Source]] = []
+        for article_id, entry in keyed.items():
+            source = Source(feed_id=feed.id, feed_url=state.url, entry_url=entry.link or "")
+            if article_id in seen:
+                duplicates.append((article_id, source))
+            else:
+                articles.append(self._article(article_id, feed, entry, source))
+        return articles, duplicates
+
+    def article_id(self, feed_id: str, entry: FeedEntry) -> str:
+        return article_id_from(
+            guid=entry.guid, link=entry.link, feed_id=feed_id, title=entry.title,
+            tracking_params=self._settings.tracking_params, strip_www=self._settings.strip_www,
+        )
+
+    def _article(
+        self, article_id: str, feed: FeedConfig, entry: FeedEntry, source: Source
+    ) -> Article:
+        url = entry.link or (entry.guid if entry.guid and is_web_url(entry.guid) else "") or ""
+        text, text_source = self._text(entry, url)
+        return Article(
+            id=article_id,
+            url=url,
+            title=html_to_text(entry.title).replace("\n", " "),
+            text=self._rules.clean(url, text) if text else "",
+            text_source=text_source,
+            feed_id=feed.id,
+            sources=(source,),
+            fetched_at=iso_utc(self._clock.now()),
+            published=entry.published or entry.updated,
+            author=entry.author,
+        )
+
+    def _text(self, entry: FeedEntry, url: str) -> tuple[str, str]:
+        if entry.content:
+            return html_to_text(entry.content), "content"
+        if self._settings.fetch_pages and is_web_url(url):
+            page_text = self._page_text(url)
+            if page_text:
+                return page_text, "page"
+        if entry.summary:
+            return html_to_text(entry.summary), "summary"
+        return "", "none"
+
+    def _page_text(self, url: str) -> str:
+        """The article page's main text, or "" when it cannot be had."""
+        try:
+            with self._gate.slot(url):
+                fetched = self._fetcher.fetch(FetchRequest(url, accept=PAGE_ACCEPT))
+        except MonitorError:
+            return ""
+        return extract_page_text(fetched.body, fetched.url) if fetched.body else ""
+
+
+def _validators(state: FeedState, fetched: FetchResult, body_hash: str) -> FeedState:
+    return dataclasses.replace(
+        state, etag=fetched.etag, last_modified=fetched.last_modified, content_hash=body_hash
+    )
+
+
+def _epoch(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return None

@@ -1,0 +1,281 @@
+"""The poller role: polls the configured feeds and publishes new articles.
+
+Workers (a thread pool) fetch and parse; everything that decides or records
+publication (the final dedup check, publishing, flushing, remembering the
+article and saving the feed's state) happens on the role's own thread, in
+that order, so a crash can at worst publish an article twice (downstream ids
+are deterministic), never lose one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import logging
+import random
+import threading
+from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING
+
+from monitor.bus.base import Producer
+from monitor.bus.codec import encode
+from monitor.feeds.fetcher import Fetcher, HttpxFetcher
+from monitor.feeds.politeness import HostGate
+from monitor.feeds.poller import FeedPoller, PollResult
+from monitor.feeds.settings import FeedConfig
+from monitor.feeds.sites import load_site_rules
+from monitor.feeds.state import HEALTHS, FeedState, Health, new_state
+from monitor.feeds.store import PollerStore
+from monitor.messages import Article
+from monitor.roles import RoleContext
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
+
+log = logging.getLogger("monitor.feeds")
+
+#: Longest the scheduler sleeps before looking at its queue again.
+_TICK_S = 0.5
+
+
+class PollerRole:
+    """Implements :class:`monitor.roles.Role` for feed polling."""
+
+    name = "poller"
+
+    def __init__(self, ctx: RoleContext, fetcher: Fetcher | None = None) -> None:
+        self._ctx = ctx
+        self._settings = ctx.settings.poller
+        self._metrics = ctx.metrics
+        self._clock = ctx.clock
+        self._topic = ctx.settings.bus.topics.articles
+        self._store = PollerStore.in_state_dir(ctx.settings.state_dir)
+        self._fetcher = fetcher or HttpxFetcher(self._settings)
+        self._poller = FeedPoller(
+            self._settings,
+            self._fetcher,
+            self._store,
+            load_site_rules(ctx.settings.config_dir / self._settings.sites_file),
+            self._clock,
+            HostGate(self._settings.per_host_concurrency, self._settings.per_host_delay_s),
+            random.Random(),
+        )
+        self._lock = threading.Lock()
+        self._feeds: dict[str, FeedConfig] = {}
+        self._states: dict[str, FeedState] = self._store.load_states()
+        self._health: dict[str, Health] = {}
+        #: Bumped whenever the feed list changes, so the loop rebuilds its queue.
+        self._generation = 0
+        self._counts: dict[Health, int] = {h: 0 for h in HEALTHS}
+        self._adopt(ctx.settings.feeds)
+        self._producer: Producer | None = None
+
+    # -- Role protocol ---------------------------------------------------------
+    def run_once(self) -> int:
+        """Poll every configured feed once, regardless of schedule; publish new items."""
+        with self._lock:
+            work = [(feed, self._states[feed.id]) for feed in self._feeds.values()]
+        with ThreadPoolExecutor(self._settings.concurrency, "poller") as pool:
+            results = list(pool.map(lambda fs: self._poller.poll(*fs), work))
+        return self._publish_batch(results)
+
+    def run(self, stop: threading.Event) -> None:
+        """Poll feeds as they come due until ``stop`` is set."""
+        queue: list[tuple[float, str]] = []
+        in_flight: dict[Future[PollResult], str] = {}
+        generation = -1
+        with ThreadPoolExecutor(self._settings.concurrency, "poller") as pool:
+            while not stop.is_set():
+                if generation != self._generation:
+                    generation = self._generation
+                    queue = self._fresh_queue(set(in_flight.values()))
+                self._dispatch(queue, in_flight, pool)
+                self._collect(in_flight, stop, queue)
+            for future in list(in_flight):
+                self._finish(future.result())
+
+    def reload(self, settings: Settings) -> None:
+        """Adopt a changed feed list (added, removed or moved feeds) without restart."""
+        self._adopt(settings.feeds)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close()
+        self._fetcher.close()
+        self._store.close()
+
+    # -- feed list ---------------------------------------------------------------
+    def _adopt(self, feeds: Iterable[FeedConfig]) -> None:
+        now = self._clock.now()
+        with self._lock:
+            self._feeds = {feed.id: feed for feed in feeds}
+            for feed in self._feeds.values():
+                url = str(feed.url)
+                state = self._states.get(feed.id)
+                if state is None or state.config_url != url:
+                    self._states[feed.id] = new_state(feed.id, url, now)
+                    self._health[feed.id] = "pending"
+            gone = [fid for fid in self._states if fid not in self._feeds]
+            for fid in gone:
+                del self._states[fid]
+            self._health = {
+                fid: state.health(self._settings.broken_after_failures)
+                for fid, state in self._states.items()
+            }
+            self._generation += 1
+        self._store.forget_feeds(gone)
+        self._report_health()
+
+    # -- scheduling loop -----------------------------------------------------------
+    def _fresh_queue(self, busy: set[str]) -> list[tuple[float, str]]:
+        """A due-time heap of every feed not being polled right now."""
+        with self._lock:
+            queue = [(s.next_poll_at, fid) for fid, s in self._states.items() if fid not in busy]
+        heapq.heapify(queue)
+        return queue
+
+    def _dispatch(
+        self,
+        queue: list[tuple[float, str]],
+        in_flight: dict[Future[PollResult], str],
+        pool: ThreadPoolExecutor,
+    ) -> None:
+        now = self._clock.now()
+        while queue and queue[0][0] <= now and len(in_flight) < self._settings.concurrency:
+            _, fid = heapq.heappop(queue)
+            with self._lock:
+                feed, state = self._feeds.get(fid), self._states.get(fid)
+            if feed is None or state is None:
+                continue
+            in_flight[pool.submit(self._poller.poll, feed, state)] = fid
+
+    def _collect(
+        self,
+        in_flight: dict[Future[PollResult], str],
+        stop: threading.Event,
+        queue: list[tuple[float, str]],
+    ) -> None:
+        until_due = queue[0][0] - self._clock.now() if queue else _TICK_S
+        timeout = min(max(until_due, 0.0), _TICK_S)
+        if not in_flight:
+            stop.wait(timeout)
+            return
+        done, _ = wait(list(in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            del in_flight[future]
+            result = future.result()
+            self._finish(result)
+            if result.feed_id in self._feeds:
+                heapq.heappush(queue, (result.state.next_poll_at, result.feed_id))
+
+    # -- publication -----------------------------------------------------------------
+    def _publish_batch(self, results: list[PollResult]) -> int:
+        """Publish a batch of poll results, merging one article found by several feeds."""
+        merged: dict[str, Article] = {}
+        for result in results:
+            for article in result.articles:
+                first = merged.get(article.id)
+                if first is None:
+                    merged[article.id] = article
+                else:
+                    sources = (*first.sources, *article.sources)
+                    merged[article.id] = dataclasses.replace(first, sources=sources)
+        published = self._publish(list(merged.values()))
+        for result in results:
+            self._record(result)
+        return published
+
+    def _finish(self, result: PollResult) -> None:
+        self._publish(list(result.articles))
+        self._record(result)
+
+    def _publish(self, articles: list[Article]) -> int:
+        """Publish the articles not yet published; remember them. Returns the count."""
+        if not articles:
+            return 0
+        seen = self._store.seen([a.id for a in articles])
+        fresh = [a for a in articles if a.id not in seen]
+        for article in articles:
+            if article.id in seen:
+                for source in article.sources:
+                    self._store.add_source(article.id, source)
+        if fresh:
+            producer = self._producer_or_new()
+            for article in fresh:
+                producer.send(self._topic, article.id, encode(article))
+            producer.flush()
+            self._store.record_published(fresh, self._clock.now())
+            self._metrics.articles.inc(len(fresh))
+        self._metrics.items.labels(result="new").inc(len(fresh))
+        self._metrics.items.labels(result="duplicate").inc(len(articles) - len(fresh))
+        return len(fresh)
+
+    def _record(self, result: PollResult) -> None:
+        """Account for one poll: duplicates' sources, state, health, metrics, logs."""
+        for article_id, source in result.duplicates:
+            self._store.add_source(article_id, source)
+        self._metrics.items.labels(result="duplicate").inc(len(result.duplicates))
+        outcome = result.outcome if result.error is None else result.error.reason
+        self._metrics.polls.labels(outcome=outcome).inc()
+        self._metrics.schedule_lag_seconds.observe(result.lag_s)
+        if result.fetch_s is not None:
+            self._metrics.fetch_seconds.labels(kind="feed").observe(result.fetch_s)
+        if result.error is not None:
+            err = result.error
+            self._metrics.errors.labels(stage="poller", kind=err.kind, reason=err.reason).inc()
+            log.warning("feed %s: %s", result.feed_id, result.state.last_error)
+        elif result.parse_warning:
+            log.info("feed %s: %s", result.feed_id, result.parse_warning)
+        self._save(result.state)
+
+    def _save(self, state: FeedState) -> None:
+        health = state.health(self._settings.broken_after_failures)
+        with self._lock:
+            if state.feed_id not in self._feeds:
+                return
+            self._states[state.feed_id] = state
+            before = self._health.get(state.feed_id)
+            self._health[state.feed_id] = health
+            if health != before:
+                if before is not None:
+                    self._counts[before] -= 1
+                self._counts[health] += 1
+            counts = dict(self._counts)
+        self._store.save_state(state, health)
+        if health != before:
+            self._health_changed(state, before, health)
+            for label in (before, health):
+                if label is not None:
+                    self._metrics.feeds.labels(health=label).set(counts[label])
+
+    def _health_changed(self, state: FeedState, before: Health | None, after: Health) -> None:
+        if after == "broken":
+            log.error(
+                "feed %s: broken after %d failures: %s", state.feed_id, state.failures,
+                state.last_error,
+                extra={"event": "feed_broken", "feed_id": state.feed_id},
+            )
+        elif before == "broken":
+            log.warning("feed %s: recovered", state.feed_id,
+                        extra={"event": "feed_recovered", "feed_id": state.feed_id})
+
+    def _report_health(self) -> None:
+        with self._lock:
+            self._counts = {h: 0 for h in HEALTHS}
+            for health in self._health.values():
+                self._counts[health] += 1
+            counts = dict(self._counts)
+        for health, count in counts.items():
+            self._metrics.feeds.labels(health=health).set(count)
+
+    def _producer_or_new(self) -> Producer:
+        if self._producer is None:
+            self._producer = self._ctx.bus.producer()
+        return self._producer
+
+    @property
+    def feed_states(self) -> dict[str, FeedState]:
+        """A snapshot of every feed's state (for tests and status pages)."""
+        with self._lock:
+            return dict(self._states)

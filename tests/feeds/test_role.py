@@ -1,0 +1,117 @@
+"""PollerRole against a real loopback HTTP server and the in-process bus."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.bus.codec import decode
+from monitor.bus.memory import MemoryBus
+from monitor.clock import SystemClock
+from monitor.config import Settings
+from monitor.feeds.health import read_health
+from monitor.feeds.role import PollerRole
+from monitor.messages import Article
+from monitor.ops.metrics import Metrics
+from monitor.roles import RoleContext
+from tests.feeds.builders import rss, settings_for
+from tests.feeds.httpserver import FeedServer, Reply, conditional
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as running:
+        yield running
+
+
+def make_role(settings: Settings, bus: MemoryBus) -> PollerRole:
+    return PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()))
+
+
+def published(bus: MemoryBus, settings: Settings) -> list[Article]:
+    return [decode(r.value, Article) for r in bus.records_in(settings.bus.topics.articles)]
+
+
+ITEMS = [
+    {"guid": "https://news.example.org/a1", "title": "First", "content": "<p>Body one.</p>",
+     "pubDate": "Tue, 10 Jun 2025 04:00:00 GMT"},
+    {"link": "https://www.news.example.org/a2?utm_source=rss#top", "title": "Second",
+     "content": "<p>Body two.</p><p>More.</p>"},
+]
+
+
+def test_run_once_publishes_each_new_item_once_across_restarts(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.routes["/feed"] = conditional(rss(ITEMS), '"v1"')
+    settings = settings_for(tmp_path, {"one": server.url("/feed")})
+    bus = MemoryBus()
+    role = make_role(settings, bus)
+    assert role.run_once() == 2
+    assert role.run_once() == 0
+    role.close()
+    again = make_role(settings, bus)
+    assert again.run_once() == 0
+    again.close()
+    articles = published(bus, settings)
+    assert [a.title for a in articles] == ["First", "Second"]
+    first, second = articles
+    assert first.text == "Body one." and first.text_source == "content"
+    assert first.published == "2025-06-10T04:00:00Z"
+    assert second.text == "Body two.\nMore."
+    assert len(server.hits("/feed")) == 3
+    assert server.hits("/feed")[1].headers.get("if-none-match") == '"v1"'
+    keys = [r.key for r in bus.records_in(settings.bus.topics.articles)]
+    assert keys == [first.id, second.id]
+
+
+def test_same_article_from_two_feeds_is_one_article_with_both_sources(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.routes["/a"] = Reply(200, rss([ITEMS[1]]))
+    tracked = dict(ITEMS[1], link="https://news.example.org/a2?utm_medium=x&fbclid=1")
+    server.routes["/b"] = Reply(200, rss([tracked]))
+    settings = settings_for(tmp_path, {"a": server.url("/a"), "b": server.url("/b")})
+    bus = MemoryBus()
+    role = make_role(settings, bus)
+    assert role.run_once() == 1
+    role.close()
+    (article,) = published(bus, settings)
+    assert {s.feed_id for s in article.sources} == {"a", "b"}
+
+
+def test_feed_seen_later_in_another_feed_is_recorded_not_republished(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    server.routes["/a"] = Reply(200, rss([ITEMS[0]]))
+    server.routes["/b"] = Reply(200, rss([ITEMS[0]], title="Other"))
+    bus = MemoryBus()
+    first = make_role(settings_for(tmp_path, {"a": server.url("/a")}), bus)
+    assert first.run_once() == 1
+    first.close()
+    settings = settings_for(tmp_path, {"a": server.url("/a"), "b": server.url("/b")})
+    second = make_role(settings, bus)
+    assert second.run_once() == 0
+    second.close()
+    assert len(published(bus, settings)) == 1
+
+
+def test_broken_feed_is_reported_and_others_go_on(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/good"] = Reply(200, rss([ITEMS[0]]))
+    server.routes["/html"] = Reply(200, b"<html><body><p>hello</p></body></html>",
+                                   {"Content-Type": "text/html"})
+    settings = settings_for(
+        tmp_path, {"good": server.url("/good"), "bad": server.url("/html")},
+        broken_after_failures=2,
+    )
+    bus = MemoryBus()
+    role = make_role(settings, bus)
+    assert role.run_once() == 1
+    role.run_once()
+    role.close()
+    health = {h.feed_id: h for h in read_health(settings.state_dir)}
+    assert health["good"].health == "ok"
+    assert health["bad"].health == "broken"
+    assert health["bad"].last_error is not None and "not a feed" in health["bad"].last_error
