@@ -4,21 +4,26 @@ Lifecycle:
 
 * each role runs in its own thread; a role that crashes is rebuilt and
   restarted with capped exponential backoff, and the restart is counted;
-* SIGTERM / SIGINT set the stop event: roles finish the item in hand, commit
-  what they handled and return; the daemon waits up to
-  ``ops.shutdown_grace_s`` and exits 0;
+* SIGTERM / SIGINT set the stop event: roles take no new work, finish the
+  item in hand, commit what they handled and return; the daemon waits up to
+  ``ops.shutdown_grace_s`` and exits 0. Roles still busy after that are
+  abandoned (their uncommitted records are read again by the next process)
+  and the exit code is 1. A second signal exits at once with code 1;
 * SIGHUP reloads configuration (feeds, rules, lexicons) and hands it to every
-  role without stopping them; a bad new config is reported and ignored.
+  role without stopping them; a bad new config is reported and ignored;
+* log handlers get a filter that masks every configured secret value.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
 import random
 import signal
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -28,6 +33,7 @@ from monitor.clock import Clock, SystemClock
 from monitor.config import Settings, load_settings
 from monitor.errors import ConfigError
 from monitor.ops.metrics import Metrics
+from monitor.ops.redact import SecretRedactor, collect_secrets, install_redactor
 from monitor.retry import BackoffPolicy, backoff_delay
 from monitor.roles import Role, RoleContext
 
@@ -41,6 +47,8 @@ ROLE_FACTORIES: dict[str, str] = {
     "alerts": "monitor.alerts.role:alert_roles",
 }
 _RESTART_BACKOFF = BackoffPolicy(base_s=1.0, cap_s=60.0)
+#: A role that ran this long before crashing starts its backoff afresh.
+_HEALTHY_RUN_S = 300.0
 
 
 def build_roles(names: Sequence[str], ctx: RoleContext) -> list[Role]:
@@ -59,6 +67,16 @@ def build_roles(names: Sequence[str], ctx: RoleContext) -> list[Role]:
 def _builds(name: str, role: Role) -> bool:
     """Whether the factory for role ``name`` makes roles like ``role``."""
     return name == role.name or (name == "alerts" and role.name == "delivery")
+
+
+@dataclass(slots=True)
+class RoleState:
+    """What the supervisor knows about one role (read by the status page)."""
+
+    name: str
+    running: bool = False
+    restarts: int = 0
+    last_error: str | None = None
 
 
 class Daemon:
@@ -80,10 +98,19 @@ class Daemon:
         self.metrics = metrics or Metrics()
         self.clock = clock or SystemClock()
         self.bus = bus or open_bus(settings.bus)
+        self.redactor = SecretRedactor(collect_secrets(settings))
+        install_redactor(self.redactor)
         self.stop_event = threading.Event()
         self._reload_event = threading.Event()
+        self.started_at = self.clock.now()
         self.ctx = RoleContext(settings, self.bus, self.metrics, self.clock)
         self.roles: list[Role] = build_roles(self.role_names, self.ctx)
+        self.role_states = [RoleState(role.name) for role in self.roles]
+
+    @property
+    def stopping(self) -> bool:
+        """True once a stop was requested."""
+        return self.stop_event.is_set()
 
     # -- one pass -----------------------------------------------------------
     def run_once(self) -> int:
@@ -100,8 +127,12 @@ class Daemon:
         """Supervise roles until SIGTERM/SIGINT; return the process exit code."""
         if install_signals:
             self._install_signal_handlers()
+        # Daemon threads: a role stuck past the grace period must not keep
+        # the process alive; what it had not committed is read again later.
         threads = [
-            threading.Thread(target=self._supervise, args=(i,), name=f"role-{role.name}")
+            threading.Thread(
+                target=self._supervise, args=(i,), name=f"role-{role.name}", daemon=True
+            )
             for i, role in enumerate(self.roles)
         ]
         for thread in threads:
@@ -111,17 +142,27 @@ class Daemon:
             if self._reload_event.wait(0.5):
                 self._reload_event.clear()
                 self.reload()
-        deadline = self.clock.monotonic() + self.settings.ops.shutdown_grace_s
+        grace = self.settings.ops.shutdown_grace_s
+        log.info("stopping: no new work, draining in-flight work for up to %.0fs", grace)
+        deadline = self.clock.monotonic() + grace
         for thread in threads:
             thread.join(max(0.0, deadline - self.clock.monotonic()))
         stuck = [t.name for t in threads if t.is_alive()]
         if stuck:
-            log.error("roles still busy after the grace period: %s", ", ".join(stuck))
+            log.error(
+                "roles still busy after the %.0fs grace period, abandoning their "
+                "uncommitted work: %s", grace, ", ".join(stuck),
+            )
         self.close()
-        log.info("monitor stopped")
-        return 0
+        log.info("monitor stopped", extra={"clean": not stuck})
+        return 1 if stuck else 0
 
     def request_stop(self) -> None:
+        """Ask every role to stop; a second request while draining exits at once."""
+        if self.stop_event.is_set():
+            log.error("second stop request while draining: exiting now")
+            logging.shutdown()
+            os._exit(1)
         self.stop_event.set()
 
     def request_reload(self) -> None:
@@ -135,6 +176,7 @@ class Daemon:
             log.error("reload refused, keeping the running config: %s", exc)
             return
         self.settings = new
+        self.redactor.update(collect_secrets(new))
         for role in self.roles:
             try:
                 role.reload(new)
@@ -152,27 +194,43 @@ class Daemon:
 
     # -- internals ----------------------------------------------------------
     def _supervise(self, index: int) -> None:
-        """Run role ``index``; rebuild and restart it with backoff when it crashes."""
+        """Run role ``index``; rebuild and restart it with backoff when it crashes.
+
+        A role that returns before stop was requested is treated like a crash:
+        a role's ``run`` is meant to last until the stop event.
+        """
         rng = random.Random()
         attempt = 0
+        state = self.role_states[index]
         while not self.stop_event.is_set():
             role = self.roles[index]
+            started = self.clock.monotonic()
+            error: Exception | None = None
+            state.running = True
             self.metrics.role_up.labels(role.name).set(1)
             try:
                 role.run(self.stop_event)
-                return
+                if self.stop_event.is_set():
+                    return
+                problem = "returned before stop was requested"
             except Exception as exc:
-                attempt += 1
-                delay = backoff_delay(_RESTART_BACKOFF, attempt, rng)
-                log.error(
-                    "role %s crashed (%s: %s); restarting in %.1fs",
-                    role.name, type(exc).__name__, exc, delay, extra={"role": role.name},
-                )
-                self.metrics.role_restarts.labels(role.name).inc()
-                self._replace_role(index, role)
-                self.stop_event.wait(delay)
+                error = exc
+                problem = f"crashed ({type(exc).__name__}: {exc})"
             finally:
+                state.running = False
                 self.metrics.role_up.labels(role.name).set(0)
+            attempt = 1 if self.clock.monotonic() - started > _HEALTHY_RUN_S else attempt + 1
+            delay = backoff_delay(_RESTART_BACKOFF, attempt, rng)
+            state.restarts += 1
+            state.last_error = self.redactor.redact(problem)
+            log.error(
+                "role %s %s; restarting in %.1fs", role.name, state.last_error, delay,
+                exc_info=error, extra={"role": role.name, "restarts": state.restarts},
+            )
+            self.metrics.role_restarts.labels(role.name).inc()
+            if self.stop_event.wait(delay):
+                return
+            self._replace_role(index, role)
 
     def _replace_role(self, index: int, crashed: Role) -> None:
         try:
@@ -195,7 +253,9 @@ class Daemon:
         }
         for signum, action in handlers.items():
 
-            def handler(_sig: int, _frame: FrameType | None, act: Callable[[], None] = action) -> None:
+            def handler(
+                _sig: int, _frame: FrameType | None, act: Callable[[], None] = action
+            ) -> None:
                 act()
 
             signal.signal(signum, handler)

@@ -24,8 +24,9 @@ def configure_logging(settings: OpsSettings, stream: object = None) -> None:
     if use_json:
         handler.setFormatter(
             JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                "%(levelname)s %(name)s %(message)s",
+                rename_fields={"levelname": "level", "name": "logger"},
+                timestamp="time",  # ISO-8601 UTC with milliseconds
             )
         )
     else:

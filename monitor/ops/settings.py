@@ -24,3 +24,7 @@ class OpsSettings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: Seconds SIGTERM waits for in-flight work before giving up.
     shutdown_grace_s: float = Field(default=20.0, gt=0)
+    #: /readyz fails while any consumer group is more than this many records behind.
+    ready_max_lag: int = Field(default=1000, ge=0)
+    #: How often the status page samples throughput and lag (kept for one hour).
+    history_sample_s: float = Field(default=10.0, gt=0, le=300)

@@ -1,0 +1,62 @@
+"""What ``/readyz`` means, as a pure function of the daemon's state.
+
+The monitor is *ready* when all of these hold:
+
+1. it is not stopping (after SIGTERM an orchestrator should stop routing to it);
+2. every role it supervises is running: a role that crashed and is waiting
+   for its restart is not, and a consumer role whose broker went away crashes
+   and restarts, so "all roles running" also means "the bus answers";
+3. it is caught up: for every consumer group, the consumer lag last reported
+   (``monitor_consumer_lag``, summed over the group's topic-partitions) is at
+   most ``ops.ready_max_lag`` records. A group that has not reported yet
+   counts as caught up.
+
+``/healthz`` is simpler: the process answers HTTP, nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """The verdict and, when not ready, every reason why."""
+
+    ready: bool
+    reasons: tuple[str, ...] = ()
+
+
+def lag_by_group(registry: CollectorRegistry) -> dict[str, float]:
+    """Sum ``monitor_consumer_lag`` per ``group`` label."""
+    totals: dict[str, float] = {}
+    for family in registry.collect():
+        if family.name != "monitor_consumer_lag":
+            continue
+        for sample in family.samples:
+            group = sample.labels.get("group", "")
+            totals[group] = totals.get(group, 0.0) + sample.value
+    return totals
+
+
+def assess_readiness(
+    *,
+    stopping: bool,
+    roles_running: Iterable[tuple[str, bool]],
+    lag: Mapping[str, float],
+    max_lag: int,
+) -> Readiness:
+    """Apply the rules in the module docstring."""
+    reasons: list[str] = []
+    if stopping:
+        reasons.append("stopping")
+    reasons.extend(f"role {name} is not running" for name, up in roles_running if not up)
+    reasons.extend(
+        f"consumer group {group} is {behind:.0f} records behind (max {max_lag})"
+        for group, behind in sorted(lag.items())
+        if behind > max_lag
+    )
+    return Readiness(ready=not reasons, reasons=tuple(reasons))

@@ -1,0 +1,279 @@
+"""The daemon's HTTP side: metrics, probes and the status page.
+
+Endpoints:
+
+``/healthz``      200 while the process answers (never needs the token).
+``/readyz``       200 or 503 with JSON reasons; see :mod:`monitor.ops.readiness`.
+``/metrics``      Prometheus text exposition of the daemon's registry.
+``/``             the status page (``?q=`` searches alert history).
+``/fragment``     the live part of the page, fetched by its refresh script.
+``/api/status``   the same data as JSON, for scripts.
+
+It is the standard library's :class:`~http.server.ThreadingHTTPServer`: the
+traffic is a scrape every few seconds and a person or two, the page is
+rendered in a few milliseconds, and it adds no dependency or event loop to
+the daemon. It binds to ``ops.http_host`` (loopback by default, since the
+page shows alert history). When ``ops.http_token`` is set, every request
+except ``/healthz`` needs ``Authorization: Bearer <token>`` or ``?token=``,
+compared in constant time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import secrets
+import threading
+from dataclasses import asdict
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from monitor.errors import PermanentError
+from monitor.ops.history import HistorySampler, MetricsHistory
+from monitor.ops.page import PageData, RoleRow, render_live, render_page
+from monitor.ops.readiness import Readiness, assess_readiness, lag_by_group
+from monitor.ops.sources import (
+    AlertHistory,
+    FeedHealthSource,
+    open_alert_history,
+    open_feed_health,
+)
+
+if TYPE_CHECKING:
+    from monitor.daemon import Daemon
+
+log = logging.getLogger(__name__)
+
+ALERTS_SHOWN = 50
+QUERY_MAX = 200
+
+
+class OpsServerError(PermanentError):
+    """The ops endpoint could not start (address in use, not permitted)."""
+
+    reason = "ops_server"
+
+
+class OpsApp:
+    """What the endpoints read: the daemon, its metrics history and the data sources."""
+
+    def __init__(
+        self,
+        daemon: Daemon,
+        history: MetricsHistory,
+        alerts: AlertHistory,
+        feeds: FeedHealthSource,
+    ) -> None:
+        self.daemon = daemon
+        self.history = history
+        self.alerts = alerts
+        self.feeds = feeds
+
+    @property
+    def token(self) -> str | None:
+        secret = self.daemon.settings.ops.http_token  # follows SIGHUP reloads
+        return secret.get_secret_value() if secret is not None else None
+
+    def readiness(self) -> Readiness:
+        d = self.daemon
+        return assess_readiness(
+            stopping=d.stopping,
+            roles_running=[(s.name, s.running) for s in d.role_states],
+            lag=lag_by_group(d.metrics.registry),
+            max_lag=d.settings.ops.ready_max_lag,
+        )
+
+    def page_data(self, query: str, token: str | None) -> PageData:
+        query = query.strip()[:QUERY_MAX]
+        try:
+            alerts = (
+                self.alerts.search(query, ALERTS_SHOWN) if query
+                else self.alerts.recent(ALERTS_SHOWN)
+            )
+        except Exception as exc:  # a broken store must not take the page down
+            log.warning("status page: reading alert history failed: %s", exc)
+            alerts = ()
+        try:
+            feeds = self.feeds.feeds()
+        except Exception as exc:
+            log.warning("status page: reading feed health failed: %s", exc)
+            feeds = ()
+        return PageData(
+            now=self.daemon.clock.now(),
+            started_at=self.daemon.started_at,
+            readiness=self.readiness(),
+            roles=[RoleRow(s.name, s.running, s.restarts, s.last_error)
+                   for s in self.daemon.role_states],
+            alerts=alerts,
+            query=query,
+            feeds=feeds,
+            points=self.history.points(),
+            token=token,
+        )
+
+
+class OpsServer:
+    """A running ops endpoint; ``close()`` stops it and its sampler."""
+
+    def __init__(self, httpd: ThreadingHTTPServer, sampler: HistorySampler) -> None:
+        self._httpd = httpd
+        self._sampler = sampler
+        self.host, self.port = httpd.server_address[:2]
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="ops-http", daemon=True
+        )
+
+    def start(self) -> None:
+        self._sampler.start()
+        self._thread.start()
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._sampler.close()
+
+
+def start_ops_server(daemon: Daemon) -> OpsServer:
+    """Bind ``ops.http_host:http_port`` (port 0: any free port) and serve in the background."""
+    ops = daemon.settings.ops
+    history = MetricsHistory(
+        daemon.metrics.registry, daemon.clock, interval_s=ops.history_sample_s
+    )
+    app = OpsApp(
+        daemon,
+        history,
+        open_alert_history(daemon.settings),
+        open_feed_health(lambda: daemon.settings),
+    )
+    try:
+        httpd = _Server((ops.http_host, ops.http_port), _Handler)
+    except OSError as exc:
+        raise OpsServerError(
+            f"ops: cannot listen on {ops.http_host}:{ops.http_port}: {exc.strerror or exc}"
+        ) from exc
+    httpd.app = app
+    server = OpsServer(httpd, HistorySampler(history))
+    server.start()
+    log.info(
+        "ops endpoint on http://%s:%d/ (metrics, healthz, readyz, status page)",
+        server.host, server.port, extra={"host": server.host, "port": server.port},
+    )
+    return server
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    app: OpsApp
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    server_version = "news-monitor"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        params = parse_qs(url.query)
+        app = self.server.app
+        if url.path == "/healthz":
+            self._send(HTTPStatus.OK, b"ok\n", "text/plain; charset=utf-8")
+            return
+        if not self._authorised(app.token, params):
+            self._send(HTTPStatus.UNAUTHORIZED, b"token required\n", "text/plain; charset=utf-8",
+                       {"WWW-Authenticate": 'Bearer realm="monitor"'})
+            return
+        route = {
+            "/readyz": self._readyz,
+            "/metrics": self._metrics,
+            "/": self._page,
+            "/fragment": self._fragment,
+            "/api/status": self._api_status,
+        }.get(url.path)
+        if route is None:
+            self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
+            return
+        route(params)
+
+    # -- routes -----------------------------------------------------------------
+    def _readyz(self, params: dict[str, list[str]]) -> None:
+        verdict = self.server.app.readiness()
+        status = HTTPStatus.OK if verdict.ready else HTTPStatus.SERVICE_UNAVAILABLE
+        self._send_json(status, {"ready": verdict.ready, "reasons": list(verdict.reasons)})
+
+    def _metrics(self, params: dict[str, list[str]]) -> None:
+        body = generate_latest(self.server.app.daemon.metrics.registry)
+        self._send(HTTPStatus.OK, body, CONTENT_TYPE_LATEST)
+
+    def _page(self, params: dict[str, list[str]]) -> None:
+        nonce = secrets.token_urlsafe(16)
+        data = self.server.app.page_data(_first(params, "q"), _first(params, "token") or None)
+        self._send(HTTPStatus.OK, render_page(data, nonce).encode(), "text/html; charset=utf-8",
+                   {"Content-Security-Policy": _csp(nonce)})
+
+    def _fragment(self, params: dict[str, list[str]]) -> None:
+        data = self.server.app.page_data(_first(params, "q"), None)
+        self._send(HTTPStatus.OK, render_live(data).encode(), "text/html; charset=utf-8",
+                   {"Content-Security-Policy": _csp(None)})
+
+    def _api_status(self, params: dict[str, list[str]]) -> None:
+        data = self.server.app.page_data(_first(params, "q"), None)
+        self._send_json(HTTPStatus.OK, {
+            "ready": data.readiness.ready,
+            "reasons": list(data.readiness.reasons),
+            "roles": [asdict(r) for r in data.roles],
+            "feeds": [asdict(f) for f in data.feeds],
+            "alerts": [
+                {k: v for k, v in asdict(a).items() if k != "segments"} for a in data.alerts
+            ],
+            "history": [asdict(p) for p in data.points],
+        })
+
+    # -- plumbing ---------------------------------------------------------------
+    def _authorised(self, token: str | None, params: dict[str, list[str]]) -> bool:
+        if token is None:
+            return True
+        header = self.headers.get("Authorization", "")
+        offered = header[7:] if header.startswith("Bearer ") else _first(params, "token")
+        return hmac.compare_digest(offered.encode(), token.encode())
+
+    def _send_json(self, status: HTTPStatus, payload: Any) -> None:
+        body = json.dumps(payload, indent=1).encode()
+        self._send(status, body, "application/json")
+
+    def _send(
+        self, status: HTTPStatus, body: bytes, content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")  # ?token= must not leak via links
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The request line may carry ?token=; log the path only, and quietly.
+        log.debug("ops http %s %s", self.command, urlsplit(self.path).path)
+
+
+def _first(params: dict[str, list[str]], name: str) -> str:
+    values = params.get(name)
+    return values[0] if values else ""
+
+
+def _csp(nonce: str | None) -> str:
+    script = f"'nonce-{nonce}'" if nonce else "'none'"
+    return (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        f"script-src {script}; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+        "frame-ancestors 'none'"
+    )

@@ -1,0 +1,271 @@
+"""What the status page shows, and where it comes from.
+
+The page reads alert history and feed health through two small protocols,
+:class:`AlertHistory` and :class:`FeedHealthSource`, so it does not depend
+on how the alerts and feeds packages store them. The adapters at the bottom
+connect to the real stores when those exist and fall back to empty (or
+config-only) views when they do not: the page must work on a fresh install.
+
+:func:`highlight` is the pure part: it turns a statement and the offsets of
+its evidence and rule matches into runs of text, each marked or not, for the
+page to escape and render.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from monitor.messages import Alert
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
+
+log = logging.getLogger(__name__)
+
+#: Feed states as the feeds package names them, worst first; "unknown" means
+#: configured but never polled by a poller that saved its state here.
+FEED_STATES: tuple[str, ...] = ("broken", "degraded", "pending", "ok", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of statement text; ``marks`` names why it is highlighted (may be empty)."""
+
+    text: str
+    marks: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    """One alert as the page shows it."""
+
+    id: str
+    rule: str
+    severity: str
+    created_at: str
+    statement: str
+    segments: tuple[Segment, ...]
+    tags: tuple[str, ...]
+    article_url: str
+    article_title: str
+    feed_id: str
+    speaker: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealthView:
+    """One feed's health as the page shows it."""
+
+    feed_id: str
+    url: str
+    state: str
+    failures: int = 0
+    last_success: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+    next_poll: str | None = None
+
+
+class AlertHistory(Protocol):
+    """Alert history, newest first."""
+
+    def recent(self, limit: int) -> Sequence[AlertView]:
+        """The ``limit`` most recent alerts."""
+
+    def search(self, query: str, limit: int) -> Sequence[AlertView]:
+        """Alerts whose statement, rule or article match ``query``."""
+
+
+class FeedHealthSource(Protocol):
+    """The health of every configured feed."""
+
+    def feeds(self) -> Sequence[FeedHealthView]:
+        """One row per feed, worst state first."""
+
+
+# -- the pure part -------------------------------------------------------------
+def highlight(text: str, spans: Iterable[tuple[int, int, str]]) -> tuple[Segment, ...]:
+    """Split ``text`` into segments at span edges; overlapping spans combine their marks.
+
+    ``spans`` are ``(start, end, mark)`` with offsets into ``text``; spans that
+    fall outside it, or are empty, are ignored rather than trusted.
+    """
+    marks_at: list[set[str]] = [set() for _ in text]
+    for start, end, mark in spans:
+        if 0 <= start < end <= len(text):
+            for i in range(start, end):
+                marks_at[i].add(mark)
+    segments: list[Segment] = []
+    run_start = 0
+    for i in range(1, len(text) + 1):
+        if i == len(text) or marks_at[i] != marks_at[run_start]:
+            segments.append(Segment(text[run_start:i], frozenset(marks_at[run_start])))
+            run_start = i
+    return tuple(segments)
+
+
+def _locate(text: str, fragment: str, start: int) -> tuple[int, int] | None:
+    """Where ``fragment`` sits in ``text``: at ``start`` if it matches there, else first found."""
+    if not fragment:
+        return None
+    if text[start : start + len(fragment)] == fragment:
+        return start, start + len(fragment)
+    found = text.find(fragment)
+    return (found, found + len(fragment)) if found >= 0 else None
+
+
+def alert_view(alert: Alert) -> AlertView:
+    """Flatten an alert for the page, marking rule matches and tag evidence.
+
+    Match offsets index the statement text; evidence offsets index the
+    article document, so they are shifted by the statement's start. Offsets
+    that do not point at the quoted words fall back to a text search.
+    """
+    statement = alert.statement
+    text = statement.text
+    spans: list[tuple[int, int, str]] = []
+    for match in alert.matches:
+        where = _locate(text, match.text, match.start)
+        if where:
+            spans.append((*where, "match"))
+    for evidence in statement.evidence:
+        where = _locate(text, evidence.text, evidence.start - statement.start)
+        if where:
+            spans.append((*where, "evidence"))
+    return AlertView(
+        id=alert.id,
+        rule=alert.rule,
+        severity=alert.severity,
+        created_at=alert.created_at,
+        statement=text,
+        segments=highlight(text, spans),
+        tags=statement.tags,
+        article_url=alert.article.url,
+        article_title=alert.article.title,
+        feed_id=alert.article.feed_id,
+        speaker=statement.speaker,
+    )
+
+
+# -- adapters -------------------------------------------------------------------
+class NoAlertHistory:
+    """The history when no alert store exists (yet): always empty."""
+
+    def recent(self, limit: int) -> Sequence[AlertView]:
+        return ()
+
+    def search(self, query: str, limit: int) -> Sequence[AlertView]:
+        return ()
+
+
+class StoreAlertHistory:
+    """Adapts the alerts package's store (anything with ``recent``/``search`` of alerts)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def recent(self, limit: int) -> Sequence[AlertView]:
+        return self._views(self._store.recent(limit))
+
+    def search(self, query: str, limit: int) -> Sequence[AlertView]:
+        return self._views(self._store.search(query, limit))
+
+    @staticmethod
+    def _views(items: Iterable[Any]) -> Sequence[AlertView]:
+        return tuple(alert_view(_as_alert(item)) for item in items)
+
+
+def _as_alert(item: Any) -> Alert:
+    """A stored item as an Alert: the item itself, or its ``alert`` attribute."""
+    if isinstance(item, Alert):
+        return item
+    inner = getattr(item, "alert", None)
+    if isinstance(inner, Alert):
+        return inner
+    raise TypeError(f"alert store returned {type(item).__name__}, not an Alert")
+
+
+class ConfiguredFeeds:
+    """Feed health from config alone: every configured feed listed, state unknown."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def feeds(self) -> Sequence[FeedHealthView]:
+        return tuple(
+            FeedHealthView(feed_id=f.id, url=str(f.url), state="unknown")
+            for f in self._settings.feeds
+        )
+
+
+class StateFeedHealth:
+    """Feed health saved by pollers in ``state_dir``, over the configured feed list.
+
+    ``read_health`` is :func:`monitor.feeds.health.read_health`; its rows
+    carry ``feed_id, url, health, failures, last_success, last_error,
+    last_error_at, next_poll``.
+    """
+
+    def __init__(self, current_settings: Callable[[], Settings], read_health: Any) -> None:
+        self._current_settings = current_settings
+        self._read_health = read_health
+
+    def feeds(self) -> Sequence[FeedHealthView]:
+        settings = self._current_settings()  # feeds may change on SIGHUP
+        known = {row.feed_id: row for row in ConfiguredFeeds(settings).feeds()}
+        for item in self._read_health(settings.state_dir):
+            view = _feed_view(item)
+            known[view.feed_id] = view
+        return sort_worst_first(known.values())
+
+
+def sort_worst_first(rows: Iterable[FeedHealthView]) -> tuple[FeedHealthView, ...]:
+    """Broken feeds on top, then degraded, pending, ok, unknown; by id within a state."""
+    rank = {state: i for i, state in enumerate(FEED_STATES)}
+    return tuple(sorted(rows, key=lambda r: (rank.get(r.state, len(rank)), r.feed_id)))
+
+
+def _feed_view(item: Any) -> FeedHealthView:
+    state = str(item.health)
+    return FeedHealthView(
+        feed_id=str(item.feed_id),
+        url=str(item.url),
+        state=state if state in FEED_STATES else "unknown",
+        failures=int(item.failures),
+        last_success=item.last_success,
+        last_error=item.last_error,
+        last_error_at=item.last_error_at,
+        next_poll=item.next_poll,
+    )
+
+
+def open_alert_history(settings: Settings) -> AlertHistory:
+    """The alert store in ``settings.state_dir`` if the alerts package provides one."""
+    store_class = _optional("monitor.alerts.store", "AlertStore")
+    if store_class is None:
+        return NoAlertHistory()
+    try:
+        return StoreAlertHistory(store_class.in_dir(settings.state_dir))
+    except Exception as exc:  # the page must come up even when the store cannot
+        log.warning("status page: alert history unavailable: %s", exc)
+        return NoAlertHistory()
+
+
+def open_feed_health(current_settings: Callable[[], Settings]) -> FeedHealthSource:
+    """Feed health from the feeds package's saved state, over the current feed list."""
+    read_health = _optional("monitor.feeds.health", "read_health")
+    if read_health is None:
+        return StateFeedHealth(current_settings, lambda _state_dir: ())
+    return StateFeedHealth(current_settings, read_health)
+
+
+def _optional(module: str, attr: str) -> Any:
+    """``module.attr`` when that module exists, else None (the other package is not there)."""
+    try:
+        return getattr(importlib.import_module(module), attr, None)
+    except ModuleNotFoundError:
+        return None
