@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", Article, TaggedArticle, Alert, DeadLetter)
 
+#: Seconds between consumer-lag reports while running.
+LAG_REPORT_S = 10.0
 #: How much of a bad record's value the dead-letter record keeps.
 DEADLETTER_VALUE_CAP = 64 * 1024
 
@@ -116,9 +118,17 @@ class StageWorker(Generic[M]):
                 threading.Event().wait(self.pause_s)
 
     def run(self, stop: threading.Event) -> None:
-        """Handle records until ``stop`` is set; the batch in hand is finished first."""
+        """Handle records until ``stop`` is set; the batch in hand is finished first.
+
+        Consumer lag is reported every :data:`LAG_REPORT_S` seconds and at stop,
+        for the lag gauge, ``/readyz`` and the status page.
+        """
+        next_report = self._clock.monotonic()
         while not stop.is_set():
             self.run_once()
+            if self._clock.monotonic() >= next_report:
+                self._report_lag()
+                next_report = self._clock.monotonic() + LAG_REPORT_S
             if self.pause_s:
                 stop.wait(self.pause_s)
         self._report_lag()
