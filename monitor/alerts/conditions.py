@@ -1,0 +1,136 @@
+"""Compiled rule conditions: small immutable nodes evaluated against one statement.
+
+``test`` returns ``None`` when the condition does not hold, else the text
+occurrences that made it hold (possibly none, e.g. for a tag condition).
+Evaluation is pure: no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Protocol
+
+from monitor.alerts.terms import Found, TermMatcher
+from monitor.messages import ArticleRef, Statement
+
+
+@dataclass
+class Subject:
+    """One statement with its article, plus lazily computed lookups."""
+
+    statement: Statement
+    article: ArticleRef
+
+    @cached_property
+    def tags(self) -> frozenset[str]:
+        return frozenset(t.casefold() for t in self.statement.tags)
+
+    @cached_property
+    def entities(self) -> frozenset[tuple[str, str]]:
+        return frozenset((e.text.casefold(), e.label) for e in self.statement.entities)
+
+    @cached_property
+    def speaker(self) -> str:
+        return (self.statement.speaker or "").casefold()
+
+    @cached_property
+    def feeds(self) -> frozenset[str]:
+        return frozenset({self.article.feed_id, *(s.feed_id for s in self.article.sources)})
+
+
+class Condition(Protocol):
+    def test(self, subject: Subject) -> list[Found] | None:
+        """None if the condition fails, else the occurrences it found."""
+
+
+@dataclass(frozen=True, slots=True)
+class TextMatch:
+    """Any of a set of keywords / regular expressions occurs in the statement."""
+
+    matcher: TermMatcher
+
+    def test(self, subject: Subject) -> list[Found] | None:
+        found = self.matcher.find_all(subject.statement.text)
+        return found or None
+
+
+@dataclass(frozen=True, slots=True)
+class TagIn:
+    tags: frozenset[str]
+
+    def test(self, subject: Subject) -> list[Found] | None:
+        return [] if self.tags & subject.tags else None
+
+
+@dataclass(frozen=True, slots=True)
+class EntityIn:
+    """An entity with one of these (casefolded) texts, optionally of these labels."""
+
+    texts: frozenset[str]
+    labels: frozenset[str] | None
+
+    def test(self, subject: Subject) -> list[Found] | None:
+        for text, label in subject.entities:
+            if text in self.texts and (self.labels is None or label in self.labels):
+                return []
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerIn:
+    names: tuple[str, ...]
+
+    def test(self, subject: Subject) -> list[Found] | None:
+        speaker = subject.speaker
+        if speaker and any(name in speaker for name in self.names):
+            return []
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedIn:
+    feeds: frozenset[str]
+
+    def test(self, subject: Subject) -> list[Found] | None:
+        return [] if self.feeds & subject.feeds else None
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    parts: tuple[Condition, ...]
+
+    def test(self, subject: Subject) -> list[Found] | None:
+        found: list[Found] = []
+        for part in self.parts:
+            result = part.test(subject)
+            if result is None:
+                return None
+            found.extend(result)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """Holds if one part holds; reports the occurrences of every part that holds."""
+
+    parts: tuple[Condition, ...]
+
+    def test(self, subject: Subject) -> list[Found] | None:
+        found: list[Found] | None = None
+        for part in self.parts:
+            result = part.test(subject)
+            if result is not None:
+                found = (found or []) + result
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class NoneOf:
+    parts: tuple[Condition, ...]
+
+    def test(self, subject: Subject) -> list[Found] | None:
+        for part in self.parts:
+            if part.test(subject) is not None:
+                return None
+        return []

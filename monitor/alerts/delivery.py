@@ -1,0 +1,259 @@
+"""Delivering alerts from a topic to every receiver, never losing one.
+
+Why not :class:`~monitor.bus.worker.StageWorker`: that loop settles a record
+as soon as its handler returns and blocks the partition on a retryable
+error. Delivery must keep an alert uncommitted while one receiver is down
+for an hour, yet keep delivering later alerts to the receivers that are up.
+So this engine keeps up to ``max_in_flight`` alerts in hand, tracks each
+receiver's progress on each alert, and commits an offset only when that
+alert and every earlier one of its partition are settled: delivered to
+every receiver, or dead-lettered for the receivers that ran out of budget.
+
+Retry timing is pure (:func:`next_attempt`), the circuit breaker is pure
+(:mod:`monitor.alerts.breaker`); this module is the I/O shell around them.
+A killed process resumes from the last commit; receivers already recorded
+as delivered in the history store are skipped, and for the narrow window
+between a receiver's 2xx and that record, the ``Idempotency-Key`` lets the
+receiver drop the repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from monitor.alerts import breaker as cb
+from monitor.alerts.notifiers import Notifier, ReceiverUnavailable
+from monitor.alerts.settings import AlertSettings, RetryBudget
+from monitor.alerts.store import DEADLETTERED, DELIVERED, AlertStore
+from monitor.bus.base import Consumer, Producer, Record
+from monitor.bus.codec import encode
+from monitor.clock import Clock, iso_utc
+from monitor.errors import MonitorError, PoisonError
+from monitor.messages import Alert, DeadLetter
+from monitor.ops.metrics import Metrics
+from monitor.retry import backoff_delay
+
+log = logging.getLogger(__name__)
+
+RECEIVER_HEADER = "monitor-receiver"
+#: Turns a record into the alert and the receivers it still needs (or raises PoisonError).
+Extract = Callable[[Record], tuple[Alert, tuple[str, ...]]]
+
+
+@dataclass(slots=True)
+class Progress:
+    """One receiver's progress on one alert."""
+
+    attempts: int = 0
+    first_attempt: float | None = None
+    next_at: float = 0.0
+
+
+@dataclass(slots=True)
+class InFlight:
+    record: Record
+    #: None for a record that could not be decoded (already dead-lettered).
+    alert: Alert | None
+    waiting: dict[str, Progress] = field(default_factory=dict)
+
+
+def next_attempt(
+    progress: Progress, now: float, budget: RetryBudget, rng: random.Random,
+    retry_after: float | None,
+) -> float | None:
+    """When to try again after a failed attempt, or None when the budget is spent."""
+    first = progress.first_attempt if progress.first_attempt is not None else now
+    if progress.attempts >= budget.max_attempts:
+        return None
+    delay = backoff_delay(budget.backoff, progress.attempts, rng, retry_after)
+    if now + delay - first > budget.max_elapsed_s:
+        return None
+    return now + delay
+
+
+class DeliveryEngine:
+    """Consumes alert records and drives them to every receiver."""
+
+    def __init__(
+        self,
+        *,
+        consumer: Consumer,
+        producer: Producer,
+        notifiers: Mapping[str, Notifier],
+        store: AlertStore,
+        settings: AlertSettings,
+        deadletter_topic: str,
+        poison_topic: str,
+        extract: Extract,
+        metrics: Metrics,
+        clock: Clock,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._consumer = consumer
+        self._producer = producer
+        self._notifiers = dict(notifiers)
+        self._store = store
+        self._settings = settings
+        self._deadletter_topic = deadletter_topic
+        self._poison_topic = poison_topic
+        self._extract = extract
+        self._metrics = metrics
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._inflight: list[InFlight] = []
+        self._breakers: dict[str, cb.Breaker] = {name: cb.Breaker() for name in notifiers}
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._inflight)
+
+    def step(self, poll_timeout_s: float) -> int:
+        """Take new records if there is room, attempt what is due, commit what is settled.
+
+        Returns how many records were committed.
+        """
+        if len(self._inflight) < self._settings.max_in_flight:
+            room = self._settings.max_in_flight - len(self._inflight)
+            timeout = 0.0 if self._inflight else poll_timeout_s
+            for record in self._consumer.poll(timeout, max_records=room):
+                self._admit(record)
+        for item in list(self._inflight):
+            self._attempt_due(item)
+        return self._commit_settled()
+
+    def wait_s(self, cap_s: float) -> float:
+        """How long nothing is due (for sleeping between steps), at most ``cap_s``."""
+        now = self._clock.now()
+        due = [
+            max(p.next_at, cb.next_allowed(self._breakers[name], now))
+            for item in self._inflight for name, p in item.waiting.items()
+        ]
+        return max(0.0, min([cap_s, *(d - now for d in due)]))
+
+    def close(self) -> None:
+        for notifier in self._notifiers.values():
+            notifier.close()
+
+    # -- admission ------------------------------------------------------------
+    def _admit(self, record: Record) -> None:
+        try:
+            alert, wanted = self._extract(record)
+        except PoisonError as exc:
+            self._poison(record, exc)
+            self._inflight.append(InFlight(record, None))
+            return
+        now = self._clock.now()
+        alert = self._store.record(alert, now)
+        done = self._store.deliveries(alert.id)
+        waiting = {
+            name: Progress() for name in wanted
+            if name in self._notifiers and name not in done
+        }
+        for name in wanted:
+            if name in done:
+                self._metrics.deliveries.labels(name, "already_done").inc()
+        self._inflight.append(InFlight(record, alert, waiting))
+
+    # -- attempts -------------------------------------------------------------
+    def _attempt_due(self, item: InFlight) -> None:
+        if item.alert is None:
+            return
+        for name in list(item.waiting):
+            progress = item.waiting[name]
+            now = self._clock.now()
+            breaker = self._breakers[name]
+            if progress.next_at > now or not cb.allows(breaker, now):
+                continue
+            self._breakers[name] = cb.before_call(breaker, now)
+            self._attempt(item, item.alert, name, progress)
+
+    def _attempt(self, item: InFlight, alert: Alert, name: str, progress: Progress) -> None:
+        now = self._clock.now()
+        if progress.first_attempt is None:
+            progress.first_attempt = now
+        progress.attempts += 1
+        started = time.monotonic()
+        try:
+            self._notifiers[name].send(alert)
+        except ReceiverUnavailable as exc:
+            self._metrics.deliveries.labels(name, exc.outcome).inc()
+            self._breakers[name] = cb.on_failure(
+                self._breakers[name], self._clock.now(), self._settings.breaker
+            )
+            when = next_attempt(progress, self._clock.now(), self._settings.retry, self._rng,
+                                exc.retry_after)
+            if when is None:
+                self._give_up(item, alert, name, progress, exc)
+            else:
+                progress.next_at = when
+                log.info("alert %s → %s failed (%s); next attempt in %.1fs",
+                         alert.id, name, exc, when - self._clock.now())
+            return
+        except MonitorError as exc:
+            self._metrics.deliveries.labels(name, "rejected").inc()
+            self._breakers[name] = cb.on_success(self._breakers[name])  # it answered
+            self._give_up(item, alert, name, progress, exc)
+            return
+        self._metrics.delivery_seconds.labels(name).observe(time.monotonic() - started)
+        self._metrics.deliveries.labels(name, "delivered").inc()
+        self._breakers[name] = cb.on_success(self._breakers[name])
+        self._store.mark(alert.id, name, DELIVERED, progress.attempts, "", self._clock.now())
+        del item.waiting[name]
+
+    def _give_up(
+        self, item: InFlight, alert: Alert, name: str, progress: Progress, exc: MonitorError
+    ) -> None:
+        """Dead-letter the alert for this receiver; ``monitor alerts replay`` re-sends it."""
+        reason = f"receiver {name}: {exc} (after {progress.attempts} attempts)"
+        letter = DeadLetter(
+            topic=item.record.topic, key=alert.id, value=encode(alert).decode(),
+            reason=reason, error_kind=exc.kind, stage="delivery",
+            failed_at=iso_utc(self._clock.now()), partition=item.record.partition,
+            offset=item.record.offset,
+        )
+        self._producer.send(self._deadletter_topic, alert.id, encode(letter),
+                            {RECEIVER_HEADER: name.encode()})
+        self._metrics.deliveries.labels(name, "deadlettered").inc()
+        self._metrics.errors.labels("delivery", exc.kind, exc.reason).inc()
+        self._store.mark(alert.id, name, DEADLETTERED, progress.attempts, reason,
+                         self._clock.now())
+        log.warning("dead-lettered alert %s: %s", alert.id, reason)
+        del item.waiting[name]
+
+    def _poison(self, record: Record, exc: MonitorError) -> None:
+        letter = DeadLetter(
+            topic=record.topic, key=record.key,
+            value=record.value[: 64 * 1024].decode("utf-8", "replace"), reason=str(exc),
+            error_kind=exc.kind, stage="delivery", failed_at=iso_utc(self._clock.now()),
+            partition=record.partition, offset=record.offset,
+        )
+        self._producer.send(self._poison_topic, record.key, encode(letter))
+        self._metrics.messages.labels("delivery", "deadletter").inc()
+        self._metrics.errors.labels("delivery", exc.kind, exc.reason).inc()
+        log.warning("undeliverable record %s[%d]@%d: %s", record.topic, record.partition,
+                    record.offset, exc)
+
+    # -- commits --------------------------------------------------------------
+    def _commit_settled(self) -> int:
+        """Commit, per partition, the settled records that precede any unsettled one."""
+        blocked: set[tuple[str, int]] = set()
+        settled: list[InFlight] = []
+        for item in self._inflight:
+            partition = (item.record.topic, item.record.partition)
+            if item.waiting or partition in blocked:
+                blocked.add(partition)
+                continue
+            settled.append(item)
+        if not settled:
+            return 0
+        self._producer.flush()  # dead letters must be safe before the offsets move
+        self._consumer.commit([item.record for item in settled])
+        done = {id(item) for item in settled}
+        self._inflight = [item for item in self._inflight if id(item) not in done]
+        self._metrics.messages.labels("delivery", "handled").inc(len(settled))
+        return len(settled)
+

@@ -1,0 +1,91 @@
+"""Rule evaluation and alert construction: pure functions of their inputs.
+
+The alert id is ``sha256(rule NUL fingerprint)`` truncated, where the
+fingerprint is a hash of the statement's normalised text (case-folded,
+accents kept, punctuation and quote styles dropped, whitespace collapsed).
+The same statement from any feed, or read again after a restart, therefore
+yields the same id, which receivers use as the idempotency key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from monitor.alerts.conditions import Subject
+from monitor.alerts.rules import Rule, RuleSet
+from monitor.clock import iso_utc
+from monitor.messages import Alert, ArticleRef, Match, Source, Statement
+
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """A rule that fired on a statement, with the terms it matched."""
+
+    rule: Rule
+    matches: tuple[Match, ...]
+
+
+def evaluate(ruleset: RuleSet, statement: Statement, article: ArticleRef) -> list[RuleHit]:
+    """Every rule of ``ruleset`` that holds for ``statement``, in rule order.
+
+    Match offsets index ``statement.text``; duplicates of the same span are
+    reported once.
+    """
+    subject = Subject(statement, article)
+    hits: list[RuleHit] = []
+    for rule in ruleset.rules:
+        found = rule.condition.test(subject)
+        if found is None:
+            continue
+        unique = sorted({(f.start, f.end, f.term) for f in found})
+        matches = tuple(
+            Match(term=term, text=statement.text[start:end], start=start, end=end)
+            for start, end, term in unique
+        )
+        hits.append(RuleHit(rule, matches))
+    return hits
+
+
+def normalise(text: str) -> str:
+    """Text reduced to lower-case words separated by single spaces."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_NOT_WORD.sub(" ", folded).split())
+
+
+def fingerprint(text: str) -> str:
+    """A short stable hash of the normalised statement text."""
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()[:32]
+
+
+def alert_id(rule_name: str, statement_text: str) -> str:
+    """Deterministic alert id: rule + statement fingerprint."""
+    digest = hashlib.sha256(f"{rule_name}\0{fingerprint(statement_text)}".encode())
+    return digest.hexdigest()[:24]
+
+
+def sources_of(article: ArticleRef) -> tuple[Source, ...]:
+    """The sources an article names, or one built from its own feed and URL."""
+    if article.sources:
+        return article.sources
+    return (Source(feed_id=article.feed_id, feed_url="", entry_url=article.url),)
+
+
+def make_alert(hit: RuleHit, statement: Statement, article: ArticleRef, now: float) -> Alert:
+    """The alert for one rule hit, stamped with ``now``."""
+    labels = {"severity": hit.rule.severity, **hit.rule.labels}
+    return Alert(
+        id=alert_id(hit.rule.name, statement.text),
+        rule=hit.rule.name,
+        severity=hit.rule.severity,
+        statement=statement,
+        article=article,
+        matches=hit.matches,
+        created_at=iso_utc(now),
+        labels=labels,
+        sources=sources_of(article),
+    )

@@ -1,0 +1,169 @@
+"""Notifiers: one call delivers one alert to one receiver, or raises why not.
+
+The :class:`Notifier` protocol has an HTTP implementation for every receiver
+kind (generic webhook, Slack-compatible, Alertmanager) and an in-process one
+for unit tests. A notifier makes exactly one attempt; retries, backoff and
+the circuit breaker belong to :mod:`monitor.alerts.delivery`.
+
+Errors are translated at this boundary:
+
+* connection failures, timeouts, 408, 425, 429 and 5xx → :class:`ReceiverUnavailable`
+  (retryable; ``retry_after`` from the ``Retry-After`` header when given);
+* any other non-2xx → :class:`ReceiverRejected` (permanent: dead-lettered at once).
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Callable
+from typing import ClassVar, Protocol
+
+import httpx
+
+from monitor.alerts.payloads import RENDERERS
+from monitor.alerts.settings import ReceiverSettings
+from monitor.alerts.signing import IDEMPOTENCY_HEADER, signed_headers
+from monitor.clock import Clock
+from monitor.errors import PermanentError, RetryableError
+from monitor.messages import Alert
+
+USER_AGENT = "news-monitor-alerts/0.1"
+#: Longest Retry-After we honour; a receiver asking for more is retried after this.
+MAX_RETRY_AFTER_S = 3600.0
+_RETRYABLE_STATUS = frozenset({408, 425, 429})
+
+
+class ReceiverUnavailable(RetryableError):
+    """The receiver could not take the alert now; try again later."""
+
+    reason: ClassVar[str] = "receiver_unavailable"
+
+    def __init__(self, message: str, *, outcome: str, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        #: Fixed-string metric label: timeout, connect, throttled, http_5xx, ...
+        self.outcome = outcome
+
+
+class ReceiverRejected(PermanentError):
+    """The receiver refused the alert for good (4xx other than 408/425/429)."""
+
+    reason: ClassVar[str] = "receiver_rejected"
+
+
+class Notifier(Protocol):
+    """Delivers alerts to one receiver."""
+
+    name: str
+
+    def send(self, alert: Alert) -> None:
+        """One attempt; raises ReceiverUnavailable or ReceiverRejected on failure."""
+
+    def close(self) -> None: ...
+
+
+class HttpNotifier:
+    """POSTs a rendered alert to a receiver, signed when it has a secret."""
+
+    def __init__(
+        self,
+        receiver: ReceiverSettings,
+        secret: bytes | None,
+        clock: Clock,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.name = receiver.name
+        self._receiver = receiver
+        self._secret = secret
+        self._clock = clock
+        self._render: Callable[[Alert], bytes] = RENDERERS[receiver.kind]
+        self._url = endpoint(receiver)
+        self._client = client or httpx.Client(
+            timeout=httpx.Timeout(receiver.timeout_s), follow_redirects=False
+        )
+
+    def __repr__(self) -> str:  # never show the secret
+        return f"HttpNotifier({self.name!r}, {self._receiver.kind}, {self._url})"
+
+    def send(self, alert: Alert) -> None:
+        body = self._render(alert)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            IDEMPOTENCY_HEADER: alert.id,
+            **self._receiver.headers,
+        }
+        if self._secret is not None:
+            headers.update(signed_headers(self._secret, int(self._clock.now()), body))
+        try:
+            response = self._client.post(self._url, content=body, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise ReceiverUnavailable(f"{self.name}: timed out", outcome="timeout") from exc
+        except httpx.TransportError as exc:
+            raise ReceiverUnavailable(
+                f"{self.name}: {type(exc).__name__}: {exc}", outcome="connect"
+            ) from exc
+        check_response(self.name, response.status_code, response.headers.get("Retry-After"),
+                       self._clock.now())
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def endpoint(receiver: ReceiverSettings) -> str:
+    """The URL to POST to; Alertmanager receivers may be given as a base URL."""
+    url = str(receiver.url)
+    if receiver.kind == "alertmanager" and not url.rstrip("/").endswith("/api/v2/alerts"):
+        url = url.rstrip("/") + "/api/v2/alerts"
+    return url
+
+
+def check_response(name: str, status: int, retry_after: str | None, now: float) -> None:
+    """Raise the right error for a non-2xx status."""
+    if 200 <= status < 300:
+        return
+    if status in _RETRYABLE_STATUS or status >= 500:
+        outcome = "throttled" if status == 429 else "http_5xx" if status >= 500 else "http_4xx"
+        raise ReceiverUnavailable(
+            f"{name}: HTTP {status}", outcome=outcome,
+            retry_after=parse_retry_after(retry_after, now),
+        )
+    raise ReceiverRejected(f"{name}: HTTP {status} (not retried)")
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - now
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+
+
+class InProcessNotifier:
+    """Keeps delivered alerts in a list; fails on demand. For unit tests.
+
+    ``failures`` is a list of exceptions raised by successive calls before
+    calls start to succeed.
+    """
+
+    def __init__(self, name: str, failures: list[Exception] | None = None) -> None:
+        self.name = name
+        self.failures = list(failures or [])
+        self.delivered: list[Alert] = []
+        self.attempts = 0
+
+    def send(self, alert: Alert) -> None:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.delivered.append(alert)
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,83 @@
+"""Request bodies per receiver kind, as pure functions of an alert.
+
+* ``webhook``: the alert itself as JSON (``schema: "alert/1"``), described by
+  ``docs/alert.schema.json``.
+* ``slack``: a Slack-compatible incoming-webhook message (``text`` plus
+  Block Kit ``blocks``); Mattermost and Rocket.Chat accept the same shape.
+* ``alertmanager``: a one-element list for Alertmanager's ``POST
+  /api/v2/alerts``. The alert id is a label, so each alert is its own
+  Alertmanager alert and a re-sent one is merged by Alertmanager itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from monitor.bus.codec import encode
+from monitor.messages import Alert
+
+_LABEL_NAME = re.compile(r"[^A-Za-z0-9_]")
+#: Alertmanager annotations are free text; keep them readable in its UI.
+_ANNOTATION_CAP = 2000
+
+
+def webhook_body(alert: Alert) -> bytes:
+    return encode(alert)
+
+
+def slack_body(alert: Alert) -> bytes:
+    statement = alert.statement
+    speaker = f"{statement.speaker}: " if statement.speaker else ""
+    terms = ", ".join(sorted({m.text for m in alert.matches})) or "-"
+    outlets = ", ".join(sorted({s.feed_id for s in alert.sources})) or alert.article.feed_id
+    headline = f"[{alert.severity.upper()}] {alert.rule}"
+    text = f"{headline}: {speaker}“{statement.text}” <{alert.article.url}|{alert.article.title}>"
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": headline[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"{speaker}“{statement.text}”"}},
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": f"<{alert.article.url}|{alert.article.title}>"},
+                {"type": "mrkdwn", "text": f"matched: {terms}"},
+                {"type": "mrkdwn", "text": f"sources: {outlets}"},
+                {"type": "mrkdwn", "text": f"tags: {', '.join(statement.tags) or '-'}"},
+            ],
+        },
+    ]
+    return json.dumps({"text": text, "blocks": blocks}, ensure_ascii=False).encode("utf-8")
+
+
+def alertmanager_body(alert: Alert) -> bytes:
+    labels = {_label_name(k): v for k, v in alert.labels.items()}
+    labels.update({
+        "alertname": alert.rule,
+        "severity": alert.severity,
+        "alert_id": alert.id,
+        "source": "news-monitor",
+    })
+    annotations = {
+        "summary": alert.statement.text[:_ANNOTATION_CAP],
+        "speaker": alert.statement.speaker or "",
+        "tags": ",".join(alert.statement.tags),
+        "article_url": alert.article.url,
+        "article_title": alert.article.title[:_ANNOTATION_CAP],
+        "matched": ", ".join(sorted({m.text for m in alert.matches})),
+        "sources": ", ".join(sorted({s.entry_url or s.feed_id for s in alert.sources})),
+    }
+    entry = {
+        "labels": labels,
+        "annotations": {k: v for k, v in annotations.items() if v},
+        "startsAt": alert.created_at,
+        "generatorURL": alert.article.url,
+    }
+    return json.dumps([entry], ensure_ascii=False).encode("utf-8")
+
+
+def _label_name(key: str) -> str:
+    name = _LABEL_NAME.sub("_", key)
+    return name if name and not name[0].isdigit() else f"l_{name}"
+
+
+RENDERERS = {"webhook": webhook_body, "slack": slack_body, "alertmanager": alertmanager_body}

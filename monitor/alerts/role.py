@@ -1,0 +1,273 @@
+"""The alert sink and delivery roles the daemon runs for ``--roles alerts``.
+
+* :class:`AlertRole` ("alerts") reads tagged articles from the statements
+  topic, evaluates the rules on every statement, takes the one-alert-per-story
+  decision and publishes alerts (key = alert id) to the alerts topic.
+* :class:`DeliveryRole` ("delivery") reads the alerts topic and delivers each
+  alert to every receiver (see :mod:`monitor.alerts.delivery`).
+
+Both can run in separate processes; each scales through its consumer group.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from monitor.alerts.delivery import RECEIVER_HEADER, DeliveryEngine, Extract
+from monitor.alerts.matching import evaluate, make_alert
+from monitor.alerts.notifiers import HttpNotifier, Notifier
+from monitor.alerts.rules import Rule, RuleSet, load_rules
+from monitor.alerts.settings import AlertSettings, resolve_secret
+from monitor.alerts.state import StateStore
+from monitor.alerts.store import AlertStore
+from monitor.alerts.story import Policy
+from monitor.bus.base import Record
+from monitor.bus.codec import decode
+from monitor.bus.worker import Outgoing, StageWorker
+from monitor.clock import Clock
+from monitor.config import Settings
+from monitor.errors import ConfigError, PoisonError
+from monitor.messages import Alert, DeadLetter, TaggedArticle
+from monitor.roles import Role, RoleContext
+
+log = logging.getLogger(__name__)
+
+#: How often the rules file's modification time is looked at.
+RULES_CHECK_INTERVAL_S = 2.0
+PRUNE_INTERVAL_S = 3600.0
+
+
+def alert_roles(ctx: RoleContext) -> list[Role]:
+    """Both roles started for ``--roles alerts``."""
+    return [AlertRole(ctx), DeliveryRole(ctx)]
+
+
+def policy_for(settings: AlertSettings, rule: Rule) -> Policy:
+    dedup = settings.dedup
+    limit = rule.rate_limit
+    return Policy(
+        story_window_s=dedup.story_window_s,
+        similarity=dedup.similarity,
+        repeat_window_s=dedup.repeat_window_s,
+        rate_limit_count=limit.count if limit else dedup.rate_limit_count,
+        rate_limit_per_s=limit.per_s if limit else dedup.rate_limit_per_s,
+    )
+
+
+class RulesWatcher:
+    """Holds the current rules; reloads them when the file changes on disk.
+
+    A broken new version is reported once and the previous rules stay in force.
+    """
+
+    def __init__(self, path: Path, clock: Clock) -> None:
+        self.path = path
+        self._clock = clock
+        self.rules: RuleSet = load_rules(path)
+        self._mtime = self._stat()
+        self._checked = clock.monotonic()
+
+    def _stat(self) -> float:
+        try:
+            return self.path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    def maybe_reload(self) -> None:
+        now = self._clock.monotonic()
+        if now - self._checked < RULES_CHECK_INTERVAL_S:
+            return
+        self._checked = now
+        mtime = self._stat()
+        if mtime != self._mtime:
+            self._mtime = mtime
+            self.reload(self.path)
+
+    def reload(self, path: Path) -> None:
+        try:
+            rules = load_rules(path)
+        except ConfigError as exc:
+            log.error("rules not reloaded, keeping %d current rules: %s", len(self.rules.rules),
+                      exc)
+            return
+        self.path, self.rules = path, rules
+        log.info("loaded %d rules from %s", len(rules.rules), path)
+
+
+class AlertRole:
+    """Statements in, alerts out."""
+
+    name = "alerts"
+
+    def __init__(self, ctx: RoleContext) -> None:
+        self._ctx = ctx
+        settings = ctx.settings
+        self._alerts = settings.alerts
+        self._rules = RulesWatcher(settings.rules_file, ctx.clock)
+        self._state = StateStore.in_dir(settings.state_dir)
+        self._topic = settings.bus.topics.alerts
+        self._last_prune = 0.0
+        self._worker = StageWorker(
+            stage=self.name,
+            consumer=ctx.bus.consumer([settings.bus.topics.statements],
+                                      settings.bus.groups.alerts),
+            producer=ctx.bus.producer(),
+            kind=TaggedArticle,
+            handle=self.handle,
+            deadletter_topic=settings.bus.topics.deadletter,
+            metrics=ctx.metrics,
+            clock=ctx.clock,
+        )
+
+    @property
+    def rules(self) -> RuleSet:
+        return self._rules.rules
+
+    def handle(self, tagged: TaggedArticle) -> Iterator[Outgoing]:
+        """The alerts (new, updated or replayed) one tagged article gives."""
+        if self._alerts.watch_rules:
+            self._rules.maybe_reload()
+        now = self._ctx.clock.now()
+        self._maybe_prune(now)
+        metrics = self._ctx.metrics
+        for statement in tagged.statements:
+            for hit in evaluate(self._rules.rules, statement, tagged.article):
+                candidate = make_alert(hit, statement, tagged.article, now)
+                decision = self._state.decide_and_record(
+                    candidate, now, policy_for(self._alerts, hit.rule)
+                )
+                if decision.alert is None:
+                    metrics.alerts_suppressed.labels(decision.reason or "unknown").inc()
+                    continue
+                if decision.action == "emit":
+                    metrics.alerts.labels(hit.rule.name, hit.rule.severity).inc()
+                elif decision.action == "update":
+                    metrics.alerts_suppressed.labels("merged_source").inc()
+                yield Outgoing(self._topic, decision.alert.id, decision.alert)
+
+    def _maybe_prune(self, now: float) -> None:
+        if now - self._last_prune < PRUNE_INTERVAL_S:
+            return
+        self._last_prune = now
+        dedup = self._alerts.dedup
+        keep = max(dedup.repeat_window_s, dedup.story_window_s, dedup.rate_limit_per_s)
+        self._state.prune(now - keep)
+
+    def run_once(self) -> int:
+        return self._worker.drain()
+
+    def run(self, stop: threading.Event) -> None:
+        self._worker.run(stop)
+
+    def reload(self, settings: Settings) -> None:
+        self._alerts = settings.alerts
+        self._rules.reload(settings.rules_file)
+
+    def close(self) -> None:
+        self._worker.close()
+        self._state.close()
+
+
+def build_notifiers(settings: AlertSettings, clock: Clock) -> dict[str, Notifier]:
+    """An HTTP notifier per configured receiver (raises ConfigError on a missing secret)."""
+    return {
+        receiver.name: HttpNotifier(receiver, resolve_secret(receiver, index), clock)
+        for index, receiver in enumerate(settings.receivers)
+    }
+
+
+def topic_extractor(receivers: tuple[str, ...]) -> Extract:
+    """Alerts read from the alerts topic go to every receiver."""
+
+    def extract(record: Record) -> tuple[Alert, tuple[str, ...]]:
+        return decode(record.value, Alert), receivers
+
+    return extract
+
+
+def deadletter_extractor(receivers: tuple[str, ...], only: str | None = None) -> Extract:
+    """Dead-lettered alerts go back to the receiver that failed them (or ``only``)."""
+
+    def extract(record: Record) -> tuple[Alert, tuple[str, ...]]:
+        letter = decode(record.value, DeadLetter)
+        alert = decode(letter.value.encode("utf-8"), Alert)
+        failed = record.headers.get(RECEIVER_HEADER, b"").decode("utf-8", "replace")
+        target = only or failed
+        if target not in receivers:
+            raise PoisonError(f"dead letter names unknown receiver {target!r}")
+        return alert, (target,)
+
+    return extract
+
+
+class DeliveryRole:
+    """Alerts in, HTTP deliveries out."""
+
+    name = "delivery"
+
+    def __init__(self, ctx: RoleContext, *, notifiers: dict[str, Notifier] | None = None) -> None:
+        self._ctx = ctx
+        settings = ctx.settings
+        self._store = AlertStore.in_dir(settings.state_dir)
+        notifiers = notifiers if notifiers is not None else build_notifiers(
+            settings.alerts, ctx.clock
+        )
+        self._last_prune = 0.0
+        self._engine = DeliveryEngine(
+            consumer=ctx.bus.consumer([settings.bus.topics.alerts], settings.bus.groups.delivery),
+            producer=ctx.bus.producer(),
+            notifiers=notifiers,
+            store=self._store,
+            settings=settings.alerts,
+            deadletter_topic=settings.bus.topics.alerts_deadletter,
+            poison_topic=settings.bus.topics.deadletter,
+            extract=topic_extractor(tuple(notifiers)),
+            metrics=ctx.metrics,
+            clock=ctx.clock,
+        )
+
+    @property
+    def store(self) -> AlertStore:
+        return self._store
+
+    def run_once(self, idle_s: float = 1.0) -> int:
+        """Deliver what is available; stop when nothing new arrives and nothing is due soon.
+
+        Alerts still waiting for a receiver stay uncommitted and are picked up
+        by the next run.
+        """
+        total = 0
+        while True:
+            total += self._engine.step(idle_s)
+            if self._engine.in_flight == 0:
+                if self._engine.step(idle_s) == 0 and self._engine.in_flight == 0:
+                    return total
+                continue
+            wait = self._engine.wait_s(idle_s + 0.01)
+            if wait > idle_s:
+                return total
+            threading.Event().wait(wait)
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self._engine.step(0.5)
+            self._maybe_prune()
+            if self._engine.in_flight:
+                stop.wait(self._engine.wait_s(0.5))
+
+    def _maybe_prune(self) -> None:
+        now = self._ctx.clock.now()
+        if now - self._last_prune >= PRUNE_INTERVAL_S:
+            self._last_prune = now
+            self._store.prune(now - self._ctx.settings.alerts.retention_days * 86400)
+
+    def reload(self, settings: Settings) -> None:
+        """Receivers and delivery policy are read at start; a change needs a restart."""
+        log.info("delivery: receiver changes take effect at the next restart")
+
+    def close(self) -> None:
+        self._engine.close()
+        self._store.close()

@@ -1,0 +1,136 @@
+"""The sink's memory: stories, emissions and silences in SQLite.
+
+The thin I/O shell around :func:`monitor.alerts.story.decide`: it loads what
+the decision needs, and stores what it changed. Lives in
+``<state_dir>/alert-state.sqlite3``; losing it is safe (alerts repeat once,
+receivers de-duplicate by id) but it should be kept across restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from monitor.alerts.sqlite import Database
+from monitor.alerts.story import Decision, Policy, Silence, Story, decide
+from monitor.bus.codec import decode, encode
+from monitor.messages import Alert
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stories (
+    alert_id TEXT PRIMARY KEY,
+    rule TEXT NOT NULL,
+    text TEXT NOT NULL,
+    first_seen REAL NOT NULL,
+    alert BLOB NOT NULL,
+    article_ids TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stories_rule ON stories (rule, first_seen);
+CREATE TABLE IF NOT EXISTS emissions (rule TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS emissions_rule ON emissions (rule, at);
+CREATE TABLE IF NOT EXISTS silences (
+    id TEXT PRIMARY KEY,
+    rule TEXT,
+    labels TEXT NOT NULL,
+    starts REAL NOT NULL,
+    ends REAL NOT NULL,
+    comment TEXT NOT NULL
+);
+"""
+
+
+class StateStore:
+    """Stories, emissions and silences; every method is one short transaction."""
+
+    FILENAME = "alert-state.sqlite3"
+
+    def __init__(self, path: Path) -> None:
+        self._db = Database(path, _SCHEMA)
+
+    @classmethod
+    def in_dir(cls, state_dir: Path) -> StateStore:
+        return cls(state_dir / cls.FILENAME)
+
+    def decide_and_record(self, candidate: Alert, now: float, policy: Policy) -> Decision:
+        """Load the inputs, take the pure decision, persist its outcome."""
+        since = now - max(policy.repeat_window_s, policy.story_window_s)
+        stories = self.stories(candidate.rule, since)
+        emissions = self._emissions(candidate.rule, now - policy.rate_limit_per_s)
+        decision = decide(candidate, stories, emissions, self.silences(now), now, policy)
+        if decision.story is not None:
+            self._save(decision.story, emitted_at=now if decision.action == "emit" else None)
+        return decision
+
+    def stories(self, rule: str, since: float) -> list[Story]:
+        rows = self._db.query(
+            "SELECT alert, text, first_seen, article_ids FROM stories"
+            " WHERE rule = ? AND first_seen > ? ORDER BY first_seen",
+            (rule, since),
+        )
+        return [
+            Story(decode(alert, Alert), text, first_seen, frozenset(json.loads(ids)))
+            for alert, text, first_seen, ids in rows
+        ]
+
+    def _emissions(self, rule: str, since: float) -> list[float]:
+        rows = self._db.query("SELECT at FROM emissions WHERE rule = ? AND at > ?", (rule, since))
+        return [at for (at,) in rows]
+
+    def _save(self, story: Story, emitted_at: float | None) -> None:
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?)",
+                (story.alert.id, story.alert.rule, story.text, story.first_seen,
+                 encode(story.alert), json.dumps(sorted(story.article_ids))),
+            )
+            if emitted_at is not None:
+                conn.execute("INSERT INTO emissions VALUES (?, ?)", (story.alert.rule, emitted_at))
+
+    # -- silences -------------------------------------------------------------
+    def add_silence(
+        self,
+        starts: float,
+        ends: float,
+        rule: str | None = None,
+        labels: dict[str, str] | None = None,
+        comment: str = "",
+    ) -> Silence:
+        """Create a silence; at least a rule or one label must be given."""
+        if rule is None and not labels:
+            raise ValueError("a silence needs a rule or at least one label")
+        silence = Silence(uuid.uuid4().hex[:12], starts, ends, rule,
+                          tuple(sorted((labels or {}).items())), comment)
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO silences VALUES (?, ?, ?, ?, ?, ?)",
+                (silence.id, rule, json.dumps(dict(silence.labels)), starts, ends, comment),
+            )
+        return silence
+
+    def silences(self, now: float) -> list[Silence]:
+        """Silences that have not ended at ``now``."""
+        rows = self._db.query(
+            "SELECT id, rule, labels, starts, ends, comment FROM silences WHERE ends > ?"
+            " ORDER BY starts", (now,),
+        )
+        return [
+            Silence(sid, starts, ends, rule, tuple(sorted(json.loads(labels).items())), comment)
+            for sid, rule, labels, starts, ends, comment in rows
+        ]
+
+    def expire_silence(self, silence_id: str, now: float) -> bool:
+        with self._db.transaction() as conn:
+            cursor = conn.execute("UPDATE silences SET ends = ? WHERE id = ? AND ends > ?",
+                                  (now, silence_id, now))
+            return cursor.rowcount > 0
+
+    def prune(self, before: float) -> None:
+        """Forget stories and emissions older than ``before`` and ended silences."""
+        with self._db.transaction() as conn:
+            conn.execute("DELETE FROM stories WHERE first_seen < ?", (before,))
+            conn.execute("DELETE FROM emissions WHERE at < ?", (before,))
+            conn.execute("DELETE FROM silences WHERE ends < ?", (before,))
+
+    def close(self) -> None:
+        self._db.close()
