@@ -33,6 +33,8 @@ class KafkaSettings(BaseModel):
     connect_attempts: int = Field(default=2, ge=1, le=10)
     connect_backoff_ms: int = Field(default=200, ge=0, le=30_000)
     request_timeout_ms: int = Field(default=15_000, ge=1_000, le=300_000)
+    # After a broker restart clients reconnect within this (kafka-python: up to 30 s).
+    reconnect_backoff_max_ms: int = Field(default=2_000, ge=50, le=60_000)
 
     # Security; the password is a SecretStr so it never shows up in logs or reprs.
     security_protocol: SecurityProtocol = "PLAINTEXT"
@@ -100,6 +102,7 @@ class KafkaSettings(BaseModel):
             "client_id": self.client_id,
             "bootstrap_timeout_ms": self.bootstrap_timeout_ms,
             "request_timeout_ms": self.request_timeout_ms,
+            "reconnect_backoff_max_ms": self.reconnect_backoff_max_ms,
             "security_protocol": self.security_protocol,
         }
         optional = {

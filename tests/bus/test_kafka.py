@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import uuid
 from collections.abc import Iterator, Sequence
 
 import pytest
@@ -15,8 +19,8 @@ from monitor.bus.kafka import (
     translate,
 )
 from monitor.bus.settings import KafkaSettings
-from monitor.errors import BrokerUnavailable
-from tests.kafka_broker import KafkaTopics
+from monitor.errors import BrokerUnavailable, RetryableError
+from tests.kafka_broker import KAFKA_LOCAL, KAFKA_LOCAL_START_LIMIT_S, KafkaTopics
 
 #: Polls of half a second each before a test gives up waiting for records.
 MAX_POLLS = 60
@@ -300,3 +304,75 @@ def test_kafka_failures_are_sorted_into_the_monitor_tree(
     assert type(translated) is expected
     assert str(translated).startswith("kafka: polling failed: ")
     assert "\n" not in str(translated)
+
+
+def _free_port_pair() -> int:
+    """A loopback port whose successor is free too (kafka-local puts its controller there)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        with socket.socket() as neighbour:
+            try:
+                neighbour.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no free pair of loopback ports")
+
+
+def _kafka_local(action: str, port: int) -> str:
+    done = subprocess.run(
+        [str(KAFKA_LOCAL), action],
+        env=os.environ | {"KAFKA_LOCAL_PORT": str(port)},
+        capture_output=True,
+        text=True,
+        timeout=KAFKA_LOCAL_START_LIMIT_S,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def private_broker() -> Iterator[int]:
+    """A broker of this test's own (kafka-local on a free port), so it can be stopped."""
+    port = _free_port_pair()
+    _kafka_local("start", port)
+    try:
+        yield port
+    finally:
+        _kafka_local("stop", port)
+
+
+@pytest.mark.kafka
+def test_broker_outage_is_retryable_and_clients_carry_on_after_restart(
+    private_broker: int,
+) -> None:
+    """Needs Java + Maven (kafka-local), like CI; the shared broker is left alone."""
+    settings = KafkaSettings(bootstrap_servers=(f"127.0.0.1:{private_broker}",))
+    bus = KafkaBus(settings)
+    topic = f"monitor.outage.{uuid.uuid4().hex[:8]}"
+    bus.ensure_topics([topic])
+    bus.close()
+    producer = bus.producer()
+    consumer = bus.consumer([topic], "monitor.outage")
+    try:
+        publish(producer, topic, "k", [b"before"])
+        before = poll_until(consumer, 1)
+        assert [r.value for r in before] == [b"before"]
+        consumer.commit(before)
+
+        _kafka_local("stop", private_broker)
+        producer.send(topic, "k", b"during")
+        with pytest.raises(RetryableError):
+            producer.flush(2)
+
+        _kafka_local("start", private_broker)
+        publish(producer, topic, "k", [b"after"])
+        values = [r.value for r in poll_until(consumer, 2)]
+        assert values[-1] == b"after"
+        assert set(values) <= {b"during", b"after"}
+    finally:
+        consumer.close()
+        producer.close()

@@ -71,6 +71,7 @@ def test_plaintext_config_leaves_security_options_out() -> None:
         "client_id": "monitor",
         "bootstrap_timeout_ms": 2500,
         "request_timeout_ms": 15_000,
+        "reconnect_backoff_max_ms": 2_000,
         "security_protocol": "PLAINTEXT",
     }
 
