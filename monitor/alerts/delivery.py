@@ -40,7 +40,17 @@ from monitor.retry import backoff_delay
 log = logging.getLogger(__name__)
 
 RECEIVER_HEADER = "monitor-receiver"
-#: Turns a record into the alert and the receivers it still needs (or raises PoisonError).
+
+
+class Deferred(Exception):
+    """Raised by an extractor for a record that must be left for a later run.
+
+    The record stays uncommitted and blocks commits after it in its partition.
+    """
+
+
+#: Turns a record into the alert and the receivers it is for; raises PoisonError
+#: for a record that can never be delivered, Deferred for one to leave alone.
 Extract = Callable[[Record], tuple[Alert, tuple[str, ...]]]
 
 
@@ -59,6 +69,7 @@ class InFlight:
     #: None for a record that could not be decoded (already dead-lettered).
     alert: Alert | None
     waiting: dict[str, Progress] = field(default_factory=dict)
+    deferred: bool = False
 
 
 def next_attempt(
@@ -92,7 +103,10 @@ class DeliveryEngine:
         metrics: Metrics,
         clock: Clock,
         rng: random.Random | None = None,
+        skip_statuses: frozenset[str] = frozenset({DELIVERED, DEADLETTERED}),
     ) -> None:
+        """``skip_statuses``: receivers whose recorded status for an alert is one
+        of these are not called again (replay passes only DELIVERED)."""
         self._consumer = consumer
         self._producer = producer
         self._notifiers = dict(notifiers)
@@ -104,12 +118,14 @@ class DeliveryEngine:
         self._metrics = metrics
         self._clock = clock
         self._rng = rng or random.Random()
+        self._skip = skip_statuses
         self._inflight: list[InFlight] = []
         self._breakers: dict[str, cb.Breaker] = {name: cb.Breaker() for name in notifiers}
 
     @property
     def in_flight(self) -> int:
-        return len(self._inflight)
+        """Alerts in hand that are still being worked on (deferred ones not counted)."""
+        return sum(1 for item in self._inflight if not item.deferred)
 
     def step(self, poll_timeout_s: float) -> int:
         """Take new records if there is room, attempt what is due, commit what is settled.
@@ -146,9 +162,13 @@ class DeliveryEngine:
             self._poison(record, exc)
             self._inflight.append(InFlight(record, None))
             return
+        except Deferred:
+            self._inflight.append(InFlight(record, None, deferred=True))
+            return
         now = self._clock.now()
         alert = self._store.record(alert, now)
-        done = self._store.deliveries(alert.id)
+        done = {r for r, status in self._store.deliveries(alert.id).items()
+                if status in self._skip}
         waiting = {
             name: Progress() for name in wanted
             if name in self._notifiers and name not in done
@@ -244,7 +264,7 @@ class DeliveryEngine:
         settled: list[InFlight] = []
         for item in self._inflight:
             partition = (item.record.topic, item.record.partition)
-            if item.waiting or partition in blocked:
+            if item.waiting or item.deferred or partition in blocked:
                 blocked.add(partition)
                 continue
             settled.append(item)

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from monitor.alerts.delivery import RECEIVER_HEADER, DeliveryEngine, Extract
+from monitor.alerts.delivery import RECEIVER_HEADER, Deferred, DeliveryEngine, Extract
 from monitor.alerts.matching import evaluate, make_alert
 from monitor.alerts.notifiers import HttpNotifier, Notifier
 from monitor.alerts.rules import Rule, RuleSet, load_rules
@@ -188,11 +188,19 @@ def topic_extractor(receivers: tuple[str, ...]) -> Extract:
     return extract
 
 
-def deadletter_extractor(receivers: tuple[str, ...], only: str | None = None) -> Extract:
-    """Dead-lettered alerts go back to the receiver that failed them (or ``only``)."""
+def deadletter_extractor(
+    receivers: tuple[str, ...], started: str, only: str | None = None
+) -> Extract:
+    """Dead-lettered alerts go back to the receiver that failed them (or ``only``).
+
+    Letters written at or after ``started`` (ISO time; failures of this very
+    replay) are deferred to the next replay, so a replay always ends.
+    """
 
     def extract(record: Record) -> tuple[Alert, tuple[str, ...]]:
         letter = decode(record.value, DeadLetter)
+        if letter.failed_at >= started:
+            raise Deferred(letter.failed_at)
         alert = decode(letter.value.encode("utf-8"), Alert)
         failed = record.headers.get(RECEIVER_HEADER, b"").decode("utf-8", "replace")
         target = only or failed
