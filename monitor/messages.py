@@ -58,8 +58,14 @@ class Article:
 
     @property
     def document(self) -> str:
-        """The text the NLP stage tags: headline, line break, body."""
-        return f"{self.title}\n{self.text}" if self.title else self.text
+        """The text the NLP stage tags: headline, line break, body.
+
+        Extracted page text often starts with the headline itself; it is then
+        not repeated, so the headline is one statement, not two.
+        """
+        if not self.title or self.text.lstrip().startswith(self.title.strip()):
+            return self.text
+        return f"{self.title}\n{self.text}"
 
 
 @dataclass(frozen=True, slots=True)
