@@ -1,0 +1,89 @@
+"""One alert per story: the pure decision."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from monitor.alerts.matching import alert_id, normalise
+from monitor.alerts.story import Policy, Silence, Story, decide
+from monitor.messages import Alert, ArticleRef, Source, Statement
+
+POLICY = Policy(story_window_s=3600, similarity=88, repeat_window_s=86400,
+                rate_limit_count=2, rate_limit_per_s=600)
+NOW = 1_800_000_000.0
+TEXT = "Peskov said the opposition must accept its defeat in the presidential election."
+
+
+def candidate(text: str = TEXT, article: str = "a1", feed: str = "f1", rule: str = "r") -> Alert:
+    url = f"http://127.0.0.1/{article}"
+    return Alert(
+        id=alert_id(rule, text), rule=rule, severity="high",
+        statement=Statement(text, 0, len(text)),
+        article=ArticleRef(article, url, "T", feed), matches=(), created_at="",
+        labels={"topic": "election"}, sources=(Source(feed, "", url),),
+    )
+
+
+def story_of(alert: Alert, first_seen: float = NOW - 60) -> Story:
+    return Story(alert, normalise(alert.statement.text), first_seen,
+                 frozenset({alert.article.id}))
+
+
+def test_new_story_is_emitted_and_recorded() -> None:
+    decision = decide(candidate(), [], [], [], NOW, POLICY)
+    assert decision.action == "emit"
+    assert decision.story is not None and decision.story.first_seen == NOW
+
+
+def test_syndicated_copy_with_small_differences_updates_the_same_alert() -> None:
+    first = candidate()
+    copy = candidate(TEXT.replace("Peskov said", "Kremlin spokesman Peskov said").rstrip("."),
+                     article="a2", feed="f2")
+    assert copy.id != first.id
+    decision = decide(copy, [story_of(first)], [NOW - 60], [], NOW, POLICY)
+    assert decision.action == "update"
+    assert decision.alert is not None and decision.alert.id == first.id
+    assert [s.feed_id for s in decision.alert.sources] == ["f1", "f2"]
+
+
+def test_same_article_again_is_replayed_unchanged() -> None:
+    first = candidate()
+    decision = decide(first, [story_of(first)], [NOW - 60], [], NOW, POLICY)
+    assert decision.action == "replay" and decision.alert == first
+
+
+def test_same_source_again_is_a_duplicate_and_old_story_a_repeat() -> None:
+    first = candidate()
+    again = candidate(article="a3")  # same feed and entry URL as the story already has
+    again = dataclasses.replace(again, sources=first.sources)
+    assert decide(again, [story_of(first)], [], [], NOW, POLICY).reason == "duplicate"
+    old = story_of(first, first_seen=NOW - 7200)
+    assert decide(candidate(article="a4", feed="f9"), [old], [], [], NOW, POLICY).reason == (
+        "repeat")
+
+
+def test_different_statement_is_a_new_story() -> None:
+    other = candidate("Officials in Brussels condemned the arrests of observers.", article="b")
+    assert decide(other, [story_of(candidate())], [], [], NOW, POLICY).action == "emit"
+
+
+def test_rate_limit_counts_recent_emissions_only() -> None:
+    c = candidate()
+    assert decide(c, [], [NOW - 10, NOW - 20], [], NOW, POLICY).reason == "rate_limited"
+    assert decide(c, [], [NOW - 700, NOW - 20], [], NOW, POLICY).action == "emit"
+
+
+def test_silences_by_rule_or_label_are_time_bounded() -> None:
+    c = candidate()
+    by_rule = Silence("s1", NOW - 10, NOW + 10, rule="r")
+    by_label = Silence("s2", NOW - 10, NOW + 10, labels=(("topic", "election"),))
+    other_label = Silence("s3", NOW - 10, NOW + 10, labels=(("topic", "sport"),))
+    expired = Silence("s4", NOW - 100, NOW - 10, rule="r")
+    assert decide(c, [], [], [by_rule], NOW, POLICY).reason == "silenced"
+    assert decide(c, [], [], [by_label], NOW, POLICY).reason == "silenced"
+    assert decide(c, [], [], [other_label, expired], NOW, POLICY).action == "emit"
+
+
+def test_alert_id_is_stable_across_punctuation_and_case() -> None:
+    assert alert_id("r", "Peskov: “Accept defeat!”") == alert_id("r", "peskov accept defeat")
+    assert alert_id("r", TEXT) != alert_id("other", TEXT)
