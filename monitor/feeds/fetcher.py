@@ -109,9 +109,15 @@ def parse_max_age(cache_control: str | None) -> float | None:
     return None
 
 
-def check_url_allowed(url: str, allow_private: bool) -> None:
+def check_url_allowed(
+    url: str, allow_private: bool, allowed_hosts: tuple[str, ...] = ()
+) -> None:
     """Refuse non-http(s) URLs and, unless allowed, hosts that resolve to
-    loopback, private, link-local or otherwise non-global addresses."""
+    loopback, private, link-local or otherwise non-global addresses.
+
+    The check resolves the name itself; a DNS answer that changes between
+    this check and the connection (rebinding) is not caught.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -122,7 +128,7 @@ def check_url_allowed(url: str, allow_private: bool) -> None:
     host = parts.hostname
     if not host:
         raise RefusedUrl(f"URL {url!r} has no host")
-    if allow_private:
+    if allow_private or host.lower().rstrip(".") in allowed_hosts:
         return
     try:
         infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
@@ -166,7 +172,11 @@ class HttpxFetcher:
         url = request.url
         permanent = True
         for _hop in range(self._settings.max_redirects + 1):
-            check_url_allowed(url, self._settings.allow_private_addresses)
+            check_url_allowed(
+                url,
+                self._settings.allow_private_addresses,
+                self._settings.allowed_private_hosts,
+            )
             result = self._fetch_one(url, request, deadline)
             if isinstance(result, FetchResult):
                 moved = permanent and url != request.url

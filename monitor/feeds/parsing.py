@@ -21,6 +21,7 @@ from monitor.feeds.errors import HostileFeed, NotAFeed
 from monitor.feeds.jsonfeed import parse_json_feed
 from monitor.feeds.model import FeedEntry, ParsedFeed
 from monitor.feeds.sanitize import defuse
+from monitor.feeds.urls import is_web_url
 
 _SY_PERIODS = {"hourly": 3600.0, "daily": 86400.0, "weekly": 604800.0,
                "monthly": 2592000.0, "yearly": 31536000.0}
@@ -59,9 +60,12 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> ParsedF
 def _entry(raw: dict[str, Any]) -> FeedEntry:
     contents = raw.get("content") or []
     content = "\n".join(_text(part.get("value")) for part in contents if part.get("value"))
+    link = _opt(raw.get("link"))
+    if link and raw.get("guidislink") and not is_web_url(link):
+        link = None  # feedparser copied a non-URL guid (urn:, tag:) into link
     return FeedEntry(
         guid=_opt(raw.get("id")),
-        link=_opt(raw.get("link")),
+        link=link,
         title=_text(raw.get("title")),
         # dict.get: feedparser's own lookup maps a missing updated_parsed to
         # published_parsed with a deprecation warning; we want the raw value.

@@ -139,12 +139,13 @@ class FeedPoller:
         self, article_id: str, feed: FeedConfig, entry: FeedEntry, source: Source
     ) -> Article:
         url = entry.link or (entry.guid if entry.guid and is_web_url(entry.guid) else "") or ""
+        title = html_to_text(entry.title).replace("\n", " ")
         text, text_source = self._text(entry, url)
         return Article(
             id=article_id,
             url=url,
-            title=html_to_text(entry.title).replace("\n", " "),
-            text=self._rules.clean(url, text) if text else "",
+            title=title,
+            text=_without_headline(self._rules.clean(url, text), title) if text else "",
             text_source=text_source,
             feed_id=feed.id,
             sources=(source,),
@@ -178,6 +179,13 @@ def _validators(state: FeedState, fetched: FetchResult, body_hash: str) -> FeedS
     return dataclasses.replace(
         state, etag=fetched.etag, last_modified=fetched.last_modified, content_hash=body_hash
     )
+
+
+def _without_headline(text: str, title: str) -> str:
+    """Drop a first paragraph that repeats the headline (pages start with their h1)."""
+    first, _, rest = text.partition("\n")
+    same = " ".join(first.split()).casefold() == " ".join(title.split()).casefold()
+    return rest if title and same else text
 
 
 def _epoch(iso: str | None) -> float | None:

@@ -43,6 +43,8 @@ class PollerSettings(BaseModel):
     max_entries_per_feed: int = Field(default=500, ge=1)
     #: Tests serve feeds on loopback; production refuses private addresses.
     allow_private_addresses: bool = False
+    #: Host names exempt from the private-address guard (an internal feed server).
+    allowed_private_hosts: tuple[str, ...] = ()
     #: Feeds polled at the same time by one poller process.
     concurrency: int = Field(default=16, ge=1)
     #: Requests in flight to one host, and the pause between them (politeness).

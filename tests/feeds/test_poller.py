@@ -1,0 +1,98 @@
+"""FeedPoller decisions, driven by the in-process fake fetcher and a frozen clock."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from monitor.clock import FrozenClock
+from monitor.feeds.errors import ServerError
+from monitor.feeds.fake import FakeFetcher
+from monitor.feeds.fetcher import FetchResult
+from monitor.feeds.politeness import HostGate
+from monitor.feeds.poller import FeedPoller
+from monitor.feeds.settings import FeedConfig, PollerSettings
+from monitor.feeds.sites import SiteRules
+from monitor.feeds.state import new_state
+from monitor.feeds.store import PollerStore
+from tests.feeds.builders import rss
+
+URL = "https://feeds.example/wire"
+FEED = FeedConfig(id="wire", url=URL)  # type: ignore[arg-type]
+
+
+def make(
+    tmp_path: Path, fetcher: FakeFetcher, **settings: object
+) -> tuple[FeedPoller, FrozenClock]:
+    clock = FrozenClock()
+    poller = FeedPoller(
+        PollerSettings.model_validate(settings), fetcher, PollerStore(tmp_path / "s.sqlite3"),
+        SiteRules(), clock, HostGate(2, 0.0), random.Random(5),
+    )
+    return poller, clock
+
+
+def test_summary_only_entry_falls_back_to_summary_when_page_fails(tmp_path: Path) -> None:
+    body = rss([{"link": "https://news.example/s1", "title": "T", "description": "<b>Short</b>"}])
+    fetcher = FakeFetcher({URL: FetchResult(200, URL, body)})
+    poller, clock = make(tmp_path, fetcher)
+    result = poller.poll(FEED, new_state("wire", URL, clock.now()))
+    (article,) = result.articles
+    assert article.text == "Short" and article.text_source == "summary"
+    assert [r.url for r in fetcher.requests] == [URL, "https://news.example/s1"]
+
+
+def test_entry_without_text_is_marked_none(tmp_path: Path) -> None:
+    body = rss([{"link": "https://news.example/s1", "title": "Only a title"}])
+    poller, clock = make(tmp_path, FakeFetcher({URL: FetchResult(200, URL, body)}),
+                         fetch_pages=False)
+    (article,) = poller.poll(FEED, new_state("wire", URL, clock.now())).articles
+    assert article.text == "" and article.text_source == "none"
+
+
+def test_unchanged_body_is_not_parsed_again(tmp_path: Path) -> None:
+    body = rss([{"link": "https://news.example/s1", "title": "T", "content": "<p>x</p>"}])
+    poller, clock = make(tmp_path, FakeFetcher({URL: FetchResult(200, URL, body)}))
+    first = poller.poll(FEED, new_state("wire", URL, clock.now()))
+    assert first.outcome == "changed" and len(first.articles) == 1
+    clock.advance(600)
+    second = poller.poll(FEED, first.state)
+    assert second.outcome == "unchanged" and second.articles == ()
+
+
+def test_not_modified_keeps_validators_and_reschedules(tmp_path: Path) -> None:
+    body = rss([{"link": "https://news.example/s1", "title": "T", "content": "<p>x</p>"}])
+    fetcher = FakeFetcher({URL: FetchResult(200, URL, body, etag='"e1"')})
+    poller, clock = make(tmp_path, fetcher)
+    first = poller.poll(FEED, new_state("wire", URL, clock.now()))
+    clock.advance(900)
+    second = poller.poll(FEED, first.state)
+    assert second.outcome == "not_modified"
+    assert second.state.etag == '"e1"' and second.state.next_poll_at > clock.now()
+    assert fetcher.requests[-1].etag == '"e1"'
+
+
+def test_permanent_redirect_moves_the_feed(tmp_path: Path) -> None:
+    moved = "https://feeds.example/new"
+    body = rss([{"link": "https://news.example/s1", "title": "T", "content": "<p>x</p>"}])
+    fetcher = FakeFetcher({URL: FetchResult(200, moved, body, permanent_url=moved)})
+    poller, clock = make(tmp_path, fetcher)
+    result = poller.poll(FEED, new_state("wire", URL, clock.now()))
+    assert result.state.url == moved and result.state.config_url == URL
+    assert result.articles[0].sources[0].feed_url == moved
+
+
+def test_failure_is_recorded_with_backoff(tmp_path: Path) -> None:
+    poller, clock = make(tmp_path, FakeFetcher({URL: ServerError(f"HTTP 502 from {URL}")}))
+    result = poller.poll(FEED, new_state("wire", URL, clock.now()))
+    assert result.outcome == "error" and result.error is not None
+    assert result.state.failures == 1 and result.state.last_error == f"HTTP 502 from {URL}"
+    assert result.state.next_poll_at >= clock.now() + 60
+
+
+def test_duplicate_entries_inside_one_feed_become_one_article(tmp_path: Path) -> None:
+    item = {"link": "https://news.example/s1", "title": "T", "content": "<p>x</p>"}
+    tracked = dict(item, link="https://news.example/s1?utm_source=a")
+    poller, clock = make(tmp_path, FakeFetcher({URL: FetchResult(200, URL, rss([item, tracked]))}))
+    result = poller.poll(FEED, new_state("wire", URL, clock.now()))
+    assert len(result.articles) == 1
