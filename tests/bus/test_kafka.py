@@ -257,6 +257,12 @@ def test_ensure_topics_is_idempotent_and_uses_configured_partitions(
         consumer.close()
 
 
+@pytest.mark.kafka
+def test_invalid_topic_name_is_a_permanent_error(bus: KafkaBus) -> None:
+    with pytest.raises(KafkaPermanent, match=r"^kafka: creating topics monitor articles!"):
+        bus.ensure_topics(["monitor articles!"])
+
+
 def test_unreachable_broker_fails_with_one_line_after_bounded_attempts() -> None:
     pauses: list[float] = []
     settings = KafkaSettings(
