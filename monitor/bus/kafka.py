@@ -334,7 +334,7 @@ class KafkaBus:
                 KafkaProducer(**s.client_config(), enable_idempotence=False).close(timeout=1)
             except _CONNECT_FAILURES as exc:
                 last_failure = exc
-                log.debug("kafka: attempt %d to reach %s failed: %s", attempt, what, exc)
+                log.debug("kafka: connect attempt %d for the %s failed: %s", attempt, what, exc)
                 if attempt < s.connect_attempts:
                     self._sleep(s.connect_backoff_ms / 1000)
                 continue
