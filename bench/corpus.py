@@ -1,0 +1,71 @@
+"""Synthetic wire stories for benchmarks, written for this project.
+
+Every article is unique (a serial number goes into the text) so that story
+deduplication does not merge them, and each carries one election statement
+and one foreign-interference warning, so each is expected to raise alerts.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+from monitor.messages import Article, Source
+
+COUNTRIES = [
+    ("Bolivia", "Bolivian", "La Paz"),
+    ("Georgia", "Georgian", "Tbilisi"),
+    ("Moldova", "Moldovan", "Chisinau"),
+    ("Serbia", "Serbian", "Belgrade"),
+    ("Kenya", "Kenyan", "Nairobi"),
+    ("Peru", "Peruvian", "Lima"),
+    ("Armenia", "Armenian", "Yerevan"),
+    ("Ecuador", "Ecuadorian", "Quito"),
+]
+SPEAKERS = [
+    ("Kremlin spokesman", "Dmitry Peskov", "he"),
+    ("Foreign ministry spokeswoman", "Maria Zakharova", "she"),
+    ("State Department spokesman", "Matthew Miller", "he"),
+    ("Chinese foreign ministry spokesman", "Lin Jian", "he"),
+]
+
+BODY = (
+    "{speaker_title} {speaker} said on Tuesday that {country}'s opposition must accept "
+    "the result of the presidential election held on day {serial}.\n"
+    "Observers from several countries questioned the official count in {capital}, "
+    "where protesters gathered for the {serial}th time.\n"
+    "“Nobody outside {country} should interfere in its elections,” {speaker} told reporters.\n"
+    "{pronoun_cap} also warned third countries against meddling in {country}'s internal affairs.\n"
+    "Local markets were calm and the weather in {capital} was mild.\n"
+)
+
+
+def article(serial: int, rng: random.Random) -> Article:
+    """One unique, alert-worthy article."""
+    country, demonym, capital = rng.choice(COUNTRIES)
+    speaker_title, speaker, pronoun = rng.choice(SPEAKERS)
+    text = BODY.format(
+        speaker_title=speaker_title,
+        speaker=speaker,
+        country=country,
+        capital=capital,
+        serial=serial,
+        pronoun_cap=pronoun.capitalize(),
+    )
+    url = f"https://bench.example/{country.lower()}/{serial}"
+    return Article(
+        id=f"bench-{serial:08d}",
+        url=url,
+        title=f"{demonym} opposition told to accept election result (report {serial})",
+        text=text,
+        text_source="content",
+        feed_id="bench",
+        sources=(Source("bench", "https://bench.example/feed.xml", url),),
+        fetched_at="2024-08-13T08:00:00Z",
+    )
+
+
+def articles(count: int, seed: int = 7, start: int = 0) -> Iterator[Article]:
+    rng = random.Random(seed)
+    for serial in range(start, start + count):
+        yield article(serial, rng)
