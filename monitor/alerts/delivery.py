@@ -137,8 +137,8 @@ class DeliveryEngine:
             timeout = 0.0 if self._inflight else poll_timeout_s
             for record in self._consumer.poll(timeout, max_records=room):
                 self._admit(record)
-        for item in list(self._inflight):
-            self._attempt_due(item)
+        for index, item in enumerate(list(self._inflight)):
+            self._attempt_due(item, self._inflight[:index])
         return self._commit_settled()
 
     def wait_s(self, cap_s: float) -> float:
@@ -179,8 +179,11 @@ class DeliveryEngine:
         self._inflight.append(InFlight(record, alert, waiting))
 
     # -- attempts -------------------------------------------------------------
-    def _attempt_due(self, item: InFlight) -> None:
-        if item.alert is None:
+    def _attempt_due(self, item: InFlight, earlier: list[InFlight]) -> None:
+        """Attempt each receiver that is due, unless an earlier revision of the same
+        alert (a late source's update) is still on its way to that receiver."""
+        alert = item.alert
+        if alert is None:
             return
         for name in list(item.waiting):
             progress = item.waiting[name]
@@ -188,8 +191,15 @@ class DeliveryEngine:
             breaker = self._breakers[name]
             if progress.next_at > now or not cb.allows(breaker, now):
                 continue
+            if any(e.alert is not None and e.alert.id == alert.id and name in e.waiting
+                   for e in earlier):
+                continue
+            if self._store.deliveries(alert.id).get(name) in self._skip:
+                self._metrics.deliveries.labels(name, "already_done").inc()
+                del item.waiting[name]
+                continue
             self._breakers[name] = cb.before_call(breaker, now)
-            self._attempt(item, item.alert, name, progress)
+            self._attempt(item, alert, name, progress)
 
     def _attempt(self, item: InFlight, alert: Alert, name: str, progress: Progress) -> None:
         now = self._clock.now()
