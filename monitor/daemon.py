@@ -47,6 +47,8 @@ ROLE_FACTORIES: dict[str, str] = {
     "alerts": "monitor.alerts.role:alert_roles",
 }
 _RESTART_BACKOFF = BackoffPolicy(base_s=1.0, cap_s=60.0)
+#: Roles that take in work from outside the bus; they are never drained.
+SOURCE_ROLES = frozenset({"poller"})
 #: A role that ran this long before crashing starts its backoff afresh.
 _HEALTHY_RUN_S = 300.0
 
@@ -106,6 +108,7 @@ class Daemon:
         self.ctx = RoleContext(settings, self.bus, self.metrics, self.clock)
         self.roles: list[Role] = build_roles(self.role_names, self.ctx)
         self.role_states = [RoleState(role.name) for role in self.roles]
+        self._role_stops = [threading.Event() for _ in self.roles]
 
     @property
     def stopping(self) -> bool:
@@ -127,6 +130,7 @@ class Daemon:
         """Supervise roles until SIGTERM/SIGINT; return the process exit code."""
         if install_signals:
             self._install_signal_handlers()
+        self._role_stops = [threading.Event() for _ in self.roles]
         # Daemon threads: a role stuck past the grace period must not keep
         # the process alive; what it had not committed is read again later.
         threads = [
@@ -142,20 +146,64 @@ class Daemon:
             if self._reload_event.wait(0.5):
                 self._reload_event.clear()
                 self.reload()
+        stuck = self._shutdown(threads)
+        self.close()
+        log.info("monitor stopped", extra={"clean": not stuck})
+        return 1 if stuck else 0
+
+    def _shutdown(self, threads: Sequence[threading.Thread]) -> list[str]:
+        """Stop the roles within the grace period; return the names of those still busy.
+
+        On Kafka every role stops at once: what a role has not committed stays
+        on the broker for the next process. The embedded bus dies with the
+        process, so there roles stop in pipeline order and each consumer
+        drains its topic (``run_once``) after its producers have stopped:
+        every article a poller published is carried through to delivery.
+        """
         grace = self.settings.ops.shutdown_grace_s
-        log.info("stopping: no new work, draining in-flight work for up to %.0fs", grace)
         deadline = self.clock.monotonic() + grace
-        for thread in threads:
+        staged = self.bus.name == "embedded"
+        log.info(
+            "stopping: no new work, finishing in-flight work for up to %.0fs%s",
+            grace, " (draining the embedded bus)" if staged else "",
+        )
+        if not staged:
+            for stop in self._role_stops:
+                stop.set()
+        stuck: list[str] = []
+        for index, thread in enumerate(threads):
+            role = self.roles[index]
+            self._role_stops[index].set()
             thread.join(max(0.0, deadline - self.clock.monotonic()))
-        stuck = [t.name for t in threads if t.is_alive()]
+            drained = (
+                not staged or role.name in SOURCE_ROLES or thread.is_alive()
+                or self._drain(role, deadline)
+            )
+            if thread.is_alive() or not drained:
+                stuck.append(role.name)
         if stuck:
             log.error(
                 "roles still busy after the %.0fs grace period, abandoning their "
                 "uncommitted work: %s", grace, ", ".join(stuck),
             )
-        self.close()
-        log.info("monitor stopped", extra={"clean": not stuck})
-        return 1 if stuck else 0
+        return stuck
+
+    def _drain(self, role: Role, deadline: float) -> bool:
+        """Run ``role.run_once()`` until its input is empty; False if the deadline came first."""
+        def drain() -> None:
+            try:
+                handled = role.run_once()
+            except Exception as exc:
+                log.error("draining role %s failed: %s", role.name, exc, extra={"role": role.name})
+                return
+            if handled:
+                log.info("drained %d items in role %s", handled, role.name,
+                         extra={"role": role.name})
+
+        worker = threading.Thread(target=drain, name=f"drain-{role.name}", daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline - self.clock.monotonic()))
+        return not worker.is_alive()
 
     def request_stop(self) -> None:
         """Ask every role to stop; a second request while draining exits at once."""
@@ -202,15 +250,16 @@ class Daemon:
         rng = random.Random()
         attempt = 0
         state = self.role_states[index]
-        while not self.stop_event.is_set():
+        stop = self._role_stops[index]
+        while not stop.is_set():
             role = self.roles[index]
             started = self.clock.monotonic()
             error: Exception | None = None
             state.running = True
             self.metrics.role_up.labels(role.name).set(1)
             try:
-                role.run(self.stop_event)
-                if self.stop_event.is_set():
+                role.run(stop)
+                if stop.is_set():
                     return
                 problem = "returned before stop was requested"
             except Exception as exc:
@@ -228,7 +277,7 @@ class Daemon:
                 exc_info=error, extra={"role": role.name, "restarts": state.restarts},
             )
             self.metrics.role_restarts.labels(role.name).inc()
-            if self.stop_event.wait(delay):
+            if stop.wait(delay):
                 return
             self._replace_role(index, role)
 

@@ -1,0 +1,164 @@
+"""The daemon as operators run it: a separate ``monitor run`` process on the
+embedded bus, a loopback feed server and a loopback webhook receiver.
+
+* SIGTERM while alerts are waiting to be delivered: the process drains the
+  embedded bus, every article the poller took reaches the webhook, and it
+  exits 0 without a traceback.
+* SIGHUP after a rule is added to the rules file: the new rule fires on the
+  next article without a restart (the rules-file watcher is switched off, so
+  only the reload can have done it).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from monitor.demo import ReceivedAlert, WebhookReceiver, serving
+from monitor.feeds.store import store_path
+from tests.ops.loopback import FeedSite, GatedReceiver, Item, interference_items
+from tests.support import MonitorProcess, wait_for, write_config
+
+ARTICLES_UNDER_LOAD = 120
+
+
+@pytest.fixture
+def site() -> Iterator[FeedSite]:
+    server = FeedSite()
+    with serving(server):
+        yield server
+
+
+def daemon_config(
+    folder: Path, site: FeedSite, receiver_url: str, rules: list[dict[str, Any]]
+) -> Path:
+    rules_file = folder / "rules.yaml"
+    write_rules(rules_file, rules)
+    return write_config(
+        folder,
+        feeds=[("loopback", f"{site.base_url}/feed.xml")],
+        receivers=[receiver_url],
+        extra={
+            "rules_file": str(rules_file),
+            "poller": {
+                "allow_private_addresses": True,
+                "fetch_pages": False,
+                "min_interval_s": 1,
+                "max_interval_s": 1,
+                "default_interval_s": 1,
+                "per_host_delay_s": 0,
+            },
+            "alerts": {
+                "watch_rules": False,
+                "max_in_flight": 4,
+                "dedup": {"similarity": 100, "rate_limit_count": 100000},
+            },
+            "ops": {"http_port": 0, "shutdown_grace_s": 120, "log_format": "json"},
+        },
+    )
+
+
+def write_rules(path: Path, rules: list[dict[str, Any]]) -> None:
+    path.write_text(yaml.safe_dump({"version": 1, "rules": rules}))
+
+
+def rule(name: str, *keywords: str) -> dict[str, Any]:
+    return {"name": name, "severity": "high", "when": {"keywords": list(keywords)}}
+
+
+def alert_of(received: ReceivedAlert) -> dict[str, Any]:
+    alert = received.payload.get("alert", received.payload)
+    assert isinstance(alert, dict)
+    return alert
+
+
+def log_events(output: str) -> list[dict[str, Any]]:
+    """The JSON log lines of a monitor process (other lines are ignored)."""
+    events = []
+    for line in output.splitlines():
+        if line.startswith("{"):
+            events.append(json.loads(line))
+    return events
+
+
+def taken_article_urls(state_dir: Path) -> set[str]:
+    """Articles the poller recorded as published (it never publishes them again)."""
+    conn = sqlite3.connect(store_path(state_dir))
+    try:
+        return {row[0] for row in conn.execute("SELECT url FROM articles")}
+    finally:
+        conn.close()
+
+
+def test_sigterm_under_load_drains_everything_and_exits_0(
+    tmp_path: Path, site: FeedSite
+) -> None:
+    receiver = GatedReceiver()  # holds every webhook call until SIGTERM has been sent
+    items = interference_items(ARTICLES_UNDER_LOAD)
+    site.add(*items)
+    config = daemon_config(tmp_path, site, receiver.url, [rule("zembla", "interfer*")])
+    with serving(receiver):
+        process = MonitorProcess(config, "run")
+        try:
+            wait_for(lambda: receiver.calls > 0, 90, "the first webhook call")
+            process.popen.send_signal(signal.SIGTERM)
+            receiver.gate.set()
+            process.popen.wait(timeout=150)  # stop() now only collects: no second signal
+            code = process.stop()
+        finally:
+            receiver.gate.set()
+            if process.popen.poll() is None:
+                process.stop(signal.SIGKILL)
+    output = process.output()
+    assert code == 0, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    stopped = [e for e in log_events(output) if e.get("message") == "monitor stopped"]
+    assert stopped and stopped[-1]["clean"] is True
+    taken = taken_article_urls(tmp_path / "state")
+    assert taken == {site.article_url(i) for i in items}
+    delivered = {alert["article"]["url"] for alert in receiver.delivered}
+    assert taken - delivered == set(), f"taken but never delivered: {sorted(taken - delivered)}"
+
+
+def test_sighup_reloads_rules_and_the_new_rule_fires_without_restart(
+    tmp_path: Path, site: FeedSite
+) -> None:
+    receiver = WebhookReceiver()
+    site.add(Item("first", "Harbour notes", "The Zeppelin museum in Arbor reopened on Monday."))
+    config = daemon_config(tmp_path, site, receiver.url, [rule("zeppelin", "zeppelin")])
+    rules_file = tmp_path / "rules.yaml"
+
+    def rules_fired() -> set[str]:
+        return {alert_of(r)["rule"] for r in receiver.received}
+
+    with serving(receiver):
+        process = MonitorProcess(config, "run")
+        try:
+            wait_for(lambda: "zeppelin" in rules_fired(), 90, "the first rule to fire")
+            write_rules(rules_file, [rule("zeppelin", "zeppelin"), rule("walrus", "walrus")])
+            process.popen.send_signal(signal.SIGHUP)
+            wait_for(
+                lambda: any(
+                    e.get("message") == "configuration reloaded"
+                    for e in log_events(process.output())
+                ),
+                30,
+                "the reload to be logged",
+            )
+            site.add(Item("second", "Shore report", "A walrus was seen near the Brisk harbour."))
+            wait_for(lambda: "walrus" in rules_fired(), 60, "the new rule to fire")
+            pid_before = process.popen.pid
+            assert process.popen.poll() is None, "the daemon exited after SIGHUP"
+        finally:
+            code = process.stop()
+    output = process.output()
+    assert process.popen.pid == pid_before
+    assert code == 0, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
