@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def alerts_from_fixture(count: int) -> list[Alert]:
         article = tagged_article(article_id=f"a{n}", edit=lambda t, n=n: f"{t} (update {n})")
         for st in article.statements:
             for hit in evaluate(ruleset, st, article.article):
-                alert = make_alert(hit, st, article.article, 1_800_000_000.0)
+                alert = make_alert(hit, st, article.article, time.time())
                 made.setdefault(alert.id, alert)
     return list(made.values())[:count]
 

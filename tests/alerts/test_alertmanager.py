@@ -1,0 +1,93 @@
+"""Delivery to a real Prometheus Alertmanager (Debian's prometheus-alertmanager)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from monitor.alerts.role import DeliveryRole
+from monitor.alerts.settings import ReceiverSettings
+from monitor.bus.codec import encode
+from monitor.bus.memory import MemoryBus
+from monitor.clock import SystemClock
+from monitor.ops.metrics import Metrics
+from monitor.roles import RoleContext
+from tests.alerts.helpers import settings_for
+from tests.alerts.test_delivery import alerts_from_fixture
+
+BINARY = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
+CONFIG = """
+route:
+  receiver: blackhole
+  group_by: [alertname]
+receivers:
+  - name: blackhole
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path) -> Iterator[str]:
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(CONFIG)
+    port = _free_port()
+    process = subprocess.Popen(
+        [BINARY, f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/-/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"alertmanager did not start: {process.stderr.read()!r}"
+                                   if process.stderr else "alertmanager did not start")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_alerts_reach_alertmanager_once_each(tmp_path: Path, alertmanager: str) -> None:
+    settings = settings_for(tmp_path, [ReceiverSettings(
+        name="am", kind="alertmanager", url=alertmanager)])  # type: ignore[arg-type]
+    bus = MemoryBus()
+    alerts = alerts_from_fixture(3)
+    producer = bus.producer()
+    for alert in [*alerts, alerts[0]]:  # the first one is read twice (a replayed record)
+        producer.send(settings.bus.topics.alerts, alert.id, encode(alert))
+    metrics = Metrics()
+    role = DeliveryRole(RoleContext(settings, bus, metrics, SystemClock()))
+    role.run_once(idle_s=0.3)
+    role.close()
+
+    listed = httpx.get(f"{alertmanager}/api/v2/alerts", timeout=5).json()
+    ours = [a for a in listed if a["labels"].get("source") == "news-monitor"]
+    assert sorted(a["labels"]["alert_id"] for a in ours) == sorted(a.id for a in alerts)
+    by_id = {a["labels"]["alert_id"]: a for a in ours}
+    first = by_id[alerts[0].id]
+    assert first["labels"]["alertname"] == alerts[0].rule
+    assert first["annotations"]["summary"] == alerts[0].statement.text
+    assert first["annotations"]["article_url"] == alerts[0].article.url
+    sent = metrics.registry.get_sample_value(
+        "monitor_deliveries_total", {"receiver": "am", "outcome": "delivered"})
+    assert sent == len(alerts)
