@@ -1,0 +1,90 @@
+"""``monitor parse-feed`` and ``monitor feeds status`` through click's runner."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from monitor.bus.memory import MemoryBus
+from monitor.cli import cli
+from monitor.clock import SystemClock
+from monitor.feeds.role import PollerRole
+from monitor.ops.metrics import Metrics
+from monitor.roles import RoleContext
+from tests.feeds.builders import FIXTURES, rss, settings_for
+from tests.feeds.httpserver import FeedServer, Reply
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as running:
+        yield running
+
+
+def run(*args: str) -> tuple[int, list[str], list[str]]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout.splitlines(), result.stderr.splitlines()
+
+
+def test_parse_feed_prints_one_json_line_per_entry() -> None:
+    code, out, err = run("parse-feed", str(FIXTURES / "atom10.xml"))
+    assert code == 0 and err == []
+    first, second = (json.loads(line) for line in out)
+    for key in ("source", "id", "url", "title", "published", "updated", "author", "summary",
+                "content", "feed_title", "feed_link"):
+        assert key in first
+    assert first["url"] == "https://gazette.example/2025/ferry?utm_campaign=feed"
+    assert first["feed_title"] == "Harbour Gazette"
+    assert first["feed_link"] == "https://gazette.example/"
+    assert second["published"] is None
+
+
+def test_recovered_feed_warns_and_exits_zero() -> None:
+    source = str(FIXTURES / "illformed.xml")
+    code, out, err = run("parse-feed", source)
+    assert code == 0 and len(out) == 2
+    assert len(err) == 1 and err[0].startswith(f"warning: {source}: recovered ill-formed feed")
+
+
+def test_bad_sources_are_reported_and_others_go_on(tmp_path: Path) -> None:
+    html = tmp_path / "page.html"
+    html.write_text("<html><body><p>hello</p></body></html>")
+    missing = tmp_path / "missing.xml"
+    good = str(FIXTURES / "rss10.rdf")
+    code, out, err = run("parse-feed", str(html), str(missing), good,
+                         "http://127.0.0.1:9/feed")
+    assert code == 2
+    assert len(out) == 1 and json.loads(out[0])["source"] == good
+    assert err[0].startswith(f"error: {html}: not a feed")
+    assert err[1].startswith(f"error: {missing}: cannot read")
+    assert err[2].startswith("error: http://127.0.0.1:9/feed: ") and "non-public" in err[2]
+
+
+def test_parse_feed_fetches_urls(server: FeedServer) -> None:
+    server.routes["/f"] = Reply(200, rss([{"title": "Over HTTP", "link": "https://a.example/1"}]))
+    code, out, _ = run("parse-feed", "--allow-private-addresses", server.url("/f"))
+    assert code == 0 and json.loads(out[0])["title"] == "Over HTTP"
+
+
+def test_feeds_status_prints_the_health_table(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/ok"] = Reply(200, rss([{"title": "x", "link": "https://a.example/1"}]))
+    settings = settings_for(tmp_path, {"good": server.url("/ok"), "gone": server.url("/404")})
+    role = PollerRole(RoleContext(settings, MemoryBus(), Metrics(), SystemClock()))
+    role.run_once()
+    role.close()
+    config = tmp_path / "monitor.yaml"
+    config.write_text(yaml.safe_dump({"state_dir": str(settings.state_dir)}))
+    (tmp_path / "feeds.yaml").write_text("feeds: []\n")
+    code, out, _ = run("--config", str(config), "feeds", "status")
+    assert code == 0
+    assert out[0].split()[:3] == ["FEED", "HEALTH", "FAILS"]
+    gone, good = out[1].split(), out[2].split()
+    assert gone[:3] == ["gone", "degraded", "1"] and "HTTP 404" in out[1]
+    assert good[:3] == ["good", "ok", "0"]
+    code, out, _ = run("--config", str(config), "feeds", "status", "--json")
+    assert {json.loads(line)["feed_id"] for line in out} == {"good", "gone"}
