@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from monitor.messages import Span, Statement
-from monitor.nlp.rules import Hit, decide_tags
+from monitor.nlp.rules import ArticleContext, Hit, decide_tags, interference_evidence
 from monitor.nlp.segment import quote_spans, quote_text
 from monitor.nlp.speakers import Attribution, SpeechRules, find_attribution
 from monitor.nlp.terms import EntityHit
@@ -27,29 +27,39 @@ class SpeakerMemory:
     full_names: list[str] = field(default_factory=list)
     last_speaker: str | None = None
     last_person: str | None = None
+    last_person_mentioned: str | None = None
 
     def learn_names(self, entities: Sequence[EntityHit]) -> None:
         for entity in entities:
             if entity.label == "PERSON" and " " in entity.text:
                 self._learn(entity.text)
 
+    def mentioned(self, entities: Sequence[EntityHit]) -> None:
+        """Remember the last person named, for a "he said" with no speaker before it."""
+        people = [e.text for e in entities if e.label == "PERSON"]
+        if people:
+            self.last_person_mentioned = self.expand(people[-1])
+
     def _learn(self, name: str) -> None:
         if name not in self.full_names:
             self.full_names.append(name)
 
     def expand(self, name: str) -> str:
-        """The first full name written whose last word is ``name``."""
+        """The first full name written that ends (or, surname first, starts) with ``name``."""
         if " " in name:
             return name
         for full in self.full_names:
             if full.split()[-1] == name:
+                return full
+        for full in self.full_names:
+            if full.split()[0] == name:
                 return full
         return name
 
     def resolve(self, found: Attribution, entities: Sequence[EntityHit], base: int) -> str | None:
         if found.pronoun is not None:
             if found.pronoun in ("he", "she"):
-                return self.last_person or self.last_speaker
+                return self.last_person or self.last_person_mentioned or self.last_speaker
             return self.last_speaker
         name = self.expand(found.name)
         label = _label_at(entities, base + found.start, base + found.end)
@@ -85,6 +95,20 @@ class Context:
     block_window: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """One statement's share of what the matchers found."""
+
+    start: int
+    end: int
+    entities: list[EntityHit]
+    hits: list[Hit]
+
+    @property
+    def states(self) -> int:
+        return len({e.country for e in self.entities if e.country})
+
+
 class _Located(Protocol):
     @property
     def start(self) -> int: ...
@@ -101,6 +125,24 @@ def _between(items: Sequence[_L], starts: list[int], lo: int, hi: int) -> list[_
     return [item for item in items[first:] if item.start < hi and item.end <= hi]
 
 
+def _split(
+    spans: Sequence[tuple[int, int]], entities: Sequence[EntityHit], hits: Sequence[Hit]
+) -> list[_Parts]:
+    entities = sorted(entities, key=lambda e: e.start)
+    hits = sorted(hits, key=lambda h: h.start)
+    entity_starts = [e.start for e in entities]
+    hit_starts = [h.start for h in hits]
+    return [
+        _Parts(
+            start,
+            end,
+            _between(entities, entity_starts, start, end),
+            _between(hits, hit_starts, start, end),
+        )
+        for start, end in spans
+    ]
+
+
 def build_statements(
     document: str,
     spans: Sequence[tuple[int, int]],
@@ -109,38 +151,36 @@ def build_statements(
     context: Context,
 ) -> list[Statement]:
     """One :class:`Statement` per span, in order."""
-    entities = sorted(entities, key=lambda e: e.start)
-    hits = sorted(hits, key=lambda h: h.start)
-    entity_starts = [e.start for e in entities]
-    hit_starts = [h.start for h in hits]
+    parts = _split(spans, entities, hits)
+    article = ArticleContext(
+        election=context.election_context,
+        interference=any(interference_evidence(p.hits, p.states) for p in parts),
+        block_window=context.block_window,
+    )
     memory = SpeakerMemory()
     statements: list[Statement] = []
     previous_quoted = False
-    for start, end in spans:
-        text = document[start:end]
-        own_entities = _between(entities, entity_starts, start, end)
-        own_hits = _between(hits, hit_starts, start, end)
-        memory.learn_names(own_entities)
+    for part in parts:
+        text = document[part.start : part.end]
+        memory.learn_names(part.entities)
         quotes = quote_spans(text)
         found = find_attribution(text, quotes, context.speech)
-        speaker = memory.resolve(found, own_entities, start) if found else None
+        speaker = memory.resolve(found, part.entities, part.start) if found else None
         if speaker is None and previous_quoted and text[:1] in '“"':
             speaker = statements[-1].speaker
         previous_quoted = bool(quotes) and speaker is not None
-        states = len({e.country for e in own_entities if e.country})
-        tags, evidence = decide_tags(
-            own_hits, states, context.election_context, context.block_window, document
-        )
+        memory.mentioned(part.entities)
+        tags, evidence = decide_tags(part.hits, part.states, article, document)
         statements.append(
             Statement(
                 text=text,
-                start=start,
-                end=end,
+                start=part.start,
+                end=part.end,
                 tags=tags,
                 speaker=speaker,
                 quote=quote_text(text, quotes),
                 evidence=evidence,
-                entities=tuple(Span(e.text, e.start, e.end, e.label) for e in own_entities),
+                entities=tuple(Span(e.text, e.start, e.end, e.label) for e in part.entities),
             )
         )
     return statements

@@ -75,6 +75,8 @@ class InterferenceCues(_Frozen):
     foreign_markers: tuple[str, ...] = ()
     #: Domestic or technical uses ("government interference", "pass interference").
     block: tuple[str, ...] = ()
+    #: Denials and rebuttals; they count in an article already about interference.
+    context: tuple[str, ...] = ()
 
 
 class Cues(_Frozen):
@@ -92,6 +94,17 @@ class Speech(_Frozen):
     titles: tuple[str, ...] = ()
     #: Role nouns between an institution and the verb ("a Kremlin spokesman said").
     roles: tuple[str, ...] = ()
+    #: Head nouns of institutions ("Moldova's intelligence service said").
+    institutions: tuple[str, ...] = ()
+    #: Speakers that are nobody in particular ("Analysts said").
+    generic: tuple[str, ...] = ()
+    #: Auxiliaries that make a speech verb passive ("was accused").
+    passive: tuple[str, ...] = ()
+    #: Prepositions attaching a place to a speaker ("the embassy in London said").
+    place_prepositions: tuple[str, ...] = ()
+    #: Verbs that report speech when a pronoun follows ("called it a provocation").
+    object_verbs: tuple[str, ...] = ()
+    object_pronouns: tuple[str, ...] = ()
     #: Lowercase words allowed inside a name ("of", "de").
     connectors: tuple[str, ...] = ()
     person_pronouns: tuple[str, ...] = ("he", "she")

@@ -7,7 +7,8 @@ A *hit* is a lexicon term found in the text. Cue kinds (see ``cues.yaml``):
 ``election_block``                     non-political elections (pope, club, board);
 ``interference`` / ``interference_weak`` strong and context-needing interference cues;
 ``foreign_marker``                     words that make interference foreign;
-``interference_block``                 domestic or technical senses.
+``interference_block``                 domestic or technical senses;
+``interference_context``               denials and rebuttals.
 
 Rules:
 
@@ -15,8 +16,11 @@ Rules:
   unless a block term lies within ``block_window`` characters, or the weak cue
   is part of an interference phrase ("influence campaign");
 * foreign_interference: a strong cue; or a weak cue not covered by a block
-  phrase, in a sentence with a foreign marker or at least two different states.
-  Denials and warnings need no special case: they carry the same cues.
+  phrase, in a sentence with a foreign marker, or naming two different states,
+  or naming one state next to a strong election cue ("Russia tried to influence
+  the vote"). In an article that already has such a statement, weak cues need
+  no marker and denial phrases ("rejected the claim as baseless") count too:
+  denials of interference and warnings against it are interference statements.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ INTERFERENCE = "interference"
 INTERFERENCE_WEAK = "interference_weak"
 FOREIGN_MARKER = "foreign_marker"
 INTERFERENCE_BLOCK = "interference_block"
+INTERFERENCE_CONTEXT = "interference_context"
 CUE_KINDS = (
     ELECTION,
     ELECTION_WEAK,
@@ -41,6 +46,7 @@ CUE_KINDS = (
     INTERFERENCE_WEAK,
     FOREIGN_MARKER,
     INTERFERENCE_BLOCK,
+    INTERFERENCE_CONTEXT,
 )
 
 
@@ -86,19 +92,32 @@ def election_evidence(hits: Sequence[Hit], article_context: bool, block_window: 
     return _outermost(found)
 
 
-def interference_evidence(hits: Sequence[Hit], states: int) -> list[Hit]:
+def interference_evidence(
+    hits: Sequence[Hit], states: int, article_context: bool = False
+) -> list[Hit]:
     """The hits of one statement that make it about foreign interference.
 
-    ``states`` is how many different states the statement names.
+    ``states`` is how many different states the statement names;
+    ``article_context`` says whether the article already has an interference statement.
     """
-    foreign = states >= 2 or any(h.kind == FOREIGN_MARKER for h in hits)
+    kinds = {h.kind for h in hits}
+    foreign = (
+        article_context
+        or states >= 2
+        or FOREIGN_MARKER in kinds
+        or (states == 1 and ELECTION in kinds)
+    )
     blocks = [h for h in hits if h.kind == INTERFERENCE_BLOCK]
     found = []
     for hit in hits:
-        if hit.kind == INTERFERENCE or (
-            hit.kind == INTERFERENCE_WEAK
-            and foreign
-            and not any(_covers(block, hit) for block in blocks)
+        if (
+            hit.kind == INTERFERENCE
+            or (hit.kind == INTERFERENCE_CONTEXT and article_context)
+            or (
+                hit.kind == INTERFERENCE_WEAK
+                and foreign
+                and not any(_covers(block, hit) for block in blocks)
+            )
         ):
             found.append(hit)
     return _outermost(found)
@@ -115,17 +134,26 @@ def to_evidence(tag: str, hits: Iterable[Hit], document: str) -> list[Evidence]:
     return [Evidence(tag, document[h.start : h.end], h.start, h.end) for h in hits]
 
 
+@dataclass(frozen=True, slots=True)
+class ArticleContext:
+    """What the whole article says, for cues that need it."""
+
+    election: bool
+    interference: bool
+    block_window: int
+
+
 def decide_tags(
-    hits: Sequence[Hit], states: int, article_context: bool, block_window: int, document: str
+    hits: Sequence[Hit], states: int, context: ArticleContext, document: str
 ) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
     """Tags and evidence for one statement's hits."""
     tags: list[str] = []
     evidence: list[Evidence] = []
-    election = election_evidence(hits, article_context, block_window)
+    election = election_evidence(hits, context.election, context.block_window)
     if election:
         tags.append(TAG_ELECTION)
         evidence.extend(to_evidence(TAG_ELECTION, election, document))
-    interference = interference_evidence(hits, states)
+    interference = interference_evidence(hits, states, context.interference)
     if interference:
         tags.append(TAG_FOREIGN_INTERFERENCE)
         evidence.extend(to_evidence(TAG_FOREIGN_INTERFERENCE, interference, document))

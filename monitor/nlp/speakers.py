@@ -61,9 +61,16 @@ class SpeechRules:
     connectors: frozenset[str]
     pronouns: frozenset[str]
     not_names: frozenset[str]
+    institutions: frozenset[str] = frozenset()
+    #: Lowercase one-word speakers that name nobody (includes demonyms).
+    generic: frozenset[str] = frozenset()
+    passive: frozenset[str] = frozenset()
+    place_prepositions: frozenset[str] = frozenset()
+    object_verbs: frozenset[str] = frozenset()
+    object_pronouns: frozenset[str] = frozenset()
 
     @classmethod
-    def from_lexicon(cls, speech: Speech) -> SpeechRules:
+    def from_lexicon(cls, speech: Speech, demonyms: tuple[str, ...] = ()) -> SpeechRules:
         def keys(words: tuple[str, ...]) -> frozenset[str]:
             return frozenset(w.lower().rstrip(".") for w in words if " " not in w)
 
@@ -75,6 +82,12 @@ class SpeechRules:
             connectors=keys(speech.connectors),
             pronouns=keys(speech.person_pronouns) | keys(speech.group_pronouns),
             not_names=keys(speech.not_names) | keys(speech.verbs),
+            institutions=keys(speech.institutions),
+            generic=keys(speech.generic) | keys(demonyms),
+            passive=keys(speech.passive),
+            place_prepositions=keys(speech.place_prepositions),
+            object_verbs=keys(speech.object_verbs),
+            object_pronouns=keys(speech.object_pronouns),
         )
 
 
@@ -92,7 +105,11 @@ def find_attribution(
         key = word.key
         if key == "according" and index + 2 < len(words) and words[index + 1].key == "to":
             found = _name_after(sentence, words, index + 2, rules)
-        elif key in rules.verbs:
+        elif key in rules.verbs or (
+            key in rules.object_verbs
+            and index + 1 < len(words)
+            and words[index + 1].key in rules.object_pronouns
+        ):
             found = _speaker_of_verb(sentence, words, index, rules)
         else:
             continue
@@ -118,15 +135,24 @@ def _speaker_of_verb(
     if left < 0:
         return _name_after(sentence, words, verb + 1, rules) if verb == 0 else None
     word = words[left]
+    if word.key in rules.passive:
+        return None
     if word.key in rules.pronouns and not word.text.isupper():
         return Attribution(word.text, word.start, word.end, pronoun=word.key)
     if _is_name(word, rules):
-        return _name_before(sentence, words, left, rules)
+        return _placed(sentence, words, left, rules)
     if word.key in rules.roles:
         return _institution_before(sentence, words, left, rules)
+    if word.key in rules.institutions:
+        return _institution_phrase(sentence, words, left, rules)
     if word.text == ",":
         if left > 0 and words[left - 1].text in _QUOTE_MARKS:
             return _name_after(sentence, words, verb + 1, rules)
+        if left > 0 and _is_name(words[left - 1], rules):
+            first = _run_left(words, left - 1, rules)
+            if first > 0 and words[first - 1].text == ",":
+                found = _name_before(sentence, words, left - 1, rules)
+                return found if found is None else _as_person(found)
         return _apposition(sentence, words, left, rules)
     if word.text in _QUOTE_MARKS:
         return _name_after(sentence, words, verb + 1, rules)
@@ -171,6 +197,43 @@ def _name_before(
     return _clean(sentence, words[_run_left(words, last, rules) : last + 1], rules)
 
 
+def _placed(sentence: str, words: list[Word], last: int, rules: SpeechRules) -> Attribution | None:
+    """A name before the verb, unless it is only the place of the speaker:
+    "the Chinese embassy in London said" → the embassy; "Officials in Berlin said" → nobody."""
+    first = _run_left(words, last, rules)
+    before = first - 1
+    if before >= 0 and words[before].key in _DETERMINERS:
+        before -= 1
+    if before >= 1 and words[before].key in rules.place_prepositions:
+        head = words[before - 1]
+        if head.key in rules.institutions or head.key in rules.roles:
+            return _institution_phrase(sentence, words, first - 2, rules)
+        return None
+    return _name_before(sentence, words, last, rules)
+
+
+def _institution_phrase(
+    sentence: str, words: list[Word], head: int, rules: SpeechRules
+) -> Attribution | None:
+    """ "Moldova's intelligence service", "the Czech government": a name, then up to
+    three lowercase words, ending in an institution noun."""
+    index = head - 1
+    while index >= 0 and head - index <= 4 and not _is_name(words[index], rules):
+        word = words[index]
+        if word.key in _DETERMINERS or not word.text.replace("-", "").isalpha():
+            return None
+        index -= 1
+    if index < 0 or not _is_name(words[index], rules):
+        return None
+    first = _run_left(words, index, rules)
+    while first <= index and words[first].key in rules.not_names:
+        first += 1
+    if first > index:
+        return None
+    start, end = words[first].start, words[head].end
+    return Attribution(sentence[start:end], start, end)
+
+
 def _institution_before(
     sentence: str, words: list[Word], role: int, rules: SpeechRules
 ) -> Attribution | None:
@@ -213,7 +276,10 @@ def _name_after(
         word = words[index]
         if _is_name(word, rules):
             last = _run_right(words, index, rules)
-            best = _clean(sentence, words[index : last + 1], rules)
+            head = _institution_head(words, last, rules)
+            if head is not None:
+                return _institution_phrase(sentence, words, head, rules)
+            best = _clean(sentence, words[index : last + 1], rules) or best
             index = last + 1
             continue
         if word.key in _DETERMINERS or word.key in rules.titles or word.key in rules.roles:
@@ -221,6 +287,17 @@ def _name_after(
             continue
         break
     return best
+
+
+def _institution_head(words: list[Word], last: int, rules: SpeechRules) -> int | None:
+    """Index of the institution noun closing "Swedish security service", if any."""
+    for index in range(last + 1, min(last + 4, len(words))):
+        word = words[index]
+        if word.key in rules.institutions:
+            return index
+        if _is_name(word, rules) or not word.text.isalpha() or word.key in _DETERMINERS:
+            return None
+    return None
 
 
 def _clean(sentence: str, run: list[Word], rules: SpeechRules) -> Attribution | None:
@@ -234,7 +311,7 @@ def _clean(sentence: str, run: list[Word], rules: SpeechRules) -> Attribution | 
             run = run[2:]
     while run and (run[0].key in rules.not_names or run[0].key in rules.connectors):
         run = run[1:]
-    if not run:
+    if not run or (len(run) == 1 and run[0].key in rules.generic):
         return None
     start, end = run[0].start, run[-1].end
     name = sentence[start:end]

@@ -115,7 +115,8 @@ class Tagger:
         self._nlp = nlp
         self._index = TermIndex(terms)
         self._boilerplate = BoilerplateRules.compile(lexicon.boilerplate, "boilerplate.yaml")
-        self._speech = SpeechRules.from_lexicon(lexicon.speech)
+        demonyms = tuple(d for c in lexicon.gazetteer.countries for d in c.demonyms)
+        self._speech = SpeechRules.from_lexicon(lexicon.speech, demonyms)
 
     @classmethod
     def from_settings(cls, settings: NlpSettings, config_dir: pathlib.Path) -> Tagger:

@@ -20,6 +20,7 @@ from monitor.nlp.rules import (
     FOREIGN_MARKER,
     INTERFERENCE,
     INTERFERENCE_BLOCK,
+    INTERFERENCE_CONTEXT,
     INTERFERENCE_WEAK,
     Hit,
 )
@@ -95,6 +96,7 @@ def _cue_terms(lexicon: Lexicon) -> dict[str, tuple[str, ...]]:
         INTERFERENCE_WEAK: interference.weak,
         FOREIGN_MARKER: interference.foreign_markers,
         INTERFERENCE_BLOCK: interference.block,
+        INTERFERENCE_CONTEXT: interference.context,
     }
     table: dict[str, tuple[str, ...]] = {}
     for kind, phrases in groups.items():
