@@ -108,6 +108,9 @@ class Daemon:
         self.ctx = RoleContext(settings, self.bus, self.metrics, self.clock)
         self.roles: list[Role] = build_roles(self.role_names, self.ctx)
         self.role_states = [RoleState(role.name) for role in self.roles]
+        for role in self.roles:  # export every role's series from the start, at 0
+            self.metrics.role_up.labels(role.name).set(0)
+            self.metrics.role_restarts.labels(role.name)
         self._role_stops = [threading.Event() for _ in self.roles]
 
     @property
