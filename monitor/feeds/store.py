@@ -103,6 +103,18 @@ class PollerStore:
                 (state.feed_id, health, state.next_poll_at, state_to_json(state)),
             )
 
+    def save_states(self, states: Sequence[tuple[FeedState, Health]]) -> None:
+        """Save many states in one transaction (imports, benchmarks)."""
+        rows = [(s.feed_id, h, s.next_poll_at, state_to_json(s)) for s, h in states]
+        with self._lock:
+            self._conn.execute("BEGIN")
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO feed_state (feed_id, health, next_poll_at, data) "
+                "VALUES (?, ?, ?, ?)",
+                rows,
+            )
+            self._conn.execute("COMMIT")
+
     def forget_feeds(self, feed_ids: Iterable[str]) -> None:
         with self._lock:
             self._conn.executemany(
