@@ -1,0 +1,192 @@
+"""The ops endpoint over real HTTP on loopback, backed by the real alert and feed stores."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from monitor.alerts.store import AlertStore
+from monitor.config import load_settings
+from monitor.daemon import Daemon
+from monitor.feeds.state import new_state
+from monitor.feeds.store import PollerStore
+from monitor.messages import Alert, ArticleRef, Evidence, Match, Statement
+from monitor.ops.server import OpsServer, OpsServerError, start_ops_server
+from monitor.ops.settings import OpsSettings
+from tests.support import free_port, write_config
+
+TOKEN = "loopback-token-7f3a"
+STATEMENT = "Officials warned Zembla against interfering <script>alert(1)</script> in the vote."
+STATEMENT_START = 40  # where the statement sits in its article document
+
+
+def sample_alert(alert_id: str = "a1", rule: str = "zembla-interference") -> Alert:
+    word_at = STATEMENT.index("interfering")
+    statement = Statement(
+        text=STATEMENT,
+        start=STATEMENT_START,
+        end=STATEMENT_START + len(STATEMENT),
+        tags=("foreign_interference",),
+        evidence=(
+            Evidence("foreign_interference", "warned", STATEMENT_START + 10, STATEMENT_START + 16),
+        ),
+    )
+    return Alert(
+        id=alert_id,
+        rule=rule,
+        severity="high",
+        statement=statement,
+        article=ArticleRef(id="art1", url="https://news.example/zembla", title="Zembla & the vote",
+                           feed_id="wire"),
+        matches=(Match("interfer*", "interfering", word_at, word_at + len("interfering")),),
+        created_at="2026-11-26T20:00:00Z",
+    )
+
+
+def make_daemon(folder: Path, **ops: object) -> Daemon:
+    config = write_config(
+        folder, feeds=[("wire", "http://127.0.0.1:9/feed.xml"), ("gone", "http://127.0.0.1:9/x")],
+        extra={"ops": {"http_port": 0, **ops}},
+    )
+    return Daemon(load_settings(config, environ={}), ())
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[Daemon]:
+    made = make_daemon(tmp_path, http_token=TOKEN)
+    state_dir = made.settings.state_dir
+    store = AlertStore.in_dir(state_dir)
+    store.record(sample_alert(), now=1000.0)
+    store.record(
+        dataclasses.replace(sample_alert("a2", "other-rule"), statement=Statement(
+            text="Turnout in Arbor reached a record.", start=0, end=34)),
+        now=1001.0,
+    )
+    store.close()
+    feeds = PollerStore.in_state_dir(state_dir)
+    broken = dataclasses.replace(
+        new_state("gone", "http://127.0.0.1:9/x", 0.0), failures=7, last_error="HTTP 500"
+    )
+    feeds.save_state(broken, "broken")
+    feeds.close()
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def server(daemon: Daemon) -> Iterator[OpsServer]:
+    running = start_ops_server(daemon)
+    yield running
+    running.close()
+
+
+def url(server: OpsServer, path: str) -> str:
+    return f"http://127.0.0.1:{server.port}{path}"
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def test_binds_to_loopback_by_default(server: OpsServer) -> None:
+    assert OpsSettings().http_host == "127.0.0.1"
+    assert server.host == "127.0.0.1"
+
+
+@pytest.mark.parametrize("path", ["/", "/metrics", "/readyz", "/fragment", "/api/status"])
+def test_every_endpoint_but_healthz_refuses_requests_without_the_token(
+    server: OpsServer, path: str
+) -> None:
+    assert httpx.get(url(server, path)).status_code == 401
+    wrong = {"Authorization": "Bearer wrong"}
+    assert httpx.get(url(server, path), headers=wrong).status_code == 401
+    assert httpx.get(url(server, path), params={"token": TOKEN[:-1]}).status_code == 401
+    assert httpx.get(url(server, path), headers=AUTH).status_code in (200, 503)
+    assert httpx.get(url(server, path), params={"token": TOKEN}).status_code in (200, 503)
+
+
+def test_healthz_needs_no_token(server: OpsServer) -> None:
+    reply = httpx.get(url(server, "/healthz"))
+    assert reply.status_code == 200 and reply.text == "ok\n"
+
+
+def test_metrics_are_prometheus_text(server: OpsServer) -> None:
+    reply = httpx.get(url(server, "/metrics"), headers=AUTH)
+    assert reply.headers["content-type"].startswith("text/plain")
+    assert "# TYPE monitor_polls_total counter" in reply.text
+    assert "# TYPE monitor_consumer_lag gauge" in reply.text
+
+
+def test_readyz_follows_lag_and_stopping(server: OpsServer, daemon: Daemon) -> None:
+    assert httpx.get(url(server, "/readyz"), headers=AUTH).json() == {"ready": True, "reasons": []}
+    daemon.metrics.consumer_lag.labels("nlp", "monitor.articles", "0").set(5000)
+    reply = httpx.get(url(server, "/readyz"), headers=AUTH)
+    assert reply.status_code == 503
+    assert reply.json()["reasons"] == ["consumer group nlp is 5000 records behind (max 1000)"]
+    daemon.metrics.consumer_lag.labels("nlp", "monitor.articles", "0").set(0)
+    daemon.stop_event.set()
+    assert httpx.get(url(server, "/readyz"), headers=AUTH).json()["reasons"] == ["stopping"]
+
+
+def test_status_page_shows_alerts_highlighted_and_escaped(server: OpsServer) -> None:
+    reply = httpx.get(url(server, "/"), headers=AUTH)
+    page = reply.text
+    assert reply.headers["content-type"] == "text/html; charset=utf-8"
+    assert '<mark class="match">interfering</mark>' in page
+    assert '<mark class="evidence">warned</mark>' in page
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Zembla &amp; the vote" in page
+    nonce = re.search(r"script-src 'nonce-([^']+)'", reply.headers["content-security-policy"])
+    assert nonce and f'<script nonce="{nonce.group(1)}">' in page
+    assert page.count("<script") == 1
+
+
+def test_status_page_shows_the_broken_feed_first(server: OpsServer) -> None:
+    page = httpx.get(url(server, "/"), headers=AUTH).text
+    rows = re.findall(r'<tr class="feed feed-(\w+)" data-feed-id="([^"]+)"', page)
+    assert rows[0] == ("broken", "gone")
+    assert ("unknown", "wire") in rows
+    assert "HTTP 500" in page
+
+
+def test_search_filters_alert_history_and_keeps_the_token(server: OpsServer) -> None:
+    page = httpx.get(url(server, "/"), params={"q": "turnout", "token": TOKEN}).text
+    assert 'data-alert-id="a2"' in page and 'data-alert-id="a1"' not in page
+    assert f'name="token" value="{TOKEN}"' in page
+    assert 'value="turnout"' in page
+    fragment = httpx.get(url(server, "/fragment"), params={"q": "zembla"}, headers=AUTH).text
+    assert 'data-alert-id="a1"' in fragment and 'data-alert-id="a2"' not in fragment
+
+
+def test_api_status_is_json(server: OpsServer) -> None:
+    status = httpx.get(url(server, "/api/status"), headers=AUTH).json()
+    assert [a["id"] for a in status["alerts"]] == ["a2", "a1"]
+    assert status["feeds"][0]["state"] == "broken"
+
+
+def test_page_works_without_any_state(tmp_path: Path) -> None:
+    bare = make_daemon(tmp_path)
+    running = start_ops_server(bare)
+    try:
+        page = httpx.get(url(running, "/")).text
+        assert "No alerts yet." in page
+    finally:
+        running.close()
+        bare.close()
+
+
+def test_a_taken_port_is_a_one_line_error(tmp_path: Path) -> None:
+    first = make_daemon(tmp_path / "one", http_port=free_port())
+    running = start_ops_server(first)
+    second = make_daemon(tmp_path / "two", http_port=running.port)
+    try:
+        with pytest.raises(OpsServerError, match=r"ops: cannot listen on 127\.0\.0\.1:\d+: "):
+            start_ops_server(second)
+    finally:
+        running.close()
+        first.close()
+        second.close()
