@@ -8,6 +8,7 @@ becomes the last named speaker.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,27 @@ class SpeakerMemory:
             if full.split()[0] == name:
                 return full
         return name
+
+    def written_before(self, name: str, earlier: str, rules: SpeechRules) -> str:
+        """The fuller form of a one-word ``name`` first written in ``earlier`` text
+        ("Marco Bellini" for "Bellini"), without titles; ``name`` when there is none."""
+        if " " in name or not earlier:
+            return name
+        pattern = re.compile(rf"((?:[A-Z][\w'’.-]*\s+){{1,3}}){re.escape(name)}\b")
+        match = pattern.search(earlier)
+        if match is None:
+            return name
+        words = match.group(1).split()
+        while words and (
+            words[0].lower().rstrip(".") in rules.titles
+            or words[0].lower() in rules.not_names
+            or words[0].lower() in rules.generic
+            or words[0].endswith(("’s", "'s"))
+        ):
+            words = words[1:]
+        if any(w.lower().rstrip(".") in rules.titles for w in words):
+            return name
+        return " ".join([*words, name]) if words else name
 
     def resolve(self, found: Attribution, entities: Sequence[EntityHit], base: int) -> str | None:
         if found.pronoun is not None:
@@ -165,6 +187,12 @@ def build_statements(
         memory.learn_names(part.entities)
         quotes = quote_spans(text)
         found = find_attribution(text, quotes, context.speech)
+        if found is not None and found.pronoun is None and " " not in found.name:
+            fuller = memory.written_before(
+                memory.expand(found.name), document[: part.start], context.speech
+            )
+            if fuller != found.name:
+                memory.full_names.append(fuller)
         speaker = memory.resolve(found, part.entities, part.start) if found else None
         if speaker is None and previous_quoted and text[:1] in '“"':
             speaker = statements[-1].speaker

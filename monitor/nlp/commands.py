@@ -26,7 +26,11 @@ from monitor.nlp.tagger import Tagger, TagResult
 
 
 class _LineError(Exception):
-    """One input line of a JSON-lines stream cannot be tagged."""
+    """One input (or line of a JSON-lines stream) cannot be tagged."""
+
+    def __init__(self, message: str, item_id: Any = None) -> None:
+        super().__init__(message)
+        self.item_id = item_id
 
 
 def run_tag(
@@ -64,6 +68,8 @@ def _run_lines(
             item_id, text = _parse_line(raw)
             payload = {"id": item_id, **tagger.tag(text).to_json()}
         except (_LineError, MonitorError) as exc:
+            if isinstance(exc, _LineError):
+                item_id = exc.item_id
             print(f"error: {name}:{number}: {exc}", file=errors)
             payload = {"id": item_id, "error": str(exc), **TagResult().to_json()}
             status = 2
@@ -88,7 +94,7 @@ def _parse_line(raw: bytes) -> tuple[Any, str]:
         raise _LineError('expected a JSON object {"id", "text"}')
     text = item.get("text")
     if not isinstance(text, str):
-        raise _LineError('"text" must be a string')
+        raise _LineError('"text" must be a string', item.get("id"))
     return item.get("id"), text
 
 
@@ -102,9 +108,9 @@ def tag_command(ctx: click.Context, path: str, jsonl: bool) -> None:
 
     settings = obtain_settings(ctx)
     tagger = Tagger.from_settings(settings.nlp, settings.config_dir)
-    stdout = click.get_text_stream("stdout", encoding="utf-8")
+    stdout: IO[str] = sys.stdout
     if path == "-":
-        code = run_tag(click.get_binary_stream("stdin"), stdout, tagger, jsonl, name="<stdin>")
+        code = run_tag(sys.stdin.buffer, stdout, tagger, jsonl, name="<stdin>")
     else:
         try:
             with open(path, "rb") as stream:

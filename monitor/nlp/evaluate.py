@@ -170,7 +170,8 @@ def report(name: str, scores: Scores) -> str:
         "",
         f"- speaker accuracy (all sentences, none = none counts): {accuracy:.3f}",
         f"- speaker recall (sentences with a speaker, n={scores.gold_speakers}): {found:.3f}",
-        f"- speaker precision (sentences given a speaker, n={scores.predicted_speakers}): {right:.3f}",
+        f"- speaker precision (sentences given a speaker, n={scores.predicted_speakers}): "
+        f"{right:.3f}",
     ]
     return "\n".join(rows)
 

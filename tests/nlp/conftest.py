@@ -1,0 +1,36 @@
+"""Shared fixtures: the project's own lexicons and one tagger per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.nlp.lexicon import Lexicon, load_lexicon
+from monitor.nlp.settings import NlpSettings
+from monitor.nlp.speakers import SpeechRules
+from monitor.nlp.tagger import Tagger
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG_DIR = REPO / "config"
+FIXTURES = REPO / "tests" / "fixtures" / "nlp"
+
+
+@pytest.fixture(scope="session")
+def lexicon() -> Lexicon:
+    return load_lexicon(CONFIG_DIR / "nlp")
+
+
+@pytest.fixture(scope="session")
+def tagger() -> Tagger:
+    return Tagger.from_settings(NlpSettings(), CONFIG_DIR)
+
+
+@pytest.fixture(scope="session")
+def speech(lexicon: Lexicon) -> SpeechRules:
+    demonyms = tuple(d for c in lexicon.gazetteer.countries for d in c.demonyms)
+    return SpeechRules.from_lexicon(lexicon.speech, demonyms)
+
+
+def read_fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")

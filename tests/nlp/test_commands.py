@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from monitor.cli import cli
+from monitor.nlp.commands import run_tag
+from monitor.nlp.tagger import Tagger
+from tests.nlp.conftest import CONFIG_DIR, FIXTURES
+
+
+def _run(data: bytes, tagger: Tagger, jsonl: bool) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_tag(io.BytesIO(data), out, tagger, jsonl, name="in.txt", stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_single_article_prints_the_contract_object(tagger: Tagger) -> None:
+    text = "Moldova Votes\nVoters went to the polls, the commission said."
+    code, out, err = _run(text.encode(), tagger, jsonl=False)
+    assert code == 0 and err == ""
+    payload = json.loads(out)
+    assert set(payload) == {"statements", "entities", "boilerplate"}
+    statement = payload["statements"][1]
+    assert set(statement) == {"text", "start", "end", "tags", "speaker", "quote", "evidence"}
+    assert statement["tags"] == ["election"]
+    assert set(statement["evidence"][0]) == {"tag", "text", "start", "end"}
+    assert set(payload["entities"][0]) == {"text", "label", "start", "end"}
+
+
+def test_jsonl_streams_one_line_per_input_and_survives_bad_lines(tagger: Tagger) -> None:
+    data = (
+        b'{"id": "a", "text": "Russia denied meddling in the election."}\n'
+        b"\n"
+        b"not json\n"
+        b'{"id": 7, "text": 5}\n'
+        b'{"id": "z", "text": "Quiet day."}\n'
+    )
+    code, out, err = _run(data, tagger, jsonl=True)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["id"] for line in lines] == ["a", None, 7, "z"]
+    assert lines[0]["statements"][0]["tags"] == ["election", "foreign_interference"]
+    assert "error" in lines[1] and "error" in lines[2] and "error" not in lines[3]
+    assert code == 2
+    assert err.splitlines() == [
+        "error: in.txt:3: invalid JSON: Expecting value at column 1",
+        'error: in.txt:4: "text" must be a string',
+    ]
+
+
+def test_undecodable_and_binary_input_fail_with_one_line(tagger: Tagger) -> None:
+    code, out, err = _run(b"\xff\xfe\x00junk", tagger, jsonl=False)
+    assert (code, out) == (2, "")
+    assert err == "error: in.txt: not UTF-8 text (bad byte at offset 0)\n"
+    code, out, err = _run(b"abc\x00\x01\x02def", tagger, jsonl=False)
+    assert code == 2 and err.startswith("error: in.txt: input looks binary")
+
+
+def test_cli_reads_a_file(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(CONFIG_DIR / "monitor.yaml"), "tag", str(FIXTURES / "no-cue.txt")],
+    )
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["statements"]) == 5
+
+
+def test_cli_missing_file_is_one_error_line(tmp_path: Path) -> None:
+    missing = tmp_path / "absent.txt"
+    result = CliRunner().invoke(
+        cli, ["--config", str(CONFIG_DIR / "monitor.yaml"), "tag", str(missing)]
+    )
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: {missing}: No such file or directory"

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from monitor.nlp.rules import (
+    ELECTION,
+    ELECTION_BLOCK,
+    ELECTION_WEAK,
+    FOREIGN_MARKER,
+    INTERFERENCE,
+    INTERFERENCE_BLOCK,
+    INTERFERENCE_CONTEXT,
+    INTERFERENCE_WEAK,
+    ArticleContext,
+    Hit,
+    decide_tags,
+    election_evidence,
+    has_election_context,
+    interference_evidence,
+)
+
+
+def test_strong_election_cue_tags_alone() -> None:
+    assert election_evidence([Hit(ELECTION, 0, 8)], False, 40) == [Hit(ELECTION, 0, 8)]
+
+
+def test_weak_election_cue_needs_article_context() -> None:
+    hits = [Hit(ELECTION_WEAK, 10, 16)]
+    assert election_evidence(hits, False, 40) == []
+    assert election_evidence(hits, True, 40) == hits
+
+
+def test_block_term_near_the_cue_cancels_it_but_not_far_away() -> None:
+    near = [Hit(ELECTION_BLOCK, 0, 4), Hit(ELECTION, 10, 18)]
+    far = [Hit(ELECTION_BLOCK, 0, 4), Hit(ELECTION, 100, 108)]
+    assert election_evidence(near, True, 40) == []
+    assert election_evidence(far, True, 40) == [Hit(ELECTION, 100, 108)]
+    assert not has_election_context(near, 40)
+    assert has_election_context(far, 40)
+
+
+def test_weak_election_cue_inside_an_interference_phrase_is_not_election() -> None:
+    hits = [Hit(INTERFERENCE, 0, 18), Hit(ELECTION_WEAK, 10, 18)]
+    assert election_evidence(hits, True, 40) == []
+
+
+def test_weak_interference_needs_foreign_context() -> None:
+    weak = Hit(INTERFERENCE_WEAK, 5, 17)
+    assert interference_evidence([weak], states=0) == []
+    assert interference_evidence([weak], states=2) == [weak]
+    assert interference_evidence([weak, Hit(FOREIGN_MARKER, 30, 37)], states=0) == [weak]
+    assert interference_evidence([weak, Hit(ELECTION, 30, 38)], states=1) == [weak]
+    assert interference_evidence([weak], states=0, article_context=True) == [weak]
+
+
+def test_domestic_block_phrase_cancels_weak_cue() -> None:
+    hits = [Hit(INTERFERENCE_BLOCK, 0, 23), Hit(INTERFERENCE_WEAK, 11, 23)]
+    assert interference_evidence(hits, states=2) == []
+
+
+def test_denials_count_only_in_an_interference_article() -> None:
+    denial = Hit(INTERFERENCE_CONTEXT, 0, 6)
+    assert interference_evidence([denial], states=0) == []
+    assert interference_evidence([denial], states=0, article_context=True) == [denial]
+
+
+def test_decide_tags_reports_evidence_text() -> None:
+    document = "Russia denied meddling in the election."
+    hits = [Hit(INTERFERENCE, 14, 22), Hit(ELECTION, 30, 38)]
+    context = ArticleContext(election=True, interference=True, block_window=40)
+    tags, evidence = decide_tags(hits, 1, context, document)
+    assert tags == ("election", "foreign_interference")
+    assert [(e.tag, e.text) for e in evidence] == [
+        ("election", "election"),
+        ("foreign_interference", "meddling"),
+    ]

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+
+from monitor.nlp.segment import quote_spans
+from monitor.nlp.speakers import Attribution, SpeechRules, find_attribution
+
+
+def _speaker(sentence: str, speech: SpeechRules) -> Attribution | None:
+    return find_attribution(sentence, quote_spans(sentence), speech)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("Peskov said the vote was fair.", "Peskov"),
+        ("The Kremlin on Tuesday said the opposition must accept defeat.", "Kremlin"),
+        ("Kremlin Says Venezuelan Opposition Should ‘Accept Defeat’", "Kremlin"),
+        ("“We see it,” Kremlin spokesman Dmitry Peskov told reporters.", "Dmitry Peskov"),
+        ("“No,” said Russian Foreign Minister Sergei Lavrov.", "Sergei Lavrov"),
+        ("Dmitry Peskov, the Kremlin spokesman, said it was fine.", "Dmitry Peskov"),
+        ("A Kremlin spokesman said nothing more.", "Kremlin"),
+        (
+            "Moldova’s intelligence service said Russia paid voters.",
+            "Moldova’s intelligence service",
+        ),
+        ("According to Secretary of State Antony Blinken, the vote was flawed.", "Antony Blinken"),
+        ("According to the Swedish security service, the plot failed.", "Swedish security service"),
+        ("The Chinese embassy in London said in a statement that it objected.", "Chinese embassy"),
+        (
+            "The head of the commission, Jean Mensah, told a news conference it went well.",
+            "Jean Mensah",
+        ),
+        (
+            "Foreign Minister Jean-Noel Barrot called it a campaign of interference.",
+            "Jean-Noel Barrot",
+        ),
+    ],
+)
+def test_named_speakers(sentence: str, speaker: str, speech: SpeechRules) -> None:
+    found = _speaker(sentence, speech)
+    assert found is not None and found.name == speaker
+    assert sentence[found.start : found.end] == speaker
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Analysts said the result was expected.",
+        "Officials in Berlin said the network was shut down.",
+        "Beijing was accused of funding candidates.",
+        "Moscow backs Maduro and Putin congratulated him on his victory.",
+        "“I told them so,” went the refrain.",
+        "The ministry said Washington was meddling.",
+        "Chileans rejected the proposal in a referendum.",
+    ],
+)
+def test_no_speaker(sentence: str, speech: SpeechRules) -> None:
+    assert _speaker(sentence, speech) is None
+
+
+def test_pronoun_is_left_for_the_caller(speech: SpeechRules) -> None:
+    found = _speaker("“It is important,” he said.", speech)
+    assert found is not None and found.pronoun == "he"
+
+
+def test_verbs_inside_quotes_are_ignored(speech: SpeechRules) -> None:
+    found = _speaker("“Maduro said he won,” Machado told reporters.", speech)
+    assert found is not None and found.name == "Machado"
+
+
+def test_titles_mark_a_person(speech: SpeechRules) -> None:
+    found = _speaker("President Gabriel Boric said he would listen.", speech)
+    assert found is not None and found.person and found.name == "Gabriel Boric"

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import pytest
+
+from monitor.errors import ConfigError, PoisonError
+from monitor.nlp.settings import NlpSettings
+from monitor.nlp.tagger import BinaryText, Tagger, TagResult
+from tests.nlp.conftest import CONFIG_DIR, read_fixture
+
+
+def _by_start(result: TagResult, document: str, words: str) -> tuple[tuple[str, ...], str | None]:
+    statement = next(s for s in result.statements if words in s.text)
+    assert document[statement.start : statement.end] == statement.text
+    return statement.tags, statement.speaker
+
+
+def test_interference_article_with_denial_quotes_and_boilerplate(tagger: Tagger) -> None:
+    text = read_fixture("interference-denial.txt")
+    result = tagger.tag(text)
+    assert _by_start(result, text, "Beijing Rejects") == (
+        ("election", "foreign_interference"),
+        "Beijing",
+    )
+    assert _by_start(result, text, "clear evidence") == (("election",), "Chen Wei-lin")
+    assert _by_start(result, text, "Chen said more") == ((), "Chen Wei-lin")
+    assert _by_start(result, text, "dismissed the accusations") == (
+        ("foreign_interference",),
+        "Hua Chunying",
+    )
+    assert _by_start(result, text, "never interferes") == (
+        ("foreign_interference",),
+        "Hua Chunying",
+    )
+    stripped = [text[b.start : b.end] for b in result.boilerplate]
+    assert stripped == [
+        "Sign up for our daily newsletter\nRead more: How Taiwan fights disinformation\n"
+        "Share this article"
+    ]
+    assert not any("disinformation" in s.text for s in result.statements)
+
+
+def test_multi_sentence_quote_is_one_statement_with_quote(tagger: Tagger) -> None:
+    text = read_fixture("interference-denial.txt")
+    statement = next(s for s in tagger.tag(text).statements if "clear evidence" in s.text)
+    assert "young voters" in statement.text
+    assert statement.quote is not None and statement.quote.endswith("young voters in particular")
+
+
+def test_club_election_and_referee_interference_are_not_tagged(tagger: Tagger) -> None:
+    text = read_fixture("club-election.txt")
+    result = tagger.tag(text)
+    assert all(s.tags == () for s in result.statements)
+    assert _by_start(result, text, "united again")[1] == "Marco Bellini"
+
+
+def test_irrelevant_article_still_yields_every_sentence(tagger: Tagger) -> None:
+    text = read_fixture("no-cue.txt")
+    result = tagger.tag(text)
+    assert len(result.statements) == 5
+    assert all(s.tags == () for s in result.statements)
+    assert _by_start(result, text, "never seen water")[1] == "Anna Novak"
+
+
+def test_prefilter_does_not_change_results(tagger: Tagger) -> None:
+    unfiltered = Tagger.from_settings(NlpSettings(prefilter=False), CONFIG_DIR)
+    for name in ("no-cue.txt", "club-election.txt", "interference-denial.txt"):
+        text = read_fixture(name)
+        assert tagger.tag(text) == unfiltered.tag(text)
+
+
+def test_statement_entities_and_evidence_index_the_document(tagger: Tagger) -> None:
+    text = "Moscow accused Washington of meddling in Moldova's election."
+    result = tagger.tag(text)
+    (statement,) = result.statements
+    assert [(e.text, e.label) for e in statement.entities] == [
+        ("Moscow", "GPE"),
+        ("Washington", "GPE"),
+        ("Moldova", "GPE"),
+    ]
+    for evidence in statement.evidence:
+        assert text[evidence.start : evidence.end] == evidence.text
+    assert statement.tags == ("election", "foreign_interference")
+
+
+def test_tag_many_keeps_order(tagger: Tagger) -> None:
+    texts = ["Nothing here.", "Voters went to the polls.", "", "Russia denied meddling."]
+    results = list(tagger.tag_many(texts))
+    assert [tuple(t for s in r.statements for t in s.tags) for r in results] == [
+        (),
+        ("election",),
+        (),
+        ("foreign_interference",),
+    ]
+
+
+def test_empty_and_blank_text_give_empty_results(tagger: Tagger) -> None:
+    assert tagger.tag("") == TagResult()
+    assert tagger.tag("\n \n\t") == TagResult()
+
+
+def test_binary_junk_is_a_poison_error_with_one_line(tagger: Tagger) -> None:
+    with pytest.raises(BinaryText) as caught:
+        tagger.tag("PK\x03\x04\x00\x00binary")
+    assert isinstance(caught.value, PoisonError)
+    assert "\n" not in str(caught.value)
+
+
+def test_huge_article_is_capped(tagger: Tagger) -> None:
+    paragraph = "The election commission counted ballots all night in the capital.\n"
+    text = "Headline\n" + paragraph * (5_000_000 // len(paragraph))
+    capped = Tagger.from_settings(NlpSettings(max_chars=50_000), CONFIG_DIR)
+    result = capped.tag(text)
+    assert result.statements
+    assert max(s.end for s in result.statements) <= 50_000
+
+
+def test_non_english_text_gives_untagged_statements(tagger: Tagger) -> None:
+    result = tagger.tag("Выборы прошли спокойно. 选举结果已经公布。")
+    assert result.statements
+    assert all(s.tags == () for s in result.statements)
+
+
+def test_missing_model_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"nlp\.model"):
+        Tagger.from_settings(NlpSettings(model="no_such_pipeline_xyz"), CONFIG_DIR)
