@@ -90,19 +90,30 @@ class StageWorker(Generic[M]):
         return self.handle_batch(batch)
 
     def handle_batch(self, batch: Sequence[Record]) -> int:
-        """Handle records in order, stopping at the first retryable failure."""
+        """Handle records in order, stopping at the first retryable failure.
+
+        On a retryable failure every partition with unhandled records in the
+        batch is rewound to its first unhandled record, so nothing after the
+        failure is skipped by the next commit. If the flush or commit of the
+        handled records fails, the whole batch is rewound and read again
+        (its outputs may then be published twice: at-least-once).
+        """
         settled: list[Record] = []
         self.pause_s = 0.0
-        for record in batch:
+        for index, record in enumerate(batch):
             try:
                 self._handle_record(record)
             except RetryableError as exc:
-                self._retry_later(record, exc)
+                self._retry_later(batch[index:], exc)
                 break
             settled.append(record)
         if settled:
-            self._producer.flush()
-            self._consumer.commit(settled)
+            try:
+                self._producer.flush()
+                self._consumer.commit(settled)
+            except RetryableError as exc:
+                self._retry_later(batch, exc)
+                return 0
             self._attempt = 0
         return len(settled)
 
@@ -176,18 +187,23 @@ class StageWorker(Generic[M]):
             extra={"stage": self.stage, "topic": record.topic, "key": record.key},
         )
 
-    def _retry_later(self, record: Record, exc: RetryableError) -> None:
-        self._consumer.seek_back(record)
+    def _retry_later(self, unhandled: Sequence[Record], exc: RetryableError) -> None:
+        """Rewind each partition to its first unhandled record and schedule a pause."""
+        first_per_partition: dict[tuple[str, int], Record] = {}
+        for record in unhandled:
+            first_per_partition.setdefault((record.topic, record.partition), record)
+        for record in first_per_partition.values():
+            self._consumer.seek_back(record)
         self._attempt += 1
         self.pause_s = backoff_delay(self._backoff, self._attempt, self._rng, exc.retry_after)
         self._metrics.messages.labels(self.stage, "retry").inc()
         self._metrics.errors.labels(self.stage, exc.kind, exc.reason).inc()
         log.warning(
             "retrying %s in %.1fs: %s",
-            _where(record),
+            _where(unhandled[0]),
             self.pause_s,
             exc,
-            extra={"stage": self.stage, "topic": record.topic, "key": record.key},
+            extra={"stage": self.stage, "topic": unhandled[0].topic, "key": unhandled[0].key},
         )
 
     def _report_lag(self) -> None:

@@ -36,5 +36,8 @@ def configure_logging(settings: OpsSettings, stream: object = None) -> None:
     root.setLevel(settings.log_level)
     root.propagate = False
     # Third-party chatter (kafka-python is verbose) only when it matters.
-    for noisy in ("kafka", "httpx", "httpcore", "trafilatura"):
+    for noisy in ("httpx", "httpcore", "trafilatura"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # kafka-python logs dozens of lines per failed connect; the bus translates
+    # every failure into one MonitorError, which is what gets reported.
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)

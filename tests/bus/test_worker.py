@@ -111,3 +111,55 @@ def test_a_crash_before_commit_means_the_record_is_read_again() -> None:
     assert len(consumer.poll(0.05)) == 1
     consumer.close()  # died without committing
     assert make_worker(bus, Echo(), metrics).drain(idle_s=0.05) == 1
+
+
+def test_a_retryable_failure_rewinds_every_partition_in_the_batch() -> None:
+    bus, metrics, handler = MemoryBus(partitions=4), Metrics(), Echo()
+    ids = [f"a{i}" for i in range(12)]
+    for i, key in enumerate(ids):
+        bus.producer().send("in", key, encode(article(i)))
+    handler.fail_retryable.add("a0")  # fails once, wherever it lands in the batch
+    worker = make_worker(bus, handler, metrics)
+    worker.drain(idle_s=0.05)
+    published = sorted(decode(r.value, Article).id for r in bus.records_in("out"))
+    assert published == sorted(ids)  # nothing after the failure was skipped
+
+
+class FailingFlush:
+    """A producer whose first flush fails as a broker outage would."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.failures = 1
+
+    def send(self, *args: object, **kwargs: object) -> None:
+        self.inner.send(*args, **kwargs)  # type: ignore[attr-defined]
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise RetryableError("broker went away", retry_after=0.0)
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_failed_flush_rereads_the_batch_instead_of_committing_it() -> None:
+    bus, metrics = MemoryBus(), Metrics()
+    for i in range(3):
+        bus.producer().send("in", f"a{i}", encode(article(i)))
+    worker = StageWorker(
+        stage="test",
+        consumer=bus.consumer(["in"], "g"),
+        producer=FailingFlush(bus.producer()),  # type: ignore[arg-type]
+        kind=Article,
+        handle=Echo(),
+        deadletter_topic="dead",
+        metrics=metrics,
+        clock=FrozenClock(),
+        poll_timeout_s=0.05,
+    )
+    assert worker.run_once() == 0
+    worker.drain(idle_s=0.05)
+    ids = [decode(r.value, Article).id for r in bus.records_in("out")]
+    assert sorted(set(ids)) == ["a0", "a1", "a2"]  # at least once; the first try is repeated
