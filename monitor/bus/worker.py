@@ -72,8 +72,8 @@ class StageWorker(Generic[M]):
         self.stage = stage
         self._consumer = consumer
         self._producer = producer
-        self._kind = kind
-        self._handle = handle
+        self._kind: type[M] = kind
+        self._handle: Handler[M] = handle
         self._deadletter_topic = deadletter_topic
         self._metrics = metrics
         self._clock = clock
