@@ -228,6 +228,7 @@ class Daemon:
             return
         self.settings = new
         self.redactor.update(collect_secrets(new))
+        logging.getLogger("monitor").setLevel(new.ops.log_level)
         for role in self.roles:
             try:
                 role.reload(new)

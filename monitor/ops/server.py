@@ -77,7 +77,8 @@ class OpsApp:
     @property
     def token(self) -> str | None:
         secret = self.daemon.settings.ops.http_token  # follows SIGHUP reloads
-        return secret.get_secret_value() if secret is not None else None
+        # An empty value (e.g. an unset variable in Compose) means no token, not "".
+        return (secret.get_secret_value() if secret is not None else "") or None
 
     def readiness(self) -> Readiness:
         d = self.daemon
