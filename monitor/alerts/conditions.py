@@ -21,6 +21,8 @@ class Subject:
 
     statement: Statement
     article: ArticleRef
+    #: When a prefilter ran: ids of the TermMatchers that match the text. None: unknown.
+    matching: frozenset[int] | None = None
 
     @cached_property
     def tags(self) -> frozenset[str]:
@@ -51,6 +53,8 @@ class TextMatch:
     matcher: TermMatcher
 
     def test(self, subject: Subject) -> list[Found] | None:
+        if subject.matching is not None and id(self.matcher) not in subject.matching:
+            return None
         found = self.matcher.find_all(subject.statement.text)
         return found or None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.alerts.conditions import Subject
@@ -37,8 +38,12 @@ def evaluate(ruleset: RuleSet, statement: Statement, article: ArticleRef) -> lis
     reported once.
     """
     subject = Subject(statement, article)
+    candidates: Sequence[Rule] = ruleset.rules
+    if ruleset.index is not None:
+        subject.matching, positions = ruleset.index.screen_text(statement.text)
+        candidates = [ruleset.rules[i] for i in positions]
     hits: list[RuleHit] = []
-    for rule in ruleset.rules:
+    for rule in candidates:
         found = rule.condition.test(subject)
         if found is None:
             continue

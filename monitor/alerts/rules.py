@@ -38,6 +38,7 @@ from monitor.alerts.conditions import (
     TagIn,
     TextMatch,
 )
+from monitor.alerts.index import RuleIndex, build_index
 from monitor.alerts.terms import PatternError, TermMatcher, keyword_pattern
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.messages import TAGS
@@ -128,6 +129,13 @@ class RuleSet:
 
     rules: tuple[Rule, ...]
     source: str = ""
+    #: Prefilter over the rules' text conditions (see :mod:`monitor.alerts.index`).
+    index: RuleIndex | None = None
+
+    @classmethod
+    def of(cls, rules: tuple[Rule, ...], source: str = "", indexed: bool = True) -> RuleSet:
+        index = build_index([r.condition for r in rules]) if indexed and rules else None
+        return cls(rules, source, index)
 
     def by_name(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)
@@ -183,7 +191,7 @@ def parse_rules(raw: object, source: str) -> RuleSet:
                               spec.description, spec.rate_limit))
     if problems:
         raise ConfigError(problems)
-    return RuleSet(tuple(rules), source)
+    return RuleSet.of(tuple(rules), source)
 
 
 def _compile(

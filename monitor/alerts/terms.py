@@ -118,6 +118,7 @@ class TermMatcher:
             pattern = f"(?i)(?:^|[^{_WORD}])(?:{body})(?:$|[^{_WORD}])"
         else:
             pattern = f"(?i)(?:{body})"
+        self.pattern = pattern
         try:
             self._regex = re2.compile(pattern, _options())
         except re2.error as exc:

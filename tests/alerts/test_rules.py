@@ -138,3 +138,16 @@ def test_disabled_rules_are_skipped_and_severity_labels_kept() -> None:
     [hit] = evaluate(ruleset, statement("a vote"), ARTICLE)  # type: ignore[arg-type]
     assert (hit.rule.name, hit.rule.severity, hit.rule.labels) == (
         "on", "critical", {"team": "desk"})
+
+
+def test_prefilter_index_gives_the_same_hits_as_plain_evaluation() -> None:
+    from monitor.alerts.rules import RuleSet
+    from tests.alerts.helpers import tagged_article
+
+    indexed = load_rules(RULES_FILE)
+    assert indexed.index is not None
+    plain = RuleSet(indexed.rules, indexed.source, None)
+    article = tagged_article()
+    for st in article.statements:
+        assert evaluate(indexed, st, article.article) == evaluate(plain, st, article.article)
+    assert any(evaluate(indexed, st, article.article) for st in article.statements)
