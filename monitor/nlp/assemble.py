@@ -115,6 +115,9 @@ class Context:
     speech: SpeechRules
     election_context: bool
     block_window: int
+    #: Sorted offsets of speech verbs in the document; sentences without one
+    #: skip attribution. None: look in every sentence.
+    speech_at: list[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,13 @@ def _split(
     ]
 
 
+def _has_speech(positions: list[int] | None, start: int, end: int) -> bool:
+    if positions is None:
+        return True
+    first = bisect_left(positions, start)
+    return first < len(positions) and positions[first] < end
+
+
 def build_statements(
     document: str,
     spans: Sequence[tuple[int, int]],
@@ -176,7 +186,7 @@ def build_statements(
     parts = _split(spans, entities, hits)
     article = ArticleContext(
         election=context.election_context,
-        interference=any(interference_evidence(p.hits, p.states) for p in parts),
+        interference=any(p.hits and interference_evidence(p.hits, p.states) for p in parts),
         block_window=context.block_window,
     )
     memory = SpeakerMemory()
@@ -186,7 +196,11 @@ def build_statements(
         text = document[part.start : part.end]
         memory.learn_names(part.entities)
         quotes = quote_spans(text)
-        found = find_attribution(text, quotes, context.speech)
+        found = (
+            find_attribution(text, quotes, context.speech, prechecked=True)
+            if _has_speech(context.speech_at, part.start, part.end)
+            else None
+        )
         if found is not None and found.pronoun is None and " " not in found.name:
             fuller = memory.written_before(
                 memory.expand(found.name), document[: part.start], context.speech
@@ -198,7 +212,9 @@ def build_statements(
             speaker = statements[-1].speaker
         previous_quoted = bool(quotes) and speaker is not None
         memory.mentioned(part.entities)
-        tags, evidence = decide_tags(part.hits, part.states, article, document)
+        tags, evidence = (
+            decide_tags(part.hits, part.states, article, document) if part.hits else ((), ())
+        )
         statements.append(
             Statement(
                 text=text,

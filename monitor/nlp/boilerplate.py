@@ -32,8 +32,8 @@ class Line:
 class BoilerplateRules:
     """Compiled :class:`Boilerplate` rules."""
 
-    block_starts: tuple[re.Pattern[str], ...]
-    lines: tuple[re.Pattern[str], ...]
+    block_starts: _LineMatcher
+    lines: _LineMatcher
     appeal: re.Pattern[str] | None
     appeal_min: int
     reader: re.Pattern[str] | None
@@ -52,15 +52,35 @@ class BoilerplateRules:
         )
 
 
-def _compile_all(patterns: tuple[str, ...], source: str, key: str) -> tuple[re.Pattern[str], ...]:
-    compiled = []
+@dataclass(frozen=True, slots=True)
+class _LineMatcher:
+    """Many line regexes as two: the ``^``-anchored ones are tried at the start
+    of the line only, the others searched; one pass each instead of one per rule."""
+
+    anchored: re.Pattern[str] | None
+    floating: re.Pattern[str] | None
+
+    def __call__(self, text: str) -> bool:
+        return bool(
+            (self.anchored is not None and self.anchored.match(text))
+            or (self.floating is not None and self.floating.search(text))
+        )
+
+
+def _union(patterns: list[str]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def _compile_all(patterns: tuple[str, ...], source: str, key: str) -> _LineMatcher:
     for index, pattern in enumerate(patterns):
         try:
-            compiled.append(re.compile(pattern))
+            re.compile(pattern)
         except re.error as exc:
             problem = ConfigProblem(source, f"{key}.{index}", f"bad regex: {exc}")
             raise ConfigError([problem]) from exc
-    return tuple(compiled)
+    anchored = [p[1:] for p in patterns if p.startswith("^")]
+    floating = [p for p in patterns if not p.startswith("^")]
+    return _LineMatcher(_union(anchored), _union(floating))
 
 
 def _word_union(words: tuple[str, ...]) -> re.Pattern[str] | None:
@@ -84,6 +104,8 @@ def split_lines(text: str) -> list[Line]:
 def _is_appeal(text: str, rules: BoilerplateRules) -> bool:
     if rules.appeal is None or rules.reader is None:
         return False
+    if rules.appeal.search(text) is None:
+        return False
     hits = {m.group(0).lower() for m in rules.appeal.finditer(text)}
     return len(hits) >= rules.appeal_min and rules.reader.search(text) is not None
 
@@ -102,11 +124,9 @@ def boilerplate_lines(lines: list[Line], rules: BoilerplateRules) -> list[bool]:
         if index == 0 or not text:
             flags[index] = block_open and bool(text)
             continue
-        if not block_open and any(p.search(text) for p in rules.block_starts):
+        if not block_open and rules.block_starts(text):
             block_open = True
-        flags[index] = (
-            block_open or any(p.search(text) for p in rules.lines) or _is_appeal(text, rules)
-        )
+        flags[index] = block_open or rules.lines(text) or _is_appeal(text, rules)
     _flag_trailing_chrome(lines, flags, rules.tail_max_words)
     return flags
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import spacy
+from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -57,9 +58,12 @@ class LexiconComponent:
         if found or model_ents:
             doc.ents = filter_spans(found + model_ents)
         hits = []
-        for match_id, start, end in self._cues(doc):
-            span = doc[start:end]
-            hits.append(Hit(strings[match_id], span.start_char, span.end_char))
+        matches = self._cues(doc)
+        if matches:
+            offsets = doc.to_array([IDX, LENGTH])
+            for match_id, start, end in matches:
+                last = offsets[end - 1]
+                hits.append(Hit(strings[match_id], int(offsets[start][0]), int(last[0] + last[1])))
         doc.user_data[CUES_KEY] = hits
         return doc
 

@@ -71,6 +71,8 @@ _ABBREVIATIONS = frozenset(
         "d.c",
     ]
 )
+#: The opening mark of each pattern in ``_QUOTES``, for a cheap first test.
+_QUOTE_OPENERS = ("“", '"', "‘", "'")
 _QUOTES = (
     re.compile(r"“([^“”]+)”"),
     re.compile(r'(?<![\w])"([^"]+)"'),
@@ -140,7 +142,9 @@ def quote_spans(sentence: str) -> list[tuple[int, int]]:
     """Spans of the quoted passages in a sentence (contents, without the marks),
     outermost first; straight, curly, double and single quotes."""
     found: list[tuple[int, int]] = []
-    for pattern in _QUOTES:
+    for mark, pattern in zip(_QUOTE_OPENERS, _QUOTES, strict=True):
+        if mark not in sentence:
+            continue
         for match in pattern.finditer(sentence):
             inner = match.span(1)
             if not any(s <= inner[0] and inner[1] <= e for s, e in found):

@@ -30,11 +30,8 @@ class Word:
     text: str
     start: int
     end: int
-
-    @property
-    def key(self) -> str:
-        """Lowercase, without a trailing full stop: how vocabularies are looked up."""
-        return self.text.lower().rstrip(".")
+    #: Lowercase, without a trailing full stop: how vocabularies are looked up.
+    key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +65,8 @@ class SpeechRules:
     place_prepositions: frozenset[str] = frozenset()
     object_verbs: frozenset[str] = frozenset()
     object_pronouns: frozenset[str] = frozenset()
+    #: Matches a sentence that may hold an attribution (a cheap first test).
+    trigger: re.Pattern[str] = re.compile(r"(?!)")
 
     @classmethod
     def from_lexicon(cls, speech: Speech, demonyms: tuple[str, ...] = ()) -> SpeechRules:
@@ -88,19 +87,42 @@ class SpeechRules:
             place_prepositions=keys(speech.place_prepositions),
             object_verbs=keys(speech.object_verbs),
             object_pronouns=keys(speech.object_pronouns),
+            trigger=_trigger(trigger_words(speech)),
         )
+
+
+def trigger_words(speech: Speech) -> frozenset[str]:
+    """Words without which a sentence has no attribution."""
+    return frozenset(
+        w.lower().rstrip(".") for w in (*speech.verbs, *speech.object_verbs, "according")
+    )
+
+
+def _trigger(words: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?i)\b(?:{alternatives})\b")
 
 
 def words_of(sentence: str) -> list[Word]:
     """The words and punctuation marks of a sentence."""
-    return [Word(m.group(0), m.start(), m.end()) for m in _WORD.finditer(sentence)]
+    return [
+        Word(m.group(0), m.start(), m.end(), m.group(0).lower().rstrip("."))
+        for m in _WORD.finditer(sentence)
+    ]
 
 
 def find_attribution(
-    sentence: str, quotes: list[tuple[int, int]], rules: SpeechRules
+    sentence: str, quotes: list[tuple[int, int]], rules: SpeechRules, *, prechecked: bool = False
 ) -> Attribution | None:
-    """The first attribution outside quotes, or None."""
-    words = [w for w in words_of(sentence) if not _inside(quotes, w.start)]
+    """The first attribution outside quotes, or None.
+
+    ``prechecked`` says the caller already knows the sentence holds a speech verb.
+    """
+    if not prechecked and not rules.trigger.search(sentence):
+        return None
+    words = words_of(sentence)
+    if quotes:
+        words = [w for w in words if not _inside(quotes, w.start)]
     for index, word in enumerate(words):
         key = word.key
         if key == "according" and index + 2 < len(words) and words[index + 1].key == "to":

@@ -15,6 +15,7 @@ Work per article:
 from __future__ import annotations
 
 import pathlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -38,10 +39,10 @@ from monitor.nlp.pipeline import build_pipeline, cue_hits
 from monitor.nlp.rules import Hit, has_election_context
 from monitor.nlp.segment import statement_spans
 from monitor.nlp.settings import NlpSettings
-from monitor.nlp.speakers import SpeechRules
-from monitor.nlp.terms import EntityHit, TermIndex, Terms
+from monitor.nlp.speakers import SpeechRules, trigger_words
+from monitor.nlp.terms import EntityHit, TermIndex, Terms, WordFinder
 
-_CONTROL_OK = frozenset("\n\r\t\f\v")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 
 class BinaryText(PoisonError):
@@ -100,7 +101,7 @@ def check_text(text: str) -> None:
     sample = text[:20_000]
     if "\x00" in sample:
         raise BinaryText("input looks binary: it contains NUL characters")
-    controls = sum(1 for ch in sample if ch < " " and ch not in _CONTROL_OK)
+    controls = len(_CONTROL.findall(sample))
     if sample and controls / len(sample) > 0.01:
         raise BinaryText(f"input looks binary: {controls} control characters")
 
@@ -117,6 +118,7 @@ class Tagger:
         self._boilerplate = BoilerplateRules.compile(lexicon.boilerplate, "boilerplate.yaml")
         demonyms = tuple(d for c in lexicon.gazetteer.countries for d in c.demonyms)
         self._speech = SpeechRules.from_lexicon(lexicon.speech, demonyms)
+        self._speech_words = WordFinder(trigger_words(lexicon.speech))
 
     @classmethod
     def from_settings(cls, settings: NlpSettings, config_dir: pathlib.Path) -> Tagger:
@@ -168,7 +170,12 @@ class Tagger:
         entities = [e for e in entities if not _overlaps(boiler, e.start, e.end)]
         hits = [h for h in hits if not _overlaps(boiler, h.start, h.end)]
         window = self._lexicon.cues.election.block_window
-        context = Context(self._speech, has_election_context(hits, window), window)
+        context = Context(
+            self._speech,
+            has_election_context(hits, window),
+            window,
+            self._speech_words.starts(item.text),
+        )
         statements = build_statements(item.text, item.spans, entities, hits, context)
         return TagResult(
             statements=tuple(statements),

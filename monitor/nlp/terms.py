@@ -113,6 +113,31 @@ def _bounded(text: str, start: int, end: int) -> bool:
     return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
 
 
+class WordFinder:
+    """Where any of some lowercase words occurs as a whole word (Aho-Corasick)."""
+
+    def __init__(self, words: frozenset[str]) -> None:
+        self._automaton = ahocorasick.Automaton()
+        for word in words:
+            self._automaton.add_word(word, len(word))
+        if len(self._automaton):
+            self._automaton.make_automaton()
+
+    def starts(self, text: str) -> list[int]:
+        """Sorted start offsets of the whole-word occurrences in ``text``."""
+        if not len(self._automaton):
+            return []
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            return list(range(len(text)))  # case folding moved offsets: check everything
+        found = []
+        for end, length in self._automaton.iter(lowered):
+            start = end - length + 1
+            if _bounded(lowered, start, end + 1):
+                found.append(start)
+        return sorted(found)
+
+
 class TermIndex:
     """Aho-Corasick automata over the cue and entity phrases."""
 

@@ -1,0 +1,155 @@
+"""Benchmark of the NLP stage: ``python bench/bench_nlp.py``.
+
+Measures, in one run and on the same generated corpus:
+
+1. articles/s of ``monitor tag --jsonl``-equivalent work (tag + JSON encoding)
+   versus spaCy's bare tokenizer (``spacy.blank("en").tokenizer``), on
+   election-dense articles (goal ≥ 0.8×) and on a realistic mix where one
+   article in ten is relevant (goal ≥ 10×);
+2. the same tagging work spread over 2 worker processes versus 1 (goal ≥ 1.7×).
+
+The corpus is built, with a fixed seed, from sentences written for this
+project: relevant sentences come from the labelled dev set, the rest from
+``tests/fixtures/nlp/bench-neutral.txt``. Each timing is the best of
+``--repeat`` runs, tokenizer and tagger runs interleaved, to damp noise
+from other processes on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import random
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import spacy
+
+from monitor.nlp.settings import NlpSettings
+from monitor.nlp.tagger import Tagger
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures" / "nlp"
+CONFIG_DIR = REPO / "config"
+
+_worker_tagger: Tagger | None = None
+
+
+def build_corpus(articles: int, relevant_every: int, seed: int) -> list[str]:
+    """Articles of a headline and 10 two-sentence paragraphs (~350 words)."""
+    relevant = [
+        json.loads(line)["text"]
+        for line in (FIXTURES / "devset.jsonl").read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["tags"]
+    ]
+    neutral = [
+        line
+        for line in (FIXTURES / "bench-neutral.txt").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    rng = random.Random(seed)
+    corpus = []
+    for number in range(articles):
+        pool = relevant if number % relevant_every == 0 else neutral
+        paragraphs = [" ".join(rng.sample(pool, 2)) for _ in range(10)]
+        corpus.append(f"Article {number}\n" + "\n".join(paragraphs))
+    return corpus
+
+
+def _tokenize(nlp: spacy.language.Language, texts: Sequence[str]) -> None:
+    for _ in nlp.tokenizer.pipe(texts):
+        pass
+
+
+def _tag(tagger: Tagger, texts: Sequence[str]) -> None:
+    for result in tagger.tag_many(texts):
+        json.dumps(result.to_json(), ensure_ascii=False)
+
+
+def _best_rate(runs: Sequence[Callable[[], None]], count: int, repeat: int) -> list[float]:
+    """Articles/s of each run, best of ``repeat``, runs interleaved."""
+    best = [0.0] * len(runs)
+    for _ in range(repeat):
+        for index, run in enumerate(runs):
+            started = time.perf_counter()
+            run()
+            best[index] = max(best[index], count / (time.perf_counter() - started))
+    return best
+
+
+def _init_worker() -> None:
+    global _worker_tagger
+    _worker_tagger = Tagger.from_settings(NlpSettings(), CONFIG_DIR)
+
+
+def _tag_chunk(texts: list[str]) -> int:
+    assert _worker_tagger is not None
+    _tag(_worker_tagger, texts)
+    return len(texts)
+
+
+def _process_rate(processes: int, texts: list[str], repeat: int) -> float:
+    chunk = max(1, len(texts) // (processes * 8))
+    chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes, initializer=_init_worker) as pool:
+        pool.map(_tag_chunk, [texts[:4]] * processes)  # start-up and warm-up, not timed
+        best = 0.0
+        for _ in range(repeat):
+            started = time.perf_counter()
+            done = sum(pool.imap_unordered(_tag_chunk, chunks))
+            best = max(best, done / (time.perf_counter() - started))
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=600)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+
+    nlp = spacy.blank("en")
+    tagger = Tagger.from_settings(NlpSettings(), CONFIG_DIR)
+    dense = build_corpus(args.articles, 1, args.seed)
+    mix = build_corpus(args.articles, 10, args.seed)
+    for texts in (dense, mix):  # warm caches on both sides
+        _tokenize(nlp, texts)
+        _tag(tagger, texts)
+
+    rows = []
+    for name, texts, goal in (("election-dense", dense, 0.8), ("realistic mix 1:10", mix, 10.0)):
+        tokenizer_rate, tag_rate = _best_rate(
+            [lambda t=texts: _tokenize(nlp, t), lambda t=texts: _tag(tagger, t)],
+            len(texts),
+            args.repeat,
+        )
+        rows.append((name, tokenizer_rate, tag_rate, tag_rate / tokenizer_rate, goal))
+
+    one = _process_rate(1, dense, max(2, args.repeat // 2))
+    two = _process_rate(2, dense, max(2, args.repeat // 2))
+
+    words = sum(len(t.split()) for t in dense) / len(dense)
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, spaCy {spacy.__version__}"
+    )
+    print(f"corpus: {args.articles} articles per set, ~{words:.0f} words each, seed {args.seed}")
+    print()
+    print("| corpus | tokenizer art/s | tag --jsonl-equivalent art/s | ratio | goal |")
+    print("|---|---|---|---|---|")
+    for name, tokenizer_rate, tag_rate, ratio, goal in rows:
+        print(f"| {name} | {tokenizer_rate:.0f} | {tag_rate:.0f} | {ratio:.2f}× | ≥ {goal}× |")
+    print()
+    print("| workers (election-dense) | art/s | speed-up | goal |")
+    print("|---|---|---|---|")
+    print(f"| 1 process | {one:.0f} | 1.00× | |")
+    print(f"| 2 processes | {two:.0f} | {two / one:.2f}× | ≥ 1.7× |")
+
+
+if __name__ == "__main__":
+    main()
