@@ -72,12 +72,14 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 #: The opening mark of each pattern in ``_QUOTES``, for a cheap first test.
-_QUOTE_OPENERS = ("“", '"', "‘", "'")
+_QUOTE_OPENERS = ("“", '"', "‘", "'", "“")
 _QUOTES = (
     re.compile(r"“([^“”]+)”"),
     re.compile(r'(?<![\w])"([^"]+)"'),
     re.compile(r"(?<![\w])‘(.+?)’(?!\w)"),
     re.compile(r"(?<![\w])'(.+?)'(?!\w)"),
+    # A quote that runs on into the next paragraph (no closing mark in this one).
+    re.compile(r"“([^“”]+)$"),
 )
 
 
@@ -122,8 +124,10 @@ def _is_abbreviation(sentence: str) -> bool:
 
 
 def _double_quoted(paragraph: str) -> list[tuple[int, int]]:
-    """Spans between matching double quotes (curly or straight) in a paragraph."""
-    return [m.span() for pattern in _QUOTES[:2] for m in pattern.finditer(paragraph)]
+    """Spans between matching double quotes (curly or straight) in a paragraph,
+    and of a curly quote left open to the end of the paragraph."""
+    patterns = (*_QUOTES[:2], _QUOTES[4])
+    return [m.span() for pattern in patterns for m in pattern.finditer(paragraph)]
 
 
 def _inside(spans: list[tuple[int, int]], position: int) -> bool:

@@ -67,3 +67,9 @@ def test_quote_text_joins_fragments_and_drops_trailing_comma() -> None:
     sentence = "“We will win,” she said, calling it “a new start”."
     assert quote_text(sentence, quote_spans(sentence)) == "We will win … a new start"
     assert quote_text("No quotes here.", []) is None
+
+
+def test_quote_running_into_the_next_paragraph_stays_one_statement() -> None:
+    text = "“We will not give up. The vote was stolen. We fight on"
+    assert sentence_spans(text, 0, len(text)) == [(0, len(text))]
+    assert quote_text(text, quote_spans(text)) == text[1:]
