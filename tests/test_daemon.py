@@ -12,8 +12,10 @@ embedded bus, a loopback feed server and a loopback webhook receiver.
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,11 @@ from typing import Any
 import pytest
 import yaml
 
+from monitor.config import Settings, load_settings
+from monitor.daemon import ROLE_FACTORIES, Daemon
 from monitor.demo import ReceivedAlert, WebhookReceiver, serving
 from monitor.feeds.store import store_path
+from monitor.roles import RoleContext
 from tests.ops.loopback import FeedSite, GatedReceiver, Item, interference_items
 from tests.support import MonitorProcess, wait_for, write_config
 
@@ -162,3 +167,66 @@ def test_sighup_reloads_rules_and_the_new_rule_fires_without_restart(
     assert process.popen.pid == pid_before
     assert code == 0, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
+
+
+class FlakyRole:
+    """A role whose first instance crashes (with a secret in the message); later ones run."""
+
+    name = "nlp"
+
+    def __init__(self, ctx: RoleContext) -> None:
+        self._marker = ctx.settings.state_dir / "flaky-crashed"
+        self._token = ctx.settings.ops.http_token
+
+    def run_once(self) -> int:
+        return 0
+
+    def run(self, stop: threading.Event) -> None:
+        if not self._marker.exists():
+            self._marker.parent.mkdir(parents=True, exist_ok=True)
+            self._marker.touch()
+            secret = self._token.get_secret_value() if self._token else ""
+            raise RuntimeError(f"broker said no to {secret}")
+        stop.wait()
+
+    def reload(self, settings: Settings) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+class Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_a_crashed_role_is_restarted_and_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(ROLE_FACTORIES, "nlp", "tests.test_daemon:FlakyRole")
+    config = write_config(tmp_path, extra={"ops": {"http_token": "crash-secret-99"}})
+    daemon = Daemon(load_settings(config, environ={}), ("nlp",))
+    runner = threading.Thread(target=lambda: codes.append(daemon.run(install_signals=False)))
+    codes: list[int] = []
+    collect = Collect()
+    logging.getLogger("monitor.daemon").addHandler(collect)
+    try:
+        runner.start()
+        wait_for(lambda: daemon.role_states[0].restarts == 1, 30, "the restart to be counted")
+        wait_for(lambda: daemon.role_states[0].running, 90, "the role to run again")
+        daemon.request_stop()
+        runner.join(60)
+    finally:
+        logging.getLogger("monitor.daemon").removeHandler(collect)
+    assert codes == [0]
+    assert daemon.metrics.role_restarts.labels("nlp")._value.get() == 1
+    state = daemon.role_states[0]
+    assert state.last_error == "crashed (RuntimeError: broker said no to ***)"
+    crash_logs = [r for r in collect.records if "role nlp crashed" in r.getMessage()]
+    assert crash_logs and getattr(crash_logs[0], "role", None) == "nlp"
+    assert isinstance(daemon.roles[0], FlakyRole)  # a fresh instance replaced the crashed one

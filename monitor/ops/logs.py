@@ -13,6 +13,14 @@ from pythonjsonlogger.json import JsonFormatter
 
 from monitor.ops.settings import OpsSettings
 
+#: Libraries whose records go to the monitor's log stream, and from what level.
+THIRD_PARTY_LOGGERS: dict[str, int] = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "trafilatura": logging.WARNING,
+    "kafka": logging.CRITICAL,
+}
+
 
 def configure_logging(settings: OpsSettings, stream: object = None) -> None:
     """Route the ``monitor`` loggers to ``stream`` (stderr by default) in the chosen format."""
@@ -35,9 +43,12 @@ def configure_logging(settings: OpsSettings, stream: object = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
     root.propagate = False
-    # Third-party chatter (kafka-python is verbose) only when it matters.
-    for noisy in ("httpx", "httpcore", "trafilatura"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    # kafka-python logs dozens of lines per failed connect; the bus translates
-    # every failure into one MonitorError, which is what gets reported.
-    logging.getLogger("kafka").setLevel(logging.CRITICAL)
+    # Third-party chatter only when it matters, in the same format and through
+    # the same handler (so the secret filter sees it too). kafka-python logs
+    # dozens of lines per failed connect; the bus translates every failure
+    # into one MonitorError, which is what gets reported.
+    for name, level in THIRD_PARTY_LOGGERS.items():
+        noisy = logging.getLogger(name)
+        noisy.setLevel(level)
+        noisy.handlers[:] = [handler]
+        noisy.propagate = False

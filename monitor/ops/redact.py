@@ -87,10 +87,16 @@ class SecretRedactor(logging.Filter):
         return True
 
 
-def install_redactor(
-    redactor: SecretRedactor, logger_names: Iterable[str] = ("monitor", "")
-) -> None:
-    """Attach ``redactor`` to every handler of the named loggers ("" is the root)."""
+def install_redactor(redactor: SecretRedactor, logger_names: Iterable[str] | None = None) -> None:
+    """Attach ``redactor`` to every handler of the named loggers ("" is the root).
+
+    By default: the monitor's loggers, the third-party ones that
+    :func:`~monitor.ops.logs.configure_logging` routes, and the root.
+    """
+    from monitor.ops.logs import THIRD_PARTY_LOGGERS
+
+    if logger_names is None:
+        logger_names = ("monitor", *THIRD_PARTY_LOGGERS, "")
     for name in logger_names:
         for handler in logging.getLogger(name).handlers:
             if redactor not in handler.filters:

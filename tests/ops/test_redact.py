@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load_settings
-from monitor.ops.logs import configure_logging
+from monitor.ops.logs import THIRD_PARTY_LOGGERS, configure_logging
 from monitor.ops.redact import SecretRedactor, collect_secrets, install_redactor
 from monitor.ops.settings import OpsSettings
 from tests.support import write_config
@@ -22,7 +22,10 @@ def json_log() -> Iterator[io.StringIO]:
     out = io.StringIO()
     configure_logging(OpsSettings(log_format="json"), stream=out)
     yield out
-    logging.getLogger("monitor").handlers.clear()
+    for name in ("monitor", *THIRD_PARTY_LOGGERS):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True  # hand records back to pytest for later tests
 
 
 def test_collects_every_configured_secret(tmp_path: Path) -> None:
