@@ -19,6 +19,7 @@ receiver drop the repeat.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import random
 import time
@@ -32,7 +33,7 @@ from monitor.alerts.store import DEADLETTERED, DELIVERED, AlertStore
 from monitor.bus.base import Consumer, Producer, Record
 from monitor.bus.codec import encode
 from monitor.clock import Clock, iso_utc
-from monitor.errors import MonitorError, PoisonError
+from monitor.errors import MonitorError, PermanentError, PoisonError
 from monitor.messages import Alert, DeadLetter
 from monitor.ops.metrics import Metrics
 from monitor.retry import backoff_delay
@@ -86,6 +87,31 @@ def next_attempt(
     return now + delay
 
 
+#: How long one step waits for a running attempt to finish before returning.
+_ATTEMPT_WAIT_S = 0.05
+
+
+@dataclass(slots=True)
+class _Attempt:
+    future: concurrent.futures.Future[tuple[MonitorError | None, float]]
+    item: InFlight
+    alert: Alert
+    progress: Progress
+
+
+def _send(notifier: Notifier, alert: Alert) -> tuple[MonitorError | None, float]:
+    """Run one attempt (on a pool thread); return its error, if any, and its duration."""
+    started = time.monotonic()
+    try:
+        notifier.send(alert)
+    except MonitorError as exc:
+        return exc, time.monotonic() - started
+    except Exception as exc:  # a bug must not kill the role: dead-letter, keep going
+        log.exception("notifier %s failed unexpectedly", notifier.name)
+        return PermanentError(f"internal: {type(exc).__name__}: {exc}"), 0.0
+    return None, time.monotonic() - started
+
+
 class DeliveryEngine:
     """Consumes alert records and drives them to every receiver."""
 
@@ -121,6 +147,10 @@ class DeliveryEngine:
         self._skip = skip_statuses
         self._inflight: list[InFlight] = []
         self._breakers: dict[str, cb.Breaker] = {name: cb.Breaker() for name in notifiers}
+        self._busy: dict[str, _Attempt] = {}
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(1, len(self._notifiers)), thread_name_prefix="delivery"
+        )
 
     @property
     def in_flight(self) -> int:
@@ -137,8 +167,9 @@ class DeliveryEngine:
             timeout = 0.0 if self._inflight else poll_timeout_s
             for record in self._consumer.poll(timeout, max_records=room):
                 self._admit(record)
-        for index, item in enumerate(list(self._inflight)):
-            self._attempt_due(item, self._inflight[:index])
+        self._collect(0.0)
+        self._dispatch()
+        self._collect(_ATTEMPT_WAIT_S)
         return self._commit_settled()
 
     def wait_s(self, cap_s: float) -> float:
@@ -147,10 +178,17 @@ class DeliveryEngine:
         due = [
             max(p.next_at, cb.next_allowed(self._breakers[name], now))
             for item in self._inflight for name, p in item.waiting.items()
+            if name not in self._busy
         ]
+        if self._busy:
+            due.append(now)  # an attempt is running: come back to collect it
         return max(0.0, min([cap_s, *(d - now for d in due)]))
 
     def close(self) -> None:
+        """Finish attempts in progress (their outcome is recorded), then release."""
+        while self._busy:
+            self._collect(_ATTEMPT_WAIT_S)
+        self._pool.shutdown(wait=True)
         for notifier in self._notifiers.values():
             notifier.close()
 
@@ -179,60 +217,81 @@ class DeliveryEngine:
         self._inflight.append(InFlight(record, alert, waiting))
 
     # -- attempts -------------------------------------------------------------
-    def _attempt_due(self, item: InFlight, earlier: list[InFlight]) -> None:
-        """Attempt each receiver that is due, unless an earlier revision of the same
-        alert (a late source's update) is still on its way to that receiver."""
-        alert = item.alert
-        if alert is None:
-            return
-        for name in list(item.waiting):
-            progress = item.waiting[name]
-            now = self._clock.now()
-            breaker = self._breakers[name]
-            if progress.next_at > now or not cb.allows(breaker, now):
-                continue
-            if any(e.alert is not None and e.alert.id == alert.id and name in e.waiting
-                   for e in earlier):
-                continue
-            if self._store.deliveries(alert.id).get(name) in self._skip:
-                self._metrics.deliveries.labels(name, "already_done").inc()
-                del item.waiting[name]
-                continue
-            self._breakers[name] = cb.before_call(breaker, now)
-            self._attempt(item, alert, name, progress)
+    def _dispatch(self) -> None:
+        """Start the next due attempt for every receiver that is not busy.
 
-    def _attempt(self, item: InFlight, alert: Alert, name: str, progress: Progress) -> None:
+        One attempt per receiver at a time: receivers are called in parallel
+        (a slow one does not hold up the others), each in alert order, and a
+        failing receiver is never hit by a burst of parallel retries.
+        """
+        for index, item in enumerate(self._inflight):
+            if item.alert is None:
+                continue
+            for name in list(item.waiting):
+                if name not in self._busy and self._due(item, item.alert, name, index):
+                    self._start(item, item.alert, name)
+
+    def _due(self, item: InFlight, alert: Alert, name: str, index: int) -> bool:
         now = self._clock.now()
+        if item.waiting[name].next_at > now or not cb.allows(self._breakers[name], now):
+            return False
+        # An earlier revision of the same alert (a late source's update) goes first.
+        if any(e.alert is not None and e.alert.id == alert.id and name in e.waiting
+               for e in self._inflight[:index]):
+            return False
+        if self._store.deliveries(alert.id).get(name) in self._skip:
+            self._metrics.deliveries.labels(name, "already_done").inc()
+            del item.waiting[name]
+            return False
+        return True
+
+    def _start(self, item: InFlight, alert: Alert, name: str) -> None:
+        now = self._clock.now()
+        progress = item.waiting[name]
         if progress.first_attempt is None:
             progress.first_attempt = now
         progress.attempts += 1
-        started = time.monotonic()
-        try:
-            self._notifiers[name].send(alert)
-        except ReceiverUnavailable as exc:
-            self._metrics.deliveries.labels(name, exc.outcome).inc()
-            self._breakers[name] = cb.on_failure(
-                self._breakers[name], self._clock.now(), self._settings.breaker
-            )
-            when = next_attempt(progress, self._clock.now(), self._settings.retry, self._rng,
-                                exc.retry_after)
-            if when is None:
-                self._give_up(item, alert, name, progress, exc)
-            else:
-                progress.next_at = when
-                log.info("alert %s → %s failed (%s); next attempt in %.1fs",
-                         alert.id, name, exc, when - self._clock.now())
+        self._breakers[name] = cb.before_call(self._breakers[name], now)
+        future = self._pool.submit(_send, self._notifiers[name], alert)
+        self._busy[name] = _Attempt(future, item, alert, progress)
+
+    def _collect(self, block_s: float) -> None:
+        """Apply the outcome of finished attempts, waiting up to ``block_s`` for one."""
+        if not self._busy:
             return
-        except MonitorError as exc:
+        futures = [attempt.future for attempt in self._busy.values()]
+        concurrent.futures.wait(futures, timeout=block_s, return_when="FIRST_COMPLETED")
+        for name, attempt in list(self._busy.items()):
+            if attempt.future.done():
+                del self._busy[name]
+                error, seconds = attempt.future.result()
+                self._apply(attempt, name, error, seconds)
+
+    def _apply(self, attempt: _Attempt, name: str, error: MonitorError | None,
+               seconds: float) -> None:
+        item, alert, progress = attempt.item, attempt.alert, attempt.progress
+        now = self._clock.now()
+        if error is None:
+            self._metrics.delivery_seconds.labels(name).observe(seconds)
+            self._metrics.deliveries.labels(name, "delivered").inc()
+            self._breakers[name] = cb.on_success(self._breakers[name])
+            self._store.mark(alert.id, name, DELIVERED, progress.attempts, "", now)
+            item.waiting.pop(name, None)
+            return
+        if not isinstance(error, ReceiverUnavailable):
             self._metrics.deliveries.labels(name, "rejected").inc()
             self._breakers[name] = cb.on_success(self._breakers[name])  # it answered
-            self._give_up(item, alert, name, progress, exc)
+            self._give_up(item, alert, name, progress, error)
             return
-        self._metrics.delivery_seconds.labels(name).observe(time.monotonic() - started)
-        self._metrics.deliveries.labels(name, "delivered").inc()
-        self._breakers[name] = cb.on_success(self._breakers[name])
-        self._store.mark(alert.id, name, DELIVERED, progress.attempts, "", self._clock.now())
-        del item.waiting[name]
+        self._metrics.deliveries.labels(name, error.outcome).inc()
+        self._breakers[name] = cb.on_failure(self._breakers[name], now, self._settings.breaker)
+        when = next_attempt(progress, now, self._settings.retry, self._rng, error.retry_after)
+        if when is None:
+            self._give_up(item, alert, name, progress, error)
+            return
+        progress.next_at = when
+        log.info("alert %s → %s failed (%s); next attempt in %.1fs", alert.id, name, error,
+                 when - now)
 
     def _give_up(
         self, item: InFlight, alert: Alert, name: str, progress: Progress, exc: MonitorError

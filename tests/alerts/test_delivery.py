@@ -192,3 +192,33 @@ def test_exhausted_budget_dead_letters_and_replay_delivers_once(
     assert sorted(servers["rejecting"].accepted_keys()) == sorted(a.id for a in alerts)
     assert len(servers["ok"].requests) == 2  # replay goes only where delivery failed
     assert replay(settings, bus, Metrics(), SystemClock(), idle_s=0.3) == 0
+
+
+def test_a_slow_receiver_does_not_hold_up_the_others(
+    tmp_path: Path, servers: dict[str, Receiver]
+) -> None:
+    alerts = alerts_from_fixture(3)
+    fast_has_all = threading.Event()
+    seen_while_blocked: list[bool] = []
+
+    def fast(n: int, seen: Seen) -> tuple[int, dict[str, str], float]:
+        if n == len(alerts):
+            fast_has_all.set()
+        return 200, {}, 0.0
+
+    def stuck_first(n: int, seen: Seen) -> tuple[int, dict[str, str], float]:
+        if n == 1:  # hold the first answer until the fast receiver has everything
+            seen_while_blocked.append(fast_has_all.wait(timeout=10))
+        return 200, {}, 0.0
+
+    servers["fast"] = Receiver(fast).start()
+    servers["stuck"] = Receiver(stuck_first).start()
+    settings = settings_for(tmp_path, [receiver_settings(n, s, timeout_s=20)
+                                       for n, s in servers.items()], retry=FAST_RETRY)
+    bus = MemoryBus()
+    publish(bus, settings, alerts)
+    role = DeliveryRole(RoleContext(settings, bus, Metrics(), SystemClock()))
+    role.run_once(idle_s=0.5)
+    role.close()
+    assert seen_while_blocked == [True]
+    assert sorted(servers["stuck"].accepted_keys()) == sorted(a.id for a in alerts)
