@@ -28,6 +28,7 @@ from monitor.daemon import ROLE_FACTORIES, Daemon
 from monitor.demo import ReceivedAlert, WebhookReceiver, serving
 from monitor.feeds.store import store_path
 from monitor.roles import RoleContext
+from tests.kafka_broker import KafkaTopics
 from tests.ops.loopback import FeedSite, GatedReceiver, Item, interference_items
 from tests.support import MonitorProcess, wait_for, write_config
 
@@ -42,7 +43,11 @@ def site() -> Iterator[FeedSite]:
 
 
 def daemon_config(
-    folder: Path, site: FeedSite, receiver_url: str, rules: list[dict[str, Any]]
+    folder: Path,
+    site: FeedSite,
+    receiver_url: str,
+    rules: list[dict[str, Any]],
+    bus: dict[str, Any] | None = None,
 ) -> Path:
     rules_file = folder / "rules.yaml"
     write_rules(rules_file, rules)
@@ -50,6 +55,7 @@ def daemon_config(
         folder,
         feeds=[("loopback", f"{site.base_url}/feed.xml")],
         receivers=[receiver_url],
+        bus=bus,
         extra={
             "rules_file": str(rules_file),
             "poller": {
@@ -130,6 +136,50 @@ def test_sigterm_under_load_drains_everything_and_exits_0(
     assert taken == {site.article_url(i) for i in items}
     delivered = {alert["article"]["url"] for alert in receiver.delivered}
     assert taken - delivered == set(), f"taken but never delivered: {sorted(taken - delivered)}"
+
+
+@pytest.mark.kafka
+def test_sigterm_under_load_on_kafka_leaves_the_rest_for_the_next_process(
+    tmp_path: Path, site: FeedSite, kafka_bootstrap: str, kafka_topics: KafkaTopics
+) -> None:
+    """On Kafka a stopping process commits only what it finished; a new one delivers the rest."""
+    receiver = GatedReceiver()
+    items = interference_items(ARTICLES_UNDER_LOAD // 2)
+    site.add(*items)
+    bus = {
+        "kind": "kafka",
+        "kafka": {"bootstrap_servers": kafka_bootstrap},
+        "topics": kafka_topics.names.model_dump(),
+        "groups": {r: kafka_topics.group(r) for r in ("poller", "nlp", "alerts", "delivery")},
+    }
+    config = daemon_config(tmp_path, site, receiver.url, [rule("zembla", "interfer*")], bus)
+    expected = {site.article_url(i) for i in items}
+    with serving(receiver):
+        first = MonitorProcess(config, "run")
+        try:
+            wait_for(lambda: receiver.calls > 0, 120, "the first webhook call")
+            first.popen.send_signal(signal.SIGTERM)
+            receiver.gate.set()
+            first.popen.wait(timeout=150)
+            first_code = first.stop()
+        finally:
+            receiver.gate.set()
+            if first.popen.poll() is None:
+                first.stop(signal.SIGKILL)
+        assert first_code == 0, first.output()[-3000:]
+        assert "Traceback" not in first.output(), first.output()[-3000:]
+        assert taken_article_urls(tmp_path / "state") == expected
+
+        def delivered() -> set[str]:
+            return {alert["article"]["url"] for alert in receiver.delivered}
+
+        second = MonitorProcess(config, "run")
+        try:
+            wait_for(lambda: delivered() >= expected, 150, "the rest to be delivered")
+        finally:
+            second_code = second.stop()
+    assert second_code == 0, second.output()[-3000:]
+    assert "Traceback" not in second.output(), second.output()[-3000:]
 
 
 def test_sighup_reloads_rules_and_the_new_rule_fires_without_restart(
