@@ -1,0 +1,43 @@
+"""Shared fixtures of the reliability suite (``pytest -m reliability``).
+
+* ``results``  — figures per scenario, written to ``var/reliability/results.json``
+  (or ``$MONITOR_RELIABILITY_RESULTS``) when the session ends;
+* ``launcher`` — starts ``monitor`` processes, stops them after the test and
+  fails the test if any of their output holds one of the suite's secret values;
+* ``receiver`` — a signed-webhook receiver on loopback that counts by Idempotency-Key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.reliability.harness import CountingReceiver, Launcher, Results, counting_receiver
+
+_RESULTS = Results()
+
+
+@pytest.fixture(scope="session")
+def results() -> Iterator[Results]:
+    try:
+        yield _RESULTS
+    finally:
+        _RESULTS.write()
+
+
+@pytest.fixture
+def launcher() -> Iterator[Launcher]:
+    started = Launcher()
+    try:
+        yield started
+    finally:
+        started.stop_all()
+    leaks = started.leaked_secrets()
+    assert not leaks, f"secret values found in daemon logs: {leaks}"
+
+
+@pytest.fixture
+def receiver() -> Iterator[CountingReceiver]:
+    with counting_receiver() as running:
+        yield running

@@ -1,0 +1,501 @@
+"""Building blocks of the reliability suite: a counting webhook receiver, a
+pipeline of daemon processes on Kafka, a steady article offerer, a growing
+feed site, memory sampling and the figures file.
+
+Everything here drives real components (loopback HTTP servers, a real broker,
+``monitor run`` as separate processes); nothing is faked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from bench.corpus import articles as corpus_articles
+from monitor.alerts.signing import verify
+from monitor.bus.codec import decode, encode
+from monitor.bus.kafka import KafkaBus
+from monitor.bus.settings import KafkaSettings
+from monitor.demo import ReceivedAlert, WebhookReceiver, serving
+from monitor.messages import Alert, Article, TaggedArticle
+from tests.kafka_broker import KafkaTopics
+from tests.support import REPO_ROOT, MonitorProcess, wait_for, write_config
+
+#: Secret values configured in every daemon this suite starts; none may reach a log.
+WEBHOOK_SECRET = "rel-webhook-key-" + uuid.uuid4().hex
+HEADER_SECRET = "rel-bearer-" + uuid.uuid4().hex
+OPS_TOKEN = "rel-ops-token-" + uuid.uuid4().hex
+KNOWN_SECRETS = (WEBHOOK_SECRET, HEADER_SECRET, OPS_TOKEN)
+
+#: Alert-sink settings that keep every statement its own story and never rate-limit,
+#: and retry timings scaled down so a recovered receiver is tried again within seconds.
+SINK_SETTINGS: dict[str, Any] = {
+    "dedup": {"similarity": 100, "rate_limit_count": 1_000_000, "rate_limit_per_s": 1},
+    "retry": {"max_attempts": 10_000, "max_elapsed_s": 3600,
+              "backoff": {"base_s": 0.5, "cap_s": 3.0}},
+    "breaker": {"failure_threshold": 5, "open_s": 1.0, "max_open_s": 3.0},
+}
+RESULTS_PATH = Path(os.environ.get(
+    "MONITOR_RELIABILITY_RESULTS", str(REPO_ROOT / "var" / "reliability" / "results.json")
+))
+
+
+def env_number(name: str, default: float) -> float:
+    """A numeric knob from the environment (scenario durations and rates)."""
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+# -- figures ------------------------------------------------------------------------
+
+
+class Results:
+    """Figures per scenario, merged into one JSON file that docs/reliability.md quotes."""
+
+    def __init__(self, path: Path = RESULTS_PATH) -> None:
+        self.path = path
+        self.scenarios: dict[str, dict[str, Any]] = {}
+
+    def record(self, scenario: str, **figures: Any) -> None:
+        rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
+        self.scenarios[scenario] = {"finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                 time.gmtime()), **rounded}
+
+    def write(self) -> None:
+        if not self.scenarios:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            existing = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            existing = {}
+        merged = {**existing.get("scenarios", {}), **self.scenarios}
+        document = {
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                        "system": platform.platform()},
+            "scenarios": dict(sorted(merged.items())),
+        }
+        self.path.write_text(json.dumps(document, indent=2) + "\n")
+
+
+# -- webhook receiver ---------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """What a receiver saw, counted by Idempotency-Key (the alert id)."""
+
+    posts: int
+    keys: set[str]
+    #: Posts that repeated an identical revision (same key, same sources) already received.
+    duplicates: int
+    #: Posts that carried a new revision of an alert already received (a new source).
+    revisions: int
+    bad_signatures: int
+
+
+class CountingReceiver:
+    """A loopback webhook receiver that checks signatures and times first arrivals.
+
+    It can be taken down and brought back on the same port (``down()`` / ``up()``).
+    """
+
+    def __init__(self, secret: str = WEBHOOK_SECRET) -> None:
+        self._secret = secret.encode()
+        self._lock = threading.Lock()
+        self.received: list[ReceivedAlert] = []
+        self.first_by_article: dict[str, float] = {}
+        self.bad_signatures = 0
+        self._server: WebhookReceiver | None = WebhookReceiver(on_alert=self._on_alert)
+        self.port = self._server.server_address[1]
+        self.url = self._server.url
+        self._thread: threading.Thread | None = None
+
+    def _on_alert(self, received: ReceivedAlert) -> None:
+        now = time.monotonic()
+        ok = verify(self._secret, received.headers.get("X-Monitor-Timestamp"),
+                    received.headers.get("X-Monitor-Signature"), received.body, time.time())
+        alert = received.payload.get("alert", received.payload)
+        with self._lock:
+            self.received.append(received)
+            self.bad_signatures += 0 if ok else 1
+            self.first_by_article.setdefault(str(alert["article"]["id"]), now)
+
+    def start(self) -> CountingReceiver:
+        assert self._server is not None
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def down(self) -> None:
+        """Stop listening: deliveries now get 'connection refused'."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def up(self) -> None:
+        """Listen again on the same port."""
+        self._server = WebhookReceiver(on_alert=self._on_alert, port=self.port)
+        self.start()
+
+    def close(self) -> None:
+        self.down()
+
+    def keys(self) -> set[str]:
+        with self._lock:
+            return {r.headers["Idempotency-Key"] for r in self.received}
+
+    def articles_alerted(self) -> set[str]:
+        with self._lock:
+            return set(self.first_by_article)
+
+    def tally(self) -> Tally:
+        with self._lock:
+            received = list(self.received)
+            bad = self.bad_signatures
+        seen: set[tuple[str, tuple[str, ...]]] = set()
+        keys: set[str] = set()
+        duplicates = revisions = 0
+        for item in received:
+            key = item.headers["Idempotency-Key"]
+            alert = item.payload.get("alert", item.payload)
+            sources = tuple(sorted(str(s.get("entry_url")) for s in alert.get("sources", [])))
+            if (key, sources) in seen:
+                duplicates += 1
+            elif key in keys:
+                revisions += 1
+            seen.add((key, sources))
+            keys.add(key)
+        return Tally(len(received), keys, duplicates, revisions, bad)
+
+
+@contextmanager
+def counting_receiver() -> Iterator[CountingReceiver]:
+    receiver = CountingReceiver().start()
+    try:
+        yield receiver
+    finally:
+        receiver.close()
+
+
+# -- processes ----------------------------------------------------------------------
+
+
+class Launcher:
+    """Starts ``monitor`` processes, stops them at the end and keeps their logs."""
+
+    def __init__(self) -> None:
+        self.processes: list[MonitorProcess] = []
+
+    def start(self, config: Path, *args: str, env: dict[str, str] | None = None
+              ) -> MonitorProcess:
+        process = MonitorProcess(config, *args, env=env)
+        self.processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.processes:
+            if process.popen.poll() is None:
+                try:
+                    process.stop(signal.SIGTERM, timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.popen.kill()
+                    process.popen.wait(10)
+
+    def leaked_secrets(self) -> list[str]:
+        """``pid: secret-name`` for every process whose output holds a known secret."""
+        names = {WEBHOOK_SECRET: "webhook secret", HEADER_SECRET: "header secret",
+                 OPS_TOKEN: "ops token"}
+        return [f"pid {p.popen.pid}: {names[s]}" for p in self.processes
+                for s in KNOWN_SECRETS if s in p.output()]
+
+
+def kill(process: MonitorProcess) -> None:
+    """SIGKILL: no handler runs, nothing is flushed or committed."""
+    process.popen.send_signal(signal.SIGKILL)
+    process.popen.wait(30)
+
+
+def rss_kib(pid: int) -> int:
+    """Resident set size of ``pid`` in KiB (0 once it has exited)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
+
+
+class MemorySampler:
+    """Samples the RSS of some processes every ``every_s`` seconds on a thread."""
+
+    def __init__(self, pids: dict[str, int], every_s: float = 2.0) -> None:
+        self.pids = pids
+        self.every_s = every_s
+        self.samples: dict[str, list[int]] = {name: [] for name in pids}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            for name, pid in self.pids.items():
+                if value := rss_kib(pid):
+                    self.samples[name].append(value)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def peak_mib(self) -> float:
+        return max((max(s) for s in self.samples.values() if s), default=0) / 1024
+
+    def thirds_mib(self, name: str) -> tuple[float, float]:
+        """Mean RSS of the first and of the last third of the samples of ``name``."""
+        values = self.samples[name]
+        third = max(1, len(values) // 3)
+        return (sum(values[:third]) / third / 1024, sum(values[-third:]) / third / 1024)
+
+
+# -- Kafka pipeline -----------------------------------------------------------------
+
+
+def kafka_bus_config(bootstrap: str, topics: KafkaTopics) -> dict[str, Any]:
+    return {
+        "kind": "kafka",
+        "kafka": {"bootstrap_servers": bootstrap, "reconnect_backoff_max_ms": 1000},
+        "topics": topics.names.model_dump(),
+        "groups": {role: topics.group(role) for role in ("poller", "nlp", "alerts", "delivery")},
+    }
+
+
+def pipeline_config(
+    folder: Path,
+    bootstrap: str,
+    topics: KafkaTopics,
+    receiver_url: str,
+    *,
+    feeds: Iterable[tuple[str, str]] = (),
+    state_dir: Path | None = None,
+    poller: dict[str, Any] | None = None,
+) -> Path:
+    """monitor.yaml for a Kafka pipeline with one signed receiver and the suite's secrets."""
+    receivers = [{"name": "hook", "url": receiver_url, "secret": WEBHOOK_SECRET,
+                  "timeout_s": 5, "headers": {"Authorization": f"Bearer {HEADER_SECRET}"}}]
+    extra: dict[str, Any] = {
+        "alerts": {**SINK_SETTINGS, "receivers": receivers},
+        "ops": {"http_enabled": False, "log_format": "json", "shutdown_grace_s": 10},
+        "poller": {"allow_private_addresses": True, "min_interval_s": 1,
+                   "per_host_delay_s": 0, "fetch_pages": False, **(poller or {})},
+    }
+    path = write_config(folder, feeds=list(feeds), bus=kafka_bus_config(bootstrap, topics),
+                        extra=extra)
+    if state_dir is not None:
+        text = path.read_text().replace(str(folder / "state"), str(state_dir))
+        path.write_text(text)
+    return path
+
+
+def read_topic(bootstrap: str, topic: str, idle_s: float = 3.0) -> list[bytes]:
+    """Every record value on ``topic`` (a private consumer group reads from the start)."""
+    bus = KafkaBus(KafkaSettings(bootstrap_servers=(bootstrap,)))
+    consumer = bus.consumer([topic], f"reliability-reader-{uuid.uuid4().hex[:8]}")
+    values: list[bytes] = []
+    try:
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < idle_s:
+            batch = consumer.poll(0.5)
+            if batch:
+                quiet_since = time.monotonic()
+                values.extend(r.value for r in batch)
+    finally:
+        consumer.close()
+        bus.close()
+    return values
+
+
+def alert_ids_on(bootstrap: str, topic: str) -> set[str]:
+    return {decode(v, Alert).id for v in read_topic(bootstrap, topic)}
+
+
+def tagged_article_ids_on(bootstrap: str, topic: str) -> set[str]:
+    return {decode(v, TaggedArticle).article.id for v in read_topic(bootstrap, topic)}
+
+
+def group_lag(bootstrap: str, group: str, topic: str) -> int:
+    """Records of ``topic`` not yet committed by consumer group ``group``."""
+    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="reliability-lag")
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="reliability-lag")
+    try:
+        committed = admin.list_consumer_group_offsets(group)
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        ends = consumer.end_offsets(partitions)
+        return sum(
+            end - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
+            for tp, end in ends.items()
+        )
+    finally:
+        consumer.close()
+        admin.close()
+
+
+class Offerer:
+    """Publishes articles onto the articles topic at a steady rate, on a thread.
+
+    A send that fails (broker down) is retried until it succeeds, as an upstream
+    producer would; the idempotent producer keeps retries from duplicating.
+    """
+
+    def __init__(self, bootstrap: str, topic: str, items: list[Article], rate: float) -> None:
+        self._bus = KafkaBus(KafkaSettings(bootstrap_servers=(bootstrap,),
+                                           reconnect_backoff_max_ms=1000))
+        self._producer = self._bus.producer()
+        self._topic = topic
+        self.items = items
+        self.rate = rate
+        self.sent_at: dict[str, float] = {}
+        self.send_failures = 0
+        self.done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> Offerer:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        for index, article in enumerate(self.items):
+            pause = started + index / self.rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+            while True:
+                try:
+                    self._producer.send(self._topic, article.id, encode(article))
+                    self._producer.flush(10)
+                    break
+                except Exception:  # broker away: keep the article and try again
+                    self.send_failures += 1
+                    time.sleep(0.5)
+            self.sent_at[article.id] = time.monotonic()
+        self.done.set()
+
+    def offered_rate(self) -> float:
+        times = sorted(self.sent_at.values())
+        return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
+
+    def close(self) -> None:
+        self.done.wait(600)
+        self._producer.close()
+        self._bus.close()
+
+
+def corpus(count: int, start: int) -> list[Article]:
+    """``count`` unique alert-worthy articles from the benchmark corpus."""
+    return list(corpus_articles(count, seed=11, start=start))
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def wait_all_alerted(receiver: CountingReceiver, article_ids: set[str], timeout: float,
+                     what: str) -> None:
+    wait_for(lambda: article_ids <= receiver.articles_alerted(), timeout,
+             f"{what}: {len(article_ids - receiver.articles_alerted())} articles still without "
+             "an alert")
+
+
+# -- feeds --------------------------------------------------------------------------
+
+
+def rss_document(items: list[Article]) -> bytes:
+    """An RSS 2.0 feed carrying each article's full text as content:encoded."""
+    parts = [
+        f"<item><guid>{escape(a.url)}</guid><link>{escape(a.url)}</link>"
+        f"<title>{escape(a.title)}</title>"
+        f"<content:encoded><![CDATA[{''.join(f'<p>{escape(p)}</p>' for p in a.text.splitlines())}"
+        "]]></content:encoded></item>"
+        for a in items
+    ]
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        "<channel><title>reliability</title><link>https://bench.example/</link>"
+        + "".join(parts) + "</channel></rss>"
+    ).encode()
+
+
+@dataclass
+class GrowingSite:
+    """Feeds whose items appear over time: item ``i`` is visible ``i / rate`` s after start.
+
+    Feed ``k`` of ``feeds`` carries items ``k, k + feeds, k + 2 * feeds, …``.
+    """
+
+    items: list[Article]
+    feeds: int
+    rate: float
+    started: float = field(default_factory=time.monotonic)
+
+    def visible(self, feed: int) -> list[Article]:
+        released = int((time.monotonic() - self.started) * self.rate) + 1
+        return [a for i, a in enumerate(self.items[:released]) if i % self.feeds == feed]
+
+    def released_at(self, index: int) -> float:
+        return self.started + index / self.rate
+
+
+class _GrowingHandler(BaseHTTPRequestHandler):
+    server: GrowingServer
+
+    def do_GET(self) -> None:
+        try:
+            feed = int(self.path.strip("/").removeprefix("feed").removesuffix(".xml"))
+        except ValueError:
+            self.send_error(404)
+            return
+        body = rss_document(self.server.site.visible(feed))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/rss+xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+class GrowingServer(ThreadingHTTPServer):
+    def __init__(self, site: GrowingSite) -> None:
+        super().__init__(("127.0.0.1", 0), _GrowingHandler)
+        self.site = site
+        self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
+
+    def feed_urls(self) -> list[tuple[str, str]]:
+        return [(f"grow{k}", f"{self.base_url}/feed{k}.xml") for k in range(self.site.feeds)]
+
+
+__all__ = ["serving"]
