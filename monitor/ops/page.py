@@ -70,10 +70,15 @@ def render_page(data: PageData, nonce: str) -> str:
 """
 
 
-def render_live(data: PageData) -> str:
-    """The part of the page that refreshes itself."""
+def render_live(data: PageData, origin: str = "page") -> str:
+    """The part of the page that refreshes itself.
+
+    ``origin`` ("page" or "fragment") is written into the markup, so one can
+    tell whether the live refresh has replaced the first rendering.
+    """
     return "\n".join(
         (
+            f'<span hidden id="origin" data-origin="{escape(origin)}"></span>',
             _summary(data),
             _alerts(data.alerts, data.query),
             _feeds(data.feeds),

@@ -218,7 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _fragment(self, params: dict[str, list[str]]) -> None:
         data = self.server.app.page_data(_first(params, "q"), None)
-        self._send(HTTPStatus.OK, render_live(data).encode(), "text/html; charset=utf-8",
+        self._send(HTTPStatus.OK, render_live(data, "fragment").encode(),
+                   "text/html; charset=utf-8",
                    {"Content-Security-Policy": _csp(None)})
 
     def _api_status(self, params: dict[str, list[str]]) -> None:

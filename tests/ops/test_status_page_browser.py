@@ -45,11 +45,14 @@ class PageModel(HTMLParser):
         self._stack: list[tuple[str, dict[str, str]]] = []
         self._mark: str | None = None
         self._row: str | None = None
+        self.origin = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attr = {k: v or "" for k, v in attrs}
         classes = attr.get("class", "").split()
-        if tag == "li" and "alert" in classes:
+        if attr.get("id") == "origin":
+            self.origin = attr.get("data-origin", "")
+        elif tag == "li" and "alert" in classes:
             self.alerts.append({"marks": [], "text": []})
         elif tag == "mark" and self.alerts:
             self._mark = " ".join(classes)
@@ -122,6 +125,7 @@ def test_status_page_shows_highlighted_alerts_and_a_broken_feed(
     assert dom.returncode == 0, dom.stderr[-2000:]
     page = PageModel()
     page.feed(dom.stdout)
+    assert page.origin == "fragment", "the live refresh did not replace the first rendering"
     assert len(page.alerts) == 3, dom.stdout[:3000]
     for alert in page.alerts:
         assert any(m.endswith(":interfering") and "match" in m for m in alert["marks"]), alert
