@@ -47,7 +47,7 @@ def run_tag(
     if jsonl:
         return _run_lines(stream_in, stream_out, tagger, name, errors)
     try:
-        text = _decode(stream_in.read())
+        text = _decode(stream_in.read(), keep_bom=True)
         result = tagger.tag(text)
     except (_LineError, MonitorError) as exc:
         print(f"error: {name}: {exc}", file=errors)
@@ -78,9 +78,11 @@ def _run_lines(
     return status
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes, keep_bom: bool = False) -> str:
+    """UTF-8 text; a whole article keeps a byte-order mark so that offsets index
+    exactly what a UTF-8 reader of the file sees."""
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8" if keep_bom else "utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _LineError(f"not UTF-8 text (bad byte at offset {exc.start})") from exc
 

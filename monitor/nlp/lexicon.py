@@ -102,6 +102,8 @@ class Speech(_Frozen):
     passive: tuple[str, ...] = ()
     #: Prepositions attaching a place to a speaker ("the embassy in London said").
     place_prepositions: tuple[str, ...] = ()
+    #: Prepositions making a generic head a member of the named body ("Observers from the OSCE").
+    member_prepositions: tuple[str, ...] = ()
     #: Verbs that report speech when a pronoun follows ("called it a provocation").
     object_verbs: tuple[str, ...] = ()
     object_pronouns: tuple[str, ...] = ()

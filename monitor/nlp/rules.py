@@ -18,7 +18,7 @@ Rules:
 * foreign_interference: a strong cue; or a weak cue not covered by a block
   phrase, in a sentence with a foreign marker, or naming two different states,
   or naming one state next to a strong election cue ("Russia tried to influence
-  the vote"). In an article that already has such a statement, weak cues need
+  the vote") or a denial ("The Kremlin denied any interference"). In an article that already has such a statement, weak cues need
   no marker and denial phrases ("rejected the claim as baseless") count too:
   denials of interference and warnings against it are interference statements.
 """
@@ -106,6 +106,7 @@ def interference_evidence(
         or states >= 2
         or FOREIGN_MARKER in kinds
         or (states == 1 and ELECTION in kinds)
+        or (states >= 1 and INTERFERENCE_CONTEXT in kinds)
     )
     blocks = [h for h in hits if h.kind == INTERFERENCE_BLOCK]
     found = []

@@ -63,6 +63,7 @@ class SpeechRules:
     generic: frozenset[str] = frozenset()
     passive: frozenset[str] = frozenset()
     place_prepositions: frozenset[str] = frozenset()
+    member_prepositions: frozenset[str] = frozenset()
     object_verbs: frozenset[str] = frozenset()
     object_pronouns: frozenset[str] = frozenset()
     #: Matches a sentence that may hold an attribution (a cheap first test).
@@ -85,6 +86,7 @@ class SpeechRules:
             generic=keys(speech.generic) | keys(demonyms),
             passive=keys(speech.passive),
             place_prepositions=keys(speech.place_prepositions),
+            member_prepositions=keys(speech.member_prepositions),
             object_verbs=keys(speech.object_verbs),
             object_pronouns=keys(speech.object_pronouns),
             trigger=_trigger(trigger_words(speech)),
@@ -229,7 +231,9 @@ def _placed(sentence: str, words: list[Word], last: int, rules: SpeechRules) -> 
     if before >= 1 and words[before].key in rules.place_prepositions:
         head = words[before - 1]
         if head.key in rules.institutions or head.key in rules.roles:
-            return _institution_phrase(sentence, words, first - 2, rules)
+            return _institution_phrase(sentence, words, before - 1, rules)
+        if head.key in rules.generic and words[before].key in rules.member_prepositions:
+            return _name_before(sentence, words, last, rules)
         return None
     return _name_before(sentence, words, last, rules)
 

@@ -20,6 +20,8 @@ def _speaker(sentence: str, speech: SpeechRules) -> Attribution | None:
         ("“No,” said Russian Foreign Minister Sergei Lavrov.", "Sergei Lavrov"),
         ("Dmitry Peskov, the Kremlin spokesman, said it was fine.", "Dmitry Peskov"),
         ("A Kremlin spokesman said nothing more.", "Kremlin"),
+        ("Observers from the OSCE said the count was slow.", "OSCE"),
+        ("Billionaire Bidzina Ivanishvili thanked voters.", "Bidzina Ivanishvili"),
         (
             "Moldova’s intelligence service said Russia paid voters.",
             "Moldova’s intelligence service",

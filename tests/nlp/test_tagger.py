@@ -82,6 +82,13 @@ def test_statement_entities_and_evidence_index_the_document(tagger: Tagger) -> N
     assert statement.tags == ("election", "foreign_interference")
 
 
+def test_a_state_denying_interference_is_an_interference_statement(tagger: Tagger) -> None:
+    (statement,) = tagger.tag("The Kremlin denied any interference.").statements
+    assert statement.tags == ("foreign_interference",)
+    (statement,) = tagger.tag("The court denied any interference by the minister.").statements
+    assert statement.tags == ()
+
+
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
     texts = ["Nothing here.", "Voters went to the polls.", "", "Russia denied meddling."]
     results = list(tagger.tag_many(texts))
