@@ -18,8 +18,9 @@ Rules:
 * foreign_interference: a strong cue; or a weak cue not covered by a block
   phrase, in a sentence with a foreign marker, or naming two different states,
   or naming one state next to a strong election cue ("Russia tried to influence
-  the vote") or a denial ("The Kremlin denied any interference"). In an article that already has such a statement, weak cues need
-  no marker and denial phrases ("rejected the claim as baseless") count too:
+  the vote") or a denial ("The Kremlin denied any interference"). In an
+  article that already has such a statement, weak cues need no marker and
+  denial phrases ("rejected the claim as baseless") count too:
   denials of interference and warnings against it are interference statements.
 """
 
