@@ -121,7 +121,7 @@ class OpsApp:
 class OpsServer:
     """A running ops endpoint; ``close()`` stops it and its sampler."""
 
-    def __init__(self, httpd: ThreadingHTTPServer, sampler: HistorySampler) -> None:
+    def __init__(self, httpd: _Server, sampler: HistorySampler) -> None:
         self._httpd = httpd
         self._sampler = sampler
         self.host, self.port = httpd.server_address[:2]
@@ -137,6 +137,7 @@ class OpsServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._sampler.close()
+        self._httpd.app.alerts.close()
 
 
 def start_ops_server(daemon: Daemon) -> OpsServer:

@@ -79,6 +79,9 @@ class AlertHistory(Protocol):
     def search(self, query: str, limit: int) -> Sequence[AlertView]:
         """Alerts whose statement, rule or article match ``query``."""
 
+    def close(self) -> None:
+        """Release the store."""
+
 
 class FeedHealthSource(Protocol):
     """The health of every configured feed."""
@@ -161,6 +164,9 @@ class NoAlertHistory:
     def search(self, query: str, limit: int) -> Sequence[AlertView]:
         return ()
 
+    def close(self) -> None:
+        return None
+
 
 class StoreAlertHistory:
     """Adapts the alerts package's store (anything with ``recent``/``search`` of alerts)."""
@@ -173,6 +179,9 @@ class StoreAlertHistory:
 
     def search(self, query: str, limit: int) -> Sequence[AlertView]:
         return self._views(self._store.search(query, limit))
+
+    def close(self) -> None:
+        self._store.close()
 
     @staticmethod
     def _views(items: Iterable[Any]) -> Sequence[AlertView]:
