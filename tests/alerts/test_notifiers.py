@@ -1,0 +1,62 @@
+"""Notifier boundaries: status codes, Retry-After, payload shapes."""
+
+from __future__ import annotations
+
+import json
+from email.utils import formatdate
+
+import pytest
+
+from monitor.alerts.notifiers import (
+    ReceiverRejected,
+    ReceiverUnavailable,
+    check_response,
+    endpoint,
+    parse_retry_after,
+)
+from monitor.alerts.payloads import alertmanager_body, slack_body
+from monitor.alerts.settings import ReceiverSettings
+from tests.alerts.test_delivery import alerts_from_fixture
+
+NOW = 1_800_000_000.0
+
+
+def test_status_codes_are_sorted_into_retryable_and_permanent() -> None:
+    check_response("r", 204, None, NOW)
+    for status in (408, 425, 429, 500, 503):
+        with pytest.raises(ReceiverUnavailable):
+            check_response("r", status, None, NOW)
+    for status in (400, 401, 404, 410, 422):
+        with pytest.raises(ReceiverRejected, match=f"HTTP {status}"):
+            check_response("r", status, None, NOW)
+    with pytest.raises(ReceiverUnavailable) as info:
+        check_response("r", 429, "7", NOW)
+    assert (info.value.retry_after, info.value.outcome) == (7.0, "throttled")
+
+
+def test_retry_after_as_seconds_or_http_date_is_bounded() -> None:
+    assert parse_retry_after("120", NOW) == 120.0
+    assert parse_retry_after(formatdate(NOW + 30, usegmt=True), NOW) == pytest.approx(30, abs=1)
+    assert parse_retry_after(formatdate(NOW - 30, usegmt=True), NOW) == 0.0
+    assert parse_retry_after("999999", NOW) == 3600.0
+    assert parse_retry_after("soon", NOW) is None
+    assert parse_retry_after(None, NOW) is None
+
+
+def test_alertmanager_url_gets_the_api_path_once() -> None:
+    base = ReceiverSettings.model_validate(
+        {"name": "am", "kind": "alertmanager", "url": "http://127.0.0.1:9093"})
+    full = base.model_copy(update={"url": "http://127.0.0.1:9093/api/v2/alerts"})
+    assert endpoint(base) == endpoint(full) == "http://127.0.0.1:9093/api/v2/alerts"
+
+
+def test_slack_and_alertmanager_payloads_carry_the_essentials() -> None:
+    alert = alerts_from_fixture(1)[0]
+    slack = json.loads(slack_body(alert))
+    assert alert.statement.text in slack["text"] and alert.article.url in slack["text"]
+    assert slack["blocks"][0]["type"] == "header"
+    [entry] = json.loads(alertmanager_body(alert))
+    assert entry["labels"]["alertname"] == alert.rule
+    assert entry["labels"]["alert_id"] == alert.id
+    assert all(k.replace("_", "").isalnum() for k in entry["labels"])
+    assert entry["generatorURL"] == alert.article.url
