@@ -25,9 +25,12 @@ import platform
 import random
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import spacy
+from spacy.about import __version__ as spacy_version
+from spacy.tokenizer import Tokenizer
 
 from monitor.nlp.settings import NlpSettings
 from monitor.nlp.tagger import Tagger
@@ -60,8 +63,8 @@ def build_corpus(articles: int, relevant_every: int, seed: int) -> list[str]:
     return corpus
 
 
-def _tokenize(nlp: spacy.language.Language, texts: Sequence[str]) -> None:
-    for _ in nlp.tokenizer.pipe(texts):
+def _tokenize(tokenizer: Tokenizer, texts: Sequence[str]) -> None:
+    for _ in tokenizer.pipe(texts):
         pass
 
 
@@ -113,21 +116,22 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args()
 
-    nlp = spacy.blank("en")
+    tokenizer = spacy.blank("en").tokenizer
+    assert isinstance(tokenizer, Tokenizer)
     tagger = Tagger.from_settings(NlpSettings(), CONFIG_DIR)
     dense = build_corpus(args.articles, 1, args.seed)
     mix = build_corpus(args.articles, 10, args.seed)
     for texts in (dense, mix):  # warm caches on both sides
-        _tokenize(nlp, texts)
+        _tokenize(tokenizer, texts)
         _tag(tagger, texts)
 
     rows = []
     for name, texts, goal in (("election-dense", dense, 0.8), ("realistic mix 1:10", mix, 10.0)):
-        tokenizer_rate, tag_rate = _best_rate(
-            [lambda t=texts: _tokenize(nlp, t), lambda t=texts: _tag(tagger, t)],
-            len(texts),
-            args.repeat,
-        )
+        runs: list[Callable[[], None]] = [
+            partial(_tokenize, tokenizer, texts),
+            partial(_tag, tagger, texts),
+        ]
+        tokenizer_rate, tag_rate = _best_rate(runs, len(texts), args.repeat)
         rows.append((name, tokenizer_rate, tag_rate, tag_rate / tokenizer_rate, goal))
 
     one = _process_rate(1, dense, max(2, args.repeat // 2))
@@ -136,7 +140,7 @@ def main() -> None:
     words = sum(len(t.split()) for t in dense) / len(dense)
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, spaCy {spacy.__version__}"
+        f"Python {platform.python_version()}, spaCy {spacy_version}"
     )
     print(f"corpus: {args.articles} articles per set, ~{words:.0f} words each, seed {args.seed}")
     print()
