@@ -29,6 +29,7 @@ from monitor.feeds.state import FeedState
 from monitor.feeds.store import PollerStore
 from monitor.feeds.urls import article_id_from, is_web_url
 from monitor.messages import Article, Source
+from monitor.ops.metrics import Metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class FeedPoller:
         clock: Clock,
         gate: HostGate,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._settings = settings
         self._fetcher = fetcher
@@ -68,6 +70,7 @@ class FeedPoller:
         self._clock = clock
         self._gate = gate
         self._rng = rng or random.Random()
+        self._metrics = metrics
 
     def poll(self, feed: FeedConfig, state: FeedState) -> PollResult:
         """Poll ``feed`` once; never raises for feed problems."""
@@ -93,9 +96,11 @@ class FeedPoller:
             return PollResult(feed.id, done, "unchanged", lag_s=lag, fetch_s=fetched.elapsed_s)
         parsed = parse_feed(fetched.body, fetched.headers)
         entries = parsed.entries[: self._settings.max_entries_per_feed]
-        articles, duplicates = self._new_articles(feed, moved, entries)
+        keyed = self._keyed(feed.id, entries)
+        articles, duplicates = self._new_articles(feed, moved, keyed)
         times = [_epoch(e.published or e.updated) or started for e in entries]
-        done = self._succeeded(feed, _validators(moved, fetched, body_hash), fetched, times, parsed)
+        known = dataclasses.replace(_validators(moved, fetched, body_hash), recent_ids=tuple(keyed))
+        done = self._succeeded(feed, known, fetched, times, parsed)
         return PollResult(
             feed.id, done, "changed", tuple(articles), tuple(duplicates),
             lag_s=lag, fetch_s=fetched.elapsed_s, parse_warning=parsed.warning,
@@ -112,13 +117,17 @@ class FeedPoller:
             fixed_s=feed.interval_s,
         )
 
-    def _new_articles(
-        self, feed: FeedConfig, state: FeedState, entries: Sequence[FeedEntry]
-    ) -> tuple[list[Article], list[tuple[str, Source]]]:
+    def _keyed(self, feed_id: str, entries: Sequence[FeedEntry]) -> dict[str, FeedEntry]:
+        """Entries by article id; the first of several with one id wins."""
         keyed: dict[str, FeedEntry] = {}
         for entry in entries:
-            keyed.setdefault(self.article_id(feed.id, entry), entry)
-        seen = self._store.seen(list(keyed))
+            keyed.setdefault(self.article_id(feed_id, entry), entry)
+        return keyed
+
+    def _new_articles(
+        self, feed: FeedConfig, state: FeedState, keyed: dict[str, FeedEntry]
+    ) -> tuple[list[Article], list[tuple[str, Source]]]:
+        seen = self._store.seen(list(keyed)) | set(state.recent_ids)
         articles: list[Article] = []
         duplicates: list[tuple[str, Source]] = []
         for article_id, entry in keyed.items():
@@ -170,8 +179,12 @@ class FeedPoller:
         try:
             with self._gate.slot(url):
                 fetched = self._fetcher.fetch(FetchRequest(url, accept=PAGE_ACCEPT))
-        except MonitorError:
+        except MonitorError as exc:
+            if self._metrics is not None:
+                self._metrics.errors.labels(stage="pages", kind=exc.kind, reason=exc.reason).inc()
             return ""
+        if self._metrics is not None:
+            self._metrics.fetch_seconds.labels(kind="page").observe(fetched.elapsed_s)
         return extract_page_text(fetched.body, fetched.url) if fetched.body else ""
 
 

@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 
 from monitor.bus.base import Producer
 from monitor.bus.codec import encode
+from monitor.errors import ConfigError, ConfigProblem, MonitorError
 from monitor.feeds.fetcher import Fetcher, HttpxFetcher
 from monitor.feeds.politeness import HostGate
 from monitor.feeds.poller import FeedPoller, PollResult
 from monitor.feeds.settings import FeedConfig
+from monitor.feeds.sharing import FeedBoard
 from monitor.feeds.sites import load_site_rules
 from monitor.feeds.state import HEALTHS, FeedState, Health, new_state
 from monitor.feeds.store import PollerStore
@@ -37,6 +39,12 @@ log = logging.getLogger("monitor.feeds")
 
 #: Longest the scheduler sleeps before looking at its queue again.
 _TICK_S = 0.5
+#: When the bus refused a feed's articles, poll that feed again after this long.
+_REPUBLISH_DELAY_S = 30.0
+#: How long each scheduler tick waits for news from the shared feed board.
+_BOARD_POLL_S = 0.05
+#: How long ``run_once`` waits for the group to hand this poller its feeds.
+_JOIN_TIMEOUT_S = 30.0
 
 
 class PollerRole:
@@ -60,6 +68,7 @@ class PollerRole:
             self._clock,
             HostGate(self._settings.per_host_concurrency, self._settings.per_host_delay_s),
             random.Random(),
+            ctx.metrics,
         )
         self._lock = threading.Lock()
         self._feeds: dict[str, FeedConfig] = {}
@@ -68,12 +77,23 @@ class PollerRole:
         #: Bumped whenever the feed list changes, so the loop rebuilds its queue.
         self._generation = 0
         self._counts: dict[Health, int] = {h: 0 for h in HEALTHS}
-        self._adopt(ctx.settings.feeds)
         self._producer: Producer | None = None
+        self._board = self._shared_board(ctx.settings)
+        if self._board is None:
+            self._adopt(ctx.settings.feeds)
+        else:
+            self._board.sync(ctx.settings.feeds)
+            self._adopt(())
 
     # -- Role protocol ---------------------------------------------------------
     def run_once(self) -> int:
-        """Poll every configured feed once, regardless of schedule; publish new items."""
+        """Poll every configured feed once, regardless of schedule; publish new items.
+
+        When pollers share the feed list, "every feed" means every feed this
+        member owns once the group has assigned it partitions.
+        """
+        if self._board is not None:
+            self._refresh_board(_JOIN_TIMEOUT_S)
         with self._lock:
             work = [(feed, self._states[feed.id]) for feed in self._feeds.values()]
         with ThreadPoolExecutor(self._settings.concurrency, "poller") as pool:
@@ -87,6 +107,8 @@ class PollerRole:
         generation = -1
         with ThreadPoolExecutor(self._settings.concurrency, "poller") as pool:
             while not stop.is_set():
+                if self._board is not None:
+                    self._refresh_board(_BOARD_POLL_S)
                 if generation != self._generation:
                     generation = self._generation
                     queue = self._fresh_queue(set(in_flight.values()))
@@ -96,17 +118,51 @@ class PollerRole:
                 self._finish(future.result())
 
     def reload(self, settings: Settings) -> None:
-        """Adopt a changed feed list (added, removed or moved feeds) without restart."""
-        self._adopt(settings.feeds)
+        """Adopt a changed feed list (added, removed or moved feeds) without restart.
+
+        With a shared feed list, the new list is written to the feeds topic and
+        every poller (this one included) adopts its share from there.
+        """
+        if self._board is not None:
+            self._board.sync(settings.feeds)
+        else:
+            self._adopt(settings.feeds)
 
     def close(self) -> None:
+        if self._board is not None:
+            self._board.close()
         if self._producer is not None:
             self._producer.close()
         self._fetcher.close()
         self._store.close()
 
     # -- feed list ---------------------------------------------------------------
-    def _adopt(self, feeds: Iterable[FeedConfig]) -> None:
+    def _shared_board(self, settings: Settings) -> FeedBoard | None:
+        if settings.poller.sharing != "kafka":
+            return None
+        if settings.bus.kind != "kafka":
+            raise ConfigError([ConfigProblem(
+                "monitor.yaml", "poller.sharing", "sharing 'kafka' needs bus.kind 'kafka'"
+            )])
+        from monitor.feeds.sharing import KafkaFeedBoard
+
+        return KafkaFeedBoard(settings.bus.kafka, settings.bus.topics.feeds,
+                              settings.bus.groups.poller)
+
+    def _refresh_board(self, timeout_s: float) -> None:
+        assert self._board is not None
+        owned = self._board.refresh(timeout_s)
+        if owned is None:
+            return
+        carried = {fid: state for fid, (_, state) in owned.items() if state is not None}
+        self._adopt([feed for feed, _ in owned.values()], carried)
+        log.info("feeds: this poller now owns %d feeds", len(owned))
+
+    def _adopt(
+        self, feeds: Iterable[FeedConfig], carried: dict[str, FeedState] | None = None
+    ) -> None:
+        """Make ``feeds`` the polled set; states come from memory, else from
+        ``carried`` (state that moved with a shared feed), else start fresh."""
         now = self._clock.now()
         with self._lock:
             self._feeds = {feed.id: feed for feed in feeds}
@@ -114,8 +170,11 @@ class PollerRole:
                 url = str(feed.url)
                 state = self._states.get(feed.id)
                 if state is None or state.config_url != url:
-                    self._states[feed.id] = new_state(feed.id, url, now)
-                    self._health[feed.id] = "pending"
+                    moved = (carried or {}).get(feed.id)
+                    usable = moved is not None and moved.config_url == url
+                    self._states[feed.id] = moved if moved and usable else new_state(
+                        feed.id, url, now
+                    )
             gone = [fid for fid in self._states if fid not in self._feeds]
             for fid in gone:
                 del self._states[fid]
@@ -165,9 +224,18 @@ class PollerRole:
         for future in done:
             del in_flight[future]
             result = future.result()
-            self._finish(result)
+            due = result.state.next_poll_at
+            try:
+                self._finish(result)
+            except MonitorError as exc:
+                # The bus refused the articles: keep the old state so the
+                # items count as new again, and try the feed again soon.
+                self._metrics.errors.labels(stage="poller", kind=exc.kind, reason=exc.reason).inc()
+                log.error("feed %s: articles not published, retrying in %.0fs: %s",
+                          result.feed_id, _REPUBLISH_DELAY_S, exc)
+                due = self._clock.now() + _REPUBLISH_DELAY_S
             if result.feed_id in self._feeds:
-                heapq.heappush(queue, (result.state.next_poll_at, result.feed_id))
+                heapq.heappush(queue, (due, result.feed_id))
 
     # -- publication -----------------------------------------------------------------
     def _publish_batch(self, results: list[PollResult]) -> int:
@@ -232,7 +300,8 @@ class PollerRole:
     def _save(self, state: FeedState) -> None:
         health = state.health(self._settings.broken_after_failures)
         with self._lock:
-            if state.feed_id not in self._feeds:
+            feed = self._feeds.get(state.feed_id)
+            if feed is None:
                 return
             self._states[state.feed_id] = state
             before = self._health.get(state.feed_id)
@@ -243,6 +312,8 @@ class PollerRole:
                 self._counts[health] += 1
             counts = dict(self._counts)
         self._store.save_state(state, health)
+        if self._board is not None:
+            self._board.save(feed, state)
         if health != before:
             self._health_changed(state, before, health)
             for label in (before, health):

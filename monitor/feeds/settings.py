@@ -6,6 +6,7 @@ Initial version by the lead; owned and extended by the feeds package.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
@@ -50,6 +51,9 @@ class PollerSettings(BaseModel):
     #: Requests in flight to one host, and the pause between them (politeness).
     per_host_concurrency: int = Field(default=2, ge=1)
     per_host_delay_s: float = Field(default=0.5, ge=0)
+    #: "kafka": pollers share the feed list through the compacted feeds topic
+    #: and a consumer group (needs the Kafka bus); "none": poll every configured feed.
+    sharing: Literal["none", "kafka"] = "none"
     #: Fetch the article page when an entry carries only a summary.
     fetch_pages: bool = True
     #: Per-site boilerplate rules, relative to the config directory.

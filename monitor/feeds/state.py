@@ -36,6 +36,10 @@ class FeedState:
     recent_item_times: tuple[float, ...] = ()
     #: The longest re-poll interval the feed asked for (ttl, max-age), if any.
     hint_s: float | None = None
+    #: Article ids of the entries in the last parsed answer. They travel with
+    #: the feed's state, so a poller that takes the feed over does not
+    #: publish them again even without the previous poller's store.
+    recent_ids: tuple[str, ...] = ()
 
     def health(self, broken_after: int) -> Health:
         """ok / degraded / broken from consecutive failures; pending before any poll."""

@@ -71,6 +71,7 @@ def state_to_json(state: FeedState) -> str:
 def state_from_json(text: str) -> FeedState:
     data = json.loads(text)
     data["recent_item_times"] = tuple(data.get("recent_item_times") or ())
+    data["recent_ids"] = tuple(data.get("recent_ids") or ())
     return FeedState(**data)
 
 

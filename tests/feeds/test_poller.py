@@ -96,3 +96,16 @@ def test_duplicate_entries_inside_one_feed_become_one_article(tmp_path: Path) ->
     poller, clock = make(tmp_path, FakeFetcher({URL: FetchResult(200, URL, rss([item, tracked]))}))
     result = poller.poll(FEED, new_state("wire", URL, clock.now()))
     assert len(result.articles) == 1
+
+
+def test_recent_ids_travel_with_the_state_to_another_poller(tmp_path: Path) -> None:
+    old = {"link": "https://news.example/s1", "title": "Old", "content": "<p>x</p>"}
+    new = {"link": "https://news.example/s2", "title": "New", "content": "<p>y</p>"}
+    first, clock = make(tmp_path / "a", FakeFetcher({URL: FetchResult(200, URL, rss([old]))}))
+    state = first.poll(FEED, new_state("wire", URL, clock.now())).state
+    assert len(state.recent_ids) == 1
+    fetcher = FakeFetcher({URL: FetchResult(200, URL, rss([new, old]))})
+    second, _ = make(tmp_path / "b", fetcher)
+    result = second.poll(FEED, state)
+    assert [a.title for a in result.articles] == ["New"]
+    assert len(result.state.recent_ids) == 2

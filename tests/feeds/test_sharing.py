@@ -1,0 +1,142 @@
+"""Two pollers share one feed list over real Kafka; a dead poller's feeds move."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.bus.codec import decode
+from monitor.bus.kafka import KafkaBus
+from monitor.bus.settings import KafkaSettings
+from monitor.clock import SystemClock
+from monitor.config import BusSettings, GroupNames, Settings
+from monitor.feeds.role import PollerRole
+from monitor.feeds.settings import FeedConfig, PollerSettings
+from monitor.feeds.sharing import decode_record, encode_record
+from monitor.feeds.state import new_state
+from monitor.messages import Article
+from monitor.ops.metrics import Metrics
+from monitor.roles import RoleContext
+from tests.feeds.builders import rss
+from tests.feeds.httpserver import FeedServer, Reply
+from tests.kafka_broker import KafkaTopics
+
+FEEDS = 6
+
+
+def eventually(check: Callable[[], bool], limit_s: float = 60.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.1)
+
+
+def story(feed: int, n: int) -> dict[str, str]:
+    return {"link": f"https://wire.example/{feed}/{n}", "title": f"Feed {feed} story {n}",
+            "content": f"<p>{feed}/{n}</p>"}
+
+
+def test_record_round_trip() -> None:
+    feed = FeedConfig(id="f", url="https://a.example/feed")  # type: ignore[arg-type]
+    state = new_state("f", "https://a.example/feed", 5.0)
+    assert decode_record(encode_record(feed, state)) == (feed, state)
+    assert decode_record(encode_record(feed, None)) == (feed, None)
+    assert decode_record(b"not json") is None
+
+
+def shared_settings(
+    tmp: Path, name: str, server: FeedServer, kafka: KafkaSettings, topics: KafkaTopics
+) -> Settings:
+    return Settings(
+        bus=BusSettings(
+            kind="kafka",
+            kafka=kafka.model_copy(update={"session_timeout_ms": 6000,
+                                           "heartbeat_interval_ms": 500}),
+            topics=topics.names,
+            groups=GroupNames(poller=topics.group("poller")),
+        ),
+        poller=PollerSettings(
+            sharing="kafka", allow_private_addresses=True, per_host_delay_s=0.0,
+            per_host_concurrency=8, min_interval_s=0.5, default_interval_s=0.5,
+            interval_jitter=0.0,
+        ),
+        feeds=tuple(FeedConfig(id=f"f{i}", url=server.url(f"/f{i}"))  # type: ignore[arg-type]
+                    for i in range(FEEDS)),
+        state_dir=tmp / name,
+        config_dir=tmp,
+    )
+
+
+@pytest.fixture
+def server() -> Iterator[FeedServer]:
+    with FeedServer() as running:
+        for i in range(FEEDS):
+            running.routes[f"/f{i}"] = Reply(200, rss([story(i, 1)]))
+        yield running
+
+
+@pytest.mark.kafka
+def test_two_pollers_split_the_feeds_and_one_takes_over(
+    server: FeedServer, tmp_path: Path, kafka_settings: KafkaSettings, kafka_topics: KafkaTopics
+) -> None:
+    bus = KafkaBus(kafka_settings)
+    reader = bus.consumer([kafka_topics.articles], group=kafka_topics.group("reader"))
+    seen: list[Article] = []
+
+    def articles() -> list[Article]:
+        seen.extend(decode(r.value, Article) for r in reader.poll(0.2))
+        return seen
+
+    roles, stops, threads = [], [], []
+    for name in ("a", "b"):
+        settings = shared_settings(tmp_path, name, server, kafka_settings, kafka_topics)
+        role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()))
+        stop = threading.Event()
+        thread = threading.Thread(target=role.run, args=(stop,))
+        thread.start()
+        roles.append(role)
+        stops.append(stop)
+        threads.append(thread)
+    a, b = roles
+    try:
+        eventually(lambda: len(articles()) >= FEEDS)
+
+        def split() -> bool:
+            owned_a, owned_b = set(a.feed_states), set(b.feed_states)
+            return bool(owned_a) and bool(owned_b) and not owned_a & owned_b and (
+                len(owned_a | owned_b) == FEEDS
+            )
+
+        eventually(split)
+        from_a = sorted(a.feed_states)
+        moving = from_a[0]
+        # Let a few polls happen on both sides, so state is written back.
+        hits = len(server.hits(f"/{moving}"))
+        eventually(lambda: len(server.hits(f"/{moving}")) >= hits + 2)
+
+        stops[0].set()
+        threads[0].join(timeout=20)
+        a.close()
+        eventually(lambda: len(b.feed_states) == FEEDS)
+
+        index = int(moving[1:])
+        server.routes[f"/{moving}"] = Reply(200, rss([story(index, 2), story(index, 1)]))
+        eventually(lambda: len(articles()) >= FEEDS + 1)
+        hits = len(server.hits(f"/{moving}"))
+        eventually(lambda: len(server.hits(f"/{moving}")) >= hits + 3)
+        titles = [article.title for article in articles()]
+        assert sorted(titles) == sorted(
+            [f"Feed {i} story 1" for i in range(FEEDS)] + [f"Feed {index} story 2"]
+        )
+    finally:
+        for stop in stops:
+            stop.set()
+        for thread in threads:
+            thread.join(timeout=20)
+        b.close()
+        reader.close()
+        bus.close()
