@@ -1,0 +1,46 @@
+"""Property: any text gives a result whose offsets index it, or a poison error."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from monitor.errors import PoisonError
+from monitor.nlp.tagger import Tagger
+
+_WORDS = st.sampled_from(
+    [
+        "Kremlin", "said", "election", "“", "”", '"', "‘", "’", "'", "he", "told",
+        "meddling", "Venezuela’s", "\n", ".", ",", "Dear readers,", "Read more",
+        "according to", "Mr.", "U.S.", "interference", "×", "vote", " ", "Peskov",
+    ]
+)  # fmt: skip
+_TEXTS = st.one_of(
+    st.text(max_size=400),
+    st.lists(_WORDS, max_size=80).map(" ".join),
+    st.lists(_WORDS, max_size=80).map("".join),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_TEXTS)
+def test_any_text_is_tagged_consistently_or_refused(tagger: Tagger, text: str) -> None:
+    try:
+        result = tagger.tag(text)
+    except PoisonError:
+        return
+    previous_end = 0
+    for statement in result.statements:
+        assert text[statement.start : statement.end] == statement.text
+        assert statement.text.strip() == statement.text and statement.text
+        assert statement.start >= previous_end
+        previous_end = statement.end
+        for evidence in statement.evidence:
+            assert statement.start <= evidence.start < evidence.end <= statement.end
+            assert text[evidence.start : evidence.end] == evidence.text
+    for entity in result.entities:
+        assert text[entity.start : entity.end] == entity.text
+    for block in result.boilerplate:
+        assert not any(
+            s.start < block.end and block.start < s.end for s in result.statements
+        )
