@@ -41,6 +41,4 @@ def test_any_text_is_tagged_consistently_or_refused(tagger: Tagger, text: str) -
     for entity in result.entities:
         assert text[entity.start : entity.end] == entity.text
     for block in result.boilerplate:
-        assert not any(
-            s.start < block.end and block.start < s.end for s in result.statements
-        )
+        assert not any(s.start < block.end and block.start < s.end for s in result.statements)
