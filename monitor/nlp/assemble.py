@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from monitor.messages import Span, Statement
-from monitor.nlp.rules import ArticleContext, Hit, decide_tags, interference_evidence
+from monitor.nlp.rules import (
+    FOREIGN_MARKER,
+    INTERFERENCE_WEAK,
+    ArticleContext,
+    Hit,
+    decide_tags,
+    interference_evidence,
+)
 from monitor.nlp.segment import quote_spans, quote_text
 from monitor.nlp.speakers import Attribution, SpeechRules, find_attribution
 from monitor.nlp.terms import EntityHit
@@ -134,6 +141,23 @@ class _Parts:
         return len({e.country for e in self.entities if e.country})
 
 
+_TARGET_LINK = re.compile(r"\s+(?:in|into)\s+(?:the\s+)?$")
+
+
+def _targeted(document: str, hits: list[Hit], entities: list[EntityHit]) -> list[Hit]:
+    """Mark weak interference aimed at a named state ("interference in German
+    politics") as foreign: a domestic actor is not said to meddle *in* its own state."""
+    marks = []
+    for hit in hits:
+        if hit.kind != INTERFERENCE_WEAK:
+            continue
+        for entity in entities:
+            gap = document[hit.end : entity.start]
+            if entity.country and 0 < len(gap) <= 12 and _TARGET_LINK.match(gap):
+                marks.append(Hit(FOREIGN_MARKER, entity.start, entity.end))
+    return hits + marks if marks else hits
+
+
 class _Located(Protocol):
     @property
     def start(self) -> int: ...
@@ -151,21 +175,23 @@ def _between(items: Sequence[_L], starts: list[int], lo: int, hi: int) -> list[_
 
 
 def _split(
-    spans: Sequence[tuple[int, int]], entities: Sequence[EntityHit], hits: Sequence[Hit]
+    document: str,
+    spans: Sequence[tuple[int, int]],
+    entities: Sequence[EntityHit],
+    hits: Sequence[Hit],
 ) -> list[_Parts]:
     entities = sorted(entities, key=lambda e: e.start)
     hits = sorted(hits, key=lambda h: h.start)
     entity_starts = [e.start for e in entities]
     hit_starts = [h.start for h in hits]
-    return [
-        _Parts(
-            start,
-            end,
-            _between(entities, entity_starts, start, end),
-            _between(hits, hit_starts, start, end),
-        )
-        for start, end in spans
-    ]
+    parts = []
+    for start, end in spans:
+        own_entities = _between(entities, entity_starts, start, end)
+        own_hits = _between(hits, hit_starts, start, end)
+        if own_hits and own_entities:
+            own_hits = _targeted(document, own_hits, own_entities)
+        parts.append(_Parts(start, end, own_entities, own_hits))
+    return parts
 
 
 def _has_speech(positions: list[int] | None, start: int, end: int) -> bool:
@@ -183,7 +209,7 @@ def build_statements(
     context: Context,
 ) -> list[Statement]:
     """One :class:`Statement` per span, in order."""
-    parts = _split(spans, entities, hits)
+    parts = _split(document, spans, entities, hits)
     article = ArticleContext(
         election=context.election_context,
         interference=any(p.hits and interference_evidence(p.hits, p.states) for p in parts),

@@ -130,3 +130,10 @@ def test_non_english_text_gives_untagged_statements(tagger: Tagger) -> None:
 def test_missing_model_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"nlp\.model"):
         Tagger.from_settings(NlpSettings(model="no_such_pipeline_xyz"), CONFIG_DIR)
+
+
+def test_interference_aimed_at_a_named_state_is_foreign(tagger: Tagger) -> None:
+    (statement,) = tagger.tag("Musk's interference in German politics drew a rebuke.").statements
+    assert statement.tags == ("foreign_interference",)
+    (statement,) = tagger.tag("Interference with the German courts worries judges.").statements
+    assert statement.tags == ()
