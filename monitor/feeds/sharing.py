@@ -166,6 +166,12 @@ class KafkaFeedBoard:
 
     # -- FeedBoard ----------------------------------------------------------------
     def refresh(self, timeout_s: float) -> Owned | None:
+        try:
+            return self._refresh(timeout_s)
+        except KafkaError as exc:
+            raise BrokerUnavailable(f"feeds topic {self._topic}: {exc}") from exc
+
+    def _refresh(self, timeout_s: float) -> Owned | None:
         deadline = time.monotonic() + timeout_s
         while True:
             batches = self._consumer.poll(
@@ -216,6 +222,12 @@ class KafkaFeedBoard:
             raise BrokerUnavailable(f"feeds topic {self._topic}: {exc}") from exc
 
     def sync(self, feeds: Sequence[FeedConfig]) -> None:
+        try:
+            self._sync(feeds)
+        except KafkaError as exc:
+            raise BrokerUnavailable(f"feeds topic {self._topic}: {exc}") from exc
+
+    def _sync(self, feeds: Sequence[FeedConfig]) -> None:
         current = read_definitions(self._settings, self._topic)
         wanted = {feed.id: feed for feed in feeds}
         for fid, feed in wanted.items():
@@ -229,6 +241,8 @@ class KafkaFeedBoard:
         try:
             self._producer.flush(timeout=5)
             self._producer.close(timeout=5)
+        except KafkaError as exc:
+            log.warning("feeds topic %s: last states not written: %s", self._topic, exc)
         finally:
             self._consumer.close(autocommit=False)
 
