@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pathlib
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -94,6 +95,11 @@ class _Prepared:
     boilerplate: list[tuple[int, int]]
     spans: list[tuple[int, int]]
     heavy: bool
+    #: What spaCy reads: ``text`` with lines holding no cue blanked to spaces
+    #: (same offsets; a run of spaces is one cheap token).
+    spacy_text: str = ""
+    #: The blanked lines; their entities come from the gazetteer index.
+    blanked: tuple[tuple[int, int], ...] = ()
 
 
 def check_text(text: str) -> None:
@@ -144,7 +150,7 @@ class Tagger:
         iterator = iter(texts)
         while batch := list(islice(iterator, self._settings.batch_size)):
             prepared = [self._prepare(text) for text in batch]
-            heavy = [p.text for p in prepared if p.heavy]
+            heavy = [p.spacy_text for p in prepared if p.heavy]
             docs = iter(self._nlp.pipe(heavy)) if heavy else iter(())
             for item in prepared:
                 yield self._finish(item, next(docs) if item.heavy else None)
@@ -155,9 +161,16 @@ class Tagger:
         lines = split_lines(text)
         flags = boilerplate_lines(lines, self._boilerplate)
         spans = statement_spans(text, lines, flags)
+        boiler = boilerplate_spans(text, lines, flags)
+        if not self._settings.prefilter:
+            return _Prepared(text, lines, boiler, spans, bool(spans), text)
         content = "\n".join(text[start:end] for start, end in spans)
-        heavy = bool(spans) and (not self._settings.prefilter or self._index.has_trigger(content))
-        return _Prepared(text, lines, boilerplate_spans(text, lines, flags), spans, heavy)
+        if not spans or not self._index.has_trigger(content):
+            return _Prepared(text, lines, boiler, spans, False)
+        if self._settings.model is not None:  # a trained model reads everything
+            return _Prepared(text, lines, boiler, spans, True, text)
+        spacy_text, blanked = _blank_lines_without_cues(text, lines, self._index.cue_starts(text))
+        return _Prepared(text, lines, boiler, spans, True, spacy_text, blanked)
 
     def _finish(self, item: _Prepared, doc: Doc | None) -> TagResult:
         boiler = item.boilerplate
@@ -166,6 +179,14 @@ class Tagger:
             hits: list[Hit] = []
         else:
             entities = [self._entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+            if item.blanked:
+                starts = [start for start, _ in item.blanked]
+                entities += [
+                    e
+                    for e in self._index.entities(item.text)
+                    if _in_line(item.blanked, starts, e.start)
+                ]
+                entities.sort(key=lambda e: e.start)
             hits = cue_hits(doc)
         entities = [e for e in entities if not _overlaps(boiler, e.start, e.end)]
         hits = [h for h in hits if not _overlaps(boiler, h.start, h.end)]
@@ -195,6 +216,31 @@ def _cap(text: str, max_chars: int) -> str:
         return text
     cut = text.rfind("\n", max_chars // 2, max_chars)
     return text[: cut if cut > 0 else max_chars]
+
+
+def _blank_lines_without_cues(
+    text: str, lines: list[Line], cue_starts: list[int]
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """``text`` with every line that holds no cue replaced by spaces, and those lines."""
+    parts: list[str] = []
+    blanked: list[tuple[int, int]] = []
+    position = 0
+    for line in lines:
+        first = bisect_left(cue_starts, line.start)
+        if line.start == line.end or (first < len(cue_starts) and cue_starts[first] < line.end):
+            continue
+        parts.append(text[position : line.start])
+        parts.append(" " * (line.end - line.start))
+        blanked.append((line.start, line.end))
+        position = line.end
+    parts.append(text[position:])
+    return "".join(parts), tuple(blanked)
+
+
+def _in_line(lines: tuple[tuple[int, int], ...], starts: list[int], position: int) -> bool:
+    """Whether ``position`` lies in one of ``lines`` (sorted; ``starts`` their starts)."""
+    index = bisect_right(starts, position) - 1
+    return index >= 0 and position < lines[index][1]
 
 
 def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:

@@ -147,10 +147,13 @@ class TermIndex:
         for phrase, kinds in terms.cues.items():
             if TRIGGER_KINDS.intersection(kinds):
                 self._triggers.add_word(phrase, len(phrase))
+        self._cues = ahocorasick.Automaton()
+        for phrase in terms.cues:
+            self._cues.add_word(phrase, len(phrase))
         self._entities = ahocorasick.Automaton()
         for phrase in terms.entities:
             self._entities.add_word(phrase, phrase)
-        for automaton in (self._triggers, self._entities):
+        for automaton in (self._triggers, self._cues, self._entities):
             if len(automaton):
                 automaton.make_automaton()
 
@@ -169,6 +172,20 @@ class TermIndex:
             if _bounded(lowered, end - length + 1, end + 1):
                 return True
         return False
+
+    def cue_starts(self, text: str) -> list[int]:
+        """Start offsets of every cue phrase (of any kind) in ``text``, sorted."""
+        if not len(self._cues):
+            return []
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            return list(range(len(text)))  # case folding moved offsets: everything is a candidate
+        starts = []
+        for end, length in self._cues.iter(lowered):
+            start = end - length + 1
+            if _bounded(lowered, start, end + 1):
+                starts.append(start)
+        return sorted(starts)
 
     def entities(self, text: str) -> list[EntityHit]:
         """Longest non-overlapping gazetteer phrases, leftmost first."""
