@@ -81,6 +81,15 @@ class KafkaTopics:
         """A consumer-group id private to this test."""
         return f"monitor.{role}.{self.suffix}"
 
+    def bus_config(self, bootstrap: str) -> dict[str, object]:
+        """The ``bus:`` config section for a monitor on these topics and private groups."""
+        return {
+            "kind": "kafka",
+            "kafka": {"bootstrap_servers": bootstrap},
+            "topics": self.names.model_dump(),
+            "groups": {role: self.group(role) for role in ("poller", "nlp", "alerts", "delivery")},
+        }
+
 
 def _docker_engine_answers() -> bool:
     """True only when a Docker engine (not merely the CLI) responds within two seconds."""

@@ -99,15 +99,6 @@ def test_embedded_pipeline_publishes_each_article_once_across_runs(
     assert keys and len(keys) == len(set(keys))
 
 
-def kafka_bus(bootstrap: str, topics: KafkaTopics) -> dict[str, Any]:
-    return {
-        "kind": "kafka",
-        "kafka": {"bootstrap_servers": bootstrap},
-        "topics": topics.names.model_dump(),
-        "groups": {role: topics.group(role) for role in ("poller", "nlp", "alerts", "delivery")},
-    }
-
-
 @pytest.mark.kafka
 def test_kafka_daemon_raises_a_signed_alert_and_stops_cleanly(
     tmp_path: Path,
@@ -120,7 +111,7 @@ def test_kafka_daemon_raises_a_signed_alert_and_stops_cleanly(
         tmp_path,
         feeds=[("testwire", f"{site.base_url}/feed.xml")],
         receivers=[receiver.url],
-        bus=kafka_bus(kafka_bootstrap, kafka_topics),
+        bus=kafka_topics.bus_config(kafka_bootstrap),
     )
     daemon = MonitorProcess(config, "run")
     try:
