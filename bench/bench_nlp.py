@@ -32,8 +32,10 @@ import spacy
 from spacy.about import __version__ as spacy_version
 from spacy.tokenizer import Tokenizer
 
+from monitor.nlp.lexicon import load_lexicon
 from monitor.nlp.settings import NlpSettings
 from monitor.nlp.tagger import Tagger
+from monitor.nlp.terms import Terms
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "nlp"
@@ -116,23 +118,33 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args()
 
-    tokenizer = spacy.blank("en").tokenizer
-    assert isinstance(tokenizer, Tokenizer)
+    bare = spacy.blank("en").tokenizer
+    # The same bare tokenizer after seeing the lexicon's phrases, as the tagger's
+    # own tokenizer has (building the phrase matchers tokenizes them). In spaCy
+    # 3.8 that alone makes tokenizing news text markedly faster, so this is the
+    # stricter baseline and the one the goals are judged against.
+    primed = spacy.blank("en").tokenizer
+    assert isinstance(bare, Tokenizer) and isinstance(primed, Tokenizer)
     tagger = Tagger.from_settings(NlpSettings(), CONFIG_DIR)
+    terms = Terms.from_lexicon(load_lexicon(CONFIG_DIR / "nlp"))
+    for phrase in (*terms.entities, *terms.cues):
+        primed(phrase)
     dense = build_corpus(args.articles, 1, args.seed)
     mix = build_corpus(args.articles, 10, args.seed)
-    for texts in (dense, mix):  # warm caches on both sides
-        _tokenize(tokenizer, texts)
+    for texts in (dense, mix):  # warm caches on every side
+        _tokenize(bare, texts)
+        _tokenize(primed, texts)
         _tag(tagger, texts)
 
     rows = []
     for name, texts, goal in (("election-dense", dense, 0.8), ("realistic mix 1:10", mix, 10.0)):
         runs: list[Callable[[], None]] = [
-            partial(_tokenize, tokenizer, texts),
+            partial(_tokenize, bare, texts),
+            partial(_tokenize, primed, texts),
             partial(_tag, tagger, texts),
         ]
-        tokenizer_rate, tag_rate = _best_rate(runs, len(texts), args.repeat)
-        rows.append((name, tokenizer_rate, tag_rate, tag_rate / tokenizer_rate, goal))
+        bare_rate, primed_rate, tag_rate = _best_rate(runs, len(texts), args.repeat)
+        rows.append((name, bare_rate, primed_rate, tag_rate, goal))
 
     one = _process_rate(1, dense, max(2, args.repeat // 2))
     two = _process_rate(2, dense, max(2, args.repeat // 2))
@@ -144,10 +156,16 @@ def main() -> None:
     )
     print(f"corpus: {args.articles} articles per set, ~{words:.0f} words each, seed {args.seed}")
     print()
-    print("| corpus | tokenizer art/s | tag --jsonl-equivalent art/s | ratio | goal |")
-    print("|---|---|---|---|---|")
-    for name, tokenizer_rate, tag_rate, ratio, goal in rows:
-        print(f"| {name} | {tokenizer_rate:.0f} | {tag_rate:.0f} | {ratio:.2f}× | ≥ {goal}× |")
+    print(
+        "| corpus | bare tokenizer art/s | primed tokenizer art/s | tag art/s "
+        "| tag / bare | tag / primed | goal (vs primed) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, bare_rate, primed_rate, tag_rate, goal in rows:
+        print(
+            f"| {name} | {bare_rate:.0f} | {primed_rate:.0f} | {tag_rate:.0f} "
+            f"| {tag_rate / bare_rate:.2f}× | {tag_rate / primed_rate:.2f}× | ≥ {goal}× |"
+        )
     print()
     print("| workers (election-dense) | art/s | speed-up | goal |")
     print("|---|---|---|---|")
