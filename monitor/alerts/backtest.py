@@ -6,12 +6,12 @@ embedded bus; :mod:`monitor.alerts.commands` wraps them for the CLI.
 
 from __future__ import annotations
 
-import threading
+import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
-from monitor.alerts.delivery import DeliveryEngine
+from monitor.alerts.delivery import DeliveryEngine, drain
 from monitor.alerts.matching import evaluate
 from monitor.alerts.notifiers import Notifier
 from monitor.alerts.role import build_notifiers, deadletter_extractor
@@ -39,8 +39,8 @@ class BacktestReport:
 
 
 def backtest(
-    rules: RuleSet, bus: Bus, topic: str, *, samples: int = 3, idle_s: float = 2.0,
-    limit: int | None = None,
+    rules: RuleSet, bus: Bus, topic: str, *, samples: int = 3, idle_s: float = 1.0,
+    limit: int | None = None, join_s: float = 30.0,
 ) -> BacktestReport:
     """Evaluate ``rules`` on every statement in ``topic``'s history; send nothing.
 
@@ -49,11 +49,15 @@ def backtest(
     """
     consumer = bus.consumer([topic], f"monitor-backtest-{uuid.uuid4().hex[:8]}")
     report = BacktestReport(hits=Counter({rule.name: 0 for rule in rules.rules}))
+    joined_by = time.monotonic() + join_s
     try:
         while limit is None or report.articles < limit:
             batch = consumer.poll(idle_s)
             if not batch:
-                break
+                lag = consumer.lag()  # empty until the group has given us partitions
+                if (lag and not any(lag.values())) or (not lag and time.monotonic() > joined_by):
+                    break
+                continue
             for record in batch:
                 try:
                     tagged = decode(record.value, TaggedArticle)
@@ -86,7 +90,7 @@ def replay(
     receiver: str | None = None,
     max_attempts: int | None = None,
     notifiers: dict[str, Notifier] | None = None,
-    idle_s: float = 2.0,
+    idle_s: float = 1.0,
 ) -> int:
     """Re-send every dead-lettered alert to the receiver that failed it (or ``receiver``).
 
@@ -105,15 +109,8 @@ def replay(
     chosen = notifiers if notifiers is not None else build_notifiers(alert_settings, clock)
     store = AlertStore.in_dir(settings.state_dir)
     engine = _engine(settings, alert_settings, bus, chosen, store, metrics, clock, receiver)
-    total = 0
     try:
-        while True:
-            total += engine.step(idle_s)
-            if engine.in_flight == 0:
-                if engine.step(idle_s) == 0 and engine.in_flight == 0:
-                    return total
-                continue
-            threading.Event().wait(engine.wait_s(idle_s))
+        return drain(engine, idle_s)
     finally:
         engine.close()
         store.close()

@@ -172,6 +172,12 @@ class DeliveryEngine:
         self._collect(_ATTEMPT_WAIT_S)
         return self._commit_settled()
 
+    def caught_up(self) -> bool | None:
+        """Whether every assigned partition has been read to its end; None while this
+        member has no partitions yet (a Kafka group join takes a few seconds)."""
+        lag = self._consumer.lag()
+        return None if not lag else not any(lag.values())
+
     def wait_s(self, cap_s: float) -> float:
         """How long nothing is due (for sleeping between steps), at most ``cap_s``."""
         now = self._clock.now()
@@ -191,6 +197,8 @@ class DeliveryEngine:
         self._pool.shutdown(wait=True)
         for notifier in self._notifiers.values():
             notifier.close()
+        self._consumer.close()  # leave the group: uncommitted alerts go to another member
+        self._producer.close()
 
     # -- admission ------------------------------------------------------------
     def _admit(self, record: Record) -> None:
@@ -346,3 +354,26 @@ class DeliveryEngine:
         self._metrics.messages.labels("delivery", "handled").inc(len(settled))
         return len(settled)
 
+
+
+def drain(engine: DeliveryEngine, idle_s: float = 1.0, join_s: float = 30.0) -> int:
+    """Deliver what the topic holds now, then return how many records were committed.
+
+    Returns once every assigned partition is read to its end and nothing is in
+    hand, or when the alerts in hand are all waiting longer than ``idle_s``
+    (a receiver that is down: they stay uncommitted for the next run). Waits
+    up to ``join_s`` for the consumer to be given partitions at all.
+    """
+    total = 0
+    joined_by = time.monotonic() + join_s
+    while True:
+        total += engine.step(idle_s)
+        if engine.in_flight == 0:
+            caught_up = engine.caught_up()
+            if caught_up or (caught_up is None and time.monotonic() > joined_by):
+                return total
+            continue
+        wait = engine.wait_s(idle_s + 0.01)
+        if wait > idle_s:
+            return total
+        time.sleep(wait)

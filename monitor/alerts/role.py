@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from monitor.alerts.delivery import RECEIVER_HEADER, Deferred, DeliveryEngine, Extract
+from monitor.alerts.delivery import RECEIVER_HEADER, Deferred, DeliveryEngine, Extract, drain
 from monitor.alerts.matching import evaluate, make_alert
 from monitor.alerts.notifiers import HttpNotifier, Notifier
 from monitor.alerts.rules import Rule, RuleSet, load_rules
@@ -242,22 +242,12 @@ class DeliveryRole:
         return self._store
 
     def run_once(self, idle_s: float = 1.0) -> int:
-        """Deliver what is available; stop when nothing new arrives and nothing is due soon.
+        """Deliver what is available (see :func:`monitor.alerts.delivery.drain`).
 
         Alerts still waiting for a receiver stay uncommitted and are picked up
         by the next run.
         """
-        total = 0
-        while True:
-            total += self._engine.step(idle_s)
-            if self._engine.in_flight == 0:
-                if self._engine.step(idle_s) == 0 and self._engine.in_flight == 0:
-                    return total
-                continue
-            wait = self._engine.wait_s(idle_s + 0.01)
-            if wait > idle_s:
-                return total
-            threading.Event().wait(wait)
+        return drain(self._engine, idle_s)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
