@@ -85,7 +85,14 @@ class SpeakerMemory:
             return name
         return " ".join([*words, name]) if words else name
 
-    def resolve(self, found: Attribution, entities: Sequence[EntityHit], base: int) -> str | None:
+    def resolve(
+        self, found: Attribution, entities: Sequence[EntityHit], base: int, earlier: str = ""
+    ) -> str | None:
+        if found.role is not None:
+            name = _titled_before(found.role, earlier)
+            if name is None:
+                return None
+            found = Attribution(name, found.start, found.end, person=True)
         if found.pronoun is not None:
             if found.pronoun in ("he", "she"):
                 return self.last_person or self.last_person_mentioned or self.last_speaker
@@ -104,6 +111,15 @@ class SpeakerMemory:
         if person:
             self.last_person = name
         return name
+
+
+def _titled_before(title: str, earlier: str) -> str | None:
+    """The name last written right after ``title`` ("Minister Sergei Lavrov")."""
+    pattern = re.compile(
+        rf"\b(?i:{re.escape(title)})\.?\s+((?:[A-Z][\w’'-]+\s+){{0,2}}[A-Z][\w’'-]+)"
+    )
+    names = pattern.findall(earlier)
+    return names[-1] if names else None
 
 
 def _label_at(entities: Sequence[EntityHit], start: int, end: int) -> str | None:
@@ -233,7 +249,11 @@ def build_statements(
             )
             if fuller != found.name:
                 memory.full_names.append(fuller)
-        speaker = memory.resolve(found, part.entities, part.start) if found else None
+        speaker = (
+            memory.resolve(found, part.entities, part.start, document[: part.start])
+            if found
+            else None
+        )
         if speaker is None and previous_quoted and text[:1] in '“"':
             speaker = statements[-1].speaker
         previous_quoted = bool(quotes) and speaker is not None

@@ -45,6 +45,9 @@ class Attribution:
     pronoun: str | None = None
     #: True when the words around the name say it is a person (a title, a pronoun).
     person: bool = False
+    #: Set for a definite description ("the foreign minister said"): the title
+    #: word, which the caller resolves to the person it was last written before.
+    role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +171,11 @@ def _speaker_of_verb(
     if word.key in rules.roles:
         return _institution_before(sentence, words, left, rules)
     if word.key in rules.institutions:
-        return _institution_phrase(sentence, words, left, rules)
+        return _institution_phrase(sentence, words, left, rules) or _definite_role(
+            sentence, words, left, rules
+        )
+    if word.key in rules.titles:
+        return _definite_role(sentence, words, left, rules)
     if word.text == ",":
         if left > 0 and words[left - 1].text in _QUOTE_MARKS:
             return _name_after(sentence, words, verb + 1, rules)
@@ -264,6 +271,9 @@ def _institution_before(
     sentence: str, words: list[Word], role: int, rules: SpeechRules
 ) -> Attribution | None:
     """ "a Kremlin spokesman said", "Venezuela’s foreign ministry said"."""
+    definite = _definite_role(sentence, words, role, rules)
+    if definite is not None:
+        return definite
     index = role - 1
     while index >= 0 and index >= role - 2 and not _is_name(words[index], rules):
         if words[index].key in _DETERMINERS or not words[index].text.isalpha():
@@ -272,6 +282,22 @@ def _institution_before(
     if index < 0 or not _is_name(words[index], rules):
         return None
     return _name_before(sentence, words, index, rules)
+
+
+def _definite_role(
+    sentence: str, words: list[Word], head: int, rules: SpeechRules
+) -> Attribution | None:
+    """ "the foreign minister said": "the", up to two lowercase words, a title."""
+    if words[head].key not in rules.titles and words[head].key not in rules.roles:
+        return None
+    for index in range(head - 1, max(head - 4, -1), -1):
+        word = words[index]
+        if word.key == "the":
+            start, end = word.start, words[head].end
+            return Attribution(sentence[start:end], start, end, person=True, role=words[head].key)
+        if not word.text.isalpha() or not word.text.islower():
+            return None
+    return None
 
 
 def _apposition(

@@ -71,6 +71,13 @@ def test_verbs_inside_quotes_are_ignored(speech: SpeechRules) -> None:
     assert found is not None and found.name == "Machado"
 
 
+def test_definite_description_is_left_for_the_caller(speech: SpeechRules) -> None:
+    found = _speaker("“No,” the foreign minister said.", speech)
+    assert found is not None and found.role == "minister" and found.person
+    found = _speaker("The governor told reporters nothing.", speech)
+    assert found is not None and found.role == "governor"
+
+
 def test_titles_mark_a_person(speech: SpeechRules) -> None:
     found = _speaker("President Gabriel Boric said he would listen.", speech)
     assert found is not None and found.person and found.name == "Gabriel Boric"

@@ -89,6 +89,17 @@ def test_a_state_denying_interference_is_an_interference_statement(tagger: Tagge
     assert statement.tags == ()
 
 
+def test_definite_description_resolves_to_the_titled_name(tagger: Tagger) -> None:
+    text = (
+        "Lavrov in Minsk\n"
+        "Foreign Minister Sergei Lavrov met his counterpart on Monday.\n"
+        "“We reject outside interference,” the foreign minister said.\n"
+        "The governor told reporters nothing."
+    )
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers == [None, None, "Sergei Lavrov", None]
+
+
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
     texts = ["Nothing here.", "Voters went to the polls.", "", "Russia denied meddling."]
     results = list(tagger.tag_many(texts))
