@@ -24,5 +24,3 @@ class NlpSettings(BaseModel):
     max_chars: int = Field(default=200_000, gt=0)
     #: Texts per ``nlp.pipe`` batch in :meth:`Tagger.tag_many`.
     batch_size: int = Field(default=32, gt=0)
-    #: Share of letters that must be ASCII for a text to count as English.
-    min_latin_share: float = Field(default=0.6, ge=0.0, le=1.0)

@@ -22,7 +22,6 @@ from monitor.nlp.rules import (
     INTERFERENCE_BLOCK,
     INTERFERENCE_CONTEXT,
     INTERFERENCE_WEAK,
-    Hit,
 )
 
 #: Cue kinds that can, on their own or with context, produce a tag.
@@ -205,7 +204,3 @@ class TermIndex:
                 hits.append(EntityHit(phrase, term.label, start, end, term.country))
                 last_end = end
         return hits
-
-
-def hits_of(kinds: tuple[str, ...], start: int, end: int) -> list[Hit]:
-    return [Hit(kind, start, end) for kind in kinds]
