@@ -82,7 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-def interference_items(count: int) -> list[Item]:
+def interference_items(count: int, first: int = 0) -> list[Item]:
     """``count`` articles whose one statement each trips the interference rule.
 
     Every statement carries words no other has (a serial number spelt out and
@@ -90,7 +90,7 @@ def interference_items(count: int) -> list[Item]:
     """
     places = ["Arbor", "Brisk", "Cedar", "Dunmore", "Elmstead", "Fallow", "Garnet", "Hollin"]
     items = []
-    for n in range(count):
+    for n in range(first, first + count):
         code = "".join(chr(ord("a") + int(d)) for d in f"{n:04d}")
         place = places[n % len(places)]
         items.append(

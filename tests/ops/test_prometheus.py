@@ -30,6 +30,7 @@ from tests.support import REPO_ROOT, MonitorProcess, free_port, write_config
 PROMETHEUS = Path("/usr/bin/prometheus")
 DASHBOARDS = REPO_ROOT / "config" / "grafana" / "dashboards"
 ALERT_RULES = REPO_ROOT / "config" / "prometheus" / "alerts.yml"
+DELIVERY_COUNT = 'monitor_delivery_seconds_count{receiver="hook0"}'
 #: Splits an expression at top-level comparison and set operators.
 _OPERATORS = re.compile(r"\s(?:==|!=|>=|<=|>|<|and|or|unless)\s")
 
@@ -155,7 +156,10 @@ def test_every_dashboard_and_alert_expression_returns_data(
                 "max_interval_s": 1, "default_interval_s": 1, "per_host_delay_s": 0,
                 "backoff_base_s": 1, "backoff_cap_s": 2, "broken_after_failures": 1,
             },
-            "alerts": {"retry": {"backoff": {"base_s": 1, "cap_s": 2}}},
+            "alerts": {
+                "retry": {"backoff": {"base_s": 1, "cap_s": 2}},
+                "dedup": {"similarity": 100},  # distinct stories; the repeat is still one
+            },
             "ops": {"http_port": ops_port},
         },
     )
@@ -169,6 +173,11 @@ def test_every_dashboard_and_alert_expression_returns_data(
             repeated = "Minister Quell warned Zembla against interfering in the ballot."
             site.add(*interference_items(4), Item("rep-1", "One", repeated),
                      Item("rep-2", "Two", repeated))
+            # A labelled histogram's series appears with its first observation, so
+            # Prometheus sees an increase only from the next one: a second batch.
+            wait_until(lambda: has_data(query(client, base, DELIVERY_COUNT)[1]), 60,
+                       "the first deliveries to be scraped")
+            site.add(*interference_items(4, first=100))
             missing = poll_checks(client, base, checks, deadline_s=90)
             rules_health = client.get(f"{base}/api/v1/rules").json()["data"]["groups"]
         finally:
