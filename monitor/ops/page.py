@@ -181,7 +181,11 @@ def _charts(points: Sequence[Point]) -> str:
 def sparkline(values: Sequence[float], width: int = _CHART_W, height: int = _CHART_H) -> str:
     """An inline SVG line of ``values`` scaled to the box (flat when all are equal)."""
     if len(values) < 2:
-        return f'<svg width="{width}" height="{height}" role="img" aria-label="no data yet"></svg>'
+        return (
+            f'<svg width="{width}" height="{height}" role="img" aria-label="no data yet">'
+            f'<text x="4" y="{height // 2 + 4}" fill="#777" font-size="12">'
+            "collecting samples…</text></svg>"
+        )
     top = max(values) or 1.0
     step = width / (len(values) - 1)
     coords = " ".join(
