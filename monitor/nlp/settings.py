@@ -18,7 +18,7 @@ class NlpSettings(BaseModel):
     #: used for entities on top of the gazetteer; ``None`` = rules only.
     model: str | None = None
     lexicon_dir: str = "nlp"
-    #: Send articles with no candidate term past the spaCy pipeline.
+    #: Send articles with no candidate term, and lines with no cue, past spaCy.
     prefilter: bool = True
     #: Characters of an article that are tagged; the rest is ignored.
     max_chars: int = Field(default=200_000, gt=0)

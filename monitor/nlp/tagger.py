@@ -6,9 +6,12 @@ Work per article:
 1. refuse binary junk (:class:`BinaryText`, a poison error); cap the text at
    ``max_chars`` (the rest is not tagged);
 2. find boilerplate lines (config rules + heuristics) and statement spans;
-3. prefilter: if no candidate cue occurs outside the boilerplate, entities come
+3. prefilter: if no trigger cue occurs outside the boilerplate, entities come
    from the Aho-Corasick gazetteer index and every statement gets ``tags=[]``;
-   otherwise the spaCy pipeline runs and its phrase matches drive the rules;
+   otherwise the spaCy pipeline runs and its phrase matches drive the rules —
+   on the lines that hold a cue only (the others are blanked to spaces, which
+   keeps offsets, and take their entities from the gazetteer index), unless a
+   trained model is configured, which reads everything;
 4. assemble statements with quotes, speakers, tags and evidence.
 """
 
@@ -144,16 +147,25 @@ class Tagger:
     def tag_many(self, texts: Iterable[str]) -> Iterator[TagResult]:
         """Tag a stream of articles in order; spaCy runs in batches via ``nlp.pipe``.
 
-        Raises :class:`BinaryText` for an unreadable text (later texts are not tagged;
-        callers wanting to go on call :meth:`tag` per text).
+        Raises :class:`BinaryText` when it reaches an unreadable text, after yielding
+        the results of the texts before it; later texts are not tagged (callers that
+        must go on call :meth:`tag` per text).
         """
         iterator = iter(texts)
         while batch := list(islice(iterator, self._settings.batch_size)):
-            prepared = [self._prepare(text) for text in batch]
-            heavy = [p.spacy_text for p in prepared if p.heavy]
+            prepared = [self._prepare_or_error(text) for text in batch]
+            heavy = [p.spacy_text for p in prepared if isinstance(p, _Prepared) and p.heavy]
             docs = iter(self._nlp.pipe(heavy)) if heavy else iter(())
             for item in prepared:
+                if isinstance(item, BinaryText):
+                    raise item
                 yield self._finish(item, next(docs) if item.heavy else None)
+
+    def _prepare_or_error(self, text: str) -> _Prepared | BinaryText:
+        try:
+            return self._prepare(text)
+        except BinaryText as exc:
+            return exc
 
     def _prepare(self, text: str) -> _Prepared:
         check_text(text)
@@ -169,7 +181,7 @@ class Tagger:
             return _Prepared(text, lines, boiler, spans, False)
         if self._settings.model is not None:  # a trained model reads everything
             return _Prepared(text, lines, boiler, spans, True, text)
-        spacy_text, blanked = _blank_lines_without_cues(text, lines, self._index.cue_starts(text))
+        spacy_text, blanked = _blank_lines(text, lines, flags, self._index.cue_starts(text))
         return _Prepared(text, lines, boiler, spans, True, spacy_text, blanked)
 
     def _finish(self, item: _Prepared, doc: Doc | None) -> TagResult:
@@ -218,16 +230,18 @@ def _cap(text: str, max_chars: int) -> str:
     return text[: cut if cut > 0 else max_chars]
 
 
-def _blank_lines_without_cues(
-    text: str, lines: list[Line], cue_starts: list[int]
+def _blank_lines(
+    text: str, lines: list[Line], boilerplate: list[bool], cue_starts: list[int]
 ) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """``text`` with every line that holds no cue replaced by spaces, and those lines."""
+    """``text`` with every boilerplate line, and every line that holds no cue,
+    replaced by spaces; and the lines blanked."""
     parts: list[str] = []
     blanked: list[tuple[int, int]] = []
     position = 0
-    for line in lines:
+    for line, is_boilerplate in zip(lines, boilerplate, strict=True):
         first = bisect_left(cue_starts, line.start)
-        if line.start == line.end or (first < len(cue_starts) and cue_starts[first] < line.end):
+        has_cue = first < len(cue_starts) and cue_starts[first] < line.end
+        if line.start == line.end or (has_cue and not is_boilerplate):
             continue
         parts.append(text[position : line.start])
         parts.append(" " * (line.end - line.start))

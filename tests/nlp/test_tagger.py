@@ -148,3 +148,10 @@ def test_interference_aimed_at_a_named_state_is_foreign(tagger: Tagger) -> None:
     assert statement.tags == ("foreign_interference",)
     (statement,) = tagger.tag("Interference with the German courts worries judges.").statements
     assert statement.tags == ()
+
+
+def test_tag_many_yields_results_before_a_binary_text(tagger: Tagger) -> None:
+    results = tagger.tag_many(["Voters went to the polls.", "bad\x00text", "Never reached."])
+    assert next(results).statements[0].tags == ("election",)
+    with pytest.raises(BinaryText):
+        next(results)
