@@ -22,7 +22,7 @@ from monitor.ops.readiness import Readiness
 from monitor.ops.sources import AlertView, FeedHealthView
 
 REFRESH_MS = 5000
-_CHART_W, _CHART_H = 320, 48
+_CHART_W, _CHART_H = 200, 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +80,9 @@ def render_live(data: PageData, origin: str = "page") -> str:
         (
             f'<span hidden id="origin" data-origin="{escape(origin)}"></span>',
             _summary(data),
+            _charts(data.points),
             _alerts(data.alerts, data.query),
             _feeds(data.feeds),
-            _charts(data.points),
         )
     )
 
@@ -152,15 +152,15 @@ def _feeds(feeds: Sequence[FeedHealthView]) -> str:
         f'<tr class="feed feed-{escape(f.state)}" data-feed-id="{escape(f.feed_id)}">'
         f'<td><span class="state">{escape(f.state.upper())}</span></td>'
         f'<td title="{escape(f.url)}">{escape(f.feed_id)}</td><td>{f.failures}</td>'
-        f"<td>{escape(f.last_success or '—')}</td>"
-        f'<td class="err">{escape(f.last_error or "")}</td>'
-        f"<td>{escape(f.next_poll or '—')}</td></tr>"
+        f'<td title="next poll {escape(f.next_poll or "not scheduled")}">'
+        f"{escape(f.last_success or '—')}</td>"
+        f'<td class="err">{escape(f.last_error or "")}</td></tr>'
         for f in feeds
     )
     return (
         f'<section id="feeds"><h2>Feeds <small>{summary}</small></h2><table>'
         "<thead><tr><th>State</th><th>Feed</th><th>Failures</th><th>Last success</th>"
-        f"<th>Last error</th><th>Next poll</th></tr></thead><tbody>{rows}</tbody></table></section>"
+        f"<th>Last error</th></tr></thead><tbody>{rows}</tbody></table></section>"
     )
 
 
@@ -169,6 +169,7 @@ def _charts(points: Sequence[Point]) -> str:
     series["consumer lag"] = [p.lag for p in points]
     figures = "".join(
         f'<figure><figcaption>{escape(label)}: <b>{_number(values[-1] if values else 0.0)}</b>'
+        f' <small>peak {_number(max(values, default=0.0))}</small>'
         f'</figcaption>{sparkline(values)}</figure>'
         for label, values in series.items()
     )
@@ -216,6 +217,9 @@ def _duration(seconds: float) -> str:
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0 1.5rem 2rem;color:#1d1d1f;background:#fafafa}
+#live{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:0 1.5rem;align-items:start}
+#summary,#throughput{grid-column:1/-1}
+@media (max-width:960px){#live{display:block}}
 header{display:flex;gap:2rem;align-items:center;flex-wrap:wrap}
 header form input{width:22rem;padding:.3rem}
 h2{font-size:1.1rem;margin:1.4rem 0 .4rem}
@@ -233,10 +237,11 @@ li.sev-warning,li.sev-medium{border-left-color:#e8a317}
 blockquote.statement{margin:.3rem 0;font-size:1.05rem}
 mark.match{background:#ffd54f;font-weight:600}mark.evidence{background:#b3e5fc}
 mark.evidence.match{background:#c5e1a5}
-table{border-collapse:collapse;background:#fff}td,th{border:1px solid #ddd;padding:.2rem .5rem}
+table{border-collapse:collapse;background:#fff;font-size:13px;width:100%}
+td,th{border:1px solid #ddd;padding:.2rem .4rem;text-align:left}td.err{word-break:break-word}
 tr.feed-broken{background:#fdecea}tr.feed-broken .state{color:#b42318;font-weight:700}
 tr.feed-degraded .state{color:#d9480f;font-weight:600}tr.feed-ok .state{color:#23863a}
-.charts{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0;background:#fff;padding:.4rem;
+.charts{display:flex;flex-wrap:wrap;gap:.6rem}figure{margin:0;background:#fff;padding:.4rem;
 border:1px solid #ddd}svg{color:#2563eb;display:block}.empty{color:#777}
 """
 
