@@ -156,7 +156,8 @@ class PollerRole:
             return
         carried = {fid: state for fid, (_, state) in owned.items() if state is not None}
         self._adopt([feed for feed, _ in owned.values()], carried)
-        log.info("feeds: this poller now owns %d feeds", len(owned))
+        log.info("feeds: this poller now owns %d feeds: %s", len(owned),
+                 ", ".join(sorted(owned)[:20]) + (" …" if len(owned) > 20 else ""))
 
     def _adopt(
         self, feeds: Iterable[FeedConfig], carried: dict[str, FeedState] | None = None

@@ -7,10 +7,10 @@ partition to one member, and a member polls exactly the feeds whose records
 live in its partitions. After every poll the owner writes the feed's new
 state back under the same key, so when a poller dies its partitions, and
 with them the feeds' state, move to a survivor within the session timeout.
-Offsets are never committed, so on every assignment a member reads its
-partitions from the beginning (``auto_offset_reset=earliest``), which
-compaction keeps short. Rebalance callbacks run on kafka-python's I/O thread
-and must not block, so they only note the change; ``refresh`` does the rest.
+Offsets are never committed: on every assignment a member reads its
+partitions from the beginning, which compaction keeps short. Rebalance
+callbacks run on kafka-python's I/O thread and must not block, so they only
+note the change; ``refresh`` does the rest.
 
 ``sync`` writes the configured feed list onto the topic: a record without
 state for each new or moved feed, a tombstone for each removed one. Owners
@@ -149,6 +149,9 @@ class KafkaFeedBoard:
             self._unmeasured.clear()
         if not fresh:
             return
+        # A partition kept across a rebalance keeps its position (at the end);
+        # its feeds were forgotten on revocation, so read it again from the start.
+        self._consumer.seek_to_beginning(*fresh)
         ends = self._consumer.end_offsets(fresh)
         with self._lock:
             for tp in fresh:

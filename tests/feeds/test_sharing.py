@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ from monitor.roles import RoleContext
 from tests.feeds.builders import rss
 from tests.feeds.httpserver import FeedServer, Reply
 from tests.kafka_broker import KafkaTopics
+from tests.support import MonitorProcess, write_config
 
 FEEDS = 6
 
@@ -136,6 +138,72 @@ def test_two_pollers_split_the_feeds_and_one_takes_over(
         for stop in stops:
             stop.set()
         for thread in threads:
+            thread.join(timeout=20)
+        b.close()
+        reader.close()
+        bus.close()
+
+
+@pytest.mark.kafka
+def test_a_killed_pollers_feeds_are_taken_over_with_their_state(
+    server: FeedServer, tmp_path: Path, kafka_settings: KafkaSettings, kafka_topics: KafkaTopics
+) -> None:
+    """Poller A is a separate ``monitor run`` process killed with SIGKILL (no
+    goodbye to the group); B takes its feeds after the session timeout and does
+    not publish A's articles again."""
+    session = {"session_timeout_ms": 6000, "heartbeat_interval_ms": 500}
+    config = write_config(
+        tmp_path / "a",
+        feeds=[(f"f{i}", server.url(f"/f{i}")) for i in range(FEEDS)],
+        bus={
+            "kind": "kafka",
+            "kafka": {"bootstrap_servers": ",".join(kafka_settings.bootstrap_servers), **session},
+            "topics": kafka_topics.names.model_dump(),
+            "groups": {"poller": kafka_topics.group("poller")},
+        },
+        extra={"poller": {"sharing": "kafka", "per_host_delay_s": 0.0, "min_interval_s": 0.5,
+                          "default_interval_s": 0.5, "interval_jitter": 0.0},
+               "roles": ["poller"]},
+    )
+    bus = KafkaBus(kafka_settings)
+    reader = bus.consumer([kafka_topics.articles], group=kafka_topics.group("reader"))
+    seen: list[Article] = []
+
+    def articles() -> list[Article]:
+        seen.extend(decode(r.value, Article) for r in reader.poll(0.2))
+        return seen
+
+    process_a = MonitorProcess(config, "run", "--roles", "poller")
+    settings = shared_settings(tmp_path, "b", server, kafka_settings, kafka_topics)
+    b = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()))
+    stop = threading.Event()
+    thread = threading.Thread(target=b.run, args=(stop,))
+    try:
+        eventually(lambda: len(articles()) >= FEEDS, 90)
+        thread.start()
+        eventually(lambda: 0 < len(b.feed_states) < FEEDS, 90)
+        orphan = sorted(set(f"f{i}" for i in range(FEEDS)) - set(b.feed_states))[0]
+        hits = len(server.hits(f"/{orphan}"))
+        try:
+            eventually(lambda: len(server.hits(f"/{orphan}")) >= hits + 2)
+        except AssertionError as exc:
+            tail = process_a.output()[-3000:]
+            raise AssertionError(f"A stopped polling {orphan}:\n{tail}") from exc
+        process_a.stop(signal.SIGKILL)
+        eventually(lambda: len(b.feed_states) == FEEDS, 60)
+        index = int(orphan[1:])
+        server.routes[f"/{orphan}"] = Reply(200, rss([story(index, 2), story(index, 1)]))
+        eventually(lambda: len(articles()) >= FEEDS + 1)
+        hits = len(server.hits(f"/{orphan}"))
+        eventually(lambda: len(server.hits(f"/{orphan}")) >= hits + 3)
+        titles = sorted(article.title for article in articles())
+        assert titles == sorted(
+            [f"Feed {i} story 1" for i in range(FEEDS)] + [f"Feed {index} story 2"]
+        ), process_a.output()[-3000:]
+    finally:
+        process_a.stop(signal.SIGKILL)
+        stop.set()
+        if thread.is_alive():
             thread.join(timeout=20)
         b.close()
         reader.close()
