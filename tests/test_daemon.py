@@ -4,9 +4,10 @@ embedded bus, a loopback feed server and a loopback webhook receiver.
 * SIGTERM while alerts are waiting to be delivered: the process drains the
   embedded bus, every article the poller took reaches the webhook, and it
   exits 0 without a traceback.
-* SIGHUP after a rule is added to the rules file: the new rule fires on the
-  next article without a restart (the rules-file watcher is switched off, so
-  only the reload can have done it).
+* SIGHUP after a rule is added to the rules file and a feed to the feed
+  list: the new rule fires on the next article and the new feed is polled,
+  without a restart (the rules-file watcher is switched off, so only the
+  reload can have done it).
 """
 
 from __future__ import annotations
@@ -182,7 +183,7 @@ def test_sigterm_under_load_on_kafka_leaves_the_rest_for_the_next_process(
     assert "Traceback" not in second.output(), second.output()[-3000:]
 
 
-def test_sighup_reloads_rules_and_the_new_rule_fires_without_restart(
+def test_sighup_reloads_rules_and_feeds_without_restart(
     tmp_path: Path, site: FeedSite
 ) -> None:
     receiver = WebhookReceiver()
@@ -198,6 +199,10 @@ def test_sighup_reloads_rules_and_the_new_rule_fires_without_restart(
         try:
             wait_for(lambda: "zeppelin" in rules_fired(), 90, "the first rule to fire")
             write_rules(rules_file, [rule("zeppelin", "zeppelin"), rule("walrus", "walrus")])
+            (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [
+                {"id": "loopback", "url": f"{site.base_url}/feed.xml"},
+                {"id": "added", "url": f"{site.base_url}/feed.xml?edition=added"},
+            ]}))
             process.popen.send_signal(signal.SIGHUP)
             wait_for(
                 lambda: any(
@@ -209,6 +214,7 @@ def test_sighup_reloads_rules_and_the_new_rule_fires_without_restart(
             )
             site.add(Item("second", "Shore report", "A walrus was seen near the Brisk harbour."))
             wait_for(lambda: "walrus" in rules_fired(), 60, "the new rule to fire")
+            wait_for(lambda: "/feed.xml?edition=added" in site.fetched, 60, "the added feed")
             pid_before = process.popen.pid
             assert process.popen.poll() is None, "the daemon exited after SIGHUP"
         finally:

@@ -26,14 +26,15 @@ class Item:
 
 
 class FeedSite(ThreadingHTTPServer):
-    """``/feed.xml`` lists :attr:`items`; ``/broken.xml`` answers 500."""
+    """``/feed.xml`` (any query string) lists :attr:`items`; any other path answers 500."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
         self.lock = threading.Lock()
         self.items: list[Item] = []
-        self.feed_fetches = 0
+        #: Paths of every feed request, in order (query string included).
+        self.fetched: list[str] = []
 
     def add(self, *items: Item) -> None:
         with self.lock:
@@ -66,7 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.startswith("/feed.xml"):
             with self.server.lock:
-                self.server.feed_fetches += 1
+                self.server.fetched.append(self.path)
             body = self.server.rss()
             self.send_response(200)
             self.send_header("Content-Type", "application/rss+xml")
