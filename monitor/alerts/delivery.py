@@ -25,6 +25,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from monitor.alerts import breaker as cb
 from monitor.alerts.notifiers import Notifier, ReceiverUnavailable
@@ -99,6 +100,13 @@ class _Attempt:
     progress: Progress
 
 
+def _epoch(iso: str, default: float) -> float:
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return default
+
+
 def _send(notifier: Notifier, alert: Alert) -> tuple[MonitorError | None, float]:
     """Run one attempt (on a pool thread); return its error, if any, and its duration."""
     started = time.monotonic()
@@ -148,6 +156,9 @@ class DeliveryEngine:
         self._inflight: list[InFlight] = []
         self._breakers: dict[str, cb.Breaker] = {name: cb.Breaker() for name in notifiers}
         self._busy: dict[str, _Attempt] = {}
+        #: A new alert is first sent this long after it was raised, so that copies
+        #: of the story from other outlets arriving meanwhile go out with it.
+        self.group_wait_s = settings.group_wait_s
         self._pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=max(1, len(self._notifiers)), thread_name_prefix="delivery"
         )
@@ -215,8 +226,9 @@ class DeliveryEngine:
         alert = self._store.record(alert, now)
         done = {r for r, status in self._store.deliveries(alert.id).items()
                 if status in self._skip}
+        hold_until = _epoch(alert.created_at, now) + self.group_wait_s
         waiting = {
-            name: Progress() for name in wanted
+            name: Progress(next_at=hold_until) for name in wanted
             if name in self._notifiers and name not in done
         }
         for name in wanted:
@@ -243,9 +255,12 @@ class DeliveryEngine:
         now = self._clock.now()
         if item.waiting[name].next_at > now or not cb.allows(self._breakers[name], now):
             return False
-        # An earlier revision of the same alert (a late source's update) goes first.
+        # A later revision of the same alert (a late source's update) is in hand:
+        # it carries everything this one does, so only it is sent.
         if any(e.alert is not None and e.alert.id == alert.id and name in e.waiting
-               for e in self._inflight[:index]):
+               for e in self._inflight[index + 1:]):
+            self._metrics.deliveries.labels(name, "superseded").inc()
+            del item.waiting[name]
             return False
         if self._store.deliveries(alert.id).get(name) in self._skip:
             self._metrics.deliveries.labels(name, "already_done").inc()
@@ -364,6 +379,7 @@ def drain(engine: DeliveryEngine, idle_s: float = 1.0, join_s: float = 30.0) -> 
     (a receiver that is down: they stay uncommitted for the next run). Waits
     up to ``join_s`` for the consumer to be given partitions at all.
     """
+    engine.group_wait_s = 0.0  # the whole backlog is read at once: nothing to wait for
     total = 0
     joined_by = time.monotonic() + join_s
     while True:

@@ -98,6 +98,10 @@ class AlertSettings(BaseModel):
     breaker: BreakerSettings = BreakerSettings()
     #: Alerts kept in the history store (days).
     retention_days: float = Field(default=90.0, gt=0)
+    #: Hold a new alert this long (from when it was raised) before the first
+    #: delivery, so syndicated copies arriving meanwhile are listed in it. 0 = send
+    #: at once; later copies then only reach the history (see docs/webhooks.md).
+    group_wait_s: float = Field(default=0.0, ge=0, le=3600)
     #: Alerts being delivered at once by one delivery process.
     max_in_flight: int = Field(default=64, ge=1)
     #: Re-read the rules file when its modification time changes.

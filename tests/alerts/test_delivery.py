@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 import threading
@@ -222,3 +223,43 @@ def test_a_slow_receiver_does_not_hold_up_the_others(
     role.close()
     assert seen_while_blocked == [True]
     assert sorted(servers["stuck"].accepted_keys()) == sorted(a.id for a in alerts)
+
+
+def test_group_wait_holds_a_new_alert_and_sends_its_latest_revision_once(
+    tmp_path: Path, servers: dict[str, Receiver]
+) -> None:
+    from monitor.alerts.delivery import DeliveryEngine
+    from monitor.alerts.role import build_notifiers, topic_extractor
+    from monitor.alerts.store import AlertStore
+    from monitor.clock import FrozenClock, iso_utc
+    from monitor.messages import Source
+
+    servers["hook"] = Receiver().start()
+    settings = settings_for(tmp_path, [receiver_settings("hook", servers["hook"])],
+                            retry=FAST_RETRY, group_wait_s=30)
+    clock = FrozenClock(start=time.time())
+    bus = MemoryBus()
+    topic = settings.bus.topics.alerts
+    first = dataclasses.replace(alerts_from_fixture(1)[0], created_at=iso_utc(clock.now()))
+    engine = DeliveryEngine(
+        consumer=bus.consumer([topic], "g"), producer=bus.producer(),
+        notifiers=build_notifiers(settings.alerts, clock),
+        store=AlertStore.in_dir(settings.state_dir), settings=settings.alerts,
+        deadletter_topic="dl", poison_topic="poison", extract=topic_extractor(("hook",)),
+        metrics=Metrics(), clock=clock,
+    )
+    publish(bus, settings, [first])
+    engine.step(0.1)
+    clock.advance(10)
+    revisions = [dataclasses.replace(first, sources=first.sources + tuple(
+        Source(f"late{i}", "", f"http://127.0.0.1/late{i}") for i in range(n)))
+        for n in (1, 2)]
+    publish(bus, settings, revisions)
+    engine.step(0.1)
+    assert servers["hook"].requests == []  # still inside the group wait
+    clock.advance(25)
+    while engine.in_flight:
+        engine.step(0.1)
+    engine.close()
+    [seen] = servers["hook"].requests
+    assert len(json.loads(seen.body)["sources"]) == 3

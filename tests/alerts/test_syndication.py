@@ -63,5 +63,6 @@ def test_five_feeds_give_one_alert_with_five_sources(tmp_path: Path, receiver: R
     delivery.close()
     bodies = [json.loads(s.body) for s in receiver.requests]
     sent = [b for b in bodies if b["id"] == final.id]
-    assert len(sent) == 1  # the receiver hears of the story once
+    assert len(sent) == 1  # the receiver hears of the story once...
+    assert len(sent[0]["sources"]) == 5  # ...with every outlet that carried it
     assert len(receiver.accepted_keys()) == len(set(receiver.accepted_keys()))
