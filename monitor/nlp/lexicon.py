@@ -77,6 +77,9 @@ class InterferenceCues(_Frozen):
     block: tuple[str, ...] = ()
     #: Denials and rebuttals; they count in an article already about interference.
     context: tuple[str, ...] = ()
+    #: Weak cues that carry the topic on their own in an article already about
+    #: interference ("propaganda", "plot"); generic ones ("funding") do not.
+    topical: tuple[str, ...] = ()
 
 
 class Cues(_Frozen):

@@ -8,7 +8,9 @@ A *hit* is a lexicon term found in the text. Cue kinds (see ``cues.yaml``):
 ``interference`` / ``interference_weak`` strong and context-needing interference cues;
 ``foreign_marker``                     words that make interference foreign;
 ``interference_block``                 domestic or technical senses;
-``interference_context``               denials and rebuttals.
+``interference_context``               denials and rebuttals;
+``interference_topical``               weak cues that carry the topic on their own
+                                       inside an interference article.
 
 Rules:
 
@@ -19,8 +21,9 @@ Rules:
   phrase, in a sentence with a foreign marker, or naming two different states,
   or naming one state next to a strong election cue ("Russia tried to influence
   the vote") or a denial ("The Kremlin denied any interference"). In an
-  article that already has such a statement, weak cues need no marker and
-  denial phrases ("rejected the claim as baseless") count too:
+  article that already has such a statement, a weak cue needs only one state
+  in the sentence, or none when it is *topical* ("propaganda", "the plot"),
+  and denial phrases ("rejected the claim as baseless") count too:
   denials of interference and warnings against it are interference statements.
 """
 
@@ -39,6 +42,7 @@ INTERFERENCE_WEAK = "interference_weak"
 FOREIGN_MARKER = "foreign_marker"
 INTERFERENCE_BLOCK = "interference_block"
 INTERFERENCE_CONTEXT = "interference_context"
+INTERFERENCE_TOPICAL = "interference_topical"
 CUE_KINDS = (
     ELECTION,
     ELECTION_WEAK,
@@ -48,6 +52,7 @@ CUE_KINDS = (
     FOREIGN_MARKER,
     INTERFERENCE_BLOCK,
     INTERFERENCE_CONTEXT,
+    INTERFERENCE_TOPICAL,
 )
 
 
@@ -103,25 +108,21 @@ def interference_evidence(
     """
     kinds = {h.kind for h in hits}
     foreign = (
-        article_context
-        or states >= 2
+        states >= 2
         or FOREIGN_MARKER in kinds
-        or (states == 1 and ELECTION in kinds)
+        or (states == 1 and (article_context or ELECTION in kinds))
         or (states >= 1 and INTERFERENCE_CONTEXT in kinds)
     )
+    topical = {(h.start, h.end) for h in hits if h.kind == INTERFERENCE_TOPICAL}
     blocks = [h for h in hits if h.kind == INTERFERENCE_BLOCK]
     found = []
     for hit in hits:
-        if (
-            hit.kind == INTERFERENCE
-            or (hit.kind == INTERFERENCE_CONTEXT and article_context)
-            or (
-                hit.kind == INTERFERENCE_WEAK
-                and foreign
-                and not any(_covers(block, hit) for block in blocks)
-            )
-        ):
+        if hit.kind == INTERFERENCE or (hit.kind == INTERFERENCE_CONTEXT and article_context):
             found.append(hit)
+        elif hit.kind == INTERFERENCE_WEAK and not any(_covers(b, hit) for b in blocks):
+            in_topic = article_context and (hit.start, hit.end) in topical
+            if foreign or in_topic:
+                found.append(hit)
     return _outermost(found)
 
 

@@ -21,6 +21,7 @@ from monitor.nlp.rules import (
     INTERFERENCE,
     INTERFERENCE_BLOCK,
     INTERFERENCE_CONTEXT,
+    INTERFERENCE_TOPICAL,
     INTERFERENCE_WEAK,
 )
 
@@ -96,6 +97,7 @@ def _cue_terms(lexicon: Lexicon) -> dict[str, tuple[str, ...]]:
         FOREIGN_MARKER: interference.foreign_markers,
         INTERFERENCE_BLOCK: interference.block,
         INTERFERENCE_CONTEXT: interference.context,
+        INTERFERENCE_TOPICAL: interference.topical,
     }
     table: dict[str, tuple[str, ...]] = {}
     for kind, phrases in groups.items():

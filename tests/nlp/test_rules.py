@@ -8,6 +8,7 @@ from monitor.nlp.rules import (
     INTERFERENCE,
     INTERFERENCE_BLOCK,
     INTERFERENCE_CONTEXT,
+    INTERFERENCE_TOPICAL,
     INTERFERENCE_WEAK,
     ArticleContext,
     Hit,
@@ -48,7 +49,15 @@ def test_weak_interference_needs_foreign_context() -> None:
     assert interference_evidence([weak], states=2) == [weak]
     assert interference_evidence([weak, Hit(FOREIGN_MARKER, 30, 37)], states=0) == [weak]
     assert interference_evidence([weak, Hit(ELECTION, 30, 38)], states=1) == [weak]
-    assert interference_evidence([weak], states=0, article_context=True) == [weak]
+
+
+def test_in_an_interference_article_weak_cues_need_a_state_or_a_topical_word() -> None:
+    generic = Hit(INTERFERENCE_WEAK, 5, 12)  # "funding"
+    topical = [Hit(INTERFERENCE_WEAK, 5, 15), Hit(INTERFERENCE_TOPICAL, 5, 15)]  # "propaganda"
+    assert interference_evidence([generic], states=0, article_context=True) == []
+    assert interference_evidence([generic], states=1, article_context=True) == [generic]
+    assert interference_evidence(topical, states=0, article_context=True) == [topical[0]]
+    assert interference_evidence(topical, states=0, article_context=False) == []
 
 
 def test_domestic_block_phrase_cancels_weak_cue() -> None:
