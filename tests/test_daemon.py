@@ -131,6 +131,7 @@ def test_sigterm_under_load_drains_everything_and_exits_0(
     output = process.output()
     assert code == 0, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
+    assert "test-secret" not in output  # the receivers' signing key (tests.support)
     stopped = [e for e in log_events(output) if e.get("message") == "monitor stopped"]
     assert stopped and stopped[-1]["clean"] is True
     taken = taken_article_urls(tmp_path / "state")
