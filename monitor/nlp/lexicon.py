@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from monitor.errors import ConfigError, ConfigProblem
 
@@ -80,6 +80,13 @@ class InterferenceCues(_Frozen):
     #: Weak cues that carry the topic on their own in an article already about
     #: interference ("propaganda", "plot"); generic ones ("funding") do not.
     topical: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _topical_are_weak(self) -> InterferenceCues:
+        stray = sorted(set(self.topical) - set(self.weak))
+        if stray:
+            raise ValueError(f"topical cues must also be weak cues: {', '.join(stray)}")
+        return self
 
 
 class Cues(_Frozen):

@@ -54,6 +54,17 @@ def test_broken_yaml_and_missing_file_are_both_reported(tmp_path: Path) -> None:
     assert any("boilerplate.yaml" in m and "cannot read" in m for m in messages)
 
 
+def test_topical_cue_that_is_not_weak_is_refused(tmp_path: Path) -> None:
+    folder = _copy_lexicon(tmp_path)
+    text = (folder / "cues.yaml").read_text(encoding="utf-8")
+    (folder / "cues.yaml").write_text(text.replace("  topical: [", "  topical: [zebra, "))
+    with pytest.raises(ConfigError) as caught:
+        load_lexicon(folder)
+    (problem,) = caught.value.problems
+    assert problem.key == "foreign_interference"
+    assert "zebra" in problem.message
+
+
 def test_missing_folder_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="lexicon folder not found"):
         load_lexicon(tmp_path / "nowhere")
