@@ -29,6 +29,9 @@ class Reply:
     delay_s: float = 0.0
     #: Stream this many filler bytes in chunks instead of ``body``.
     stream_bytes: int = 0
+    #: Pause between streamed chunks (a server that drips its answer).
+    chunk_delay_s: float = 0.0
+    chunk_size: int = 64 * 1024
 
 
 Route = Reply | Callable[[Request], Reply]
@@ -104,8 +107,10 @@ class FeedServer:
         if reply.stream_bytes:
             handler.send_header("Transfer-Encoding", "chunked")
             handler.end_headers()
-            for chunk in _chunks(reply.stream_bytes):
+            for chunk in _chunks(reply.stream_bytes, reply.chunk_size):
                 handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                handler.wfile.flush()
+                time.sleep(reply.chunk_delay_s)
             handler.wfile.write(b"0\r\n\r\n")
             return
         handler.send_header("Content-Length", str(len(reply.body)))
@@ -114,7 +119,7 @@ class FeedServer:
             handler.wfile.write(reply.body)
 
 
-def _chunks(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
+def _chunks(total: int, size: int) -> Iterator[bytes]:
     block = b"<item>" + b"x" * (size - 6)
     sent = 0
     while sent < total:

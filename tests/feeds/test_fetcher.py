@@ -157,6 +157,15 @@ def test_read_timeout_is_retryable(server: FeedServer) -> None:
     client.close()
 
 
+def test_a_dripping_server_hits_the_total_deadline(server: FeedServer) -> None:
+    """Every chunk arrives before the read timeout, but the whole takes too long."""
+    server.routes["/drip"] = Reply(200, stream_bytes=400, chunk_size=10, chunk_delay_s=0.1)
+    client = fetcher(read_timeout_s=1.0, total_timeout_s=1.0)
+    with pytest.raises(FetchTimeout, match="total time limit"):
+        client.fetch(FetchRequest(server.url("/drip")))
+    client.close()
+
+
 def test_oversize_body_is_cut_off_while_streaming(server: FeedServer) -> None:
     server.routes["/huge"] = Reply(200, stream_bytes=5 * 1024 * 1024)
     server.routes["/declared"] = Reply(200, b"x" * 300_000)
