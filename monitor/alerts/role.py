@@ -218,23 +218,29 @@ class DeliveryRole:
 
     def __init__(self, ctx: RoleContext, *, notifiers: dict[str, Notifier] | None = None) -> None:
         self._ctx = ctx
-        settings = ctx.settings
-        self._store = AlertStore.in_dir(settings.state_dir)
-        notifiers = notifiers if notifiers is not None else build_notifiers(
-            settings.alerts, ctx.clock
-        )
+        self._settings = ctx.settings
+        self._store = AlertStore.in_dir(ctx.settings.state_dir)
         self._last_prune = 0.0
-        self._engine = DeliveryEngine(
-            consumer=ctx.bus.consumer([settings.bus.topics.alerts], settings.bus.groups.delivery),
-            producer=ctx.bus.producer(),
-            notifiers=notifiers,
+        self._engine = self._build(ctx.settings, notifiers)
+        #: New settings handed over by reload(), adopted by the working thread.
+        self._pending: Settings | None = None
+
+    def _build(self, settings: Settings, notifiers: dict[str, Notifier] | None) -> DeliveryEngine:
+        chosen = notifiers if notifiers is not None else build_notifiers(
+            settings.alerts, self._ctx.clock
+        )
+        return DeliveryEngine(
+            consumer=self._ctx.bus.consumer([settings.bus.topics.alerts],
+                                            settings.bus.groups.delivery),
+            producer=self._ctx.bus.producer(),
+            notifiers=chosen,
             store=self._store,
             settings=settings.alerts,
             deadletter_topic=settings.bus.topics.alerts_deadletter,
             poison_topic=settings.bus.topics.deadletter,
-            extract=topic_extractor(tuple(notifiers)),
-            metrics=ctx.metrics,
-            clock=ctx.clock,
+            extract=topic_extractor(tuple(chosen)),
+            metrics=self._ctx.metrics,
+            clock=self._ctx.clock,
         )
 
     @property
@@ -247,24 +253,46 @@ class DeliveryRole:
         Alerts still waiting for a receiver stay uncommitted and are picked up
         by the next run.
         """
+        self._adopt_pending()
         return drain(self._engine, idle_s)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
+            self._adopt_pending()
             self._engine.step(0.5)
             self._maybe_prune()
             if self._engine.in_flight:
                 stop.wait(self._engine.wait_s(0.5))
 
+    def reload(self, settings: Settings) -> None:
+        """Adopt changed receivers or delivery policy (SIGHUP), on the working thread.
+
+        The current engine finishes its running attempts and leaves the group
+        without committing unsettled alerts; the new one reads them again and
+        skips receivers already recorded as delivered. A receiver whose secret
+        cannot be read is reported and the old settings stay.
+        """
+        if settings.alerts != self._settings.alerts:
+            self._pending = settings
+
+    def _adopt_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        try:
+            engine = self._build(pending, None)
+        except ConfigError as exc:
+            log.error("delivery settings not reloaded: %s", exc)
+            return
+        self._engine.close()
+        self._engine, self._settings = engine, pending
+        log.info("delivery: %d receivers after reload", len(pending.alerts.receivers))
+
     def _maybe_prune(self) -> None:
         now = self._ctx.clock.now()
         if now - self._last_prune >= PRUNE_INTERVAL_S:
             self._last_prune = now
-            self._store.prune(now - self._ctx.settings.alerts.retention_days * 86400)
-
-    def reload(self, settings: Settings) -> None:
-        """Receivers and delivery policy are read at start; a change needs a restart."""
-        log.info("delivery: receiver changes take effect at the next restart")
+            self._store.prune(now - self._settings.alerts.retention_days * 86400)
 
     def close(self) -> None:
         self._engine.close()

@@ -19,6 +19,7 @@ from monitor.messages import Alert
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.alerts.helpers import Receiver, settings_for, tagged_article
+from tests.alerts.test_delivery import alerts_from_fixture
 
 SECRET = "test-signing-key"
 
@@ -90,3 +91,26 @@ def test_restarted_roles_do_not_send_again(tmp_path: Path, receiver: Receiver) -
     assert all(s.deliveries == {"hook": "delivered"} for s in stored)
     alerts = [decode(r.value, Alert) for r in bus.records_in(ctx.settings.bus.topics.alerts)]
     assert len({a.id for a in alerts}) == first
+
+
+def test_delivery_reload_adopts_new_receivers(tmp_path: Path, receiver: Receiver) -> None:
+    second = Receiver().start()
+    try:
+        bus = MemoryBus()
+        ctx = make_ctx(tmp_path, receiver, bus)
+        topic = ctx.settings.bus.topics.alerts
+        alerts = alerts_from_fixture(2)
+        delivery = DeliveryRole(ctx)
+        bus.producer().send(topic, alerts[0].id, encode(alerts[0]))
+        delivery.run_once(idle_s=0.2)
+        added = ReceiverSettings(name="second", url=second.url)  # type: ignore[arg-type]
+        more = (*ctx.settings.alerts.receivers, added)
+        delivery.reload(ctx.settings.model_copy(update={
+            "alerts": ctx.settings.alerts.model_copy(update={"receivers": more})}))
+        bus.producer().send(topic, alerts[1].id, encode(alerts[1]))
+        delivery.run_once(idle_s=0.2)
+        delivery.close()
+        assert receiver.accepted_keys() == [alerts[0].id, alerts[1].id]
+        assert second.accepted_keys() == [alerts[1].id]
+    finally:
+        second.stop()
