@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 from monitor.alerts.sqlite import Database
 from monitor.alerts.story import Decision, Policy, Silence, Story, decide
@@ -54,8 +55,11 @@ class StateStore:
 
     def decide_and_record(self, candidate: Alert, now: float, policy: Policy) -> Decision:
         """Load the inputs, take the pure decision, persist its outcome."""
-        since = now - max(policy.repeat_window_s, policy.story_window_s)
-        stories = self.stories(candidate.rule, since)
+        # Near-duplicates are looked for in the story window only; the much longer
+        # repeat window needs just the exact id.
+        stories = self.stories(candidate.rule, now - policy.story_window_s)
+        if not any(s.alert.id == candidate.id for s in stories):
+            stories.extend(self._story(candidate.id, now - policy.repeat_window_s))
         emissions = self._emissions(candidate.rule, now - policy.rate_limit_per_s)
         decision = decide(candidate, stories, emissions, self.silences(now), now, policy)
         if decision.story is not None:
@@ -68,10 +72,14 @@ class StateStore:
             " WHERE rule = ? AND first_seen > ? ORDER BY first_seen",
             (rule, since),
         )
-        return [
-            Story(decode(alert, Alert), text, first_seen, frozenset(json.loads(ids)))
-            for alert, text, first_seen, ids in rows
-        ]
+        return _stories(rows)
+
+    def _story(self, alert_id: str, since: float) -> list[Story]:
+        rows = self._db.query(
+            "SELECT alert, text, first_seen, article_ids FROM stories"
+            " WHERE alert_id = ? AND first_seen > ?", (alert_id, since),
+        )
+        return _stories(rows)
 
     def _emissions(self, rule: str, since: float) -> list[float]:
         rows = self._db.query("SELECT at FROM emissions WHERE rule = ? AND at > ?", (rule, since))
@@ -134,3 +142,10 @@ class StateStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _stories(rows: list[tuple[Any, ...]]) -> list[Story]:
+    return [
+        Story(decode(alert, Alert), text, first_seen, frozenset(json.loads(ids)))
+        for alert, text, first_seen, ids in rows
+    ]
