@@ -14,6 +14,7 @@ from monitor.feeds.fetcher import FetchRequest, HttpxFetcher
 from monitor.feeds.health import read_health
 from monitor.feeds.model import ParsedFeed
 from monitor.feeds.parsing import parse_feed
+from monitor.feeds.poller import unexpected
 from monitor.feeds.settings import PollerSettings
 from monitor.feeds.urls import article_id_from, is_web_url
 
@@ -47,6 +48,10 @@ def parse_feed_command(sources: tuple[str, ...], allow_private_addresses: bool) 
             except MonitorError as exc:
                 failed = True
                 click.echo(f"error: {source}: {_one_line(exc)}", err=True)
+                continue
+            except Exception as exc:  # never a traceback for one bad source
+                failed = True
+                click.echo(f"error: {source}: {unexpected(exc)}", err=True)
                 continue
             if parsed.warning:
                 click.echo(f"warning: {source}: {parsed.warning}", err=True)

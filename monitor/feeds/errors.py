@@ -76,3 +76,9 @@ class BadResponse(RetryableError):
     """The server broke the protocol or sent an undecodable body."""
 
     reason: ClassVar[str] = "bad_response"
+
+
+class UnexpectedFeedError(PermanentError):
+    """A library failed in a way we did not foresee; the feed is marked failed."""
+
+    reason: ClassVar[str] = "unexpected"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import datetime
 
 from monitor.clock import Clock, iso_utc
 from monitor.errors import MonitorError
+from monitor.feeds.errors import UnexpectedFeedError
 from monitor.feeds.fetcher import PAGE_ACCEPT, Fetcher, FetchRequest, FetchResult
 from monitor.feeds.fulltext import extract_page_text, html_to_text
 from monitor.feeds.model import FeedEntry, ParsedFeed
@@ -30,6 +32,8 @@ from monitor.feeds.store import PollerStore
 from monitor.feeds.urls import article_id_from, is_web_url
 from monitor.messages import Article, Source
 from monitor.ops.metrics import Metrics
+
+log = logging.getLogger("monitor.feeds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +83,12 @@ class FeedPoller:
         try:
             return self._poll(feed, state, started, lag)
         except MonitorError as exc:
-            failed = after_failure(state, self._clock.now(), exc, self._settings, self._rng)
-            return PollResult(feed.id, failed, "error", error=exc, lag_s=lag)
+            error: MonitorError = exc
+        except Exception as exc:  # a library bug must not stop the other feeds
+            log.debug("feed %s: unexpected failure", feed.id, exc_info=True)
+            error = unexpected(exc)
+        failed = after_failure(state, self._clock.now(), error, self._settings, self._rng)
+        return PollResult(feed.id, failed, "error", error=error, lag_s=lag)
 
     def _poll(self, feed: FeedConfig, state: FeedState, started: float, lag: float) -> PollResult:
         request = FetchRequest(state.url, etag=state.etag, last_modified=state.last_modified)
@@ -186,6 +194,13 @@ class FeedPoller:
         if self._metrics is not None:
             self._metrics.fetch_seconds.labels(kind="page").observe(fetched.elapsed_s)
         return extract_page_text(fetched.body, fetched.url) if fetched.body else ""
+
+
+def unexpected(exc: Exception) -> UnexpectedFeedError:
+    """A one-line, classified error for an exception no boundary translated."""
+    lines = str(exc).strip().splitlines()
+    detail = f": {lines[0][:200]}" if lines else ""
+    return UnexpectedFeedError(f"unexpected {type(exc).__name__}{detail}")
 
 
 def _validators(state: FeedState, fetched: FetchResult, body_hash: str) -> FeedState:

@@ -115,7 +115,10 @@ class PollerRole:
                 self._dispatch(queue, in_flight, pool)
                 self._collect(in_flight, stop, queue)
             for future in list(in_flight):
-                self._finish(future.result())
+                try:
+                    self._finish(future.result())
+                except MonitorError as exc:
+                    log.error("poller: articles not published at shutdown: %s", exc)
 
     def reload(self, settings: Settings) -> None:
         """Adopt a changed feed list (added, removed or moved feeds) without restart.

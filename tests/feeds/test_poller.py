@@ -8,7 +8,7 @@ from pathlib import Path
 from monitor.clock import FrozenClock
 from monitor.feeds.errors import ServerError
 from monitor.feeds.fake import FakeFetcher
-from monitor.feeds.fetcher import FetchResult
+from monitor.feeds.fetcher import FetchRequest, FetchResult
 from monitor.feeds.politeness import HostGate
 from monitor.feeds.poller import FeedPoller
 from monitor.feeds.settings import FeedConfig, PollerSettings
@@ -109,3 +109,16 @@ def test_recent_ids_travel_with_the_state_to_another_poller(tmp_path: Path) -> N
     result = second.poll(FEED, state)
     assert [a.title for a in result.articles] == ["New"]
     assert len(result.state.recent_ids) == 2
+
+
+class ExplodingFetcher(FakeFetcher):
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        raise RuntimeError("library bug\nwith a second line")
+
+
+def test_an_unforeseen_exception_marks_the_feed_failed_in_one_line(tmp_path: Path) -> None:
+    poller, clock = make(tmp_path, ExplodingFetcher())
+    result = poller.poll(FEED, new_state("wire", URL, clock.now()))
+    assert result.outcome == "error" and result.state.failures == 1
+    assert result.state.last_error == "unexpected RuntimeError: library bug"
+    assert result.state.error_reason == "unexpected"
