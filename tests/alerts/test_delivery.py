@@ -263,3 +263,21 @@ def test_group_wait_holds_a_new_alert_and_sends_its_latest_revision_once(
     engine.close()
     [seen] = servers["hook"].requests
     assert len(json.loads(seen.body)["sources"]) == 3
+
+
+def test_an_undecodable_record_is_dead_lettered_and_delivery_goes_on(
+    tmp_path: Path, servers: dict[str, Receiver]
+) -> None:
+    servers["hook"] = Receiver().start()
+    settings = settings_for(tmp_path, [receiver_settings("hook", servers["hook"])])
+    bus = MemoryBus()
+    alert = alerts_from_fixture(1)[0]
+    bus.producer().send(settings.bus.topics.alerts, "junk", b'{"schema": "alert/9"}')
+    publish(bus, settings, [alert])
+    role = DeliveryRole(RoleContext(settings, bus, Metrics(), SystemClock()))
+    assert role.run_once(idle_s=0.2) == 2  # both settled and committed
+    role.close()
+    assert servers["hook"].accepted_keys() == [alert.id]
+    [letter] = [decode(r.value, DeadLetter) for r in bus.records_in(settings.bus.topics.deadletter)]
+    assert letter.stage == "delivery" and letter.key == "junk" and "alert" in letter.reason.lower()
+    assert not bus.records_in(settings.bus.topics.alerts_deadletter)
