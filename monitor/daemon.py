@@ -249,54 +249,70 @@ class Daemon:
         """Run role ``index``; rebuild and restart it with backoff when it crashes.
 
         A role that returns before stop was requested is treated like a crash:
-        a role's ``run`` is meant to last until the stop event.
+        a role's ``run`` is meant to last until the stop event. A rebuild that
+        fails (say the broker is still down) is retried with growing backoff.
         """
         rng = random.Random()
         attempt = 0
         state = self.role_states[index]
         stop = self._role_stops[index]
         while not stop.is_set():
-            role = self.roles[index]
+            crashed = self.roles[index]
             started = self.clock.monotonic()
-            error: Exception | None = None
-            state.running = True
-            self.metrics.role_up.labels(role.name).set(1)
-            try:
-                role.run(stop)
-                if stop.is_set():
-                    return
-                problem = "returned before stop was requested"
-            except Exception as exc:
-                error = exc
-                problem = f"crashed ({type(exc).__name__}: {exc})"
-            finally:
-                state.running = False
-                self.metrics.role_up.labels(role.name).set(0)
-            attempt = 1 if self.clock.monotonic() - started > _HEALTHY_RUN_S else attempt + 1
-            delay = backoff_delay(_RESTART_BACKOFF, attempt, rng)
-            state.restarts += 1
-            state.last_error = self.redactor.redact(problem)
-            log.error(
-                "role %s %s; restarting in %.1fs", role.name, state.last_error, delay,
-                exc_info=error, extra={"role": role.name, "restarts": state.restarts},
-            )
-            self.metrics.role_restarts.labels(role.name).inc()
-            if stop.wait(delay):
+            outcome = self._run_role(index, stop)
+            if outcome is None:
                 return
-            self._replace_role(index, role)
+            problem, error = outcome
+            attempt = 1 if self.clock.monotonic() - started > _HEALTHY_RUN_S else attempt + 1
+            state.restarts += 1
+            self.metrics.role_restarts.labels(crashed.name).inc()
+            while True:
+                delay = backoff_delay(_RESTART_BACKOFF, attempt, rng)
+                state.last_error = self.redactor.redact(problem)
+                log.error(
+                    "role %s %s; restarting in %.1fs", crashed.name, state.last_error, delay,
+                    exc_info=error, extra={"role": crashed.name, "restarts": state.restarts},
+                )
+                if stop.wait(delay):
+                    return
+                failure = self._replace_role(index, crashed)
+                if failure is None:
+                    break
+                attempt += 1
+                problem, error = f"could not be rebuilt ({type(failure).__name__}: {failure})", None
 
-    def _replace_role(self, index: int, crashed: Role) -> None:
+    def _run_role(self, index: int, stop: threading.Event) -> tuple[str, Exception | None] | None:
+        """Run the role until it returns; None if it stopped as asked, else what went wrong."""
+        role, state = self.roles[index], self.role_states[index]
+        state.running = True
+        self.metrics.role_up.labels(role.name).set(1)
+        try:
+            role.run(stop)
+        except Exception as exc:
+            return f"crashed ({type(exc).__name__}: {exc})", exc
+        finally:
+            state.running = False
+            self.metrics.role_up.labels(role.name).set(0)
+        return None if stop.is_set() else ("returned before stop was requested", None)
+
+    def _replace_role(self, index: int, crashed: Role) -> Exception | None:
+        """Put a freshly built role in place of ``crashed``; the error if building failed."""
         try:
             crashed.close()
         except Exception as exc:
             log.warning("closing crashed role %s: %s", crashed.name, exc)
         ctx = RoleContext(self.settings, self.bus, self.metrics, self.clock)
         owner = next(n for n in self.role_names if n in ROLE_FACTORIES and _builds(n, crashed))
-        for role in build_roles([owner], ctx):
+        try:
+            built = build_roles([owner], ctx)
+        except Exception as exc:  # e.g. the broker is still unreachable
+            return exc
+        for role in built:
             if role.name == crashed.name:
                 self.roles[index] = role
             else:  # a factory that makes several roles: keep only the crashed one
                 role.close()
+        return None
 
     def _install_signal_handlers(self) -> None:
         handlers: dict[signal.Signals, Callable[[], None]] = {

@@ -227,13 +227,18 @@ def test_sighup_reloads_rules_and_feeds_without_restart(
 
 
 class FlakyRole:
-    """A role whose first instance crashes (with a secret in the message); later ones run."""
+    """A role whose first instance crashes (with a secret in the message), whose first
+    rebuild fails (as when the broker is still down), and which then runs."""
 
     name = "nlp"
 
     def __init__(self, ctx: RoleContext) -> None:
         self._marker = ctx.settings.state_dir / "flaky-crashed"
         self._token = ctx.settings.ops.http_token
+        refuse = ctx.settings.state_dir / "flaky-refuse-build"
+        if refuse.exists():
+            refuse.unlink()
+            raise RuntimeError("cannot build yet")
 
     def run_once(self) -> int:
         return 0
@@ -242,6 +247,7 @@ class FlakyRole:
         if not self._marker.exists():
             self._marker.parent.mkdir(parents=True, exist_ok=True)
             self._marker.touch()
+            (self._marker.parent / "flaky-refuse-build").touch()
             secret = self._token.get_secret_value() if self._token else ""
             raise RuntimeError(f"broker said no to {secret}")
         stop.wait()
@@ -282,8 +288,10 @@ def test_a_crashed_role_is_restarted_and_reported(
         logging.getLogger("monitor.daemon").removeHandler(collect)
     assert codes == [0]
     assert daemon.metrics.role_restarts.labels("nlp")._value.get() == 1
-    state = daemon.role_states[0]
-    assert state.last_error == "crashed (RuntimeError: broker said no to ***)"
+    messages = [r.getMessage() for r in collect.records]
+    assert "crashed (RuntimeError: broker said no to ***)" in messages[0]
+    assert "crash-secret-99" not in "".join(messages)
     crash_logs = [r for r in collect.records if "role nlp crashed" in r.getMessage()]
     assert crash_logs and getattr(crash_logs[0], "role", None) == "nlp"
+    assert any("could not be rebuilt (RuntimeError: cannot build yet)" in m for m in messages)
     assert isinstance(daemon.roles[0], FlakyRole)  # a fresh instance replaced the crashed one
