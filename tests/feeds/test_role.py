@@ -115,3 +115,19 @@ def test_broken_feed_is_reported_and_others_go_on(server: FeedServer, tmp_path: 
     assert health["good"].health == "ok"
     assert health["bad"].health == "broken"
     assert health["bad"].last_error is not None and "not a feed" in health["bad"].last_error
+
+
+def test_permanent_redirect_moves_the_stored_feed_url(server: FeedServer, tmp_path: Path) -> None:
+    server.routes["/old"] = Reply(308, headers={"Location": "/new"})
+    server.routes["/new"] = conditional(rss(ITEMS[:1]), '"n1"')
+    settings = settings_for(tmp_path, {"moved": server.url("/old")})
+    role = make_role(settings, MemoryBus())
+    assert role.run_once() == 1
+    role.close()
+    again = make_role(settings, MemoryBus())
+    assert again.run_once() == 0
+    again.close()
+    assert len(server.hits("/old")) == 1
+    assert [r.headers.get("if-none-match") for r in server.hits("/new")] == [None, '"n1"']
+    (health,) = read_health(settings.state_dir)
+    assert health.url == server.url("/new")
