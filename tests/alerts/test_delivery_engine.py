@@ -1,0 +1,75 @@
+"""The delivery engine's retry budget and circuit breaker, on a frozen clock."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from monitor.alerts.delivery import DeliveryEngine, Progress, next_attempt
+from monitor.alerts.notifiers import InProcessNotifier, ReceiverUnavailable
+from monitor.alerts.role import topic_extractor
+from monitor.alerts.settings import AlertSettings, BreakerSettings, RetryBudget
+from monitor.alerts.store import AlertStore
+from monitor.bus.codec import encode
+from monitor.bus.memory import MemoryBus
+from monitor.clock import FrozenClock
+from monitor.ops.metrics import Metrics
+from monitor.retry import BackoffPolicy
+from tests.alerts.test_delivery import alerts_from_fixture
+
+BUDGET = RetryBudget(max_attempts=4, max_elapsed_s=100, backoff=BackoffPolicy(base_s=1, cap_s=8))
+
+
+def test_next_attempt_backs_off_honours_retry_after_and_stops_at_the_budget() -> None:
+    rng = random.Random(1)
+    progress = Progress(attempts=1, first_attempt=0.0)
+    assert 0 <= next_attempt(progress, 0.0, BUDGET, rng, None) <= 1  # type: ignore[operator]
+    assert next_attempt(progress, 0.0, BUDGET, rng, 30) == 30
+    progress.attempts = 4
+    assert next_attempt(progress, 0.0, BUDGET, rng, None) is None
+    progress.attempts = 2
+    assert next_attempt(progress, 99.5, BUDGET, rng, 5) is None  # past max_elapsed_s
+
+
+def unavailable() -> ReceiverUnavailable:
+    return ReceiverUnavailable("down", outcome="connect")
+
+
+def test_open_breaker_stops_calls_until_a_single_probe(tmp_path: Path) -> None:
+    clock = FrozenClock()
+    notifier = InProcessNotifier("r", failures=[unavailable() for _ in range(5)])
+    settings = AlertSettings(
+        retry=RetryBudget(max_attempts=50, max_elapsed_s=10_000,
+                          backoff=BackoffPolicy(base_s=0.001, cap_s=0.001)),
+        breaker=BreakerSettings(failure_threshold=3, open_s=60, max_open_s=600),
+    )
+    bus = MemoryBus()
+    alerts = alerts_from_fixture(3)
+    for alert in alerts:
+        bus.producer().send("alerts", alert.id, encode(alert))
+    engine = DeliveryEngine(
+        consumer=bus.consumer(["alerts"], "g"), producer=bus.producer(),
+        notifiers={"r": notifier}, store=AlertStore(tmp_path / "a.sqlite3"), settings=settings,
+        deadletter_topic="dl", poison_topic="poison", extract=topic_extractor(("r",)),
+        metrics=Metrics(), clock=clock,
+    )
+
+    def steps(n: int) -> None:
+        for _ in range(n):
+            engine.step(0.0)
+            clock.advance(0.01)
+
+    steps(20)
+    assert notifier.attempts == 3  # then the circuit opened: no storm
+    clock.advance(60)
+    steps(20)
+    assert notifier.attempts == 4  # one probe, failed: open for twice as long
+    clock.advance(120)
+    steps(20)
+    assert notifier.attempts == 5  # one probe, failed again
+    clock.advance(240)
+    steps(30)
+    assert [a.id for a in notifier.delivered] == [a.id for a in alerts]
+    assert notifier.attempts == 8
+    assert engine.in_flight == 0
+    engine.close()
