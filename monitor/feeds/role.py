@@ -25,7 +25,7 @@ from monitor.feeds.fetcher import Fetcher, HttpxFetcher
 from monitor.feeds.politeness import HostGate
 from monitor.feeds.poller import FeedPoller, PollResult
 from monitor.feeds.settings import FeedConfig
-from monitor.feeds.sharing import FeedBoard
+from monitor.feeds.sharing import FeedBoard, KafkaFeedBoard, LocalFeedBoard
 from monitor.feeds.sites import load_site_rules
 from monitor.feeds.state import HEALTHS, FeedState, Health, new_state
 from monitor.feeds.store import PollerStore
@@ -78,12 +78,9 @@ class PollerRole:
         self._generation = 0
         self._counts: dict[Health, int] = {h: 0 for h in HEALTHS}
         self._producer: Producer | None = None
-        self._board = self._shared_board(ctx.settings)
-        if self._board is None:
-            self._adopt(ctx.settings.feeds)
-        else:
-            self._board.sync(ctx.settings.feeds)
-            self._adopt(())
+        self._board = self._feed_board(ctx.settings)
+        self._board.sync(ctx.settings.feeds)
+        self._refresh_board(0.0)
 
     # -- Role protocol ---------------------------------------------------------
     def run_once(self) -> int:
@@ -92,8 +89,7 @@ class PollerRole:
         When pollers share the feed list, "every feed" means every feed this
         member owns once the group has assigned it partitions.
         """
-        if self._board is not None:
-            self._refresh_board(_JOIN_TIMEOUT_S)
+        self._refresh_board(_JOIN_TIMEOUT_S)
         with self._lock:
             work = [(feed, self._states[feed.id]) for feed in self._feeds.values()]
         with ThreadPoolExecutor(self._settings.concurrency, "poller") as pool:
@@ -107,8 +103,7 @@ class PollerRole:
         generation = -1
         with ThreadPoolExecutor(self._settings.concurrency, "poller") as pool:
             while not stop.is_set():
-                if self._board is not None:
-                    self._refresh_board(_BOARD_POLL_S)
+                self._refresh_board(_BOARD_POLL_S)
                 if generation != self._generation:
                     generation = self._generation
                     queue = self._fresh_queue(set(in_flight.values()))
@@ -123,44 +118,39 @@ class PollerRole:
     def reload(self, settings: Settings) -> None:
         """Adopt a changed feed list (added, removed or moved feeds) without restart.
 
-        With a shared feed list, the new list is written to the feeds topic and
-        every poller (this one included) adopts its share from there.
+        The list goes to the feed board; the polling loop (or the next
+        ``run_once``) adopts this poller's share from there. With a shared
+        list, that is the feeds topic, which every poller reads.
         """
-        if self._board is not None:
-            self._board.sync(settings.feeds)
-        else:
-            self._adopt(settings.feeds)
+        self._board.sync(settings.feeds)
 
     def close(self) -> None:
-        if self._board is not None:
-            self._board.close()
+        self._board.close()
         if self._producer is not None:
             self._producer.close()
         self._fetcher.close()
         self._store.close()
 
     # -- feed list ---------------------------------------------------------------
-    def _shared_board(self, settings: Settings) -> FeedBoard | None:
+    def _feed_board(self, settings: Settings) -> FeedBoard:
         if settings.poller.sharing != "kafka":
-            return None
+            return LocalFeedBoard()
         if settings.bus.kind != "kafka":
             raise ConfigError([ConfigProblem(
                 "monitor.yaml", "poller.sharing", "sharing 'kafka' needs bus.kind 'kafka'"
             )])
-        from monitor.feeds.sharing import KafkaFeedBoard
-
         return KafkaFeedBoard(settings.bus.kafka, settings.bus.topics.feeds,
                               settings.bus.groups.poller)
 
     def _refresh_board(self, timeout_s: float) -> None:
-        assert self._board is not None
         owned = self._board.refresh(timeout_s)
         if owned is None:
             return
         carried = {fid: state for fid, (_, state) in owned.items() if state is not None}
         self._adopt([feed for feed, _ in owned.values()], carried)
-        log.info("feeds: this poller now owns %d feeds: %s", len(owned),
-                 ", ".join(sorted(owned)[:20]) + (" …" if len(owned) > 20 else ""))
+        if self._settings.sharing == "kafka":
+            shown = ", ".join(sorted(owned)[:20]) + (" …" if len(owned) > 20 else "")
+            log.info("feeds: this poller now owns %d feeds: %s", len(owned), shown)
 
     def _adopt(
         self, feeds: Iterable[FeedConfig], carried: dict[str, FeedState] | None = None
@@ -316,8 +306,7 @@ class PollerRole:
                 self._counts[health] += 1
             counts = dict(self._counts)
         self._store.save_state(state, health)
-        if self._board is not None:
-            self._board.save(feed, state)
+        self._board.save(feed, state)
         if health != before:
             self._health_changed(state, before, health)
             for label in (before, health):

@@ -59,6 +59,34 @@ class FeedBoard(Protocol):
         """Leave the group; another member takes the feeds over."""
 
 
+class LocalFeedBoard:
+    """The in-process board: one poller owns every configured feed.
+
+    State stays in the poller's own SQLite store, so ``save`` has nothing to
+    do; ``sync`` (at start and on reload, from any thread) hands the new list
+    to the next ``refresh``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._feeds: tuple[FeedConfig, ...] | None = None
+
+    def sync(self, feeds: Sequence[FeedConfig]) -> None:
+        with self._lock:
+            self._feeds = tuple(feeds)
+
+    def refresh(self, timeout_s: float) -> Owned | None:
+        with self._lock:
+            feeds, self._feeds = self._feeds, None
+        return None if feeds is None else {feed.id: (feed, None) for feed in feeds}
+
+    def save(self, feed: FeedConfig, state: FeedState) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def encode_record(feed: FeedConfig, state: FeedState | None) -> bytes:
     value = {
         "schema": SCHEMA,
@@ -289,4 +317,4 @@ def ensure_compacted_topic(settings: KafkaSettings, topic: str, partitions: int)
         admin.close()
 
 
-__all__ = ["FeedBoard", "KafkaFeedBoard", "Owned"]
+__all__ = ["FeedBoard", "KafkaFeedBoard", "LocalFeedBoard", "Owned"]
