@@ -120,6 +120,40 @@ def silence_command(
     click.echo(f"silence {silence.id} until {iso_utc(ends)}")
 
 
+@alerts_group.command("silences")
+@click.pass_context
+def silences_command(ctx: click.Context) -> None:
+    """List silences that have not ended."""
+    settings = obtain_settings(ctx)
+    state = StateStore.in_dir(settings.state_dir)
+    try:
+        active = state.silences(SystemClock().now())
+    finally:
+        state.close()
+    for s in active:
+        labels = ",".join(f"{k}={v}" for k, v in s.labels) or "-"
+        click.echo(f"{s.id} {iso_utc(s.starts)}..{iso_utc(s.ends)} rule={s.rule or '*'} "
+                   f"labels={labels} {s.comment}")
+    if not active:
+        click.echo("no active silences", err=True)
+
+
+@alerts_group.command("unsilence")
+@click.argument("silence_id")
+@click.pass_context
+def unsilence_command(ctx: click.Context, silence_id: str) -> None:
+    """End a silence now."""
+    settings = obtain_settings(ctx)
+    state = StateStore.in_dir(settings.state_dir)
+    try:
+        ended = state.expire_silence(silence_id, SystemClock().now())
+    finally:
+        state.close()
+    if not ended:
+        raise click.BadParameter(f"no active silence {silence_id!r}")
+    click.echo(f"silence {silence_id} ended")
+
+
 @click.group("rules")
 def rules_group() -> None:
     """Alert rules tools."""

@@ -49,6 +49,12 @@ def test_alerts_silence_records_a_time_bounded_silence(tmp_path: Path) -> None:
     assert silence.rule == "election-result-disputed"
     assert silence.labels == (("topic", "election"),)
     assert silence.ends - silence.starts == 90 * 60
+    listed = runner.invoke(cli, ["--config", str(config), "alerts", "silences"])
+    assert listed.output.startswith(silence.id) and "labels=topic=election" in listed.output
+    ended = runner.invoke(cli, ["--config", str(config), "alerts", "unsilence", silence.id])
+    assert ended.exit_code == 0, ended.output
+    again = runner.invoke(cli, ["--config", str(config), "alerts", "unsilence", silence.id])
+    assert again.exit_code == 2 and "no active silence" in again.output
     bad = runner.invoke(cli, ["--config", str(config), "alerts", "silence", "--for", "soon",
                               "--rule", "x"])
     assert bad.exit_code == 2 and "--for 'soon'" in bad.output
