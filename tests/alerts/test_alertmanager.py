@@ -40,6 +40,9 @@ def _free_port() -> int:
 
 @pytest.fixture
 def alertmanager(tmp_path: Path) -> Iterator[str]:
+    if not Path(BINARY).exists():
+        pytest.fail(f"{BINARY} not found: install Debian's prometheus-alertmanager",
+                    pytrace=False)
     config = tmp_path / "alertmanager.yml"
     config.write_text(CONFIG)
     port = _free_port()
