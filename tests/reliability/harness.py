@@ -499,3 +499,20 @@ class GrowingServer(ThreadingHTTPServer):
 
 
 __all__ = ["serving"]
+
+
+def pipeline_state(bootstrap: str, topics: KafkaTopics, receiver: CountingReceiver,
+                   launcher: Launcher) -> str:
+    """Where a stream stopped: record counts per topic, receiver counts, process log tails."""
+    lines = [f"receiver: {len(receiver.received)} posts, "
+             f"{len(receiver.articles_alerted())} articles alerted"]
+    for name in ("articles", "statements", "alerts", "deadletter"):
+        topic = getattr(topics.names, name)
+        try:
+            lines.append(f"{name}: {len(read_topic(bootstrap, topic, idle_s=2))} records")
+        except Exception as exc:  # a diagnosis must not hide the original failure
+            lines.append(f"{name}: unreadable ({exc})")
+    for process in launcher.processes:
+        tail = "\n".join(process.output().splitlines()[-25:])
+        lines.append(f"--- pid {process.popen.pid} {process.popen.args[4:]}:\n{tail}")
+    return "\n".join(lines)

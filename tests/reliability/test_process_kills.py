@@ -121,9 +121,16 @@ def test_sigkill_of_the_poller_mid_stream_loses_no_article(
         killed_at = time.monotonic()
         kill(processes["poller"])
         time.sleep(RESTART_AFTER_S)
-        launcher.start(config, "run", "--roles", "poller")
-        wait_for(lambda: len(receiver.articles_alerted()) >= ARTICLES, DRAIN_LIMIT_S,
-                 "an alert for every feed item after the restart")
+        poller = launcher.start(config, "run", "--roles", "poller")
+        try:
+            wait_for(lambda: len(receiver.articles_alerted()) >= ARTICLES, DRAIN_LIMIT_S,
+                     "an alert for every feed item after the restart")
+        except AssertionError:  # say where the stream stopped
+            published = read_topic(kafka_bootstrap, kafka_topics.articles)
+            print(f"alerted {len(receiver.articles_alerted())}, published {len(published)}")
+            print("killed poller:", processes["poller"].output()[-3000:])
+            print("restarted poller:", poller.output()[-5000:])
+            raise
     published = [decode(v, Article) for v in read_topic(kafka_bootstrap, kafka_topics.articles)]
     urls = {a.url for a in published}
     alerted = receiver.articles_alerted()
