@@ -5,6 +5,11 @@ publication (the final dedup check, publishing, flushing, remembering the
 article and saving the feed's state) happens on the role's own thread, in
 that order, so a crash can at worst publish an article twice (downstream ids
 are deterministic), never lose one.
+
+Which feeds this poller polls comes from a feed board
+(:mod:`monitor.feeds.sharing`): the local board hands it every configured
+feed; the Kafka board hands it its share of a list several pollers split
+through a consumer group, with each feed's state travelling on the topic.
 """
 
 from __future__ import annotations

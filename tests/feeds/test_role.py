@@ -134,3 +134,11 @@ def test_permanent_redirect_moves_the_stored_feed_url(server: FeedServer, tmp_pa
     assert [r.headers.get("if-none-match") for r in server.hits("/new")] == [None, '"n1"']
     (health,) = read_health(settings.state_dir)
     assert health.url == server.url("/new")
+
+
+def test_shared_feed_list_needs_the_kafka_bus(tmp_path: Path) -> None:
+    from monitor.errors import ConfigError
+
+    settings = settings_for(tmp_path, {}, sharing="kafka")
+    with pytest.raises(ConfigError, match=r"poller\.sharing"):
+        make_role(settings, MemoryBus())
