@@ -32,6 +32,7 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
         link=_text(document.get("home_page_url")) or None,
         format=f"json{version.replace('.', '')}",
         entries=entries,
+        language=_text(document.get("language")) or None,
         warning=f"recovered ill-formed feed: skipped {skipped} non-object items"
         if skipped
         else None,

@@ -31,3 +31,5 @@ class ParsedFeed:
     warning: str | None = None
     #: ``<ttl>`` or ``sy:updatePeriod``/``sy:updateFrequency``, in seconds.
     ttl_s: float | None = None
+    #: The feed's declared language (``<language>``, ``xml:lang``), if any.
+    language: str | None = None

@@ -54,6 +54,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> ParsedF
         entries=entries,
         warning="; ".join(warnings) or None,
         ttl_s=_ttl_seconds(feed),
+        language=_opt(feed.get("language")),
     )
 
 

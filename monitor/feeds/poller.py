@@ -103,15 +103,19 @@ class FeedPoller:
             done = self._succeeded(feed, _validators(moved, fetched, body_hash), fetched, (), None)
             return PollResult(feed.id, done, "unchanged", lag_s=lag, fetch_s=fetched.elapsed_s)
         parsed = parse_feed(fetched.body, fetched.headers)
-        entries = parsed.entries[: self._settings.max_entries_per_feed]
+        cap = self._settings.max_entries_per_feed
+        entries = parsed.entries[:cap]
+        warnings = [w for w in (parsed.warning,) if w]
+        if len(parsed.entries) > cap:
+            warnings.append(f"kept the first {cap} of {len(parsed.entries)} entries")
         keyed = self._keyed(feed.id, entries)
-        articles, duplicates = self._new_articles(feed, moved, keyed)
+        articles, duplicates = self._new_articles(feed, moved, keyed, parsed.language)
         times = [_epoch(e.published or e.updated) or started for e in entries]
         known = dataclasses.replace(_validators(moved, fetched, body_hash), recent_ids=tuple(keyed))
         done = self._succeeded(feed, known, fetched, times, parsed)
         return PollResult(
             feed.id, done, "changed", tuple(articles), tuple(duplicates),
-            lag_s=lag, fetch_s=fetched.elapsed_s, parse_warning=parsed.warning,
+            lag_s=lag, fetch_s=fetched.elapsed_s, parse_warning="; ".join(warnings) or None,
         )
 
     def _succeeded(
@@ -133,7 +137,11 @@ class FeedPoller:
         return keyed
 
     def _new_articles(
-        self, feed: FeedConfig, state: FeedState, keyed: dict[str, FeedEntry]
+        self,
+        feed: FeedConfig,
+        state: FeedState,
+        keyed: dict[str, FeedEntry],
+        language: str | None,
     ) -> tuple[list[Article], list[tuple[str, Source]]]:
         seen = self._store.seen(list(keyed)) | set(state.recent_ids)
         articles: list[Article] = []
@@ -143,7 +151,7 @@ class FeedPoller:
             if article_id in seen:
                 duplicates.append((article_id, source))
             else:
-                articles.append(self._article(article_id, feed, entry, source))
+                articles.append(self._article(article_id, feed, entry, source, language))
         return articles, duplicates
 
     def article_id(self, feed_id: str, entry: FeedEntry) -> str:
@@ -153,7 +161,12 @@ class FeedPoller:
         )
 
     def _article(
-        self, article_id: str, feed: FeedConfig, entry: FeedEntry, source: Source
+        self,
+        article_id: str,
+        feed: FeedConfig,
+        entry: FeedEntry,
+        source: Source,
+        language: str | None,
     ) -> Article:
         url = entry.link or (entry.guid if entry.guid and is_web_url(entry.guid) else "") or ""
         title = html_to_text(entry.title).replace("\n", " ")
@@ -169,6 +182,7 @@ class FeedPoller:
             fetched_at=iso_utc(self._clock.now()),
             published=entry.published or entry.updated,
             author=entry.author,
+            language=language,
         )
 
     def _text(self, entry: FeedEntry, url: str) -> tuple[str, str]:

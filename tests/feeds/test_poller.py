@@ -122,3 +122,15 @@ def test_an_unforeseen_exception_marks_the_feed_failed_in_one_line(tmp_path: Pat
     assert result.outcome == "error" and result.state.failures == 1
     assert result.state.last_error == "unexpected RuntimeError: library bug"
     assert result.state.error_reason == "unexpected"
+
+
+def test_entry_cap_is_reported_and_feed_language_kept(tmp_path: Path) -> None:
+    items = [{"link": f"https://news.example/s{i}", "title": f"T{i}", "content": "<p>x</p>"}
+             for i in range(3)]
+    body = rss(items, extra="<language>de-DE</language>")
+    poller, clock = make(tmp_path, FakeFetcher({URL: FetchResult(200, URL, body)}),
+                         max_entries_per_feed=2)
+    result = poller.poll(FEED, new_state("wire", URL, clock.now()))
+    assert [a.title for a in result.articles] == ["T0", "T1"]
+    assert result.articles[0].language == "de-DE"
+    assert result.parse_warning == "kept the first 2 of 3 entries"
