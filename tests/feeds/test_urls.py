@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from monitor.feeds.settings import DEFAULT_TRACKING_PARAMS
 from monitor.feeds.urls import article_id_from, canonical_url, is_web_url
 
@@ -50,3 +55,22 @@ def test_is_web_url() -> None:
     assert not is_web_url("urn:uuid:1234")
     assert not is_web_url("ftp://ex.org/")
     assert not is_web_url("http://[broken")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    host=st.from_regex(r"(www\.)?[a-z][a-z0-9-]{0,10}\.(org|com|example)", fullmatch=True),
+    path=st.from_regex(r"(/[A-Za-z0-9._~-]{0,8}){0,3}", fullmatch=True),
+    params=st.lists(st.tuples(st.sampled_from(["id", "p", "utm_source", "fbclid", "q"]),
+                              st.text("abc123", max_size=4)), max_size=4),
+    fragment=st.text("xyz", max_size=3),
+)
+def test_canonical_form_is_stable_and_tracking_free(
+    host: str, path: str, params: list[tuple[str, str]], fragment: str
+) -> None:
+    query = "&".join(f"{k}={v}" for k, v in params)
+    url = f"https://{host.upper()}{path}?{query}#{fragment}"
+    once = canon(url)
+    assert canon(once) == once
+    assert "utm_source" not in once and "fbclid" not in once and "#" not in once
+    assert not urlsplit(once).hostname.startswith("www.")  # type: ignore[union-attr]
