@@ -10,6 +10,7 @@ memory or recursion exhaustion inside the parser becomes a
 from __future__ import annotations
 
 import calendar
+import codecs
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -32,8 +33,8 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> ParsedF
 
     Raises :class:`NotAFeed` or :class:`HostileFeed` with a one-line reason.
     """
-    if body.lstrip()[:1] in (b"{", b"["):
-        return parse_json_feed(body)
+    if body.removeprefix(codecs.BOM_UTF8).lstrip()[:1] in (b"{", b"["):
+        return parse_json_feed(body.removeprefix(codecs.BOM_UTF8))
     clean, note = defuse(body)
     try:
         parsed = feedparser.parse(clean, response_headers=dict(headers or {}))

@@ -46,6 +46,11 @@ def test_json_feed() -> None:
     assert second.content == "Short text only." and second.guid == "2"
 
 
+def test_json_feed_with_a_byte_order_mark() -> None:
+    body = codecs.BOM_UTF8 + (FIXTURES / "jsonfeed11.json").read_bytes()
+    assert len(parse_feed(body).entries) == 2
+
+
 def test_ill_formed_feed_is_recovered_with_a_warning() -> None:
     parsed = parse_feed((FIXTURES / "illformed.xml").read_bytes())
     assert len(parsed.entries) == 2
