@@ -513,6 +513,6 @@ def pipeline_state(bootstrap: str, topics: KafkaTopics, receiver: CountingReceiv
         except Exception as exc:  # a diagnosis must not hide the original failure
             lines.append(f"{name}: unreadable ({exc})")
     for process in launcher.processes:
-        tail = "\n".join(process.output().splitlines()[-25:])
+        tail = "\n".join(line[:400] for line in process.output().splitlines()[-15:])
         lines.append(f"--- pid {process.popen.pid} {process.popen.args[4:]}:\n{tail}")
     return "\n".join(lines)
