@@ -48,6 +48,15 @@ def alert_of(received: ReceivedAlert) -> dict[str, Any]:
     return alert
 
 
+def has_interference_alert(received: list[ReceivedAlert]) -> bool:
+    """Whether the warning against interfering has arrived (the last statement to alert)."""
+    return any(
+        "foreign_interference" in alert_of(r)["statement"]["tags"]
+        and "interfering" in alert_of(r)["statement"]["text"]
+        for r in list(received)
+    )
+
+
 def assert_seed_style_alerts(received: list[ReceivedAlert], base_url: str) -> None:
     """The interference warning and the 'accept defeat' statement were flagged, nothing else."""
     assert received, "no alert reached the webhook"
@@ -115,7 +124,7 @@ def test_kafka_daemon_raises_a_signed_alert_and_stops_cleanly(
     )
     daemon = MonitorProcess(config, "run")
     try:
-        wait_for(lambda: len(receiver.received) >= 1, 120, "an alert over Kafka")
+        wait_for(lambda: has_interference_alert(receiver.received), 120, "alerts over Kafka")
     finally:
         code = daemon.stop()
     assert code == 0, daemon.output()[-3000:]
@@ -138,7 +147,7 @@ def test_webhook_down_then_up_the_alert_is_retried_not_dropped(
         wait_for(lambda: "hook0" in daemon.output(), 120, "a failed delivery to hook0")
         late = WebhookReceiver(port=port)
         with serving(late):
-            wait_for(lambda: len(late.received) >= 1, 120, "the retried alert")
+            wait_for(lambda: has_interference_alert(late.received), 120, "the retried alerts")
     finally:
         code = daemon.stop()
     assert code == 0, daemon.output()[-3000:]
