@@ -45,7 +45,23 @@ class FrozenClock:
         self._mono += seconds
 
 
-def iso_utc(epoch_seconds: float) -> str:
-    """Format epoch seconds as ISO-8601 UTC with a ``Z`` suffix."""
+def iso_utc(epoch_seconds: float, *, millis: bool = False) -> str:
+    """Format epoch seconds as ISO-8601 UTC with a ``Z`` suffix.
+
+    Whole seconds by default (dates of articles); ``millis`` keeps
+    milliseconds, for timestamps that latency is measured from.
+    """
     moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    spec = "milliseconds" if millis else "seconds"
+    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> float | None:
+    """Epoch seconds of an ISO-8601 timestamp (``Z`` accepted), or None if unreadable."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()

@@ -113,6 +113,8 @@ class ArticleRef:
     feed_id: str
     sources: tuple[Source, ...] = ()
     published: str | None = None
+    #: When the poller fetched the article; end-to-end latency is measured from it.
+    fetched_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

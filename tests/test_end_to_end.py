@@ -90,6 +90,9 @@ def test_embedded_pipeline_raises_a_signed_alert(
     finally:
         daemon.close()
     assert_seed_style_alerts(receiver.received, site.base_url)
+    registry = daemon.metrics.registry
+    delivered = registry.get_sample_value("monitor_end_to_end_seconds_count")
+    assert delivered == len(receiver.received)  # fetched → delivered latency observed
 
 
 def test_embedded_pipeline_publishes_each_article_once_across_runs(

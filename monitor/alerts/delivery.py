@@ -25,7 +25,6 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from monitor.alerts import breaker as cb
 from monitor.alerts.notifiers import Notifier, ReceiverUnavailable
@@ -33,7 +32,7 @@ from monitor.alerts.settings import AlertSettings, RetryBudget
 from monitor.alerts.store import DEADLETTERED, DELIVERED, AlertStore
 from monitor.bus.base import Consumer, Producer, Record
 from monitor.bus.codec import encode
-from monitor.clock import Clock, iso_utc
+from monitor.clock import Clock, iso_utc, parse_iso
 from monitor.errors import MonitorError, PermanentError, PoisonError
 from monitor.messages import Alert, DeadLetter
 from monitor.ops.metrics import Metrics
@@ -98,13 +97,6 @@ class _Attempt:
     item: InFlight
     alert: Alert
     progress: Progress
-
-
-def _epoch(iso: str, default: float) -> float:
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return default
 
 
 def _send(notifier: Notifier, alert: Alert) -> tuple[MonitorError | None, float]:
@@ -228,7 +220,8 @@ class DeliveryEngine:
                 if status in self._skip}
         hold_until = 0.0
         if self.group_wait_s:  # capped, so a producer's clock running ahead costs nothing
-            hold_until = min(_epoch(alert.created_at, now), now) + self.group_wait_s
+            created = parse_iso(alert.created_at)
+            hold_until = min(created if created is not None else now, now) + self.group_wait_s
         waiting = {
             name: Progress(next_at=hold_until) for name in wanted
             if name in self._notifiers and name not in done
@@ -302,6 +295,9 @@ class DeliveryEngine:
             self._breakers[name] = cb.on_success(self._breakers[name])
             self._store.mark(alert.id, name, DELIVERED, progress.attempts, "", now)
             item.waiting.pop(name, None)
+            fetched = parse_iso(alert.article.fetched_at) if alert.article.fetched_at else None
+            if fetched is not None:
+                self._metrics.end_to_end_seconds.observe(max(0.0, now - fetched))
             return
         if not isinstance(error, ReceiverUnavailable):
             self._metrics.deliveries.labels(name, "rejected").inc()

@@ -179,7 +179,7 @@ class FeedPoller:
             text_source=text_source,
             feed_id=feed.id,
             sources=(source,),
-            fetched_at=iso_utc(self._clock.now()),
+            fetched_at=iso_utc(self._clock.now(), millis=True),
             published=entry.published or entry.updated,
             author=entry.author,
             language=language,

@@ -54,6 +54,7 @@ class NlpRole:
             feed_id=article.feed_id,
             sources=article.sources,
             published=article.published,
+            fetched_at=article.fetched_at,
         )
         tagged = TaggedArticle(
             article=ref,
