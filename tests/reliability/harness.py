@@ -71,6 +71,8 @@ class Results:
 
     def record(self, scenario: str, **figures: Any) -> None:
         rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
+        rounded.setdefault("status", "passed" if "lost" not in rounded or not rounded["lost"]
+                           else "FAILED")
         self.scenarios[scenario] = {"finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                  time.gmtime()), **rounded}
 

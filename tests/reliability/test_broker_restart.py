@@ -127,7 +127,9 @@ def test_broker_stop_and_start_mid_stream_loses_no_alert(
         wait_all_alerted(receiver, {a.id for a in items}, 240, "after the broker restart")
         wait_for(lambda: expected <= receiver.keys(), 120, "every expected alert")
     except AssertionError:
-        print(pipeline_state(own_broker.address, topics, receiver, launcher))
+        state = pipeline_state(own_broker.address, topics, receiver, launcher)
+        print(state)
+        results.record("broker-restart", status="FAILED", diagnosis=state.splitlines()[:6])
         raise
     tally = receiver.tally()
     results.record(

@@ -84,7 +84,9 @@ def test_bad_records_are_dead_lettered_and_good_ones_flow(
         wait_for(lambda: len(read_topic(kafka_bootstrap, kafka_topics.deadletter, 1)) >= 10,
                  120, "dead letters for the bad records")
     except AssertionError:
-        print(pipeline_state(kafka_bootstrap, kafka_topics, receiver, launcher))
+        state = pipeline_state(kafka_bootstrap, kafka_topics, receiver, launcher)
+        print(state)
+        results.record("kafka-poison", status="FAILED", diagnosis=state.splitlines()[:6])
         raise
     letters = [decode(v, DeadLetter) for v in read_topic(kafka_bootstrap, kafka_topics.deadletter)]
     lettered = {letter.key for letter in letters}

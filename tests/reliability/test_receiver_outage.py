@@ -60,7 +60,9 @@ def test_receiver_down_then_back_every_alert_delivered(
         first_after = time.monotonic()
         wait_for(lambda: expected <= receiver.keys(), 240, "every expected alert")
     except AssertionError:
-        print(pipeline_state(kafka_bootstrap, kafka_topics, receiver, launcher))
+        state = pipeline_state(kafka_bootstrap, kafka_topics, receiver, launcher)
+        print(state)
+        results.record("receiver-outage", status="FAILED", diagnosis=state.splitlines()[:6])
         raise
     drained = time.monotonic()
     tally = receiver.tally()

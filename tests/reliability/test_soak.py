@@ -1,0 +1,88 @@
+"""Sustained load through NLP → alert rules → signed webhook on a real broker.
+
+Articles are offered onto the articles topic at ``MONITOR_SOAK_RATE``
+articles/s (default 15) for ``MONITOR_SOAK_S`` seconds (default 120); the NLP
+and alert roles run as separate ``monitor run --roles …`` processes. Measured:
+offered and delivered rate, end-to-end latency (published onto Kafka → first
+alert at the webhook) p50/p99, RSS of each process sampled every 2 s, and
+consumer lag of every group after the run. Expected: every article alerted,
+lag back to zero, memory flat (last third of the samples within a generous
+margin of the first third — a leak grows without bound, noise does not).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.kafka_broker import KafkaTopics
+from tests.reliability.harness import (
+    CountingReceiver,
+    Launcher,
+    MemorySampler,
+    Offerer,
+    Results,
+    corpus,
+    env_number,
+    group_lag,
+    percentile,
+    pipeline_config,
+    pipeline_state,
+    wait_all_alerted,
+)
+from tests.support import wait_for
+
+pytestmark = [pytest.mark.reliability, pytest.mark.kafka, pytest.mark.timeout(1200)]
+
+SOAK_S = env_number("MONITOR_SOAK_S", 120.0)
+RATE = env_number("MONITOR_SOAK_RATE", 15.0)
+
+
+def test_sustained_load_holds_throughput_memory_and_lag(
+    tmp_path: Path, kafka_bootstrap: str, kafka_topics: KafkaTopics, launcher: Launcher,
+    receiver: CountingReceiver, results: Results,
+) -> None:
+    items = corpus(int(SOAK_S * RATE), start=700_000)
+    config = pipeline_config(tmp_path, kafka_bootstrap, kafka_topics, receiver.url)
+    processes = {role: launcher.start(config, "run", "--roles", role) for role in ("nlp", "alerts")}
+    warm = corpus(3, start=790_000)
+    Offerer(kafka_bootstrap, kafka_topics.articles, warm, 10).start().close()
+    wait_all_alerted(receiver, {a.id for a in warm}, 180, "warm-up articles")
+    with MemorySampler({r: p.popen.pid for r, p in processes.items()}) as memory:
+        started = time.monotonic()
+        offerer = Offerer(kafka_bootstrap, kafka_topics.articles, items, RATE).start()
+        offerer.close()
+        offered_s = time.monotonic() - started
+        try:
+            wait_all_alerted(receiver, {a.id for a in items}, 300, "the soak articles")
+        except AssertionError:
+            state = pipeline_state(kafka_bootstrap, kafka_topics, receiver, launcher)
+            print(state)
+            results.record("soak", status="FAILED", diagnosis=state.splitlines()[:6])
+            raise
+        drained_s = time.monotonic() - started
+    lags = {}
+    for role, topic in (("nlp", kafka_topics.articles), ("alerts", kafka_topics.statements),
+                        ("delivery", kafka_topics.alerts)):
+        group = kafka_topics.group(role)
+        wait_for(lambda g=group, t=topic: group_lag(kafka_bootstrap, g, t) == 0, 60,
+                 f"{role} lag back to zero")
+        lags[role] = group_lag(kafka_bootstrap, group, topic)
+    latencies = [receiver.first_by_article[a.id] - offerer.sent_at[a.id] for a in items]
+    tally = receiver.tally()
+    flat = {role: memory.thirds_mib(role) for role in processes}
+    results.record(
+        "soak", duration_s=SOAK_S, articles_in=len(items), offered_per_s=offerer.offered_rate(),
+        delivered_articles_per_s=len(items) / drained_s, drain_after_offer_s=drained_s - offered_s,
+        latency_p50_s=percentile(latencies, 50), latency_p99_s=percentile(latencies, 99),
+        latency_max_s=max(latencies), alerts_delivered=len(tally.keys), posts=tally.posts,
+        duplicates_by_key=tally.duplicates, peak_rss_mib=memory.peak_mib(),
+        rss_first_last_third_mib={r: [round(a, 1), round(b, 1)] for r, (a, b) in flat.items()},
+        lag_after=lags, rss_samples=sum(len(s) for s in memory.samples.values()),
+    )
+    assert tally.duplicates == 0
+    assert tally.bad_signatures == 0
+    for role, (first, last) in flat.items():
+        assert last <= first * 1.5 + 32, f"{role} RSS grew from {first:.0f} to {last:.0f} MiB"
