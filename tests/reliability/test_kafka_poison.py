@@ -59,6 +59,10 @@ def bad_records(template: Article) -> list[tuple[str, str, bytes]]:
     ]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "bus/worker: a permanent producer error on a handler's output (MessageSizeTooLargeError for "
+    "the NLP output of a 700 KB article) escapes StageWorker; the nlp role crash-loops on that "
+    "record and its partition never moves"))
 def test_bad_records_are_dead_lettered_and_good_ones_flow(
     tmp_path: Path, kafka_bootstrap: str, kafka_topics: KafkaTopics, launcher: Launcher,
     receiver: CountingReceiver, results: Results,
@@ -80,7 +84,7 @@ def test_bad_records_are_dead_lettered_and_good_ones_flow(
         bus.close()
     processes = [launcher.start(config, "run", "--roles", role) for role in ("nlp", "alerts")]
     try:
-        wait_all_alerted(receiver, {a.id for a in good}, 240, "good articles among bad ones")
+        wait_all_alerted(receiver, {a.id for a in good}, 150, "good articles among bad ones")
         wait_for(lambda: len(read_topic(kafka_bootstrap, kafka_topics.deadletter, 1)) >= 10,
                  120, "dead letters for the bad records")
     except AssertionError:
