@@ -1,7 +1,7 @@
 """Synthetic wire stories for benchmarks, written for this project.
 
-Every article is unique (a serial number goes into the text) so that story
-deduplication does not merge them, and each carries one election statement
+Every article is unique (a serial number goes into every alert-worthy
+sentence) so that story deduplication and repeat suppression do not merge them, and each carries one election statement
 and one foreign-interference warning, so each is expected to raise alerts.
 """
 
@@ -34,8 +34,10 @@ BODY = (
     "the result of the presidential election held on day {serial}.\n"
     "Observers from several countries questioned the official count in {capital}, "
     "where protesters gathered for the {serial}th time.\n"
-    "“Nobody outside {country} should interfere in its elections,” {speaker} told reporters.\n"
-    "{pronoun_cap} also warned third countries against meddling in {country}'s internal affairs.\n"
+    "“Nobody outside {country} should interfere in its elections,” {speaker} told reporters "
+    "at briefing {serial}.\n"
+    "{pronoun_cap} also warned third countries against meddling in {country}'s internal affairs "
+    "for the {serial}th time.\n"
     "Local markets were calm and the weather in {capital} was mild.\n"
 )
 
