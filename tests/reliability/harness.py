@@ -68,6 +68,7 @@ class Results:
     def __init__(self, path: Path = RESULTS_PATH) -> None:
         self.path = path
         self.scenarios: dict[str, dict[str, Any]] = {}
+        self.outcomes: dict[str, str] = {}
 
     def record(self, scenario: str, **figures: Any) -> None:
         rounded = {k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}
@@ -75,9 +76,15 @@ class Results:
                            else "FAILED")
         self.scenarios[scenario] = {"finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                  time.gmtime()), **rounded}
+        self.write()  # at once: an interrupted session keeps what it measured
+
+    def outcome(self, test: str, outcome: str) -> None:
+        """Remember how a test ended (passed, failed, xfailed…), next to the figures."""
+        self.outcomes[test] = outcome
+        self.write()
 
     def write(self) -> None:
-        if not self.scenarios:
+        if not self.scenarios and not self.outcomes:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -85,10 +92,13 @@ class Results:
         except (OSError, ValueError):
             existing = {}
         merged = {**existing.get("scenarios", {}), **self.scenarios}
+        outcomes = {**existing.get("outcomes", {}), **self.outcomes}
+        self.scenarios, self.outcomes = {}, {}
         document = {
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "system": platform.platform()},
             "scenarios": dict(sorted(merged.items())),
+            "outcomes": dict(sorted(outcomes.items())),
         }
         self.path.write_text(json.dumps(document, indent=2) + "\n")
 
