@@ -30,7 +30,7 @@ from tests.support import CONFIG_DIR
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(180)]
 
 EXAMPLES = int(os.environ.get("MONITOR_FUZZ_EXAMPLES", "150"))
-BOUNDED = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+BOUNDED = settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -188,7 +188,7 @@ _settings_trees = st.recursive(
     max_leaves=20)
 
 
-@settings(max_examples=max(20, EXAMPLES // 3), deadline=None, derandomize=True,
+@settings(max_examples=max(20, EXAMPLES // 3), deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(_settings_trees | st.text(max_size=200))
 def test_config_files_load_or_fail_with_a_config_error(tmp_path: Path, document: Any) -> None:
