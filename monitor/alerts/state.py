@@ -8,6 +8,7 @@ receivers de-duplicate by id) but it should be kept across restarts.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from pathlib import Path
@@ -48,6 +49,10 @@ class StateStore:
 
     def __init__(self, path: Path) -> None:
         self._db = Database(path, _SCHEMA)
+        # Every decision reads the whole story window; decoding each stored alert
+        # again made that quadratic. A stored blob never changes meaning, so its
+        # decoded (frozen) Alert is memoised by the blob itself.
+        self._decode_alert = functools.lru_cache(maxsize=16384)(_decode_alert)
 
     @classmethod
     def in_dir(cls, state_dir: Path) -> StateStore:
@@ -72,14 +77,20 @@ class StateStore:
             " WHERE rule = ? AND first_seen > ? ORDER BY first_seen",
             (rule, since),
         )
-        return _stories(rows)
+        return self._stories(rows)
 
     def _story(self, alert_id: str, since: float) -> list[Story]:
         rows = self._db.query(
             "SELECT alert, text, first_seen, article_ids FROM stories"
             " WHERE alert_id = ? AND first_seen > ?", (alert_id, since),
         )
-        return _stories(rows)
+        return self._stories(rows)
+
+    def _stories(self, rows: list[tuple[Any, ...]]) -> list[Story]:
+        return [
+            Story(self._decode_alert(bytes(alert)), text, first_seen, frozenset(json.loads(ids)))
+            for alert, text, first_seen, ids in rows
+        ]
 
     def _emissions(self, rule: str, since: float) -> list[float]:
         rows = self._db.query("SELECT at FROM emissions WHERE rule = ? AND at > ?", (rule, since))
@@ -144,8 +155,5 @@ class StateStore:
         self._db.close()
 
 
-def _stories(rows: list[tuple[Any, ...]]) -> list[Story]:
-    return [
-        Story(decode(alert, Alert), text, first_seen, frozenset(json.loads(ids)))
-        for alert, text, first_seen, ids in rows
-    ]
+def _decode_alert(blob: bytes) -> Alert:
+    return decode(blob, Alert)
