@@ -125,7 +125,7 @@ def main() -> None:
     # The same bare tokenizer after seeing the lexicon's phrases, as the tagger's
     # own tokenizer has (building the phrase matchers tokenizes them). In spaCy
     # 3.8 that alone makes tokenizing news text markedly faster, so this is the
-    # stricter baseline (see docs/benchmarks/nlp.md for why).
+    # stricter baseline (see the NLP section of docs/benchmarks.md for why).
     primed = spacy.blank("en").tokenizer
     assert isinstance(bare, Tokenizer) and isinstance(primed, Tokenizer)
     tagger = Tagger.from_settings(NlpSettings(), CONFIG_DIR)
