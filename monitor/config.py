@@ -38,6 +38,8 @@ T = TypeVar("T", bound=BaseModel)
 ENV_PREFIX = "MONITOR_"
 #: Variables with the prefix that are not config overrides.
 _ENV_RESERVED = {"MONITOR_CONFIG", "MONITOR_TEST_KAFKA"}
+#: Values a config file may hold; far above any real one, far below an alias bomb.
+MAX_CONFIG_VALUES = 200_000
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -136,6 +138,9 @@ def _read_yaml_mapping(
         return {}
     try:
         data = yaml.safe_load(text)
+    except RecursionError:
+        problems.append(ConfigProblem(str(path), "", "nested too deeply to be a config file"))
+        return {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -147,7 +152,29 @@ def _read_yaml_mapping(
     if not isinstance(data, dict):
         problems.append(ConfigProblem(str(path), "", "must be a mapping of keys to values"))
         return {}
+    if _exceeds_size(data, MAX_CONFIG_VALUES):
+        # YAML aliases can make a small file stand for an enormous tree.
+        problems.append(
+            ConfigProblem(str(path), "", f"expands to more than {MAX_CONFIG_VALUES} values")
+        )
+        return {}
     return _expand_env_refs(data, str(path), "", env, problems)  # type: ignore[no-any-return]
+
+
+def _exceeds_size(data: Any, limit: int) -> bool:
+    """Whether the tree, with every alias expanded, holds more than ``limit`` values."""
+    seen = 0
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def _expand_env_refs(

@@ -106,3 +106,17 @@ def test_unreadable_files_are_one_problem_each(tmp_path: Path, text: str, messag
 
 def test_missing_file(tmp_path: Path) -> None:
     assert problems_of(tmp_path / "nope.yaml")[0] == f"{tmp_path / 'nope.yaml'}: file not found"
+
+
+def test_deep_nesting_is_one_problem_not_a_traceback(tmp_path: Path) -> None:
+    found = problems_of(write_config(tmp_path, "a: " + "[" * 5000 + "]" * 5000 + "\n"))
+    assert found == [f"{tmp_path / 'monitor.yaml'}: nested too deeply to be a config file"]
+
+
+def test_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for level in "bcdefghi":
+        previous = chr(ord(level) - 1)
+        lines.append(f"{level}: &{level} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    found = problems_of(write_config(tmp_path, "\n".join(lines) + "\n"))
+    assert found == [f"{tmp_path / 'monitor.yaml'}: expands to more than 200000 values"]

@@ -161,8 +161,14 @@ class StageWorker(Generic[M]):
             log.exception("stage %s: unexpected error on %s", self.stage, _where(record))
             self._dead_letter(record, f"internal: {type(exc).__name__}: {exc}", "poison", "bug")
             return
-        for item in outgoing:
-            self._producer.send(item.topic, item.key, encode(item.message))
+        try:
+            for item in outgoing:
+                self._producer.send(item.topic, item.key, encode(item.message))
+        except RetryableError:
+            raise
+        except MonitorError as exc:  # e.g. the output is larger than the broker accepts
+            self._dead_letter(record, f"output refused: {exc}", exc.kind, exc.reason)
+            return
         self._metrics.messages.labels(self.stage, "handled").inc()
 
     def _dead_letter(self, record: Record, reason: str, kind: str, reason_label: str) -> None:

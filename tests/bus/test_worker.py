@@ -8,7 +8,7 @@ from monitor.bus.codec import decode, encode
 from monitor.bus.memory import MemoryBus
 from monitor.bus.worker import Outgoing, StageWorker
 from monitor.clock import FrozenClock
-from monitor.errors import PoisonError, RetryableError
+from monitor.errors import PermanentError, PoisonError, RetryableError
 from monitor.messages import Article, DeadLetter, Source
 from monitor.ops.metrics import Metrics
 
@@ -163,3 +163,37 @@ def test_a_failed_flush_rereads_the_batch_instead_of_committing_it() -> None:
     worker.drain(idle_s=0.05)
     ids = [decode(r.value, Article).id for r in bus.records_in("out")]
     assert sorted(set(ids)) == ["a0", "a1", "a2"]  # at least once; the first try is repeated
+
+
+class RefusingProducer(FailingFlush):
+    """A producer that refuses one topic's records as a broker refuses oversized ones."""
+
+    def send(self, topic: str, key: str | None, value: bytes, headers: object = None) -> None:
+        if topic == "out" and key == "a1":
+            raise PermanentError(f"record of {len(value)} bytes is larger than the broker accepts")
+        self.inner.send(topic, key, value)  # type: ignore[attr-defined]
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        return None
+
+
+def test_an_output_the_bus_refuses_dead_letters_its_input_and_the_stream_goes_on() -> None:
+    bus, metrics = MemoryBus(), Metrics()
+    for i in range(3):
+        bus.producer().send("in", f"a{i}", encode(article(i)))
+    worker = StageWorker(
+        stage="test",
+        consumer=bus.consumer(["in"], "g"),
+        producer=RefusingProducer(bus.producer()),  # type: ignore[arg-type]
+        kind=Article,
+        handle=Echo(),
+        deadletter_topic="dead",
+        metrics=metrics,
+        clock=FrozenClock(),
+        poll_timeout_s=0.05,
+    )
+    assert worker.drain(idle_s=0.05) == 3
+    assert [decode(r.value, Article).id for r in bus.records_in("out")] == ["a0", "a2"]
+    letters = [decode(r.value, DeadLetter) for r in bus.records_in("dead")]
+    assert [(d.key, d.error_kind) for d in letters] == [("a1", "permanent")]
+    assert letters[0].reason.startswith("output refused: record of")
