@@ -91,19 +91,7 @@ MALFORMED = {
 }
 
 
-#: Known defects of monitor/config.py (reported to its owner); strict, so a fix shows up.
-KNOWN_CONFIG_DEFECTS = {
-    "deep nesting": "config: RecursionError traceback from the YAML loader on 5,000-deep nesting",
-    "billion laughs (YAML aliases)": "config: ${VAR} expansion copies aliased YAML nodes; "
-    "9 levels of 9 aliases never finish",
-}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_CONFIG_DEFECTS[name]))
-    if name in KNOWN_CONFIG_DEFECTS else name
-    for name in MALFORMED
-])
+@pytest.mark.parametrize("name", list(MALFORMED))
 def test_malformed_config_gets_one_line_errors_not_a_traceback(tmp_path: Path, name: str
                                                                ) -> None:
     config = write_config(tmp_path)

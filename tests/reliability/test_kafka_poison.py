@@ -59,10 +59,6 @@ def bad_records(template: Article) -> list[tuple[str, str, bytes]]:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bus/worker: a permanent producer error on a handler's output (MessageSizeTooLargeError for "
-    "the NLP output of a 700 KB article) escapes StageWorker; the nlp role crash-loops on that "
-    "record and its partition never moves"))
 def test_bad_records_are_dead_lettered_and_good_ones_flow(
     tmp_path: Path, kafka_bootstrap: str, kafka_topics: KafkaTopics, launcher: Launcher,
     receiver: CountingReceiver, results: Results,
