@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from monitor.feeds.deadline import DeadlineBackend, deadline_transport
 from monitor.feeds.errors import (
     BadResponse,
     BodyTooLarge,
@@ -151,7 +152,10 @@ class HttpxFetcher:
     def __init__(self, settings: PollerSettings, pool_size: int | None = None) -> None:
         self._settings = settings
         size = pool_size or max(settings.concurrency * 2, 4)
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        self._backend = DeadlineBackend()
         self._client = httpx.Client(
+            transport=deadline_transport(self._backend, limits),
             follow_redirects=False,
             timeout=httpx.Timeout(
                 connect=settings.connect_timeout_s,
@@ -159,7 +163,6 @@ class HttpxFetcher:
                 write=settings.read_timeout_s,
                 pool=settings.total_timeout_s,
             ),
-            limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
             headers={"User-Agent": settings.user_agent},
         )
 
@@ -195,9 +198,14 @@ class HttpxFetcher:
         if request.last_modified:
             headers["If-Modified-Since"] = request.last_modified
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with (
+                self._backend.deadline(deadline),
+                self._client.stream("GET", url, headers=headers) as response,
+            ):
                 return self._read(response, url, deadline)
         except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline:
+                raise FetchTimeout(f"total time limit exceeded fetching {url}") from exc
             raise FetchTimeout(f"timed out fetching {url}") from exc
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             raise RefusedUrl(f"invalid URL {url!r}: {exc}") from exc
