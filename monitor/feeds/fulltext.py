@@ -23,7 +23,9 @@ def html_to_text(html: str) -> str:
         return _tidy(unescape(html))
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except (lxml.etree.ParserError, ValueError):
+    except (lxml.etree.ParserError, ValueError, AssertionError):
+        # lxml asserts on some tag soup (e.g. several <body> elements in a
+        # fragment); a crude tag strip still gives the reader the words.
         return _tidy(unescape(_TAGS.sub("\n", html)))
     for element in list(root.iter("script", "style", "noscript")):
         element.drop_tree()

@@ -90,3 +90,10 @@ def test_summary_only_entry_gets_the_page_text_without_the_appeal(
     assert article.text.startswith("Dockworkers at the northern harbour")
     assert "monthly gift" not in article.text and "Newsroom" not in article.text
     assert state.hint_s == 45 * 60
+
+
+def test_html_to_text_survives_soup_lxml_asserts_on() -> None:
+    # lxml raises AssertionError("too many bodies") on this fragment.
+    soup = "<rss><rss></rss><rss><!DOCTYPE x [<body>one</body></rss><body>two</body></rss>"
+    text = html_to_text(soup)
+    assert "one" in text and "two" in text
