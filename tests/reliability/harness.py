@@ -359,7 +359,9 @@ def group_lag(bootstrap: str, group: str, topic: str) -> int:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="reliability-lag")
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="reliability-lag")
     try:
-        committed = admin.list_consumer_group_offsets(group)
+        # kafka-python renamed list_consumer_group_offsets to list_group_offsets.
+        listing = getattr(admin, "list_consumer_group_offsets", None) or admin.list_group_offsets
+        committed = listing(group)
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         ends = consumer.end_offsets(partitions)
         return sum(
