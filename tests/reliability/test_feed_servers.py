@@ -103,14 +103,7 @@ def misbehaving() -> Iterator[MisbehavingServer]:
         server.server_close()
 
 
-#: A known defect of monitor/feeds/fetcher.py (reported to its owner); strict, so a fix shows.
-HEADER_DRIP_DEFECT = pytest.mark.xfail(
-    strict=True, reason="feeds: total_timeout_s is not enforced while response headers drip in; "
-    "the fetch never ends")
-
-
-@pytest.mark.parametrize("mode", [
-    pytest.param(m, marks=HEADER_DRIP_DEFECT) if m == "header-drip" else m for m in MODES])
+@pytest.mark.parametrize("mode", MODES)
 def test_misbehaving_server_ends_in_a_retryable_error(
     mode: str, misbehaving: MisbehavingServer, tmp_path: Path, results: Results
 ) -> None:
@@ -140,7 +133,6 @@ class _Good(socketserver.BaseRequestHandler):
                              + GOOD_FEED)
 
 
-@HEADER_DRIP_DEFECT
 def test_one_pass_over_hostile_servers_still_publishes_the_good_feed(tmp_path: Path) -> None:
     servers = {}
     for mode in MODES:

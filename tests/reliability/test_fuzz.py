@@ -110,13 +110,6 @@ def test_parse_feed_on_json_shapes(value: Any) -> None:
 
 # -- text extraction ---------------------------------------------------------------
 
-#: A known defect of monitor/feeds/fulltext.py (reported to its owner); strict, so a fix shows.
-HTML_TO_TEXT_DEFECT = pytest.mark.xfail(
-    strict=True, reason="feeds: html_to_text lets lxml's AssertionError ('too many bodies') "
-    "escape on fragments holding <body> elements")
-
-
-@HTML_TO_TEXT_DEFECT
 @BOUNDED
 @given(xmlish())
 def test_html_to_text_on_tag_soup(html: str) -> None:
@@ -204,7 +197,6 @@ def test_config_files_load_or_fail_with_a_config_error(tmp_path: Path, document:
             assert "Traceback" not in problem.message
 
 
-@HTML_TO_TEXT_DEFECT
 def test_html_to_text_on_html_with_two_bodies() -> None:
     """Found by the tag-soup property: lxml asserts 'too many bodies' on this fragment."""
     html = "<rss><rss></rss><rss><!DOCTYPE x [<body></body></rss><body></body></rss>"
