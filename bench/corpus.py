@@ -1,8 +1,9 @@
 """Synthetic wire stories for benchmarks, written for this project.
 
 Every article is unique (a serial number goes into every alert-worthy
-sentence) so that story deduplication and repeat suppression do not merge them, and each carries one election statement
-and one foreign-interference warning, so each is expected to raise alerts.
+sentence) so that story deduplication and repeat suppression do not merge
+them, and each carries one election statement and one foreign-interference
+warning, so each is expected to raise alerts.
 """
 
 from __future__ import annotations
