@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from monitor.bus.base import Producer
 from monitor.bus.codec import decode, encode
 from monitor.bus.memory import MemoryBus
 from monitor.bus.worker import Outgoing, StageWorker
@@ -45,11 +46,13 @@ class Echo:
         yield Outgoing("out", message.id, message)
 
 
-def make_worker(bus: MemoryBus, handler: Echo, metrics: Metrics) -> StageWorker[Article]:
+def make_worker(
+    bus: MemoryBus, handler: Echo, metrics: Metrics, producer: Producer | None = None
+) -> StageWorker[Article]:
     return StageWorker(
         stage="test",
         consumer=bus.consumer(["in"], "g"),
-        producer=bus.producer(),
+        producer=producer or bus.producer(),
         kind=Article,
         handle=handler,
         deadletter_topic="dead",
@@ -148,17 +151,7 @@ def test_a_failed_flush_rereads_the_batch_instead_of_committing_it() -> None:
     bus, metrics = MemoryBus(), Metrics()
     for i in range(3):
         bus.producer().send("in", f"a{i}", encode(article(i)))
-    worker = StageWorker(
-        stage="test",
-        consumer=bus.consumer(["in"], "g"),
-        producer=FailingFlush(bus.producer()),  # type: ignore[arg-type]
-        kind=Article,
-        handle=Echo(),
-        deadletter_topic="dead",
-        metrics=metrics,
-        clock=FrozenClock(),
-        poll_timeout_s=0.05,
-    )
+    worker = make_worker(bus, Echo(), metrics, FailingFlush(bus.producer()))  # type: ignore[arg-type]
     assert worker.run_once() == 0
     worker.drain(idle_s=0.05)
     ids = [decode(r.value, Article).id for r in bus.records_in("out")]
@@ -181,17 +174,7 @@ def test_an_output_the_bus_refuses_dead_letters_its_input_and_the_stream_goes_on
     bus, metrics = MemoryBus(), Metrics()
     for i in range(3):
         bus.producer().send("in", f"a{i}", encode(article(i)))
-    worker = StageWorker(
-        stage="test",
-        consumer=bus.consumer(["in"], "g"),
-        producer=RefusingProducer(bus.producer()),  # type: ignore[arg-type]
-        kind=Article,
-        handle=Echo(),
-        deadletter_topic="dead",
-        metrics=metrics,
-        clock=FrozenClock(),
-        poll_timeout_s=0.05,
-    )
+    worker = make_worker(bus, Echo(), metrics, RefusingProducer(bus.producer()))  # type: ignore[arg-type]
     assert worker.drain(idle_s=0.05) == 3
     assert [decode(r.value, Article).id for r in bus.records_in("out")] == ["a0", "a2"]
     letters = [decode(r.value, DeadLetter) for r in bus.records_in("dead")]
