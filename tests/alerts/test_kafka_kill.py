@@ -30,15 +30,6 @@ def receiver() -> Iterator[Receiver]:
     server.stop()
 
 
-def kafka_bus(bootstrap: str, topics: KafkaTopics) -> dict[str, object]:
-    return {
-        "kind": "kafka",
-        "kafka": {"bootstrap_servers": bootstrap},
-        "topics": topics.names.model_dump(),
-        "groups": {role: topics.group(role) for role in ("poller", "nlp", "alerts", "delivery")},
-    }
-
-
 @pytest.mark.kafka
 def test_sigkilled_sink_resumes_and_delivers_every_alert(
     tmp_path: Path,
@@ -59,7 +50,7 @@ def test_sigkilled_sink_resumes_and_delivers_every_alert(
         bus.close()
     config = write_config(
         tmp_path,
-        bus=kafka_bus(kafka_bootstrap, kafka_topics),
+        bus=kafka_topics.bus_config(kafka_bootstrap),
         extra={
             "alerts": {"receivers": [{"name": "hook", "url": receiver.url,
                                       "secret": "kill-test"}],

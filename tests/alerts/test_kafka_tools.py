@@ -18,7 +18,6 @@ from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.alerts.helpers import Receiver, Seen, tagged_article
 from tests.alerts.test_delivery import alerts_from_fixture
-from tests.alerts.test_kafka_kill import kafka_bus
 from tests.kafka_broker import KafkaTopics
 from tests.support import run_monitor, write_config
 
@@ -39,7 +38,7 @@ def test_backtest_counts_rule_hits_on_stored_statements_and_sends_nothing(
         article = tagged_article(article_id=f"bt-{n}", edit=lambda t, n=n: f"{t} ({n})")
         producer.send(kafka_topics.statements, article.article.id, encode(article))
     producer.flush()
-    config = write_config(tmp_path, bus=kafka_bus(kafka_bootstrap, kafka_topics))
+    config = write_config(tmp_path, bus=kafka_topics.bus_config(kafka_bootstrap))
     result = run_monitor(config, "rules", "backtest", "--samples", "1")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -62,7 +61,7 @@ def test_dead_lettered_alerts_are_replayed_by_the_cli(
 
     receiver = Receiver(down_then_up).start()
     try:
-        config = write_config(tmp_path, bus=kafka_bus(kafka_bootstrap, kafka_topics), extra={
+        config = write_config(tmp_path, bus=kafka_topics.bus_config(kafka_bootstrap), extra={
             "alerts": {"receivers": [{"name": "hook", "url": receiver.url, "secret": "k"}],
                        "retry": {"max_attempts": 2, "backoff": {"base_s": 0.05, "cap_s": 0.1}},
                        "breaker": {"failure_threshold": 100}},
