@@ -15,6 +15,12 @@ A killed process resumes from the last commit; receivers already recorded
 as delivered in the history store are skipped, and for the narrow window
 between a receiver's 2xx and that record, the ``Idempotency-Key`` lets the
 receiver drop the repeat.
+
+The history store is local SQLite and can fail for a while (disk full, a
+lock held too long). That is never a reason to crash or to drop an alert:
+records that could not be admitted wait, in order, and are admitted again
+after a backoff; outcomes that could not be recorded are kept and written
+later. Only the history lags while the store is down.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ import concurrent.futures
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from monitor.alerts import breaker as cb
 from monitor.alerts.notifiers import Notifier, ReceiverUnavailable
 from monitor.alerts.settings import AlertSettings, RetryBudget
+from monitor.alerts.sqlite import StoreError
 from monitor.alerts.store import DEADLETTERED, DELIVERED, AlertStore
 from monitor.bus.base import Consumer, Producer, Record
 from monitor.bus.codec import encode
@@ -36,7 +44,7 @@ from monitor.clock import Clock, iso_utc, parse_iso
 from monitor.errors import MonitorError, PermanentError, PoisonError
 from monitor.messages import Alert, DeadLetter
 from monitor.ops.metrics import Metrics
-from monitor.retry import backoff_delay
+from monitor.retry import BackoffPolicy, backoff_delay
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +97,25 @@ def next_attempt(
 
 #: How long one step waits for a running attempt to finish before returning.
 _ATTEMPT_WAIT_S = 0.05
+#: The shortest poll the engine makes while it has alerts in hand, and how often it
+#: polls at the least while attempts keep it busy. Polls keep the consumer in its
+#: group; too short a poll cannot finish a group join (see KafkaBusConsumer.poll).
+MIN_POLL_S = 0.1
+POLL_EVERY_S = 1.0
+#: Pause between tries of a history store that refused a read or write.
+STORE_BACKOFF = BackoffPolicy(base_s=0.5, cap_s=10.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """A receiver's final outcome for an alert, waiting to be written to the history."""
+
+    alert_id: str
+    receiver: str
+    status: str
+    attempts: int
+    detail: str
+    at: float
 
 
 @dataclass(slots=True)
@@ -146,6 +173,13 @@ class DeliveryEngine:
         self._rng = rng or random.Random()
         self._skip = skip_statuses
         self._inflight: list[InFlight] = []
+        #: Records polled but not yet admitted because the store refused them.
+        self._unadmitted: deque[Record] = deque()
+        #: Outcomes the store refused to record; written again on later steps.
+        self._unrecorded: list[_Outcome] = []
+        self._store_failures = 0
+        self._store_retry_at = 0.0
+        self._last_poll = float("-inf")
         self._breakers: dict[str, cb.Breaker] = {name: cb.Breaker() for name in notifiers}
         self._busy: dict[str, _Attempt] = {}
         #: A new alert is first sent this long after it was raised, so that copies
@@ -157,23 +191,49 @@ class DeliveryEngine:
 
     @property
     def in_flight(self) -> int:
-        """Alerts in hand that are still being worked on (deferred ones not counted)."""
-        return sum(1 for item in self._inflight if not item.deferred)
+        """Alerts in hand that are still being worked on (deferred ones not counted),
+        including records waiting for the store to admit them."""
+        return len(self._unadmitted) + sum(1 for item in self._inflight if not item.deferred)
 
     def step(self, poll_timeout_s: float) -> int:
         """Take new records if there is room, attempt what is due, commit what is settled.
 
         Returns how many records were committed.
         """
-        if len(self._inflight) < self._settings.max_in_flight:
+        self._admit_waiting()
+        if self._should_poll():
             room = self._settings.max_in_flight - len(self._inflight)
-            timeout = 0.0 if self._inflight else poll_timeout_s
-            for record in self._consumer.poll(timeout, max_records=room):
-                self._admit(record)
+            timeout = poll_timeout_s
+            if self._inflight:  # come back in time for what is due next
+                timeout = min(poll_timeout_s, max(MIN_POLL_S, self.wait_s(poll_timeout_s)))
+            self._last_poll = self._clock.monotonic()
+            self._unadmitted.extend(self._consumer.poll(timeout, max_records=room))
+            self._admit_waiting()
+        self._record_outcomes()
         self._collect(0.0)
         self._dispatch()
         self._collect(_ATTEMPT_WAIT_S)
         return self._commit_settled()
+
+    def _should_poll(self) -> bool:
+        """Poll when there is room, and either nothing can be done meanwhile or the
+        last poll is :data:`POLL_EVERY_S` old (a busy engine still polls: that keeps
+        it in its consumer group)."""
+        if self._unadmitted or len(self._inflight) >= self._settings.max_in_flight:
+            return False
+        if self._clock.monotonic() - self._last_poll >= POLL_EVERY_S:
+            return True
+        return not self._work_ready()
+
+    def _work_ready(self) -> bool:
+        """Whether an attempt is running or one may start now."""
+        if self._busy:
+            return True
+        now = self._clock.now()
+        return any(
+            p.next_at <= now and cb.allows(self._breakers[name], now)
+            for item in self._inflight for name, p in item.waiting.items()
+        )
 
     def caught_up(self) -> bool | None:
         """Whether every assigned partition has been read to its end; None while this
@@ -191,6 +251,8 @@ class DeliveryEngine:
         ]
         if self._busy:
             due.append(now)  # an attempt is running: come back to collect it
+        if self._unadmitted or self._unrecorded:
+            due.append(self._store_retry_at)
         return max(0.0, min([cap_s, *(d - now for d in due)]))
 
     def close(self) -> None:
@@ -203,8 +265,67 @@ class DeliveryEngine:
         self._consumer.close()  # leave the group: uncommitted alerts go to another member
         self._producer.close()
 
+    # -- the history store -----------------------------------------------------
+    def _store_usable(self) -> bool:
+        return self._clock.now() >= self._store_retry_at
+
+    def _store_refused(self, exc: StoreError) -> None:
+        """Back off before the store is tried again; the work waits meanwhile."""
+        self._store_failures += 1
+        delay = backoff_delay(STORE_BACKOFF, self._store_failures, self._rng)
+        self._store_retry_at = self._clock.now() + delay
+        self._metrics.errors.labels("delivery", exc.kind, exc.reason).inc()
+        log.warning("alert history unavailable, retrying in %.1fs (%d waiting): %s",
+                    delay, len(self._unadmitted) + len(self._unrecorded), exc)
+
+    def _store_worked(self) -> None:
+        if self._store_failures:
+            log.info("alert history available again")
+        self._store_failures = 0
+
+    def _admit_waiting(self) -> None:
+        """Admit polled records in order, stopping at the first one the store refuses."""
+        if not self._unadmitted or not self._store_usable():
+            return
+        while self._unadmitted:
+            try:
+                self._admit(self._unadmitted[0])
+            except StoreError as exc:
+                self._store_refused(exc)
+                return
+            self._unadmitted.popleft()
+        self._store_worked()
+
+    def _record(self, outcome: _Outcome) -> None:
+        self._unrecorded.append(outcome)
+        self._record_outcomes()
+
+    def _record_outcomes(self) -> None:
+        """Write outcomes to the history, oldest first; keep what the store refuses."""
+        if not self._unrecorded or not self._store_usable():
+            return
+        while self._unrecorded:
+            o = self._unrecorded[0]
+            try:
+                self._store.mark(o.alert_id, o.receiver, o.status, o.attempts, o.detail, o.at)
+            except StoreError as exc:
+                self._store_refused(exc)
+                return
+            self._unrecorded.pop(0)
+        self._store_worked()
+
+    def _recorded_status(self, alert_id: str, receiver: str) -> str | None:
+        """The receiver's outcome for the alert, from this run's unwritten outcomes
+        or the history; raises StoreError when the history cannot be read."""
+        for o in reversed(self._unrecorded):
+            if o.alert_id == alert_id and o.receiver == receiver:
+                return o.status
+        return self._store.deliveries(alert_id).get(receiver)
+
     # -- admission ------------------------------------------------------------
     def _admit(self, record: Record) -> None:
+        """Take a record in hand; raises StoreError (and takes nothing) if the store
+        cannot record it."""
         try:
             alert, wanted = self._extract(record)
         except PoisonError as exc:
@@ -216,8 +337,7 @@ class DeliveryEngine:
             return
         now = self._clock.now()
         alert = self._store.record(alert, now)
-        done = {r for r, status in self._store.deliveries(alert.id).items()
-                if status in self._skip}
+        done = {r for r in wanted if self._recorded_status(alert.id, r) in self._skip}
         hold_until = 0.0
         if self.group_wait_s:  # capped, so a producer's clock running ahead costs nothing
             created = parse_iso(alert.created_at)
@@ -243,7 +363,14 @@ class DeliveryEngine:
             if item.alert is None:
                 continue
             for name in list(item.waiting):
-                if name not in self._busy and self._due(item, item.alert, name, index):
+                if name in self._busy or not self._store_usable():
+                    continue
+                try:
+                    due = self._due(item, item.alert, name, index)
+                except StoreError as exc:
+                    self._store_refused(exc)
+                    return
+                if due:
                     self._start(item, item.alert, name)
 
     def _due(self, item: InFlight, alert: Alert, name: str, index: int) -> bool:
@@ -257,7 +384,7 @@ class DeliveryEngine:
             self._metrics.deliveries.labels(name, "superseded").inc()
             del item.waiting[name]
             return False
-        if self._store.deliveries(alert.id).get(name) in self._skip:
+        if self._recorded_status(alert.id, name) in self._skip:
             self._metrics.deliveries.labels(name, "already_done").inc()
             del item.waiting[name]
             return False
@@ -293,7 +420,7 @@ class DeliveryEngine:
             self._metrics.delivery_seconds.labels(name).observe(seconds)
             self._metrics.deliveries.labels(name, "delivered").inc()
             self._breakers[name] = cb.on_success(self._breakers[name])
-            self._store.mark(alert.id, name, DELIVERED, progress.attempts, "", now)
+            self._record(_Outcome(alert.id, name, DELIVERED, progress.attempts, "", now))
             item.waiting.pop(name, None)
             fetched = parse_iso(alert.article.fetched_at) if alert.article.fetched_at else None
             if fetched is not None:
@@ -329,8 +456,8 @@ class DeliveryEngine:
                             {RECEIVER_HEADER: name.encode()})
         self._metrics.deliveries.labels(name, "deadlettered").inc()
         self._metrics.errors.labels("delivery", exc.kind, exc.reason).inc()
-        self._store.mark(alert.id, name, DEADLETTERED, progress.attempts, reason,
-                         self._clock.now())
+        self._record(_Outcome(alert.id, name, DEADLETTERED, progress.attempts, reason,
+                              self._clock.now()))
         log.warning("dead-lettered alert %s: %s", alert.id, reason)
         del item.waiting[name]
 

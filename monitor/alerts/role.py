@@ -21,6 +21,7 @@ from monitor.alerts.matching import evaluate, make_alert
 from monitor.alerts.notifiers import HttpNotifier, Notifier
 from monitor.alerts.rules import Rule, RuleSet, load_rules
 from monitor.alerts.settings import AlertSettings, resolve_secret
+from monitor.alerts.sqlite import StoreError
 from monitor.alerts.state import StateStore
 from monitor.alerts.store import AlertStore
 from monitor.alerts.story import Policy
@@ -292,7 +293,10 @@ class DeliveryRole:
         now = self._ctx.clock.now()
         if now - self._last_prune >= PRUNE_INTERVAL_S:
             self._last_prune = now
-            self._store.prune(now - self._settings.alerts.retention_days * 86400)
+            try:
+                self._store.prune(now - self._settings.alerts.retention_days * 86400)
+            except StoreError as exc:  # history upkeep waits for the next round
+                log.warning("alert history not pruned: %s", exc)
 
     def close(self) -> None:
         self._engine.close()

@@ -161,6 +161,13 @@ class KafkaBusProducer:
                 raise translate(exc, "closing the producer") from exc
 
 
+#: The shortest wait a poll is given. kafka-python 3.0 drives the group protocol
+#: inside poll(); polls much shorter than a broker round trip (0-30 ms measured here)
+#: can leave a join half done for good: the member never gets partitions again
+#: and the stage stalls without an error (docs/reliability.md, finding 1).
+MIN_POLL_S = 0.1
+
+
 class KafkaBusConsumer:
     """A consumer-group member that commits only what it is told to."""
 
@@ -169,9 +176,13 @@ class KafkaBusConsumer:
         self._timeout_ms = timeout_ms
 
     def poll(self, timeout_s: float, max_records: int = 500) -> Sequence[Record]:
-        """Next records, partition by partition in offset order; empty if none arrive in time."""
+        """Next records, partition by partition in offset order; empty if none arrive in time.
+
+        Waits at least :data:`MIN_POLL_S`, whatever ``timeout_s`` says.
+        """
+        timeout_ms = int(max(timeout_s, MIN_POLL_S) * 1000)
         try:
-            batches = self._client.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+            batches = self._client.poll(timeout_ms=timeout_ms, max_records=max_records)
         except _KAFKA_FAILURES as exc:
             raise translate(exc, "polling") from exc
         return [_to_record(raw) for partition in sorted(batches) for raw in batches[partition]]

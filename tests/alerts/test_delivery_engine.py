@@ -9,10 +9,12 @@ from monitor.alerts.delivery import DeliveryEngine, Progress, next_attempt
 from monitor.alerts.notifiers import InProcessNotifier, ReceiverUnavailable
 from monitor.alerts.role import topic_extractor
 from monitor.alerts.settings import AlertSettings, BreakerSettings, RetryBudget
-from monitor.alerts.store import AlertStore
+from monitor.alerts.sqlite import StoreError
+from monitor.alerts.store import DELIVERED, AlertStore
 from monitor.bus.codec import encode
 from monitor.bus.memory import MemoryBus
 from monitor.clock import FrozenClock
+from monitor.messages import Alert
 from monitor.ops.metrics import Metrics
 from monitor.retry import BackoffPolicy
 from tests.alerts.test_delivery import alerts_from_fixture
@@ -71,5 +73,106 @@ def test_open_breaker_stops_calls_until_a_single_probe(tmp_path: Path) -> None:
     steps(30)
     assert [a.id for a in notifier.delivered] == [a.id for a in alerts]
     assert notifier.attempts == 8
+    assert engine.in_flight == 0
+    engine.close()
+
+
+class RefusingStore(AlertStore):
+    """The real history store, refusing every read and write while ``full`` is set
+    (as SQLite does with "database or disk is full")."""
+
+    full = False
+
+    def _check(self) -> None:
+        if self.full:
+            raise StoreError(f"{self._db.path}: database or disk is full")
+
+    def record(self, alert: Alert, now: float) -> Alert:
+        self._check()
+        return super().record(alert, now)
+
+    def mark(self, alert_id: str, receiver: str, status: str, attempts: int, detail: str,
+             now: float) -> None:
+        self._check()
+        super().mark(alert_id, receiver, status, attempts, detail, now)
+
+    def deliveries(self, alert_id: str) -> dict[str, str]:
+        self._check()
+        return super().deliveries(alert_id)
+
+
+def test_a_refusing_store_delays_delivery_and_loses_nothing(tmp_path: Path) -> None:
+    clock = FrozenClock()
+    notifier = InProcessNotifier("r")
+    store = RefusingStore(tmp_path / "a.sqlite3")
+    bus = MemoryBus()
+    alerts = alerts_from_fixture(4)
+    producer = bus.producer()
+    for alert in alerts[:2]:
+        producer.send("alerts", alert.id, encode(alert))
+    engine = DeliveryEngine(
+        consumer=bus.consumer(["alerts"], "g"), producer=bus.producer(),
+        notifiers={"r": notifier}, store=store, settings=AlertSettings(),
+        deadletter_topic="dl", poison_topic="poison", extract=topic_extractor(("r",)),
+        metrics=Metrics(), clock=clock,
+    )
+
+    def steps(n: int) -> int:
+        committed = 0
+        for _ in range(n):
+            committed += engine.step(0.0)
+            clock.advance(0.5)
+        return committed
+
+    assert steps(10) == 2
+    store.full = True
+    for alert in alerts[2:]:
+        producer.send("alerts", alert.id, encode(alert))
+    assert steps(20) == 0  # nothing is taken, sent or committed while the store refuses
+    assert len(notifier.delivered) == 2
+    assert engine.in_flight == 2
+    assert engine.wait_s(30.0) <= 10.0  # the store is tried again within its backoff cap
+    store.full = False
+    clock.advance(10)
+    assert steps(10) == 2
+    assert [a.id for a in notifier.delivered] == [a.id for a in alerts]
+    assert all(store.deliveries(a.id) == {"r": DELIVERED} for a in alerts)
+    assert engine.in_flight == 0
+    engine.close()
+
+
+def test_an_outcome_the_store_refuses_is_recorded_later_and_not_sent_again(
+    tmp_path: Path,
+) -> None:
+    clock = FrozenClock()
+    store = RefusingStore(tmp_path / "a.sqlite3")
+
+    class FillsTheDisk(InProcessNotifier):
+        def send(self, alert: Alert) -> None:
+            super().send(alert)
+            store.full = True  # the disk fills between the 2xx and its record
+
+    notifier = FillsTheDisk("r")
+    bus = MemoryBus()
+    alert = alerts_from_fixture(1)[0]
+    bus.producer().send("alerts", alert.id, encode(alert))
+    bus.producer().send("alerts", alert.id, encode(alert))  # a second revision, read again
+    engine = DeliveryEngine(
+        consumer=bus.consumer(["alerts"], "g"), producer=bus.producer(),
+        notifiers={"r": notifier}, store=store, settings=AlertSettings(),
+        deadletter_topic="dl", poison_topic="poison", extract=topic_extractor(("r",)),
+        metrics=Metrics(), clock=clock,
+    )
+    for _ in range(10):
+        engine.step(0.0)
+        clock.advance(0.5)
+    assert len(notifier.delivered) == 1
+    store.full = False
+    clock.advance(10)
+    for _ in range(10):
+        engine.step(0.0)
+        clock.advance(0.5)
+    assert len(notifier.delivered) == 1
+    assert store.deliveries(alert.id) == {"r": DELIVERED}
     assert engine.in_flight == 0
     engine.close()

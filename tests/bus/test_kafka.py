@@ -113,6 +113,27 @@ def test_only_committed_records_are_skipped_by_the_next_member(
 
 
 @pytest.mark.kafka
+def test_a_consumer_polled_without_waiting_still_joins_and_reads(
+    bus: KafkaBus, producer: Producer, kafka_topics: KafkaTopics
+) -> None:
+    """The delivery engine polls "without waiting" while it has alerts in hand.
+    Passed through, such polls left kafka-python 3.0 half-way through a group join
+    for good (no partitions, no error): the delivery stall of docs/reliability.md."""
+    topic, group = kafka_topics.alerts, kafka_topics.group("delivery")
+    publish(producer, topic, "k", [b"a", b"b", b"c"])
+    consumer = bus.consumer([topic], group)
+    try:
+        records: list[Record] = []
+        for _ in range(100):  # 100 × MIN_POLL_S at the least: 10 s
+            records.extend(consumer.poll(0.0))
+            if len(records) >= 3:
+                break
+        assert [r.value for r in records] == [b"a", b"b", b"c"]
+    finally:
+        consumer.close()
+
+
+@pytest.mark.kafka
 def test_commit_of_nothing_is_a_no_op(bus: KafkaBus, kafka_topics: KafkaTopics) -> None:
     consumer = bus.consumer([kafka_topics.articles], kafka_topics.group("nlp"))
     try:

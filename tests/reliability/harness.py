@@ -541,8 +541,3 @@ KNOWN_DELIVERY_STALL = pytest.mark.xfail(
     reason="open defect: delivery intermittently stops sending while alert records wait "
     "(seen under load and after a broker restart; cause not found)",
 )
-KNOWN_STORE_FULL_CRASH = pytest.mark.xfail(
-    strict=False,
-    reason="open defect: on a full disk the delivery role crashes on StoreError instead of "
-    "retrying in place; supervisor backoff (up to 60 s, never reset) outlasts the test",
-)

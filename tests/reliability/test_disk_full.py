@@ -20,7 +20,6 @@ import pytest
 
 from tests.kafka_broker import KafkaTopics
 from tests.reliability.harness import (
-    KNOWN_STORE_FULL_CRASH,
     CountingReceiver,
     Launcher,
     Offerer,
@@ -68,7 +67,6 @@ def fill(folder: Path) -> Path:
     return filler
 
 
-@KNOWN_STORE_FULL_CRASH
 def test_alert_store_disk_full_then_freed_loses_no_alert(
     tiny_disk: Path, tmp_path: Path, kafka_bootstrap: str, kafka_topics: KafkaTopics,
     launcher: Launcher, receiver: CountingReceiver, results: Results,

@@ -133,13 +133,22 @@ def test_documented_snippet_rejects_tampering_wrong_keys_and_replays(
     # A captured request replayed six minutes later is refused…
     later = documented_verifier(clock=lambda: stamp + 360)
     assert not later(key, request.headers, request.body)
-    # …and so is one re-signed with an old timestamp by someone without the key,
-    # or signed correctly but with a timestamp far in the past or future.
-    for skew in (-301, 301, -86400):
+    # …and so is one signed correctly but with a timestamp just outside the window,
+    # or far in the past or future. The receiver's clock is pinned to the original
+    # stamp: with a real clock, the seconds the suite took since the request came
+    # in would shrink the +301 s skew back inside the window.
+    at_arrival = documented_verifier(clock=lambda: stamp)
+    for skew in (-301, 301, -86400, 86400):
         old = stamp + skew
         headers = {**request.headers, "X-Monitor-Timestamp": str(old),
                    "X-Monitor-Signature": signature(key, old, request.body)}
-        assert not verify(key, headers, request.body)
+        assert not at_arrival(key, headers, request.body), skew
+    # Inside the window either way, the same signed request is accepted.
+    for skew in (-299, 299):
+        inside = stamp + skew
+        headers = {**request.headers, "X-Monitor-Timestamp": str(inside),
+                   "X-Monitor-Signature": signature(key, inside, request.body)}
+        assert at_arrival(key, headers, request.body), skew
     assert not verify(key, {**request.headers, "X-Monitor-Timestamp": "12ab"}, request.body)
 
 
