@@ -17,6 +17,11 @@ from typing import Any
 
 from monitor.errors import PermanentError, RetryableError
 
+#: Pages (4 KiB) written to the WAL before SQLite folds them into the database.
+WAL_CHECKPOINT_PAGES = 128
+#: What an idle WAL file is truncated to after a checkpoint.
+WAL_SIZE_LIMIT_BYTES = 1024 * 1024
+
 
 class StoreError(RetryableError):
     """The local state database could not be used right now (locked, disk full)."""
@@ -41,6 +46,11 @@ class Database:
                                          isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
+            # Keep the write-ahead log small: by default it grows to ~4 MB per file
+            # before a checkpoint, and on a nearly full disk that working room
+            # alone can fill the space freed for it (docs/reliability.md, disk-full).
+            self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+            self._conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
             self._conn.executescript(schema)
         except sqlite3.DatabaseError as exc:
             raise StoreCorrupt(f"{path}: cannot open state database: {exc}") from exc
