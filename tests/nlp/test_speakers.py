@@ -15,7 +15,7 @@ def _speaker(sentence: str, speech: SpeechRules) -> Attribution | None:
     [
         ("Peskov said the vote was fair.", "Peskov"),
         ("The Kremlin on Tuesday said the opposition must accept defeat.", "Kremlin"),
-        ("Kremlin Says Venezuelan Opposition Should ‘Accept Defeat’", "Kremlin"),
+        ("Kremlin Tells Georgian Opposition to ‘Accept Defeat’", "Kremlin"),
         ("“We see it,” Kremlin spokesman Dmitry Peskov told reporters.", "Dmitry Peskov"),
         ("“No,” said Russian Foreign Minister Sergei Lavrov.", "Sergei Lavrov"),
         ("Dmitry Peskov, the Kremlin spokesman, said it was fine.", "Dmitry Peskov"),
