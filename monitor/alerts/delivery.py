@@ -11,6 +11,8 @@ every receiver, or dead-lettered for the receivers that ran out of budget.
 
 Retry timing is pure (:func:`next_attempt`), the circuit breaker is pure
 (:mod:`monitor.alerts.breaker`); this module is the I/O shell around them.
+A receiver's ``Retry-After`` is a statement about the receiver, not about the
+alert it answered: no alert is sent to that receiver before it has passed.
 A killed process resumes from the last commit; receivers already recorded
 as delivered in the history store are skipped, and for the narrow window
 between a receiver's 2xx and that record, the ``Idempotency-Key`` lets the
@@ -181,6 +183,9 @@ class DeliveryEngine:
         self._store_retry_at = 0.0
         self._last_poll = float("-inf")
         self._breakers: dict[str, cb.Breaker] = {name: cb.Breaker() for name in notifiers}
+        #: Per receiver, the time before which it is not called: set from the
+        #: Retry-After of its last "unavailable" answer (absent: no such answer).
+        self._not_before: dict[str, float] = {}
         self._busy: dict[str, _Attempt] = {}
         #: A new alert is first sent this long after it was raised, so that copies
         #: of the story from other outlets arriving meanwhile go out with it.
@@ -231,9 +236,19 @@ class DeliveryEngine:
             return True
         now = self._clock.now()
         return any(
-            p.next_at <= now and cb.allows(self._breakers[name], now)
+            p.next_at <= now and self._receiver_allows(name, now)
             for item in self._inflight for name, p in item.waiting.items()
         )
+
+    def _receiver_allows(self, name: str, now: float) -> bool:
+        """Whether the receiver may be called at ``now``: its circuit allows it and
+        any Retry-After it answered has passed."""
+        return cb.allows(self._breakers[name], now) and now >= self._not_before.get(name, now)
+
+    def _receiver_free_at(self, name: str, now: float) -> float:
+        """The earliest time the receiver may be called (``now`` if it may be now),
+        by its circuit and any Retry-After it answered."""
+        return max(cb.next_allowed(self._breakers[name], now), self._not_before.get(name, now))
 
     def caught_up(self) -> bool | None:
         """Whether every assigned partition has been read to its end; None while this
@@ -245,7 +260,7 @@ class DeliveryEngine:
         """How long nothing is due (for sleeping between steps), at most ``cap_s``."""
         now = self._clock.now()
         due = [
-            max(p.next_at, cb.next_allowed(self._breakers[name], now))
+            max(p.next_at, self._receiver_free_at(name, now))
             for item in self._inflight for name, p in item.waiting.items()
             if name not in self._busy
         ]
@@ -375,7 +390,7 @@ class DeliveryEngine:
 
     def _due(self, item: InFlight, alert: Alert, name: str, index: int) -> bool:
         now = self._clock.now()
-        if item.waiting[name].next_at > now or not cb.allows(self._breakers[name], now):
+        if item.waiting[name].next_at > now or not self._receiver_allows(name, now):
             return False
         # A later revision of the same alert (a late source's update) is in hand:
         # it carries everything this one does, so only it is sent.
@@ -433,6 +448,8 @@ class DeliveryEngine:
             return
         self._metrics.deliveries.labels(name, error.outcome).inc()
         self._breakers[name] = cb.on_failure(self._breakers[name], now, self._settings.breaker)
+        if error.retry_after is not None:  # the receiver asked for a pause: all its alerts wait
+            self._not_before[name] = now + error.retry_after
         when = next_attempt(progress, now, self._settings.retry, self._rng, error.retry_after)
         if when is None:
             self._give_up(item, alert, name, progress, error)

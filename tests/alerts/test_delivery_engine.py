@@ -11,6 +11,7 @@ from monitor.alerts.role import topic_extractor
 from monitor.alerts.settings import AlertSettings, BreakerSettings, RetryBudget
 from monitor.alerts.sqlite import StoreError
 from monitor.alerts.store import DELIVERED, AlertStore
+from monitor.bus.base import Record
 from monitor.bus.codec import encode
 from monitor.bus.memory import MemoryBus
 from monitor.clock import FrozenClock
@@ -73,6 +74,56 @@ def test_open_breaker_stops_calls_until_a_single_probe(tmp_path: Path) -> None:
     steps(30)
     assert [a.id for a in notifier.delivered] == [a.id for a in alerts]
     assert notifier.attempts == 8
+    assert engine.in_flight == 0
+    engine.close()
+
+
+def test_retry_after_pauses_the_receiver_for_all_its_alerts(tmp_path: Path) -> None:
+    clock = FrozenClock()
+    throttled = ReceiverUnavailable("busy", outcome="throttled", retry_after=60)
+    slow = InProcessNotifier("slow", failures=[throttled])
+    fine = InProcessNotifier("fine")
+    bus = MemoryBus()
+    alerts = alerts_from_fixture(4)
+    for alert in alerts:
+        bus.producer().send("alerts", alert.id, encode(alert))
+    consumer = bus.consumer(["alerts"], "g")
+    polls = 0
+    real_poll = consumer.poll
+
+    def poll(timeout_s: float, max_records: int = 500) -> list[Record]:
+        nonlocal polls
+        polls += 1
+        return real_poll(timeout_s, max_records)
+
+    consumer.poll = poll  # type: ignore[method-assign]
+    engine = DeliveryEngine(
+        consumer=consumer, producer=bus.producer(),
+        notifiers={"slow": slow, "fine": fine}, store=AlertStore(tmp_path / "a.sqlite3"),
+        settings=AlertSettings(), deadletter_topic="dl", poison_topic="poison",
+        extract=topic_extractor(("slow", "fine")), metrics=Metrics(), clock=clock,
+        rng=random.Random(1),
+    )
+
+    def steps(n: int) -> int:
+        committed = 0
+        for _ in range(n):
+            committed += engine.step(0.0)
+            clock.advance(0.5)
+        return committed
+
+    assert steps(80) == 0  # 40 s: nothing settled while "slow" is paused
+    assert slow.attempts == 1  # the other alerts in hand waited for Retry-After too
+    assert [a.id for a in fine.delivered] == [a.id for a in alerts]  # others kept going
+    before = polls
+    assert steps(10) == 0
+    assert polls - before == 10  # nothing can be sent: every step polls for new alerts
+    assert slow.attempts == 1
+    assert 14.0 <= engine.wait_s(600.0) <= 15.5  # the pause is slept through
+    clock.advance(15)
+    assert steps(20) == len(alerts)
+    assert sorted(a.id for a in slow.delivered) == sorted(a.id for a in alerts)
+    assert slow.attempts == len(alerts) + 1
     assert engine.in_flight == 0
     engine.close()
 
