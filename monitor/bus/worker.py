@@ -37,6 +37,8 @@ M = TypeVar("M", Article, TaggedArticle, Alert, DeadLetter)
 LAG_REPORT_S = 10.0
 #: How much of a bad record's value the dead-letter record keeps.
 DEADLETTER_VALUE_CAP = 64 * 1024
+#: Stages whose input records (articles, statements) are keyed by article id.
+_ARTICLE_KEYED_STAGES = frozenset({"nlp", "alerts"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +160,8 @@ class StageWorker(Generic[M]):
             self._dead_letter(record, str(exc), exc.kind, exc.reason)
             return
         except Exception as exc:  # a bug must not stop the stream: keep the record
-            log.exception("stage %s: unexpected error on %s", self.stage, _where(record))
+            log.exception("stage %s: unexpected error on %s", self.stage, _where(record),
+                          extra=self._context(record))
             self._dead_letter(record, f"internal: {type(exc).__name__}: {exc}", "poison", "bug")
             return
         try:
@@ -190,7 +193,7 @@ class StageWorker(Generic[M]):
             "dead-lettered %s: %s",
             _where(record),
             reason,
-            extra={"stage": self.stage, "topic": record.topic, "key": record.key},
+            extra=self._context(record),
         )
 
     def _retry_later(self, unhandled: Sequence[Record], exc: RetryableError) -> None:
@@ -209,8 +212,17 @@ class StageWorker(Generic[M]):
             _where(unhandled[0]),
             self.pause_s,
             exc,
-            extra={"stage": self.stage, "topic": unhandled[0].topic, "key": unhandled[0].key},
+            extra=self._context(unhandled[0]),
         )
+
+    def _context(self, record: Record) -> dict[str, object]:
+        """Log fields for ``record``; its key is the article id on article-keyed stages."""
+        context: dict[str, object] = {
+            "stage": self.stage, "topic": record.topic, "key": record.key,
+        }
+        if self.stage in _ARTICLE_KEYED_STAGES and record.key is not None:
+            context["article_id"] = record.key
+        return context
 
     def _report_lag(self) -> None:
         group = self.stage

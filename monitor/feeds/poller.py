@@ -85,7 +85,8 @@ class FeedPoller:
         except MonitorError as exc:
             error: MonitorError = exc
         except Exception as exc:  # a library bug must not stop the other feeds
-            log.debug("feed %s: unexpected failure", feed.id, exc_info=True)
+            log.debug("feed %s: unexpected failure", feed.id, exc_info=True,
+                      extra={"feed_id": feed.id})
             error = unexpected(exc)
         failed = after_failure(state, self._clock.now(), error, self._settings, self._rng)
         return PollResult(feed.id, failed, "error", error=error, lag_s=lag)

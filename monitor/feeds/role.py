@@ -115,10 +115,12 @@ class PollerRole:
                 self._dispatch(queue, in_flight, pool)
                 self._collect(in_flight, stop, queue)
             for future in list(in_flight):
+                result = future.result()
                 try:
-                    self._finish(future.result())
+                    self._finish(result)
                 except MonitorError as exc:
-                    log.error("poller: articles not published at shutdown: %s", exc)
+                    log.error("feed %s: articles not published at shutdown: %s",
+                              result.feed_id, exc, extra={"feed_id": result.feed_id})
 
     def reload(self, settings: Settings) -> None:
         """Adopt a changed feed list (added, removed or moved feeds) without restart.
@@ -231,7 +233,8 @@ class PollerRole:
                 # items count as new again, and try the feed again soon.
                 self._metrics.errors.labels(stage="poller", kind=exc.kind, reason=exc.reason).inc()
                 log.error("feed %s: articles not published, retrying in %.0fs: %s",
-                          result.feed_id, _REPUBLISH_DELAY_S, exc)
+                          result.feed_id, _REPUBLISH_DELAY_S, exc,
+                          extra={"feed_id": result.feed_id})
                 due = self._clock.now() + _REPUBLISH_DELAY_S
             if result.feed_id in self._feeds:
                 heapq.heappush(queue, (due, result.feed_id))
@@ -291,9 +294,11 @@ class PollerRole:
         if result.error is not None:
             err = result.error
             self._metrics.errors.labels(stage="poller", kind=err.kind, reason=err.reason).inc()
-            log.warning("feed %s: %s", result.feed_id, result.state.last_error)
+            log.warning("feed %s: %s", result.feed_id, result.state.last_error,
+                        extra={"feed_id": result.feed_id})
         elif result.parse_warning:
-            log.info("feed %s: %s", result.feed_id, result.parse_warning)
+            log.info("feed %s: %s", result.feed_id, result.parse_warning,
+                     extra={"feed_id": result.feed_id})
         self._save(result.state)
 
     def _save(self, state: FeedState) -> None:
