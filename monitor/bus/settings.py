@@ -7,9 +7,12 @@ The defaults suit the single-node broker started by ``scripts/kafka-local``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from monitor.secrets import given, read_secret_file
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -18,7 +21,8 @@ SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 class KafkaSettings(BaseModel):
     """How to reach the brokers, and how clients behave towards them."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Errors never echo the input: it holds the secrets.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     bootstrap_servers: tuple[str, ...] = Field(
         default=("127.0.0.1:9092",),
@@ -41,6 +45,9 @@ class KafkaSettings(BaseModel):
     sasl_mechanism: SaslMechanism | None = None
     sasl_plain_username: str | None = None
     sasl_plain_password: SecretStr | None = None
+    # A file holding the password (e.g. a mounted secret), read at load and on
+    # SIGHUP; it fills sasl_plain_password. At most one of the two.
+    sasl_plain_password_file: Path | None = None
     ssl_cafile: str | None = None
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
@@ -75,14 +82,31 @@ class KafkaSettings(BaseModel):
                 raise ValueError(f"{server!r} is not host:port")
         return servers
 
+    @field_validator("sasl_plain_password_file")
+    @classmethod
+    def _password_file_readable(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            read_secret_file(path)  # report an unreadable file under its own key
+        return path
+
     @model_validator(mode="after")
     def _consistent(self) -> KafkaSettings:
+        if self.sasl_plain_password_file is not None:
+            if given(self.sasl_plain_password):
+                raise ValueError(
+                    "give at most one of sasl_plain_password, sasl_plain_password_file"
+                )
+            password = SecretStr(read_secret_file(self.sasl_plain_password_file))
+            object.__setattr__(self, "sasl_plain_password", password)  # frozen: set once here
         if self.security_protocol.startswith("SASL_") and self.sasl_mechanism is None:
             raise ValueError(f"security_protocol {self.security_protocol} needs sasl_mechanism")
         if self.sasl_mechanism is not None and (
             self.sasl_plain_username is None or self.sasl_plain_password is None
         ):
-            raise ValueError("sasl_mechanism needs sasl_plain_username and sasl_plain_password")
+            raise ValueError(
+                "sasl_mechanism needs sasl_plain_username and sasl_plain_password"
+                " (or sasl_plain_password_file)"
+            )
         if self.heartbeat_interval_ms * 3 > self.session_timeout_ms:
             raise ValueError("heartbeat_interval_ms must be at most a third of session_timeout_ms")
         return self

@@ -32,6 +32,8 @@ def collect_secrets(settings: Settings) -> tuple[str, ...]:
     from monitor.alerts.settings import resolve_secret
 
     found: list[str] = []
+    # ops.http_token_file and bus.kafka.sasl_plain_password_file are read while
+    # the settings are validated, into http_token and sasl_plain_password.
     if settings.ops.http_token is not None:
         found.append(settings.ops.http_token.get_secret_value())
     password = settings.bus.kafka.sasl_plain_password

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from monitor.secrets import given, read_secret_file
 
 
 class OpsSettings(BaseModel):
     """The ``ops:`` config section."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Errors never echo the input: it holds the secrets.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     #: Serve /metrics, /healthz, /readyz and the status page.
     http_enabled: bool = True
@@ -19,6 +23,9 @@ class OpsSettings(BaseModel):
     http_port: int = Field(default=9464, ge=0, le=65535)
     #: When set, every request except /healthz must carry it (Bearer or ?token=).
     http_token: SecretStr | None = None
+    #: A file holding the token (e.g. a mounted secret); read at load and on
+    #: SIGHUP, it fills ``http_token``. At most one of the two.
+    http_token_file: Path | None = None
     #: "auto" is JSON lines unless stdout is a terminal.
     log_format: Literal["auto", "json", "text"] = "auto"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -28,3 +35,19 @@ class OpsSettings(BaseModel):
     ready_max_lag: int = Field(default=1000, ge=0)
     #: How often the status page samples throughput and lag (kept for one hour).
     history_sample_s: float = Field(default=10.0, gt=0, le=300)
+
+    @field_validator("http_token_file")
+    @classmethod
+    def _token_file_readable(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            read_secret_file(path)  # report an unreadable file under its own key
+        return path
+
+    @model_validator(mode="after")
+    def _token_from_file(self) -> OpsSettings:
+        if self.http_token_file is not None:
+            if given(self.http_token):
+                raise ValueError("give at most one of http_token, http_token_file")
+            token = SecretStr(read_secret_file(self.http_token_file))
+            object.__setattr__(self, "http_token", token)  # frozen: set once, while validating
+        return self

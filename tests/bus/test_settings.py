@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from monitor.bus.settings import KafkaSettings
+from monitor.config import load_settings
+from monitor.errors import ConfigError
 
 
 def settings(**values: Any) -> KafkaSettings:
@@ -84,3 +87,76 @@ def test_heartbeat_must_fit_three_times_in_the_session() -> None:
 def test_connect_budget_adds_attempts_and_pauses() -> None:
     budget = settings(bootstrap_timeout_ms=1000, connect_attempts=3, connect_backoff_ms=250)
     assert budget.connect_budget_s == 3.5
+
+
+def sasl_from_file(path: Path, **values: Any) -> KafkaSettings:
+    return settings(
+        security_protocol="SASL_SSL",
+        sasl_mechanism="PLAIN",
+        sasl_plain_username="monitor",
+        sasl_plain_password_file=str(path),
+        **values,
+    )
+
+
+def test_password_can_come_from_a_file(tmp_path: Path) -> None:
+    secret = tmp_path / "kafka-password"
+    secret.write_text("from-a-file \n")
+    secure = sasl_from_file(secret)
+    assert secure.sasl_plain_password is not None
+    assert secure.sasl_plain_password.get_secret_value() == "from-a-file "  # only the newline goes
+    assert secure.client_config()["sasl_plain_password"] == "from-a-file "
+    assert "from-a-file" not in repr(secure)
+    assert "from-a-file" not in str(secure.model_dump())
+    # An empty plain value (an unset ${VAR} in Compose) does not count as given.
+    assert sasl_from_file(secret, sasl_plain_password="").client_config()[
+        "sasl_plain_password"
+    ] == "from-a-file "
+
+
+def test_password_and_password_file_together_are_rejected(tmp_path: Path) -> None:
+    secret = tmp_path / "kafka-password"
+    secret.write_text("from-a-file\n")
+    with pytest.raises(ValidationError) as caught:
+        sasl_from_file(secret, sasl_plain_password="inline-pass")
+    message = str(caught.value)
+    assert "give at most one of sasl_plain_password, sasl_plain_password_file" in message
+    assert "inline-pass" not in message and "from-a-file" not in message  # no input echoed
+
+
+@pytest.mark.parametrize("content", [None, "", "\n"], ids=["missing", "empty", "newline"])
+def test_unusable_password_file_is_one_line_naming_key_and_path(
+    tmp_path: Path, content: str | None
+) -> None:
+    secret = tmp_path / "kafka-password"
+    if content is not None:
+        secret.write_text(content)
+    (tmp_path / "feeds.yaml").write_text("feeds: []\n")
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        "bus:\n  kafka:\n    security_protocol: SASL_SSL\n    sasl_mechanism: PLAIN\n"
+        f"    sasl_plain_username: monitor\n    sasl_plain_password_file: {secret}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={})
+    assert [str(p) for p in caught.value.problems] == [
+        f"{config}: bus.kafka.sasl_plain_password_file: "
+        + (f"cannot read {secret}: No such file or directory" if content is None
+           else f"{secret} is empty")
+    ]
+    assert "\n" not in str(caught.value)
+
+
+def test_password_file_from_the_environment(tmp_path: Path) -> None:
+    secret = tmp_path / "kafka-password"
+    secret.write_text("env-named-file\n")
+    (tmp_path / "feeds.yaml").write_text("feeds: []\n")
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        "bus:\n  kafka:\n    security_protocol: SASL_SSL\n    sasl_mechanism: PLAIN\n"
+        "    sasl_plain_username: monitor\n"
+    )
+    loaded = load_settings(
+        config, environ={"MONITOR_BUS__KAFKA__SASL_PLAIN_PASSWORD_FILE": str(secret)}
+    )
+    assert loaded.bus.kafka.client_config()["sasl_plain_password"] == "env-named-file"

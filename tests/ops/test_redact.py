@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from monitor.config import load_settings
+from monitor.errors import ConfigError
 from monitor.ops.logs import THIRD_PARTY_LOGGERS, configure_logging
 from monitor.ops.redact import SecretRedactor, collect_secrets, install_redactor
 from monitor.ops.settings import OpsSettings
@@ -67,3 +69,59 @@ def test_message_args_extras_and_tracebacks_are_masked(json_log: io.StringIO) ->
 def test_short_values_are_not_treated_as_secrets() -> None:
     redactor = SecretRedactor(["ab", "abcd"])
     assert redactor.redact("ab abcd") == "ab ***"
+
+
+def test_secrets_read_from_files_are_collected_and_masked(
+    tmp_path: Path, json_log: io.StringIO
+) -> None:
+    (tmp_path / "token").write_text("token-from-file\n")
+    (tmp_path / "kafka").write_text("sasl-from-file\n")
+    config = write_config(tmp_path, extra={
+        "ops": {"http_token_file": str(tmp_path / "token")},
+        "bus": {"kind": "embedded", "kafka": {
+            "security_protocol": "SASL_SSL", "sasl_mechanism": "PLAIN",
+            "sasl_plain_username": "svc", "sasl_plain_password_file": str(tmp_path / "kafka")}},
+    })
+    settings = load_settings(config, environ={})
+    assert settings.ops.http_token is not None
+    assert settings.ops.http_token.get_secret_value() == "token-from-file"
+    found = set(collect_secrets(settings))
+    assert {"token-from-file", "sasl-from-file"} <= found
+    install_redactor(SecretRedactor(found), ["monitor"])
+    logging.getLogger("monitor.test").warning("sent %s and sasl-from-file", "token-from-file")
+    text = json_log.getvalue()
+    assert "token-from-file" not in text and "sasl-from-file" not in text
+    assert json.loads(text)["message"] == "sent *** and ***"
+
+
+def test_token_file_from_the_environment_and_empty_token_is_not_given(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("token-from-file")  # no newline at all is fine too
+    config = write_config(tmp_path)
+    # Compose passes MONITOR_OPS__HTTP_TOKEN="" when the variable is unset.
+    settings = load_settings(config, environ={
+        "MONITOR_OPS__HTTP_TOKEN": "", "MONITOR_OPS__HTTP_TOKEN_FILE": str(tmp_path / "token"),
+    })
+    assert settings.ops.http_token is not None
+    assert settings.ops.http_token.get_secret_value() == "token-from-file"
+
+
+def test_token_and_token_file_together_are_rejected(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text("token-from-file\n")
+    with pytest.raises(ValidationError) as caught:
+        OpsSettings.model_validate(
+            {"http_token": "inline-token", "http_token_file": str(tmp_path / "token")}
+        )
+    message = str(caught.value)
+    assert "give at most one of http_token, http_token_file" in message
+    assert "inline-token" not in message and "token-from-file" not in message
+
+
+def test_unreadable_token_file_is_one_line_naming_key_and_path(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-token"
+    config = write_config(tmp_path, extra={"ops": {"http_token_file": str(missing)}})
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={})
+    assert [str(p) for p in caught.value.problems] == [
+        f"{config}: ops.http_token_file: cannot read {missing}: No such file or directory"
+    ]
+    assert "\n" not in str(caught.value)

@@ -1,0 +1,43 @@
+"""Secrets given as files (``…_file`` options), shared by the config sections.
+
+``ops.http_token_file`` and ``bus.kafka.sasl_plain_password_file`` read their
+value here while the config is validated, so a bad file is reported under its
+own key like any other config problem.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_core import PydanticCustomError
+
+
+def read_secret_file(path: Path) -> str:
+    """The secret held in ``path``: its text without the trailing newline.
+
+    Raises a validation error whose one-line message names the path (never the
+    content) when the file cannot be read, is not UTF-8 or is empty; pydantic
+    puts the config key in front of it.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PydanticCustomError(
+            "secret_file",
+            "cannot read {path}: {reason}",
+            {"path": str(path), "reason": exc.strerror or type(exc).__name__},
+        ) from None
+    except UnicodeDecodeError:
+        raise PydanticCustomError(
+            "secret_file", "{path} is not UTF-8 text", {"path": str(path)}
+        ) from None
+    value = text.rstrip("\r\n")
+    if not value:
+        raise PydanticCustomError("secret_file", "{path} is empty", {"path": str(path)})
+    return value
+
+
+def given(secret: SecretStr | None) -> bool:
+    """Whether a plain secret value is set; empty (an unset ``${VAR}`` in Compose) is not."""
+    return secret is not None and secret.get_secret_value() != ""
