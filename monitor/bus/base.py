@@ -89,5 +89,8 @@ class Bus(Protocol):
     def ensure_topics(self, topics: Sequence[str]) -> None:
         """Create missing topics (no-op where topics are implicit)."""
 
+    def reachable(self) -> bool:
+        """Whether the transport answers now; cheap enough for a readiness probe."""
+
     def close(self) -> None:
         """Release any shared resources."""

@@ -166,6 +166,8 @@ class KafkaBusProducer:
 #: can leave a join half done for good: the member never gets partitions again
 #: and the stage stalls without an error (docs/reliability.md, finding 1).
 MIN_POLL_S = 0.1
+#: How long a readiness probe's answer is reused.
+REACHABLE_TTL_S = 5.0
 
 
 class KafkaBusConsumer:
@@ -248,6 +250,8 @@ class KafkaBus:
         self._settings = settings
         self._sleep = sleep
         self._admin: KafkaAdminClient | None = None
+        #: When the brokers were last probed for readiness, and the answer.
+        self._reachable: tuple[float, bool] | None = None
 
     @property
     def settings(self) -> KafkaSettings:
@@ -316,6 +320,28 @@ class KafkaBus:
             elif code != _TOPIC_ALREADY_EXISTS:
                 raise kafka_errors.for_code(code)(f"{topic['name']}: {topic.get('error_message')}")
         return created
+
+    def reachable(self) -> bool:
+        """Whether a broker answers, probed at most every :data:`REACHABLE_TTL_S`.
+
+        One bounded bootstrap (``bootstrap_timeout_ms``) with a throw-away client:
+        the clients in use reconnect on their own and do not say whether they
+        are connected.
+        """
+        now = time.monotonic()
+        if self._reachable is None or now - self._reachable[0] >= REACHABLE_TTL_S:
+            self._reachable = (now, self._probe())
+        return self._reachable[1]
+
+    def _probe(self) -> bool:
+        try:
+            KafkaProducer(**self._settings.client_config(), enable_idempotence=False).close(
+                timeout=1
+            )
+        except _KAFKA_FAILURES as exc:
+            log.debug("kafka: readiness probe failed: %s", exc)
+            return False
+        return True
 
     def close(self) -> None:
         """Close the shared admin connection, if one was opened."""

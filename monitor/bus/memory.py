@@ -42,6 +42,10 @@ class MemoryBus:
             self._members.setdefault(group, []).append(member)
         return member
 
+    def reachable(self) -> bool:
+        """The embedded bus lives in this process: it always answers."""
+        return True
+
     def ensure_topics(self, topics: Sequence[str]) -> None:
         with self._cond:
             for topic in topics:

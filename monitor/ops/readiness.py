@@ -3,10 +3,12 @@
 The monitor is *ready* when all of these hold:
 
 1. it is not stopping (after SIGTERM an orchestrator should stop routing to it);
-2. every role it supervises is running: a role that crashed and is waiting
-   for its restart is not, and a consumer role whose broker went away crashes
-   and restarts, so "all roles running" also means "the bus answers";
-3. it is caught up: for every consumer group, the consumer lag last reported
+2. the bus answers: on Kafka a broker accepts a connection (probed at most
+   every few seconds), which a poller-only process needs to know as much as
+   one with consumer roles;
+3. every role it supervises is running: a role that crashed and is waiting
+   for its restart is not;
+4. it is caught up: for every consumer group, the consumer lag last reported
    (``monitor_consumer_lag``, summed over the group's topic-partitions) is at
    most ``ops.ready_max_lag`` records. A group that has not reported yet
    counts as caught up.
@@ -45,6 +47,7 @@ def lag_by_group(registry: CollectorRegistry) -> dict[str, float]:
 def assess_readiness(
     *,
     stopping: bool,
+    bus_reachable: bool,
     roles_running: Iterable[tuple[str, bool]],
     lag: Mapping[str, float],
     max_lag: int,
@@ -53,6 +56,8 @@ def assess_readiness(
     reasons: list[str] = []
     if stopping:
         reasons.append("stopping")
+    if not bus_reachable:
+        reasons.append("the bus does not answer")
     reasons.extend(f"role {name} is not running" for name, up in roles_running if not up)
     reasons.extend(
         f"consumer group {group} is {behind:.0f} records behind (max {max_lag})"

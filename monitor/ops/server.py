@@ -84,6 +84,7 @@ class OpsApp:
         d = self.daemon
         return assess_readiness(
             stopping=d.stopping,
+            bus_reachable=d.bus.reachable(),
             roles_running=[(s.name, s.running) for s in d.role_states],
             lag=lag_by_group(d.metrics.registry),
             max_lag=d.settings.ops.ready_max_lag,

@@ -390,7 +390,9 @@ def test_broker_outage_is_retryable_and_clients_carry_on_after_restart(
         assert [r.value for r in before] == [b"before"]
         consumer.commit(before)
 
+        assert KafkaBus(settings).reachable()
         _kafka_local("stop", private_broker)
+        assert not KafkaBus(settings).reachable()  # what /readyz reports
         producer.send(topic, "k", b"during")
         with pytest.raises(RetryableError):
             producer.flush(2)

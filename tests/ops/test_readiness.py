@@ -8,7 +8,8 @@ from monitor.ops.readiness import assess_readiness, lag_by_group
 
 def test_ready_when_running_and_caught_up() -> None:
     verdict = assess_readiness(
-        stopping=False, roles_running=[("nlp", True)], lag={"nlp": 1000}, max_lag=1000
+        stopping=False, bus_reachable=True, roles_running=[("nlp", True)],
+        lag={"nlp": 1000}, max_lag=1000,
     )
     assert verdict.ready and verdict.reasons == ()
 
@@ -16,6 +17,7 @@ def test_ready_when_running_and_caught_up() -> None:
 def test_every_reason_is_listed() -> None:
     verdict = assess_readiness(
         stopping=True,
+        bus_reachable=False,
         roles_running=[("poller", True), ("nlp", False)],
         lag={"nlp": 1001, "alerts": 3},
         max_lag=1000,
@@ -23,6 +25,7 @@ def test_every_reason_is_listed() -> None:
     assert not verdict.ready
     assert verdict.reasons == (
         "stopping",
+        "the bus does not answer",
         "role nlp is not running",
         "consumer group nlp is 1001 records behind (max 1000)",
     )

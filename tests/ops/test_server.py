@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from monitor.alerts.store import AlertStore
+from monitor.bus.kafka import KafkaBus
 from monitor.config import load_settings
 from monitor.daemon import Daemon
 from monitor.feeds.state import new_state
@@ -130,6 +131,28 @@ def test_readyz_follows_lag_and_stopping(server: OpsServer, daemon: Daemon) -> N
     daemon.metrics.consumer_lag.labels("nlp", "monitor.articles", "0").set(0)
     daemon.stop_event.set()
     assert httpx.get(url(server, "/readyz"), headers=AUTH).json()["reasons"] == ["stopping"]
+
+
+def test_readyz_says_when_the_kafka_bus_does_not_answer(tmp_path: Path) -> None:
+    """A daemon with no consumer roles (a poller, say) still reports a dead broker."""
+    dead = f"127.0.0.1:{free_port()}"
+    config = write_config(
+        tmp_path, feeds=[("wire", "http://127.0.0.1:9/feed.xml")],
+        extra={"ops": {"http_port": 0},
+               "bus": {"kind": "kafka", "kafka": {"bootstrap_servers": [dead],
+                                                  "bootstrap_timeout_ms": 500}}},
+    )
+    settings = load_settings(config, environ={})
+    # Built directly: open_bus() would refuse to start without a broker at all.
+    made = Daemon(settings, (), bus=KafkaBus(settings.bus.kafka))
+    running = start_ops_server(made)
+    try:
+        reply = httpx.get(url(running, "/readyz"), timeout=10)
+        assert reply.status_code == 503
+        assert reply.json()["reasons"] == ["the bus does not answer"]
+    finally:
+        running.close()
+        made.close()
 
 
 def test_status_page_shows_alerts_highlighted_and_escaped(server: OpsServer) -> None:
