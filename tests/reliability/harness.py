@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-import pytest
-
 from bench.corpus import articles as corpus_articles
 from monitor.alerts.signing import verify
 from monitor.bus.codec import decode, encode
@@ -532,12 +530,3 @@ def pipeline_state(bootstrap: str, topics: KafkaTopics, receiver: CountingReceiv
         tail = "\n".join(line[:400] for line in process.output().splitlines()[-15:])
         lines.append(f"--- pid {process.popen.pid} {process.popen.args[4:]}:\n{tail}")
     return "\n".join(lines)
-
-
-#: Quarantine for scenarios hit by open defects (issues 5 and 7 stay open until
-#: they are fixed). Not strict: the scenario still runs and an XPASS is reported.
-KNOWN_DELIVERY_STALL = pytest.mark.xfail(
-    strict=False,
-    reason="open defect: delivery intermittently stops sending while alert records wait "
-    "(seen under load and after a broker restart; cause not found)",
-)

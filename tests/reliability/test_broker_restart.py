@@ -26,7 +26,6 @@ from monitor.bus.kafka import KafkaBus
 from monitor.bus.settings import KafkaSettings
 from tests.kafka_broker import KAFKA_LOCAL, KafkaTopics
 from tests.reliability.harness import (
-    KNOWN_DELIVERY_STALL,
     CountingReceiver,
     Launcher,
     Offerer,
@@ -97,7 +96,6 @@ def own_broker(tmp_path: Path) -> Iterator[OwnBroker]:
         shutil.rmtree(tmp_path / "kafka-home", ignore_errors=True)
 
 
-@KNOWN_DELIVERY_STALL
 def test_broker_stop_and_start_mid_stream_loses_no_alert(
     tmp_path: Path, own_broker: OwnBroker, launcher: Launcher, receiver: CountingReceiver,
     results: Results,

@@ -23,7 +23,6 @@ from monitor.demo import serving
 from monitor.messages import Article
 from tests.kafka_broker import KafkaTopics
 from tests.reliability.harness import (
-    KNOWN_DELIVERY_STALL,
     CountingReceiver,
     GrowingServer,
     GrowingSite,
@@ -52,7 +51,6 @@ DRAIN_LIMIT_S = 240.0
 
 
 @pytest.mark.parametrize("victim", ["nlp", "alerts"])
-@KNOWN_DELIVERY_STALL
 def test_sigkill_of_a_stage_under_load_loses_no_alert(
     victim: str,
     tmp_path: Path,

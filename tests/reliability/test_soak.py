@@ -21,7 +21,6 @@ from monitor.bus.kafka import KafkaBus
 from monitor.bus.settings import KafkaSettings
 from tests.kafka_broker import KafkaTopics
 from tests.reliability.harness import (
-    KNOWN_DELIVERY_STALL,
     CountingReceiver,
     Launcher,
     MemorySampler,
@@ -41,7 +40,6 @@ SOAK_S = env_number("MONITOR_SOAK_S", 120.0)
 RATE = env_number("MONITOR_SOAK_RATE", 15.0)
 
 
-@KNOWN_DELIVERY_STALL
 def test_sustained_load_holds_throughput_memory_and_lag(
     tmp_path: Path, kafka_bootstrap: str, kafka_topics: KafkaTopics, launcher: Launcher,
     receiver: CountingReceiver, results: Results,
