@@ -45,7 +45,9 @@ def backtest(
     """Evaluate ``rules`` on every statement in ``topic``'s history; send nothing.
 
     Reads through a throw-away consumer group that never commits, so it
-    neither moves nor disturbs the sink's own progress.
+    neither moves nor disturbs the sink's own progress. A new group starts
+    where the bus's ``auto_offset_reset`` puts it: ``bus`` must be opened with
+    ``earliest`` (the default), or the history is skipped and nothing counted.
     """
     consumer = bus.consumer([topic], f"monitor-backtest-{uuid.uuid4().hex[:8]}")
     report = BacktestReport(hits=Counter({rule.name: 0 for rule in rules.rules}))

@@ -19,6 +19,7 @@ from monitor.alerts.store import AlertStore, StoredAlert
 from monitor.bus import open_bus
 from monitor.cli import obtain_settings
 from monitor.clock import SystemClock, iso_utc
+from monitor.config import BusSettings
 from monitor.ops.metrics import Metrics
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
@@ -68,6 +69,17 @@ def _as_json(item: StoredAlert) -> str:
     }, ensure_ascii=False)
 
 
+def from_the_start(bus: BusSettings) -> BusSettings:
+    """The bus settings with new consumer groups starting at the oldest record.
+
+    Backtest and replay read history with groups of their own; with
+    ``auto_offset_reset: latest`` such a group would start past every record
+    already stored and find nothing.
+    """
+    kafka = bus.kafka.model_copy(update={"auto_offset_reset": "earliest"})
+    return bus.model_copy(update={"kafka": kafka})
+
+
 @alerts_group.command("replay")
 @click.option("--receiver", default=None, help="Send to this receiver, not the failed one.")
 @click.option("--max-attempts", default=None, type=click.IntRange(1, 1000),
@@ -79,7 +91,7 @@ def replay_command(ctx: click.Context, receiver: str | None, max_attempts: int |
     names = [r.name for r in settings.alerts.receivers]
     if receiver is not None and receiver not in names:
         raise click.BadParameter(f"unknown receiver {receiver!r}; configured: {', '.join(names)}")
-    bus = open_bus(settings.bus)
+    bus = open_bus(from_the_start(settings.bus))
     try:
         count = replay(settings, bus, Metrics(), SystemClock(), receiver=receiver,
                        max_attempts=max_attempts)
@@ -171,7 +183,7 @@ def backtest_command(
     """Run rules over stored statements and report per-rule counts; sends nothing."""
     settings = obtain_settings(ctx)
     rules = load_rules(rules_path or settings.rules_file)
-    bus = open_bus(settings.bus)
+    bus = open_bus(from_the_start(settings.bus))
     try:
         report = backtest(rules, bus, settings.bus.topics.statements, samples=samples,
                           limit=limit)

@@ -7,12 +7,16 @@ Evaluation is pure: no clock, no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import unicodedata
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Protocol
 
 from monitor.alerts.terms import Found, TermMatcher
 from monitor.messages import ArticleRef, Statement
+
+_WORD = re.compile(r"\w+")
 
 
 @dataclass
@@ -33,8 +37,9 @@ class Subject:
         return frozenset((e.text.casefold(), e.label) for e in self.statement.entities)
 
     @cached_property
-    def speaker(self) -> str:
-        return (self.statement.speaker or "").casefold()
+    def speaker(self) -> tuple[str, ...]:
+        """The speaker's name as case-folded words (empty when unknown)."""
+        return name_words(self.statement.speaker or "")
 
     @cached_property
     def feeds(self) -> frozenset[str]:
@@ -83,13 +88,36 @@ class EntityIn:
 
 @dataclass(frozen=True, slots=True)
 class SpeakerIn:
+    """The speaker's name contains one of ``names`` as whole words, in order.
+
+    "peskov" matches "Dmitry Peskov" and "foreign ministry" "Russia's Foreign
+    Ministry", but "li" does not match "Julian Assange": a substring test let
+    short names fire on every speaker whose name merely contains the letters.
+    """
+
     names: tuple[str, ...]
+    _words: tuple[tuple[str, ...], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        words = tuple(w for w in (name_words(n) for n in self.names) if w)
+        object.__setattr__(self, "_words", words)
 
     def test(self, subject: Subject) -> list[Found] | None:
         speaker = subject.speaker
-        if speaker and any(name in speaker for name in self.names):
+        if any(_contains_run(speaker, name) for name in self._words):
             return []
         return None
+
+
+def name_words(name: str) -> tuple[str, ...]:
+    """A name as case-folded words; punctuation (possessives, hyphens) splits words."""
+    return tuple(_WORD.findall(unicodedata.normalize("NFKC", name).casefold()))
+
+
+def _contains_run(words: tuple[str, ...], run: tuple[str, ...]) -> bool:
+    """Whether ``run`` occurs in ``words`` as consecutive items."""
+    size = len(run)
+    return any(words[i:i + size] == run for i in range(len(words) - size + 1))
 
 
 @dataclass(frozen=True, slots=True)

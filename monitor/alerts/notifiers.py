@@ -7,7 +7,8 @@ the circuit breaker belong to :mod:`monitor.alerts.delivery`.
 
 Errors are translated at this boundary:
 
-* connection failures, timeouts, 408, 425, 429 and 5xx → :class:`ReceiverUnavailable`
+* connection failures, timeouts (``timeout_s`` bounds the whole attempt, not
+  each socket operation), 408, 425, 429 and 5xx → :class:`ReceiverUnavailable`
   (retryable; ``retry_after`` from the ``Retry-After`` header when given);
 * any other non-2xx → :class:`ReceiverRejected` (permanent: dead-lettered at once).
 """
@@ -15,6 +16,7 @@ Errors are translated at this boundary:
 from __future__ import annotations
 
 import email.utils
+import time
 from collections.abc import Callable
 from typing import ClassVar, Protocol
 
@@ -25,12 +27,15 @@ from monitor.alerts.settings import ReceiverSettings
 from monitor.alerts.signing import IDEMPOTENCY_HEADER, signed_headers
 from monitor.clock import Clock
 from monitor.errors import PermanentError, RetryableError
+from monitor.feeds.deadline import DeadlineBackend, deadline_transport
 from monitor.messages import Alert
 
 USER_AGENT = "news-monitor-alerts/0.1"
 #: Longest Retry-After we honour; a receiver asking for more is retried after this.
 MAX_RETRY_AFTER_S = 3600.0
 _RETRYABLE_STATUS = frozenset({408, 425, 429})
+#: httpx's own default pool limits; one notifier's sends share its pool.
+_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
 class ReceiverUnavailable(RetryableError):
@@ -62,23 +67,27 @@ class Notifier(Protocol):
 
 
 class HttpNotifier:
-    """POSTs a rendered alert to a receiver, signed when it has a secret."""
+    """POSTs a rendered alert to a receiver, signed when it has a secret.
 
-    def __init__(
-        self,
-        receiver: ReceiverSettings,
-        secret: bytes | None,
-        clock: Clock,
-        client: httpx.Client | None = None,
-    ) -> None:
+    One attempt ends within ``receiver.timeout_s`` from start to last byte:
+    httpx's timeouts bound each socket operation only, so a receiver that
+    dribbles its answer would otherwise hold the attempt (and the receiver's
+    delivery slot) forever. The notifier owns its client for that reason: the
+    limit is enforced by the connection pool's network backend.
+    """
+
+    def __init__(self, receiver: ReceiverSettings, secret: bytes | None, clock: Clock) -> None:
         self.name = receiver.name
         self._receiver = receiver
         self._secret = secret
         self._clock = clock
         self._render: Callable[[Alert], bytes] = RENDERERS[receiver.kind]
         self._url = endpoint(receiver)
-        self._client = client or httpx.Client(
-            timeout=httpx.Timeout(receiver.timeout_s), follow_redirects=False
+        self._backend = DeadlineBackend()
+        self._client = httpx.Client(
+            transport=deadline_transport(self._backend, _LIMITS),
+            timeout=httpx.Timeout(receiver.timeout_s),
+            follow_redirects=False,
         )
 
     def __repr__(self) -> str:  # never show the secret
@@ -94,10 +103,17 @@ class HttpNotifier:
         }
         if self._secret is not None:
             headers.update(signed_headers(self._secret, int(self._clock.now()), body))
+        # The backend measures the deadline on the real monotonic clock, as it
+        # bounds real socket waits; the injected clock is for signing only.
+        deadline = time.monotonic() + self._receiver.timeout_s
         try:
-            response = self._client.post(self._url, content=body, headers=headers)
+            with self._backend.deadline(deadline):
+                response = self._client.post(self._url, content=body, headers=headers)
         except httpx.TimeoutException as exc:
-            raise ReceiverUnavailable(f"{self.name}: timed out", outcome="timeout") from exc
+            raise ReceiverUnavailable(
+                f"{self.name}: no complete answer within {self._receiver.timeout_s:g}s",
+                outcome="timeout",
+            ) from exc
         except httpx.TransportError as exc:
             raise ReceiverUnavailable(
                 f"{self.name}: {type(exc).__name__}: {exc}", outcome="connect"

@@ -10,7 +10,7 @@ must all hold:
 ``tags``       the statement carries at least one of these tags
 ``entities``   an entity in the statement has one of these texts
 ``countries``  a place entity (GPE/LOC/NORP) in the statement has one of these texts
-``speakers``   the speaker's name contains one of these (case-insensitive)
+``speakers``   the speaker's name contains one of these as whole words (case-insensitive)
 ``feeds``      the article came through one of these feed ids
 ``all`` / ``any`` / ``none``   lists of nested conditions
 

@@ -78,7 +78,8 @@ class DedupSettings(BaseModel):
 
     #: Near-duplicate statements of one rule within this window are one story.
     story_window_s: float = Field(default=6 * 3600.0, gt=0)
-    #: rapidfuzz token-set ratio (0-100) at or above which two statements are one story.
+    #: rapidfuzz token-set ratio (0-100) at or above which two statements may be one
+    #: story; they also need agreeing speakers, negations and word order (story.py).
     similarity: float = Field(default=88.0, ge=50, le=100)
     #: The exact same statement again within this window is a repeat and is dropped.
     repeat_window_s: float = Field(default=7 * 24 * 3600.0, gt=0)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,11 @@ CREATE TABLE IF NOT EXISTS silences (
 
 
 class StateStore:
-    """Stories, emissions and silences; every method is one short transaction."""
+    """Stories, emissions and silences; every method is one short transaction.
+
+    Story state is local to one machine: every process of the alerts role
+    must share this file (same state_dir) or the role must run as one process.
+    """
 
     FILENAME = "alert-state.sqlite3"
 
@@ -59,52 +65,43 @@ class StateStore:
         return cls(state_dir / cls.FILENAME)
 
     def decide_and_record(self, candidate: Alert, now: float, policy: Policy) -> Decision:
-        """Load the inputs, take the pure decision, persist its outcome."""
-        # Near-duplicates are looked for in the story window only; the much longer
-        # repeat window needs just the exact id.
-        stories = self.stories(candidate.rule, now - policy.story_window_s)
-        if not any(s.alert.id == candidate.id for s in stories):
-            stories.extend(self._story(candidate.id, now - policy.repeat_window_s))
-        emissions = self._emissions(candidate.rule, now - policy.rate_limit_per_s)
-        decision = decide(candidate, stories, emissions, self.silences(now), now, policy)
-        if decision.story is not None:
-            self._save(decision.story, emitted_at=now if decision.action == "emit" else None)
+        """Load the inputs, take the pure decision, persist its outcome.
+
+        All three happen in one write (``BEGIN IMMEDIATE``) transaction: another
+        process deciding on the same file waits for it (busy timeout) and then
+        sees its outcome, so two sinks sharing a state_dir cannot both emit one
+        story. Raises StoreError when the file stays locked or cannot be written.
+        """
+        with self._db.transaction() as conn:
+            decision = self._decide(conn, candidate, now, policy)
+            if decision.story is not None:
+                emitted_at = now if decision.action == "emit" else None
+                _save(conn, decision.story, emitted_at)
         return decision
 
-    def stories(self, rule: str, since: float) -> list[Story]:
-        rows = self._db.query(
-            "SELECT alert, text, first_seen, article_ids FROM stories"
-            " WHERE rule = ? AND first_seen > ? ORDER BY first_seen",
-            (rule, since),
-        )
-        return self._stories(rows)
+    def _decide(
+        self, conn: sqlite3.Connection, candidate: Alert, now: float, policy: Policy
+    ) -> Decision:
+        # Near-duplicates are looked for in the story window only; the much longer
+        # repeat window needs just the exact id.
+        stories = self._stories(
+            _rows(conn, _STORIES_OF_RULE, (candidate.rule, now - policy.story_window_s)))
+        if not any(s.alert.id == candidate.id for s in stories):
+            stories.extend(self._stories(
+                _rows(conn, _STORY_BY_ID, (candidate.id, now - policy.repeat_window_s))))
+        emissions = [at for (at,) in _rows(
+            conn, _EMISSIONS, (candidate.rule, now - policy.rate_limit_per_s))]
+        silences = _silences(_rows(conn, _SILENCES, (now,)))
+        return decide(candidate, stories, emissions, silences, now, policy)
 
-    def _story(self, alert_id: str, since: float) -> list[Story]:
-        rows = self._db.query(
-            "SELECT alert, text, first_seen, article_ids FROM stories"
-            " WHERE alert_id = ? AND first_seen > ?", (alert_id, since),
-        )
-        return self._stories(rows)
+    def stories(self, rule: str, since: float) -> list[Story]:
+        return self._stories(self._db.query(_STORIES_OF_RULE, (rule, since)))
 
     def _stories(self, rows: list[tuple[Any, ...]]) -> list[Story]:
         return [
             Story(self._decode_alert(bytes(alert)), text, first_seen, frozenset(json.loads(ids)))
             for alert, text, first_seen, ids in rows
         ]
-
-    def _emissions(self, rule: str, since: float) -> list[float]:
-        rows = self._db.query("SELECT at FROM emissions WHERE rule = ? AND at > ?", (rule, since))
-        return [at for (at,) in rows]
-
-    def _save(self, story: Story, emitted_at: float | None) -> None:
-        with self._db.transaction() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?)",
-                (story.alert.id, story.alert.rule, story.text, story.first_seen,
-                 encode(story.alert), json.dumps(sorted(story.article_ids))),
-            )
-            if emitted_at is not None:
-                conn.execute("INSERT INTO emissions VALUES (?, ?)", (story.alert.rule, emitted_at))
 
     # -- silences -------------------------------------------------------------
     def add_silence(
@@ -129,14 +126,7 @@ class StateStore:
 
     def silences(self, now: float) -> list[Silence]:
         """Silences that have not ended at ``now``."""
-        rows = self._db.query(
-            "SELECT id, rule, labels, starts, ends, comment FROM silences WHERE ends > ?"
-            " ORDER BY starts", (now,),
-        )
-        return [
-            Silence(sid, starts, ends, rule, tuple(sorted(json.loads(labels).items())), comment)
-            for sid, rule, labels, starts, ends, comment in rows
-        ]
+        return _silences(self._db.query(_SILENCES, (now,)))
 
     def expire_silence(self, silence_id: str, now: float) -> bool:
         with self._db.transaction() as conn:
@@ -153,6 +143,42 @@ class StateStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+_STORIES_OF_RULE = (
+    "SELECT alert, text, first_seen, article_ids FROM stories"
+    " WHERE rule = ? AND first_seen > ? ORDER BY first_seen"
+)
+_STORY_BY_ID = (
+    "SELECT alert, text, first_seen, article_ids FROM stories"
+    " WHERE alert_id = ? AND first_seen > ?"
+)
+_EMISSIONS = "SELECT at FROM emissions WHERE rule = ? AND at > ?"
+_SILENCES = (
+    "SELECT id, rule, labels, starts, ends, comment FROM silences WHERE ends > ?"
+    " ORDER BY starts"
+)
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    return list(conn.execute(sql, params).fetchall())
+
+
+def _save(conn: sqlite3.Connection, story: Story, emitted_at: float | None) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?)",
+        (story.alert.id, story.alert.rule, story.text, story.first_seen,
+         encode(story.alert), json.dumps(sorted(story.article_ids))),
+    )
+    if emitted_at is not None:
+        conn.execute("INSERT INTO emissions VALUES (?, ?)", (story.alert.rule, emitted_at))
+
+
+def _silences(rows: list[tuple[Any, ...]]) -> list[Silence]:
+    return [
+        Silence(sid, starts, ends, rule, tuple(sorted(json.loads(labels).items())), comment)
+        for sid, rule, labels, starts, ends, comment in rows
+    ]
 
 
 def _decode_alert(blob: bytes) -> Alert:

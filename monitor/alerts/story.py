@@ -9,7 +9,8 @@ Outcomes:
 
 ``emit``     a new story: publish the candidate.
 ``update``   a late extra source for a story already alerted (a syndicated
-             copy, a near-duplicate text from another outlet): publish the
+             copy, a near-duplicate text from another outlet making the same
+             claim: same speaker, negations and word order): publish the
              stored alert again, same id, with the new source added. Delivery
              records the merged sources in the history but does not call a
              receiver twice for one id.
@@ -25,6 +26,9 @@ Outcomes:
 from __future__ import annotations
 
 import dataclasses
+import re
+import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -32,7 +36,29 @@ from typing import Literal
 from rapidfuzz import fuzz
 
 from monitor.alerts.matching import normalise
-from monitor.messages import Alert, Source
+from monitor.messages import Alert, Source, Statement
+
+#: Words that deny or invert a statement. Two statements that differ in them say
+#: different things however alike the rest of their words ("must accept" / "must
+#: not accept"), so they are never one story. English, like the NLP stage.
+#: "cannot" and every "n't" contraction count as "not", so an outlet that spells
+#: out "won't" does not split a story.
+NEGATIONS: frozenset[str] = frozenset({
+    "not", "no", "never", "neither", "nor", "without", "none", "nobody", "nothing",
+    "nowhere", "cannot",
+})
+_NEGATION_ALIASES = {"cannot": "not"}
+_CONTRACTION = "n't"
+#: Apostrophes kept inside a word so that "don't" stays one token here.
+_WORD = re.compile(r"\w+(?:'\w+)*")
+
+#: Minimum agreement (0-100) in the order of the words two statements share.
+#: Token-set similarity ignores order, so "Russia says the opposition must
+#: accept defeat" and "The opposition says Russia must accept defeat" score 100;
+#: their shared words in order agree only ~71. Syndicated copies add, drop or
+#: move a phrase ("on Tuesday") and stay well above. A swap of two one-word
+#: names in a long sentence still passes: the speaker check is what stops that.
+MIN_ORDER_AGREEMENT = 75.0
 
 Action = Literal["emit", "update", "replay", "suppress"]
 SuppressReason = Literal["silenced", "duplicate", "repeat", "rate_limited"]
@@ -119,7 +145,8 @@ def find_story(
     candidate: Alert, text: str, stories: Sequence[Story], now: float, policy: Policy
 ) -> Story | None:
     """The story ``candidate`` belongs to: same id within the repeat window, or a
-    near-duplicate text within the story window."""
+    near-duplicate text that makes the same claim (:func:`same_claim`) within the
+    story window."""
     best: Story | None = None
     best_score = 0.0
     for story in stories:
@@ -130,7 +157,8 @@ def find_story(
         if story.first_seen <= now - policy.story_window_s:
             continue
         score = similarity(text, story.text)
-        if score >= policy.similarity and score > best_score:
+        if (score >= policy.similarity and score > best_score
+                and same_claim(candidate.statement, story.alert.statement)):
             best, best_score = story, score
     return best
 
@@ -146,6 +174,61 @@ def similarity(a: str, b: str) -> float:
     if longer == 0 or shorter / longer < 0.6:
         return 0.0
     return float(fuzz.token_set_ratio(a, b))
+
+
+def same_claim(a: Statement, b: Statement) -> bool:
+    """Whether two similar-looking statements can be one story.
+
+    They cannot when their speakers are both known and differ, when they
+    differ in negation words, or when the words they share come in a different
+    order (roles swapped). Meant for pairs :func:`similarity` already scored
+    high: it checks meaning, not likeness.
+    """
+    return (
+        speakers_agree(a.speaker, b.speaker)
+        and negations(a.text) == negations(b.text)
+        and order_agreement(normalise(a.text), normalise(b.text)) >= MIN_ORDER_AGREEMENT
+    )
+
+
+def speakers_agree(a: str | None, b: str | None) -> bool:
+    """True unless both speakers are known and neither name contains the other.
+
+    Compared as sets of normalised words, so "Peskov", "Dmitry Peskov" and
+    "Kremlin spokesman Dmitry Peskov" agree (outlets name people differently)
+    while "Peskov" and "Lavrov" do not.
+    """
+    words_a, words_b = set(normalise(a or "").split()), set(normalise(b or "").split())
+    if not words_a or not words_b:
+        return True
+    return words_a <= words_b or words_b <= words_a
+
+
+def negations(text: str) -> Counter[str]:
+    """The negation words of a raw statement text, counted (see :data:`NEGATIONS`)."""
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
+    found: Counter[str] = Counter()
+    for word in _WORD.findall(folded):
+        if word.endswith(_CONTRACTION):
+            found["not"] += 1
+        elif word in NEGATIONS:
+            found[_NEGATION_ALIASES.get(word, word)] += 1
+    return found
+
+
+def order_agreement(a: str, b: str) -> float:
+    """How alike (0-100) the order of the words two normalised texts share is.
+
+    Words only one text has are left out first, so additions and deletions
+    cost nothing; what remains is compared as word sequences (indel ratio).
+    """
+    words_a, words_b = a.split(), b.split()
+    in_a, in_b = set(words_a), set(words_b)
+    shared_a = [w for w in words_a if w in in_b]
+    shared_b = [w for w in words_b if w in in_a]
+    if not shared_a:
+        return 100.0
+    return float(fuzz.ratio(shared_a, shared_b))
 
 
 def _merge(story: Story, candidate: Alert, now: float, policy: Policy) -> Decision:

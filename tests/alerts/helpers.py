@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -143,3 +145,45 @@ class Receiver:
         """Idempotency keys of the requests answered with 2xx."""
         return [s.headers.get("Idempotency-Key", "") for s in self.requests
                 if 200 <= s.status < 300]
+
+
+@contextmanager
+def dripping_receiver(head: bytes, interval_s: float = 0.1, for_s: float = 5.0) -> Iterator[str]:
+    """A loopback HTTP server that answers ``head`` then one byte every ``interval_s``.
+
+    Each byte arrives well within any per-read timeout, so only a limit on the
+    whole request ends it. It gives up after ``for_s`` (closing the connection)
+    so that a client without such a limit fails a test instead of hanging it.
+    Yields the URL to POST to.
+    """
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            conn.sendall(head)
+            ends = time.monotonic() + for_s
+            while time.monotonic() < ends and not stop.wait(interval_s):
+                try:
+                    conn.sendall(b"X")
+                except OSError:
+                    return  # the client gave up, as it should
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        listener.close()

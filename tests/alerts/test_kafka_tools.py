@@ -30,15 +30,21 @@ def kafka(kafka_settings: KafkaSettings) -> Iterator[KafkaBus]:
 
 
 @pytest.mark.kafka
+@pytest.mark.parametrize("offset_reset", ["earliest", "latest"])
 def test_backtest_counts_rule_hits_on_stored_statements_and_sends_nothing(
-    tmp_path: Path, kafka: KafkaBus, kafka_bootstrap: str, kafka_topics: KafkaTopics
+    tmp_path: Path, kafka: KafkaBus, kafka_bootstrap: str, kafka_topics: KafkaTopics,
+    offset_reset: str,
 ) -> None:
+    """Backtest reads the whole history, whatever the daemon's consumers are told
+    to do when they have no committed offset."""
     producer = kafka.producer()
     for n in range(3):
         article = tagged_article(article_id=f"bt-{n}", edit=lambda t, n=n: f"{t} ({n})")
         producer.send(kafka_topics.statements, article.article.id, encode(article))
     producer.flush()
-    config = write_config(tmp_path, bus=kafka_topics.bus_config(kafka_bootstrap))
+    bus = kafka_topics.bus_config(kafka_bootstrap)
+    bus["kafka"] = {"bootstrap_servers": kafka_bootstrap, "auto_offset_reset": offset_reset}
+    config = write_config(tmp_path, bus=bus)
     result = run_monitor(config, "rules", "backtest", "--samples", "1")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 from email.utils import formatdate
 
 import pytest
 
 from monitor.alerts.notifiers import (
+    HttpNotifier,
     ReceiverRejected,
     ReceiverUnavailable,
     check_response,
@@ -16,6 +18,9 @@ from monitor.alerts.notifiers import (
 )
 from monitor.alerts.payloads import alertmanager_body, slack_body
 from monitor.alerts.settings import ReceiverSettings
+from monitor.clock import SystemClock
+from monitor.errors import RetryableError
+from tests.alerts.helpers import dripping_receiver
 from tests.alerts.test_delivery import alerts_from_fixture
 
 NOW = 1_800_000_000.0
@@ -60,3 +65,24 @@ def test_slack_and_alertmanager_payloads_carry_the_essentials() -> None:
     assert entry["labels"]["alert_id"] == alert.id
     assert all(k.replace("_", "").isalnum() for k in entry["labels"])
     assert entry["generatorURL"] == alert.article.url
+
+
+@pytest.mark.parametrize("head", [
+    pytest.param(b"HTTP/1.1 200 OK\r\n", id="headers"),
+    pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n", id="body"),
+])
+def test_a_dribbling_receiver_is_given_up_on_at_the_timeout(head: bytes) -> None:
+    timeout_s = 0.5
+    with dripping_receiver(head) as url:
+        receiver = ReceiverSettings.model_validate(
+            {"name": "slow", "url": url, "timeout_s": timeout_s})
+        notifier = HttpNotifier(receiver, None, SystemClock())
+        started = time.monotonic()
+        try:
+            with pytest.raises(ReceiverUnavailable) as info:
+                notifier.send(alerts_from_fixture(1)[0])
+        finally:
+            notifier.close()
+        elapsed = time.monotonic() - started
+    assert isinstance(info.value, RetryableError) and info.value.outcome == "timeout"
+    assert elapsed < 3 * timeout_s

@@ -129,6 +129,21 @@ def test_conditions_combine_all_any_none() -> None:
     assert names(ruleset, peskov, satire) == []
 
 
+@pytest.mark.parametrize(("name", "speaker", "fires"), [
+    ("li", "Julian Assange", False),
+    ("li", "Li Qiang", True),
+    ("peskov", "Kremlin spokesman Dmitry Peskov", True),
+    ("Foreign Ministry", "Russia's foreign ministry", True),
+    ("foreign ministry", "Ministry of Foreign Affairs", False),
+    ("putin", "Putin's spokesman", True),
+    ("putin", "Rasputina", False),
+    ("jean-luc", "Jean-Luc Mélenchon", True),
+])
+def test_speakers_match_whole_name_words(name: str, speaker: str, fires: bool) -> None:
+    ruleset = rules({"name": "who", "when": {"speakers": [name]}})
+    assert names(ruleset, statement("A vote.", speaker=speaker)) == (["who"] if fires else [])
+
+
 def test_disabled_rules_are_skipped_and_severity_labels_kept() -> None:
     ruleset = rules(
         {"name": "off", "enabled": False, "when": {"keywords": ["vote"]}},

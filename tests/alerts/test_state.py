@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import threading
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from monitor.alerts.state import StateStore
 from monitor.alerts.store import AlertStore
-from monitor.alerts.story import Policy
-from monitor.messages import Source
+from monitor.alerts.story import Decision, Policy, decide
+from monitor.messages import Alert, Source
 from tests.alerts.test_delivery import alerts_from_fixture
 
 POLICY = Policy(story_window_s=3600, similarity=88, repeat_window_s=86400,
@@ -57,3 +62,40 @@ def test_history_merges_sources_and_searches(tmp_path: Path) -> None:
     assert store.search("100%_nothing", 5) == []
     assert store.prune(NOW + 10) == 1 and store.recent(5) == []
     store.close()
+
+
+def test_two_sinks_sharing_a_state_dir_emit_a_story_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alert = alerts_from_fixture(1)[0]
+    copy = dataclasses.replace(
+        alert, article=dataclasses.replace(alert.article, id="other", feed_id="f2"),
+        sources=(Source("f2", "", "http://127.0.0.1/other"),))
+    # Hold each sink between reading the state and writing its outcome until the
+    # other has read too: the worst interleaving, made certain. A sink that
+    # cannot get there because the other holds the file goes on after a while.
+    both_read = threading.Barrier(2, timeout=1.0)
+
+    def interleaved(*args: Any) -> Decision:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait()
+        return decide(*args)
+
+    monkeypatch.setattr("monitor.alerts.state.decide", interleaved)
+    actions: list[str] = []
+
+    # Each store has its own connection to the file, as another process would.
+    stores = [StateStore.in_dir(tmp_path), StateStore.in_dir(tmp_path)]
+
+    def sink(store: StateStore, candidate: Alert) -> None:
+        actions.append(store.decide_and_record(candidate, NOW, POLICY).action)
+
+    threads = [threading.Thread(target=sink, args=(store, candidate))
+               for store, candidate in zip(stores, (alert, copy), strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    for store in stores:
+        store.close()
+    assert sorted(actions) == ["emit", "update"]

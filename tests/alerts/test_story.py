@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from monitor.alerts.matching import alert_id, normalise
-from monitor.alerts.story import Policy, Silence, Story, decide
+from monitor.alerts.story import Policy, Silence, Story, decide, negations, similarity
 from monitor.messages import Alert, ArticleRef, Source, Statement
 
 POLICY = Policy(story_window_s=3600, similarity=88, repeat_window_s=86400,
@@ -14,11 +14,14 @@ NOW = 1_800_000_000.0
 TEXT = "Peskov said the opposition must accept its defeat in the presidential election."
 
 
-def candidate(text: str = TEXT, article: str = "a1", feed: str = "f1", rule: str = "r") -> Alert:
+def candidate(
+    text: str = TEXT, article: str = "a1", feed: str = "f1", rule: str = "r",
+    speaker: str | None = None,
+) -> Alert:
     url = f"http://127.0.0.1/{article}"
     return Alert(
         id=alert_id(rule, text), rule=rule, severity="high",
-        statement=Statement(text, 0, len(text)),
+        statement=Statement(text, 0, len(text), speaker=speaker),
         article=ArticleRef(article, url, "T", feed), matches=(), created_at="",
         labels={"topic": "election"}, sources=(Source(feed, "", url),),
     )
@@ -87,3 +90,52 @@ def test_silences_by_rule_or_label_are_time_bounded() -> None:
 def test_alert_id_is_stable_across_punctuation_and_case() -> None:
     assert alert_id("r", "Peskov: “Accept defeat!”") == alert_id("r", "peskov accept defeat")
     assert alert_id("r", TEXT) != alert_id("other", TEXT)
+
+
+def second_of(
+    first_text: str, second_text: str, first_speaker: str | None = None,
+    second_speaker: str | None = None,
+) -> str:
+    """The action for ``second_text`` from another outlet after ``first_text`` was alerted."""
+    first = candidate(first_text, speaker=first_speaker)
+    second = candidate(second_text, article="a2", feed="f2", speaker=second_speaker)
+    # The pair looks alike to the token-set score; only the claim check tells them apart.
+    assert similarity(normalise(first_text), normalise(second_text)) >= POLICY.similarity
+    action = decide(second, [story_of(first)], [NOW - 60], [], NOW, POLICY).action
+    assert action in ("emit", "update")
+    return action
+
+
+def test_a_negated_statement_is_a_new_story() -> None:
+    assert second_of("The opposition must accept its defeat.",
+                     "The opposition must not accept its defeat.") == "emit"
+    assert second_of("The opposition will accept its defeat.",
+                     "The opposition won\u2019t accept its defeat.") == "emit"
+
+
+def test_swapped_roles_are_a_new_story() -> None:
+    assert second_of("Russia says the opposition must accept defeat.",
+                     "The opposition says Russia must never accept defeat.") == "emit"
+    # Even with no negation to tell them apart, the order of the words does.
+    assert second_of("Russia says the opposition must accept defeat.",
+                     "The opposition says Russia must accept defeat.") == "emit"
+
+
+def test_the_same_words_from_another_speaker_are_a_new_story() -> None:
+    peskov = "Peskov said the opposition must accept its defeat in the presidential election."
+    lavrov = peskov.replace("Peskov", "Lavrov")
+    assert second_of(peskov, lavrov, "Peskov", "Lavrov") == "emit"
+    # Outlets name one speaker differently; an unknown speaker does not split a story.
+    assert second_of(peskov, "Kremlin spokesman " + peskov, "Peskov",
+                     "Kremlin spokesman Dmitry Peskov") == "update"
+    assert second_of(peskov, peskov.rstrip(".") + " - agencies.", None, "Peskov") == "update"
+    # A phrase moved by an editor is not a change of roles.
+    assert second_of(peskov.replace("said", "said on Tuesday"), "On Tuesday, " + peskov,
+                     "Peskov", "Peskov") == "update"
+
+
+def test_contracted_and_spelled_out_negations_count_the_same() -> None:
+    assert negations("They mustn\u2019t and cannot accept it") == negations(
+        "They must not and can not accept it")
+    assert negations("Neither side, nor its allies, will accept it") == {"neither": 1, "nor": 1}
+    assert not negations("Notably, the nonpartisan observers knew the count")
