@@ -52,6 +52,7 @@ def policy_for(settings: AlertSettings, rule: Rule) -> Policy:
     return Policy(
         story_window_s=dedup.story_window_s,
         similarity=dedup.similarity,
+        max_candidates=dedup.max_candidates,
         repeat_window_s=dedup.repeat_window_s,
         rate_limit_count=limit.count if limit else dedup.rate_limit_count,
         rate_limit_per_s=limit.per_s if limit else dedup.rate_limit_per_s,

@@ -81,6 +81,10 @@ class DedupSettings(BaseModel):
     #: rapidfuzz token-set ratio (0-100) at or above which two statements may be one
     #: story; they also need agreeing speakers, negations and word order (story.py).
     similarity: float = Field(default=88.0, ge=50, le=100)
+    #: How many of a rule's newest stories in the window (of a comparable length) a
+    #: statement is compared with. Bounds the cost of a decision on a busy rule; a
+    #: copy arriving after this many newer stories of its rule is a story of its own.
+    max_candidates: int = Field(default=300, ge=1, le=100_000)
     #: The exact same statement again within this window is a repeat and is dropped.
     repeat_window_s: float = Field(default=7 * 24 * 3600.0, gt=0)
     #: Default per-rule rate limit (a rule may set its own).

@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from monitor.alerts.matching import normalise
 from monitor.alerts.sqlite import Database
-from monitor.alerts.story import Decision, Policy, Silence, Story, decide
+from monitor.alerts.story import Decision, Policy, Silence, Story, decide, length_band
 from monitor.bus.codec import decode, encode
 from monitor.messages import Alert
 
@@ -84,8 +85,10 @@ class StateStore:
     ) -> Decision:
         # Near-duplicates are looked for in the story window only; the much longer
         # repeat window needs just the exact id.
-        stories = self._stories(
-            _rows(conn, _STORIES_OF_RULE, (candidate.rule, now - policy.story_window_s)))
+        shortest, longest = length_band(len(normalise(candidate.statement.text)))
+        stories = self._stories(_rows(conn, _STORIES_OF_RULE_NEAR_LENGTH, (
+            candidate.rule, now - policy.story_window_s, shortest, longest,
+            policy.max_candidates)))
         if not any(s.alert.id == candidate.id for s in stories):
             stories.extend(self._stories(
                 _rows(conn, _STORY_BY_ID, (candidate.id, now - policy.repeat_window_s))))
@@ -148,6 +151,14 @@ class StateStore:
 _STORIES_OF_RULE = (
     "SELECT alert, text, first_seen, article_ids FROM stories"
     " WHERE rule = ? AND first_seen > ? ORDER BY first_seen"
+)
+# The same, narrowed in SQL to texts of a comparable length: a busy rule's story
+# window holds thousands of stories, and decoding each one in Python for every
+# candidate made a decision cost grow with the window.
+_STORIES_OF_RULE_NEAR_LENGTH = (
+    "SELECT * FROM (SELECT alert, text, first_seen, article_ids FROM stories"
+    " WHERE rule = ? AND first_seen > ? AND length(text) BETWEEN ? AND ?"
+    " ORDER BY first_seen DESC LIMIT ?) ORDER BY first_seen"
 )
 _STORY_BY_ID = (
     "SELECT alert, text, first_seen, article_ids FROM stories"

@@ -59,6 +59,8 @@ _WORD = re.compile(r"\w+(?:'\w+)*")
 #: move a phrase ("on Tuesday") and stay well above. A swap of two one-word
 #: names in a long sentence still passes: the speaker check is what stops that.
 MIN_ORDER_AGREEMENT = 75.0
+#: Two texts whose lengths differ more than this ratio are never one story.
+MIN_LENGTH_RATIO = 0.6
 
 Action = Literal["emit", "update", "replay", "suppress"]
 SuppressReason = Literal["silenced", "duplicate", "repeat", "rate_limited"]
@@ -100,6 +102,8 @@ class Policy:
     repeat_window_s: float
     rate_limit_count: int
     rate_limit_per_s: float
+    #: Newest stories of the rule a candidate is compared with (see DedupSettings).
+    max_candidates: int = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,12 @@ def find_story(
     return best
 
 
+def length_band(length: int) -> tuple[int, int]:
+    """The text lengths a story can have to be compared with a text of ``length``
+    characters (see :func:`similarity`'s length guard); lets the store skip the rest."""
+    return int(length * MIN_LENGTH_RATIO), int(length / MIN_LENGTH_RATIO) + 1
+
+
 def similarity(a: str, b: str) -> float:
     """Token-set similarity (0-100) of two normalised texts.
 
@@ -171,7 +181,7 @@ def similarity(a: str, b: str) -> float:
     matching every long statement that contains its words.
     """
     shorter, longer = sorted((len(a), len(b)))
-    if longer == 0 or shorter / longer < 0.6:
+    if longer == 0 or shorter / longer < MIN_LENGTH_RATIO:
         return 0.0
     return float(fuzz.token_set_ratio(a, b))
 

@@ -99,3 +99,44 @@ def test_two_sinks_sharing_a_state_dir_emit_a_story_once(
     for store in stores:
         store.close()
     assert sorted(actions) == ["emit", "update"]
+
+
+def _candidate(text: str, article_id: str) -> Alert:
+    base = alerts_from_fixture(1)[0]
+    return dataclasses.replace(
+        base, id=f"id-{text}", statement=dataclasses.replace(base.statement, text=text),
+        article=dataclasses.replace(base.article, id=article_id),
+        sources=(Source(article_id, "", f"http://127.0.0.1/{article_id}"),))
+
+
+def test_a_decision_reads_only_the_newest_stories_of_a_comparable_length(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A busy rule's window holds thousands of stories; a decision must not read them all."""
+    store = StateStore(tmp_path / "s.sqlite3")
+    policy = dataclasses.replace(POLICY, max_candidates=5, rate_limit_count=10_000)
+
+    places = ["Arbor", "Zembla", "Florin", "Genovia", "Elbonia", "Sokovia", "Wakanda", "Latveria"]
+    verbs = ["disputed", "praised", "questioned", "certified", "annulled"]
+
+    def text(n: int) -> str:  # forty statements no two of which are one story
+        place, verb = places[n % 8], verbs[n // 8]
+        return f"Observers in {place} {verb} the count of ballot batch {n * 7919}"
+
+    for n in range(40):
+        store.decide_and_record(_candidate(text(n), f"a{n}"), NOW + n, policy)
+    compared: list[int] = []
+
+    def counting(candidate: Alert, stories: list[Any], *args: Any) -> Decision:
+        compared.append(len(stories))
+        return decide(candidate, stories, *args)
+
+    monkeypatch.setattr("monitor.alerts.state.decide", counting)
+    # The newest story is among the five read, so its copy from another outlet merges…
+    assert store.decide_and_record(_candidate(text(39), "b39"), NOW + 100, policy).action \
+        == "update"
+    # …and a one-word statement is compared with none of the long ones.
+    assert store.decide_and_record(_candidate("Recount.", "c1"), NOW + 101, policy).action \
+        == "emit"
+    assert compared == [5, 0]
+    store.close()
