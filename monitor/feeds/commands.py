@@ -8,15 +8,15 @@ from pathlib import Path
 
 import click
 
-from monitor.errors import MonitorError
+from monitor.errors import ConfigError, MonitorError
 from monitor.feeds.errors import BodyTooLarge, NotAFeed
 from monitor.feeds.fetcher import FetchRequest, HttpxFetcher
 from monitor.feeds.health import read_health
 from monitor.feeds.model import ParsedFeed
 from monitor.feeds.parsing import parse_feed
-from monitor.feeds.poller import unexpected
+from monitor.feeds.poller import entry_article_id, unexpected
 from monitor.feeds.settings import PollerSettings
-from monitor.feeds.urls import article_id_from, is_web_url
+from monitor.feeds.urls import is_web_url
 
 
 @click.command("parse-feed")
@@ -25,15 +25,21 @@ from monitor.feeds.urls import article_id_from, is_web_url
     "--allow-private-addresses", is_flag=True,
     help="Allow URLs on loopback or private networks (refused by default).",
 )
-def parse_feed_command(sources: tuple[str, ...], allow_private_addresses: bool) -> None:
+@click.pass_context
+def parse_feed_command(
+    ctx: click.Context, sources: tuple[str, ...], allow_private_addresses: bool
+) -> None:
     """Parse feeds (paths or http(s) URLs) and print one JSON line per entry.
 
     Ill-formed feeds that could be recovered print a one-line warning on
     stderr. A source that is unreadable, refused or not a feed prints
     ``error: SOURCE: reason`` on stderr; the others are still parsed and the
-    exit code is 2.
+    exit code is 2. Ids are the poller's: canonicalised with the ``poller``
+    settings of the configuration (defaults, with a warning, when it does not load).
     """
-    settings = PollerSettings(allow_private_addresses=allow_private_addresses)
+    settings = _poller_settings(ctx).model_copy(
+        update={"allow_private_addresses": allow_private_addresses}
+    )
     fetcher: HttpxFetcher | None = None
     failed = False
     try:
@@ -55,7 +61,7 @@ def parse_feed_command(sources: tuple[str, ...], allow_private_addresses: bool) 
                 continue
             if parsed.warning:
                 click.echo(f"warning: {source}: {parsed.warning}", err=True)
-            for line in entry_lines(source, parsed):
+            for line in entry_lines(source, parsed, settings):
                 click.echo(line)
     finally:
         if fetcher is not None:
@@ -64,15 +70,27 @@ def parse_feed_command(sources: tuple[str, ...], allow_private_addresses: bool) 
         raise SystemExit(2)
 
 
-def entry_lines(source: str, parsed: ParsedFeed) -> list[str]:
-    """The JSON lines ``parse-feed`` prints for one parsed feed."""
+def _poller_settings(ctx: click.Context) -> PollerSettings:
+    """The configuration's ``poller`` section, so ids match the poller's."""
+    from monitor.cli import obtain_settings
+
+    try:
+        return obtain_settings(ctx).poller
+    except ConfigError as exc:  # parsing does not need the config; only ids may differ
+        problem = exc.problems[0] if exc.problems else "invalid"
+        click.echo(f"warning: config not loaded ({problem}); ids use the default "
+                   "canonicalisation", err=True)
+        return PollerSettings()
+
+
+def entry_lines(source: str, parsed: ParsedFeed, settings: PollerSettings) -> list[str]:
+    """The JSON lines ``parse-feed`` prints for one parsed feed; ``id`` is the
+    article id the poller would publish (with ``source`` as the feed id)."""
     lines = []
     for entry in parsed.entries:
         record = {
             "source": source,
-            "id": article_id_from(
-                guid=entry.guid, link=entry.link, feed_id=source, title=entry.title
-            ),
+            "id": entry_article_id(source, entry, settings),
             **dataclasses.asdict(entry),
             "url": entry.link,
             "feed_title": parsed.title,

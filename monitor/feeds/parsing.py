@@ -5,6 +5,13 @@ feedparser is only ever given bytes: handed a string it would open local files
 or fetch URLs by itself. Bodies are defused first (:mod:`.sanitize`), and
 memory or recursion exhaustion inside the parser becomes a
 :class:`~monitor.feeds.errors.HostileFeed` rather than a crash.
+
+The cut in :mod:`.sanitize` works on bytes, so it must see the characters the
+parser will see. feedparser picks a body's encoding from the HTTP charset,
+the XML declaration, a BOM or the first bytes, and in UTF-7, UTF-16 without a
+BOM or EBCDIC ``<!ENTITY`` is not those ASCII bytes. So the body is first
+decoded exactly as feedparser would decode it (its own ``convert_to_utf8``),
+defused as UTF-8, and handed back declared as UTF-8 in body and header.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 from monitor.clock import iso_utc
 from monitor.feeds.errors import HostileFeed, NotAFeed
@@ -24,6 +32,9 @@ from monitor.feeds.model import FeedEntry, ParsedFeed
 from monitor.feeds.sanitize import defuse
 from monitor.feeds.urls import is_web_url
 
+#: What the defused body is declared as when feedparser parses it: it is UTF-8
+#: by then, and a charset the server sent must not make feedparser decode it again.
+_UTF8_HEADERS = {"content-type": "application/xml; charset=utf-8"}
 _SY_PERIODS = {"hourly": 3600.0, "daily": 86400.0, "weekly": 604800.0,
                "monthly": 2592000.0, "yearly": 31536000.0}
 
@@ -33,13 +44,18 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> ParsedF
 
     Raises :class:`NotAFeed` or :class:`HostileFeed` with a one-line reason.
     """
+    if not body.strip():  # before decoding, which adds an XML declaration
+        raise NotAFeed("empty body")
     if body.removeprefix(codecs.BOM_UTF8).lstrip()[:1] in (b"{", b"["):
         return parse_json_feed(body.removeprefix(codecs.BOM_UTF8))
-    clean, note = defuse(body)
     try:
-        parsed = feedparser.parse(clean, response_headers=dict(headers or {}))
+        utf8, encoding_problem = _as_utf8(body, dict(headers or {}))
+        clean, note = defuse(utf8)
+        parsed = feedparser.parse(clean, response_headers={**(headers or {}), **_UTF8_HEADERS})
     except (MemoryError, RecursionError) as exc:
         raise HostileFeed(f"parser exhausted resources ({type(exc).__name__})") from exc
+    if encoding_problem is not None and not parsed.get("bozo"):
+        parsed["bozo"], parsed["bozo_exception"] = True, encoding_problem
     version = str(parsed.get("version") or "")
     entries = tuple(_entry(raw) for raw in parsed.entries)
     problem = _bozo_reason(parsed)
@@ -57,6 +73,21 @@ def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> ParsedF
         ttl_s=_ttl_seconds(feed),
         language=_opt(feed.get("language")),
     )
+
+
+def _as_utf8(body: bytes, headers: dict[str, str]) -> tuple[bytes, object | None]:
+    """``body`` as UTF-8 text, decoded the way feedparser would decode it, with
+    its XML declaration saying so; and feedparser's complaint about the
+    encoding (declared one thing, was another; not an XML media type), if any.
+
+    Raises :class:`NotAFeed` when no encoding decodes the body (feedparser
+    falls back to ISO-8859-2, which decodes any bytes, so this is a guard).
+    """
+    found: dict[str, Any] = {}
+    utf8 = convert_to_utf8(headers, body, found)
+    if not found.get("encoding"):
+        raise NotAFeed("body is in no known character encoding")
+    return utf8, found.get("bozo_exception") if found.get("bozo") else None
 
 
 def _entry(raw: dict[str, Any]) -> FeedEntry:

@@ -156,10 +156,7 @@ class FeedPoller:
         return articles, duplicates
 
     def article_id(self, feed_id: str, entry: FeedEntry) -> str:
-        return article_id_from(
-            guid=entry.guid, link=entry.link, feed_id=feed_id, title=entry.title,
-            tracking_params=self._settings.tracking_params, strip_www=self._settings.strip_www,
-        )
+        return entry_article_id(feed_id, entry, self._settings)
 
     def _article(
         self,
@@ -209,6 +206,18 @@ class FeedPoller:
         if self._metrics is not None:
             self._metrics.fetch_seconds.labels(kind="page").observe(fetched.elapsed_s)
         return extract_page_text(fetched.body, fetched.url) if fetched.body else ""
+
+
+def entry_article_id(feed_id: str, entry: FeedEntry, settings: PollerSettings) -> str:
+    """The id the poller publishes ``entry`` under, canonicalised as ``settings`` say.
+
+    The one place that turns an entry into an id, so ``monitor parse-feed``
+    prints the ids the poller publishes.
+    """
+    return article_id_from(
+        guid=entry.guid, link=entry.link, feed_id=feed_id, title=entry.title,
+        tracking_params=settings.tracking_params, strip_www=settings.strip_www,
+    )
 
 
 def unexpected(exc: Exception) -> UnexpectedFeedError:

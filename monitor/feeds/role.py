@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import logging
+import math
 import random
 import threading
 from collections.abc import Iterable
@@ -162,20 +163,16 @@ class PollerRole:
     def _adopt(
         self, feeds: Iterable[FeedConfig], carried: dict[str, FeedState] | None = None
     ) -> None:
-        """Make ``feeds`` the polled set; states come from memory, else from
-        ``carried`` (state that moved with a shared feed), else start fresh."""
+        """Make ``feeds`` the polled set, each with the state :func:`adopted_state`
+        picks from memory and ``carried`` (state that moved with a shared feed)."""
         now = self._clock.now()
+        carried = carried or {}
         with self._lock:
             self._feeds = {feed.id: feed for feed in feeds}
             for feed in self._feeds.values():
-                url = str(feed.url)
-                state = self._states.get(feed.id)
-                if state is None or state.config_url != url:
-                    moved = (carried or {}).get(feed.id)
-                    usable = moved is not None and moved.config_url == url
-                    self._states[feed.id] = moved if moved and usable else new_state(
-                        feed.id, url, now
-                    )
+                self._states[feed.id] = adopted_state(
+                    feed, self._states.get(feed.id), carried.get(feed.id), now
+                )
             gone = [fid for fid in self._states if fid not in self._feeds]
             for fid in gone:
                 del self._states[fid]
@@ -225,9 +222,11 @@ class PollerRole:
         for future in done:
             del in_flight[future]
             result = future.result()
-            due = result.state.next_poll_at
             try:
                 self._finish(result)
+                # The state in force, not the result's: a result for an old
+                # address was dropped and the fresh state is due now.
+                due = self._due(result.feed_id, result.state.next_poll_at)
             except MonitorError as exc:
                 # The bus refused the articles: keep the old state so the
                 # items count as new again, and try the feed again soon.
@@ -242,6 +241,7 @@ class PollerRole:
     # -- publication -----------------------------------------------------------------
     def _publish_batch(self, results: list[PollResult]) -> int:
         """Publish a batch of poll results, merging one article found by several feeds."""
+        results = [r for r in results if self._current(r)]
         merged: dict[str, Article] = {}
         for result in results:
             for article in result.articles:
@@ -257,8 +257,32 @@ class PollerRole:
         return published
 
     def _finish(self, result: PollResult) -> None:
+        """Publish and record one poll, unless its feed was removed or moved meanwhile."""
+        if not self._current(result):
+            return
         self._publish(list(result.articles))
         self._record(result)
+
+    def _current(self, result: PollResult) -> bool:
+        """Whether ``result`` polled the feed as configured now.
+
+        A poll that was in flight while the feed list changed polled an
+        address no longer configured (or a removed feed). Its articles and
+        state are dropped: the moved feed starts fresh at its new address,
+        where the same items, if any, are found again.
+        """
+        with self._lock:
+            feed = self._feeds.get(result.feed_id)
+        if feed is not None and is_current(result.state, feed):
+            return True
+        log.info("feed %s: dropped a poll of %s, no longer configured", result.feed_id,
+                 result.state.config_url, extra={"feed_id": result.feed_id})
+        return False
+
+    def _due(self, feed_id: str, default: float) -> float:
+        with self._lock:
+            state = self._states.get(feed_id)
+        return state.next_poll_at if state is not None else default
 
     def _publish(self, articles: list[Article]) -> int:
         """Publish the articles not yet published; remember them. Returns the count."""
@@ -305,8 +329,8 @@ class PollerRole:
         health = state.health(self._settings.broken_after_failures)
         with self._lock:
             feed = self._feeds.get(state.feed_id)
-            if feed is None:
-                return
+            if feed is None or not is_current(state, feed):
+                return  # removed or moved while it was polled: keep the new definition's
             self._states[state.feed_id] = state
             before = self._health.get(state.feed_id)
             self._health[state.feed_id] = health
@@ -353,3 +377,27 @@ class PollerRole:
         """A snapshot of every feed's state (for tests and status pages)."""
         with self._lock:
             return dict(self._states)
+
+
+def is_current(state: FeedState, feed: FeedConfig) -> bool:
+    """Whether ``state`` belongs to ``feed``'s present definition (same configured URL)."""
+    return state.feed_id == feed.id and state.config_url == str(feed.url)
+
+
+def adopted_state(
+    feed: FeedConfig, local: FeedState | None, carried: FeedState | None, now: float
+) -> FeedState:
+    """The state ``feed`` is polled from when it joins (or stays in) the polled set.
+
+    Only states of the feed's configured URL count. The state carried on the
+    shared feeds topic wins over this poller's own (memory, or its SQLite
+    store after a restart) when it was polled at least as recently: then
+    another poller polled the feed since, and its validators, schedule and
+    recent ids are the ones to keep. Without either, the feed starts fresh,
+    due now.
+    """
+    usable = [s for s in (carried, local) if s is not None and is_current(s, feed)]
+    if not usable:
+        return new_state(feed.id, str(feed.url), now)
+    # max() keeps the first of equals: the carried state on a tie.
+    return max(usable, key=lambda s: -math.inf if s.last_poll_at is None else s.last_poll_at)

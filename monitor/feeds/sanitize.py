@@ -6,6 +6,9 @@ feed can take gigabytes. We never need DTDs to read a feed, so the internal
 subset and every ``<!ENTITY`` declaration are cut out of the bytes first;
 references to the removed entities then stay as harmless literal text.
 Bodies in UTF-16/32 are re-encoded as UTF-8 first so the cut sees them too.
+The cut only sees ASCII markup: :func:`monitor.feeds.parsing.parse_feed`
+hands it bodies already decoded the way feedparser will decode them (UTF-7,
+EBCDIC or a charset header could otherwise spell ``<!ENTITY`` differently).
 """
 
 from __future__ import annotations

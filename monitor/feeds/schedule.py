@@ -6,7 +6,7 @@ clamped to the configured bounds, never shorter than the feed asked for
 (``ttl``, ``sy:updatePeriod``, ``Cache-Control: max-age``) and spread by a
 little jitter so feeds added together drift apart. After a failure the wait
 grows exponentially with full jitter up to a cap and never gives up; a
-``Retry-After`` is a floor.
+``Retry-After`` is a floor, itself capped.
 """
 
 from __future__ import annotations
@@ -78,8 +78,14 @@ def after_success(
 def failure_delay(
     failures: int, settings: PollerSettings, rng: random.Random, retry_after: float | None
 ) -> float:
-    """Seconds to wait after the ``failures``-th consecutive failure."""
-    policy = BackoffPolicy(base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s)
+    """Seconds to wait after the ``failures``-th consecutive failure.
+
+    At most ``backoff_cap_s`` (a ``Retry-After`` included: a server asking
+    for a year must not silence a feed for a year), at least the smaller of
+    ``min_interval_s`` and the cap.
+    """
+    policy = BackoffPolicy(base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s,
+                           max_retry_after_s=settings.backoff_cap_s)
     delay = backoff_delay(policy, failures, rng, retry_after)
     # Full jitter may draw almost zero; never come back sooner than the
     # smallest regular interval (or the cap, if that is smaller).

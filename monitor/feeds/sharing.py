@@ -7,6 +7,9 @@ partition to one member, and a member polls exactly the feeds whose records
 live in its partitions. After every poll the owner writes the feed's new
 state back under the same key, so when a poller dies its partitions, and
 with them the feeds' state, move to a survivor within the session timeout.
+A member that gets a feed (back) takes the state from the topic unless its
+own is more recent (``monitor.feeds.role.adopted_state``): after a restart
+its SQLite store may be hours behind the poller that had the feed meanwhile.
 Offsets are never committed: on every assignment a member reads its
 partitions from the beginning, which compaction keeps short. Rebalance
 callbacks run on kafka-python's I/O thread and must not block, so they only

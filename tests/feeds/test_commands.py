@@ -10,10 +10,15 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from monitor.bus.codec import decode
 from monitor.bus.memory import MemoryBus
 from monitor.cli import cli
 from monitor.clock import SystemClock
+from monitor.config import load_settings
+from monitor.feeds.fake import FakeFetcher
+from monitor.feeds.fetcher import FetchResult
 from monitor.feeds.role import PollerRole
+from monitor.messages import Article
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.feeds.builders import FIXTURES, rss, settings_for
@@ -88,3 +93,37 @@ def test_feeds_status_prints_the_health_table(server: FeedServer, tmp_path: Path
     assert good[:3] == ["good", "ok", "0"]
     code, out, _ = run("--config", str(config), "feeds", "status", "--json")
     assert {json.loads(line)["feed_id"] for line in out} == {"good", "gone"}
+
+
+def test_parse_feed_prints_the_id_the_poller_publishes(tmp_path: Path) -> None:
+    feed_url = "https://feeds.example/one"
+    body = rss([{"link": "https://www.news.example.org/a2?utm_source=rss&src=feed&page=2#top",
+                 "title": "Tracked", "content": "<p>Body.</p>"}])
+    config = tmp_path / "monitor.yaml"
+    config.write_text(yaml.safe_dump({
+        "state_dir": str(tmp_path / "state"),
+        "poller": {"tracking_params": ["utm_*", "src"], "strip_www": True},
+    }))
+    feeds = {"feeds": [{"id": "one", "url": feed_url}]}
+    (tmp_path / "feeds.yaml").write_text(yaml.safe_dump(feeds))
+    settings = load_settings(config)
+    bus = MemoryBus()
+    fetcher = FakeFetcher({feed_url: FetchResult(200, feed_url, body=body)})
+    role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()), fetcher=fetcher)
+    assert role.run_once() == 1
+    role.close()
+    (record,) = bus.records_in(settings.bus.topics.articles)
+    published = decode(record.value, Article)
+    source = tmp_path / "one.xml"
+    source.write_bytes(body)
+    code, out, err = run("--config", str(config), "parse-feed", str(source))
+    assert code == 0 and err == []
+    (line,) = out
+    assert json.loads(line)["id"] == published.id
+
+
+def test_parse_feed_without_a_loadable_config_warns_and_goes_on(tmp_path: Path) -> None:
+    code, out, err = run("--config", str(tmp_path / "absent.yaml"), "parse-feed",
+                         str(FIXTURES / "atom10.xml"))
+    assert code == 0 and len(out) == 2
+    assert len(err) == 1 and err[0].startswith("warning: config not loaded (")

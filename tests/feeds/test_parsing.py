@@ -106,3 +106,39 @@ def test_utf16_feed_is_defused_and_parsed() -> None:
 def test_plain_doctype_without_subset_is_kept() -> None:
     body = b'<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" "x">'
     assert defuse(body + b"<rss/>") == (body + b"<rss/>", None)
+
+
+def _utf7_markup(text: str) -> bytes:
+    """UTF-7 with ``<``, ``!`` and ``>`` in their encoded form, as a hostile server sends them."""
+    return text.replace("<", "+ADw-").replace("!", "+ACE-").replace(">", "+AD4-").encode()
+
+
+_BOMB = '<!DOCTYPE rss [<!ENTITY a "AAAAAAAAAA">]>'
+_BOMB_FEED = ('<rss version="2.0"><channel><title>&a;</title><item><title>one &a;</title>'
+              "<link>https://a.example/1</link></item></channel></rss>")
+
+
+@pytest.mark.parametrize(
+    ("body", "headers"),
+    [
+        (b'<?xml version="1.0" encoding="utf-7"?>' + _utf7_markup(_BOMB) + _BOMB_FEED.encode(),
+         None),
+        (b'<?xml version="1.0"?>' + _utf7_markup(_BOMB) + _BOMB_FEED.encode(),
+         {"content-type": "application/rss+xml; charset=utf-7"}),
+        (('<?xml version="1.0" encoding="cp037"?>' + _BOMB + _BOMB_FEED).encode("cp037"), None),
+        (('<?xml version="1.0"?>' + _BOMB + _BOMB_FEED).encode("cp500"),
+         {"content-type": "application/xml; charset=cp500"}),
+        (b'<?xml version="1.0" encoding="unicode_escape"?>'
+         + _BOMB.replace("<", "\\u003c").encode() + _BOMB_FEED.encode(), None),
+    ],
+    ids=["utf-7 declared", "utf-7 in charset", "ebcdic declared", "ebcdic in charset",
+         "unicode_escape declared"],
+)
+def test_entities_hidden_by_the_encoding_are_removed_too(
+    body: bytes, headers: dict[str, str] | None
+) -> None:
+    assert b"<!ENTITY" not in body
+    parsed = parse_feed(body, headers)
+    assert parsed.title == "&a;" and [e.title for e in parsed.entries] == ["one &a;"]
+    assert parsed.warning is not None
+    assert parsed.warning.startswith("removed a DOCTYPE internal subset")

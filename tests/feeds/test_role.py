@@ -13,6 +13,7 @@ from monitor.clock import SystemClock
 from monitor.config import Settings
 from monitor.feeds.health import read_health
 from monitor.feeds.role import PollerRole
+from monitor.feeds.store import PollerStore
 from monitor.messages import Article
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
@@ -98,7 +99,14 @@ def test_feed_seen_later_in_another_feed_is_recorded_not_republished(
     second = make_role(settings, bus)
     assert second.run_once() == 0
     second.close()
-    assert len(published(bus, settings)) == 1
+    (article,) = published(bus, settings)
+    assert [s.feed_id for s in article.sources] == ["a"]
+    # Not republished (docs/architecture.md): the second source is in the store.
+    store = PollerStore.in_state_dir(settings.state_dir)
+    try:
+        assert [s.feed_id for s in store.sources(article.id)] == ["a", "b"]
+    finally:
+        store.close()
 
 
 def test_broken_feed_is_reported_and_others_go_on(server: FeedServer, tmp_path: Path) -> None:

@@ -12,7 +12,10 @@ import pytest
 from monitor.bus.codec import decode
 from monitor.bus.memory import MemoryBus
 from monitor.clock import SystemClock
+from monitor.feeds.fake import FakeFetcher
+from monitor.feeds.fetcher import FetchRequest, FetchResult
 from monitor.feeds.role import PollerRole
+from monitor.feeds.store import PollerStore
 from monitor.messages import Article
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
@@ -101,3 +104,55 @@ def test_backoff_grows_with_consecutive_failures(server: FeedServer, tmp_path: P
     assert failures == [1, 2, 3, 4]
     assert state.health(3) == "broken" and state.error_reason == "http_server"
     assert metrics.registry.get_sample_value("monitor_feeds", {"health": "broken"}) == 1
+
+
+class HeldFetcher(FakeFetcher):
+    """A fake fetcher whose answers for ``held`` wait until ``release`` is set."""
+
+    def __init__(self, held: str, answers: dict[str, FetchResult]) -> None:
+        super().__init__(answers)  # type: ignore[arg-type]
+        self.held = held
+        self.waiting = threading.Event()
+        self.release = threading.Event()
+
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        if request.url == self.held:
+            self.waiting.set()
+            assert self.release.wait(20), "never released"
+        return super().fetch(request)
+
+
+def test_feed_moved_while_being_polled_keeps_its_new_address(tmp_path: Path) -> None:
+    old, new = "https://old.example/feed", "https://new.example/feed"
+    fetcher = HeldFetcher(old, {
+        old: FetchResult(200, old, body=rss([item(1)])),
+        new: FetchResult(200, new, body=rss([item(2)])),
+    })
+    fast = {"min_interval_s": 0.2, "default_interval_s": 0.3, "interval_jitter": 0.0}
+    bus = MemoryBus()
+    settings = settings_for(tmp_path, {"f": old}, **fast)
+    role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()), fetcher=fetcher)
+    topic = settings.bus.topics.articles
+    stop = threading.Event()
+    worker = threading.Thread(target=role.run, args=(stop,))
+    worker.start()
+    try:
+        assert fetcher.waiting.wait(10)
+        role.reload(settings_for(tmp_path, {"f": new}, **fast))
+        # The loop adopts the new list while the poll of the old address is held.
+        eventually(lambda: role.feed_states["f"].config_url == new, limit_s=5)
+        fetcher.release.set()
+        eventually(lambda: any(r.url == new for r in fetcher.requests), limit_s=5)
+        eventually(lambda: role.feed_states["f"].last_success_at is not None, limit_s=5)
+    finally:
+        fetcher.release.set()
+        stop.set()
+        worker.join(timeout=10)
+        role.close()
+    state = role.feed_states["f"]
+    assert (state.config_url, state.url) == (new, new)
+    assert [decode(r.value, Article).title for r in bus.records_in(topic)] == ["Story 2"]
+    store = PollerStore.in_state_dir(settings.state_dir)
+    (saved,) = store.load_states().values()
+    store.close()
+    assert saved.config_url == new

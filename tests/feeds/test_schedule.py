@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
+
+import pytest
 
 from monitor.feeds.errors import NotAFeed, RateLimited
 from monitor.feeds.schedule import after_failure, after_success, failure_delay, learned_interval
 from monitor.feeds.settings import PollerSettings
 from monitor.feeds.state import new_state
+from monitor.retry import BackoffPolicy, backoff_delay
 
 NOW = 1_700_000_000.0
 SETTINGS = PollerSettings(
@@ -76,3 +80,34 @@ def test_retry_after_is_a_floor() -> None:
                            random.Random(0))
     assert failed.next_poll_at >= NOW + 7200
     assert failed.error_reason == "rate_limited"
+
+
+@pytest.mark.parametrize("failures", [1_025, 10_000, 10**12])
+def test_backoff_stays_at_the_cap_after_any_number_of_failures(failures: int) -> None:
+    state = dataclasses.replace(new_state("f", "http://ex.org/f", NOW), failures=failures - 1)
+    failed = after_failure(state, NOW, NotAFeed("not a feed"), SETTINGS, random.Random(5))
+    assert failed.failures == failures
+    assert NOW + 60 <= failed.next_poll_at <= NOW + 86400
+
+
+def test_backoff_delay_is_finite_for_any_attempt_and_multiplier() -> None:
+    steep = BackoffPolicy(base_s=1.0, cap_s=30.0, multiplier=1e6)
+    flat = BackoffPolicy(base_s=5.0, cap_s=30.0, multiplier=1.0)
+    for attempt in (1, 2, 64, 10_000):
+        assert 0 <= backoff_delay(steep, attempt, random.Random(attempt)) <= 30
+        assert 0 <= backoff_delay(flat, attempt, random.Random(attempt)) <= 5
+
+
+@pytest.mark.parametrize("asked", [1e9, float("inf")])
+def test_retry_after_is_capped_for_feeds(asked: float) -> None:
+    state = new_state("f", "http://ex.org/f", NOW)
+    failed = after_failure(state, NOW, RateLimited("429", retry_after=asked), SETTINGS,
+                           random.Random(0))
+    assert failed.next_poll_at == NOW + SETTINGS.backoff_cap_s
+
+
+def test_retry_after_is_unbounded_unless_the_policy_says_so() -> None:
+    policy = BackoffPolicy(base_s=1.0, cap_s=30.0)
+    assert backoff_delay(policy, 1, random.Random(0), retry_after=3600) == 3600
+    bounded = policy.model_copy(update={"max_retry_after_s": 600.0})
+    assert backoff_delay(bounded, 1, random.Random(0), retry_after=3600) == 600

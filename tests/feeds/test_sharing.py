@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from monitor.bus.codec import decode
 from monitor.bus.kafka import KafkaBus
+from monitor.bus.memory import MemoryBus
 from monitor.bus.settings import KafkaSettings
 from monitor.clock import SystemClock
 from monitor.config import BusSettings, GroupNames, Settings
-from monitor.feeds.role import PollerRole
+from monitor.feeds.role import PollerRole, adopted_state
 from monitor.feeds.settings import FeedConfig, PollerSettings
-from monitor.feeds.sharing import decode_record, encode_record
-from monitor.feeds.state import new_state
+from monitor.feeds.sharing import Owned, decode_record, encode_record
+from monitor.feeds.state import FeedState, new_state
+from monitor.feeds.store import PollerStore
 from monitor.messages import Article
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
@@ -48,6 +51,61 @@ def test_record_round_trip() -> None:
     assert decode_record(encode_record(feed, state)) == (feed, state)
     assert decode_record(encode_record(feed, None)) == (feed, None)
     assert decode_record(b"not json") is None
+
+
+class ScriptedBoard:
+    """A feed board that hands out one fixed share, with the given carried states."""
+
+    def __init__(self, owned: Owned) -> None:
+        self._owned: Owned | None = owned
+
+    def sync(self, feeds: Sequence[FeedConfig]) -> None:
+        pass
+
+    def refresh(self, timeout_s: float) -> Owned | None:
+        owned, self._owned = self._owned, None
+        return owned
+
+    def save(self, feed: FeedConfig, state: FeedState) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("local_at", "carried_at", "winner"),
+    [(100.0, 200.0, "carried"), (200.0, 200.0, "carried"), (200.0, 100.0, "local"),
+     (None, 100.0, "carried"), (100.0, None, "local")],
+)
+def test_a_restarted_poller_prefers_the_newer_carried_state(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    local_at: float | None, carried_at: float | None, winner: str,
+) -> None:
+    url = "https://a.example/feed"
+    feed = FeedConfig(id="f", url=url)  # type: ignore[arg-type]
+    local = dataclasses.replace(new_state("f", url, 0.0), etag='"local"', last_poll_at=local_at)
+    carried = dataclasses.replace(local, etag='"carried"', last_poll_at=carried_at)
+    settings = Settings(feeds=(feed,), state_dir=tmp_path / "state", config_dir=tmp_path)
+    store = PollerStore.in_state_dir(settings.state_dir)
+    store.save_state(local, "ok")  # what this poller remembers from before its restart
+    store.close()
+    board = ScriptedBoard({"f": (feed, carried)})
+    monkeypatch.setattr(PollerRole, "_feed_board", lambda self, settings: board)
+    role = PollerRole(RoleContext(settings, MemoryBus(), Metrics(), SystemClock()))
+    try:
+        assert role.feed_states["f"] == {"local": local, "carried": carried}[winner]
+    finally:
+        role.close()
+
+
+def test_a_carried_state_of_another_address_is_not_adopted(tmp_path: Path) -> None:
+    feed = FeedConfig(id="f", url="https://new.example/feed")  # type: ignore[arg-type]
+    old = dataclasses.replace(new_state("f", "https://old.example/feed", 0.0), last_poll_at=9.0)
+    fresh = adopted_state(feed, None, old, now=50.0)
+    assert (fresh.config_url, fresh.next_poll_at, fresh.last_poll_at) == (
+        "https://new.example/feed", 50.0, None
+    )
 
 
 def shared_settings(
