@@ -23,6 +23,7 @@ from monitor.nlp.rules import (
     decide_tags,
     interference_evidence,
 )
+from monitor.nlp.scope import ScopeRules
 from monitor.nlp.segment import quote_spans, quote_text
 from monitor.nlp.speakers import Attribution, SpeechRules, find_attribution
 from monitor.nlp.terms import EntityHit
@@ -141,6 +142,8 @@ class Context:
     #: Sorted offsets of speech verbs in the document; sentences without one
     #: skip attribution. None: look in every sentence.
     speech_at: list[int] | None = None
+    #: Home states and targeted votes (:mod:`monitor.nlp.scope`); None: off.
+    scope: ScopeRules | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,8 @@ class _Parts:
     end: int
     entities: list[EntityHit]
     hits: list[Hit]
+    #: How many of the named states are the sentence's home country.
+    home: int = 0
 
     @property
     def states(self) -> int:
@@ -195,6 +200,7 @@ def _split(
     spans: Sequence[tuple[int, int]],
     entities: Sequence[EntityHit],
     hits: Sequence[Hit],
+    scope: ScopeRules | None = None,
 ) -> list[_Parts]:
     entities = sorted(entities, key=lambda e: e.start)
     hits = sorted(hits, key=lambda h: h.start)
@@ -206,7 +212,11 @@ def _split(
         own_hits = _between(hits, hit_starts, start, end)
         if own_hits and own_entities:
             own_hits = _targeted(document, own_hits, own_entities)
-        parts.append(_Parts(start, end, own_entities, own_hits))
+        home = 0
+        if own_hits and scope is not None:
+            own_hits = own_hits + scope.targeted_votes(document, end, own_hits)
+            home = len(scope.home_states(document, (start, end), own_entities, own_hits))
+        parts.append(_Parts(start, end, own_entities, own_hits, home))
     return parts
 
 
@@ -225,10 +235,12 @@ def build_statements(
     context: Context,
 ) -> list[Statement]:
     """One :class:`Statement` per span, in order."""
-    parts = _split(document, spans, entities, hits)
+    parts = _split(document, spans, entities, hits, context.scope)
     article = ArticleContext(
         election=context.election_context,
-        interference=any(p.hits and interference_evidence(p.hits, p.states) for p in parts),
+        interference=any(
+            p.hits and interference_evidence(p.hits, p.states, home=p.home) for p in parts
+        ),
         block_window=context.block_window,
     )
     memory = SpeakerMemory()
@@ -259,7 +271,9 @@ def build_statements(
         previous_quoted = bool(quotes) and speaker is not None
         memory.mentioned(part.entities)
         tags, evidence = (
-            decide_tags(part.hits, part.states, article, document) if part.hits else ((), ())
+            decide_tags(part.hits, part.states, article, document, part.home)
+            if part.hits
+            else ((), ())
         )
         statements.append(
             Statement(

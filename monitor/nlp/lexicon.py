@@ -65,6 +65,16 @@ class ElectionCues(_Frozen):
     #: ... unless a political qualifier sits right next to the cue.
     political: tuple[str, ...] = ()
     block_window: int = Field(default=40, ge=0)
+    #: Weak cues that an interference cue acting on them makes strong
+    #: ("interference in the vote", "interfered in Moldova's vote").
+    targets: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _targets_are_weak(self) -> ElectionCues:
+        stray = sorted(set(self.targets) - set(self.weak))
+        if stray:
+            raise ValueError(f"targets must also be weak cues: {', '.join(stray)}")
+        return self
 
 
 class InterferenceCues(_Frozen):
@@ -80,6 +90,12 @@ class InterferenceCues(_Frozen):
     #: Weak cues that carry the topic on their own in an article already about
     #: interference ("propaganda", "plot"); generic ones ("funding") do not.
     topical: tuple[str, ...] = ()
+    #: Words that make a state named right before them the country whose
+    #: politics the sentence is about, not a foreign actor ("Kenya's election",
+    #: "the Hungarian opposition"); ``home_before`` ones do it before "in <state>"
+    #: ("the election in Kenya").
+    home_after: tuple[str, ...] = ()
+    home_before: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _topical_are_weak(self) -> InterferenceCues:
@@ -135,8 +151,9 @@ class Boilerplate(_Frozen):
     #: Words of appeals; a line with ``appeal_min`` of them is boilerplate.
     appeal_terms: tuple[str, ...] = ()
     appeal_min: int = Field(default=2, ge=1)
-    #: An appeal line must also address the reader with one of these words.
-    reader_words: tuple[str, ...] = ("you", "your", "us", "our")
+    #: An appeal line must also address the reader with one of these words
+    #: (second person: "our"/"us" also occur in quoted news).
+    reader_words: tuple[str, ...] = ("you", "your", "please")
     #: Trailing lines at most this many words long, without a full stop, are chrome.
     tail_max_words: int = Field(default=5, ge=0)
 

@@ -16,15 +16,21 @@ Rules:
 
 * election: a strong cue, or a weak one in an article that has a strong one,
   unless a block term lies within ``block_window`` characters, or the weak cue
-  is part of an interference phrase ("influence campaign");
+  is part of an interference phrase ("influence campaign"); a vote that an
+  interference cue acts on ("interference in the vote") arrives here as a
+  strong cue (:mod:`monitor.nlp.scope`);
 * foreign_interference: a strong cue; or a weak cue not covered by a block
-  phrase, in a sentence with a foreign marker, or naming two different states,
-  or naming one state next to a strong election cue ("Russia tried to influence
-  the vote") or a denial ("The Kremlin denied any interference"). In an
-  article that already has such a statement, a weak cue needs only one state
-  in the sentence, or none when it is *topical* ("propaganda", "the plot"),
-  and denial phrases ("rejected the claim as baseless") count too:
-  denials of interference and warnings against it are interference statements.
+  phrase, in a sentence with a foreign marker, or naming a foreign *actor* —
+  a state that is not the sentence's home country (the one whose election or
+  politics it is about, see :mod:`monitor.nlp.scope`) — together with a second
+  state ("Russia funded Moldova's opposition"), a strong election cue ("Russia
+  tried to influence the vote") or a denial ("The Kremlin denied any
+  interference"). "The ruling party spread disinformation ahead of Kenya's
+  election" names only its home state, so it is domestic. In an article that
+  already has such a statement, a weak cue needs only one actor in the
+  sentence, or none when it is *topical* ("propaganda", "the plot"), and
+  denial phrases ("rejected the claim as baseless") count too: denials of
+  interference and warnings against it are interference statements.
 """
 
 from __future__ import annotations
@@ -99,19 +105,19 @@ def election_evidence(hits: Sequence[Hit], article_context: bool, block_window: 
 
 
 def interference_evidence(
-    hits: Sequence[Hit], states: int, article_context: bool = False
+    hits: Sequence[Hit], states: int, article_context: bool = False, home: int = 0
 ) -> list[Hit]:
     """The hits of one statement that make it about foreign interference.
 
-    ``states`` is how many different states the statement names;
+    ``states`` is how many different states the statement names, ``home`` how
+    many of those are its home country (so not foreign actors);
     ``article_context`` says whether the article already has an interference statement.
     """
     kinds = {h.kind for h in hits}
-    foreign = (
-        states >= 2
-        or FOREIGN_MARKER in kinds
-        or (states == 1 and (article_context or ELECTION in kinds))
-        or (states >= 1 and INTERFERENCE_CONTEXT in kinds)
+    actors = states - home
+    foreign = FOREIGN_MARKER in kinds or (
+        actors >= 1
+        and (states >= 2 or article_context or ELECTION in kinds or INTERFERENCE_CONTEXT in kinds)
     )
     topical = {(h.start, h.end) for h in hits if h.kind == INTERFERENCE_TOPICAL}
     blocks = [h for h in hits if h.kind == INTERFERENCE_BLOCK]
@@ -127,8 +133,12 @@ def interference_evidence(
 
 
 def _outermost(hits: list[Hit]) -> list[Hit]:
-    """Drop hits inside longer hits; keep document order."""
-    kept = [h for h in hits if not any(o is not h and _covers(o, h) and o != h for o in hits)]
+    """Drop hits inside longer hits; one hit per span (of any kind); keep document order."""
+    kept = [
+        h
+        for h in hits
+        if not any(_covers(o, h) and (o.start, o.end) != (h.start, h.end) for o in hits)
+    ]
     unique = {(h.start, h.end): h for h in kept}
     return sorted(unique.values(), key=lambda h: h.start)
 
@@ -147,16 +157,17 @@ class ArticleContext:
 
 
 def decide_tags(
-    hits: Sequence[Hit], states: int, context: ArticleContext, document: str
+    hits: Sequence[Hit], states: int, context: ArticleContext, document: str, home: int = 0
 ) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
-    """Tags and evidence for one statement's hits."""
+    """Tags and evidence for one statement's hits (``states``/``home`` as in
+    :func:`interference_evidence`)."""
     tags: list[str] = []
     evidence: list[Evidence] = []
     election = election_evidence(hits, context.election, context.block_window)
     if election:
         tags.append(TAG_ELECTION)
         evidence.extend(to_evidence(TAG_ELECTION, election, document))
-    interference = interference_evidence(hits, states, context.interference)
+    interference = interference_evidence(hits, states, context.interference, home)
     if interference:
         tags.append(TAG_FOREIGN_INTERFERENCE)
         evidence.extend(to_evidence(TAG_FOREIGN_INTERFERENCE, interference, document))

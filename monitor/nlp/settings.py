@@ -20,7 +20,9 @@ class NlpSettings(BaseModel):
     lexicon_dir: str = "nlp"
     #: Send articles with no candidate term, and lines with no cue, past spaCy.
     prefilter: bool = True
-    #: Characters of an article that are tagged; the rest is ignored.
+    #: Longest stretch tagged as one document. A longer article is tagged whole,
+    #: in pieces of at most this many characters cut between statements; article
+    #: context (election/interference context, "he said") does not cross pieces.
     max_chars: int = Field(default=200_000, gt=0)
     #: Texts per ``nlp.pipe`` batch in :meth:`Tagger.tag_many`.
     batch_size: int = Field(default=32, gt=0)

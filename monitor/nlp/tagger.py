@@ -3,9 +3,12 @@
 :meth:`Tagger.tag` and :meth:`Tagger.tag_many` are the whole public surface.
 Work per article:
 
-1. refuse binary junk (:class:`BinaryText`, a poison error); cap the text at
-   ``max_chars`` (the rest is not tagged);
+1. refuse binary junk (:class:`BinaryText`, a poison error);
 2. find boilerplate lines (config rules + heuristics) and statement spans;
+   an article longer than ``max_chars`` is then cut into pieces of at most
+   that size between statements (:mod:`monitor.nlp.pieces`), and steps 3–4
+   run per piece, their offsets shifted back (article context — election and
+   interference context, speaker memory — does not cross pieces);
 3. prefilter: if no trigger cue occurs outside the boilerplate, entities come
    from the Aho-Corasick gazetteer index and every statement gets ``tags=[]``;
    otherwise the spaCy pipeline runs and its phrase matches drive the rules —
@@ -20,8 +23,8 @@ from __future__ import annotations
 import pathlib
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any, ClassVar
 
@@ -39,8 +42,10 @@ from monitor.nlp.boilerplate import (
     split_lines,
 )
 from monitor.nlp.lexicon import Lexicon, load_lexicon
+from monitor.nlp.pieces import Piece, cut_pieces
 from monitor.nlp.pipeline import build_pipeline, cue_hits
 from monitor.nlp.rules import Hit, has_election_context
+from monitor.nlp.scope import ScopeRules
 from monitor.nlp.segment import statement_spans
 from monitor.nlp.settings import NlpSettings
 from monitor.nlp.speakers import SpeechRules, trigger_words
@@ -91,15 +96,12 @@ class TagResult:
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
-    """An article after the cheap steps, before (maybe) spaCy."""
+    """An article (or a piece of a long one) after the cheap steps, before (maybe) spaCy."""
 
-    text: str
-    lines: list[Line]
-    boilerplate: list[tuple[int, int]]
-    spans: list[tuple[int, int]]
+    piece: Piece
     heavy: bool
-    #: What spaCy reads: ``text`` with lines holding no cue blanked to spaces
-    #: (same offsets; a run of spaces is one cheap token).
+    #: What spaCy reads: the piece's text with lines holding no cue blanked to
+    #: spaces (same offsets; a run of spaces is one cheap token).
     spacy_text: str = ""
     #: The blanked lines; their entities come from the gazetteer index.
     blanked: tuple[tuple[int, int], ...] = ()
@@ -128,6 +130,7 @@ class Tagger:
         demonyms = tuple(d for c in lexicon.gazetteer.countries for d in c.demonyms)
         self._speech = SpeechRules.from_lexicon(lexicon.speech, demonyms)
         self._speech_words = WordFinder(trigger_words(lexicon.speech))
+        self._scope = ScopeRules.from_cues(lexicon.cues)
 
     @classmethod
     def from_settings(cls, settings: NlpSettings, config_dir: pathlib.Path) -> Tagger:
@@ -154,49 +157,62 @@ class Tagger:
         iterator = iter(texts)
         while batch := list(islice(iterator, self._settings.batch_size)):
             prepared = [self._prepare_or_error(text) for text in batch]
-            heavy = [p.spacy_text for p in prepared if isinstance(p, _Prepared) and p.heavy]
+            heavy = [
+                piece.spacy_text
+                for pieces in prepared
+                if not isinstance(pieces, BinaryText)
+                for piece in pieces
+                if piece.heavy
+            ]
             docs = iter(self._nlp.pipe(heavy)) if heavy else iter(())
             for item in prepared:
                 if isinstance(item, BinaryText):
                     raise item
-                yield self._finish(item, next(docs) if item.heavy else None)
+                yield _joined([self._finish(p, next(docs) if p.heavy else None) for p in item])
 
-    def _prepare_or_error(self, text: str) -> _Prepared | BinaryText:
+    def _prepare_or_error(self, text: str) -> list[_Prepared] | BinaryText:
         try:
             return self._prepare(text)
         except BinaryText as exc:
             return exc
 
-    def _prepare(self, text: str) -> _Prepared:
+    def _prepare(self, text: str) -> list[_Prepared]:
+        """The cheap steps on the whole article, then one :class:`_Prepared` per piece."""
         check_text(text)
-        text = _cap(text, self._settings.max_chars)
         lines = split_lines(text)
         flags = boilerplate_lines(lines, self._boilerplate)
         spans = statement_spans(text, lines, flags)
         boiler = boilerplate_spans(text, lines, flags)
+        pieces = cut_pieces(text, lines, flags, spans, boiler, self._settings.max_chars)
+        return [self._prepare_piece(piece) for piece in pieces]
+
+    def _prepare_piece(self, piece: Piece) -> _Prepared:
+        """Decide whether spaCy reads the piece, and what of it (offsets are the piece's)."""
+        text, spans = piece.text, piece.spans
         if not self._settings.prefilter:
-            return _Prepared(text, lines, boiler, spans, bool(spans), text)
+            return _Prepared(piece, bool(spans), text)
         content = "\n".join(text[start:end] for start, end in spans)
         if not spans or not self._index.has_trigger(content):
-            return _Prepared(text, lines, boiler, spans, False)
+            return _Prepared(piece, False)
         if self._settings.model is not None:  # a trained model reads everything
-            return _Prepared(text, lines, boiler, spans, True, text)
-        spacy_text, blanked = _blank_lines(text, lines, flags, self._index.cue_starts(text))
-        return _Prepared(text, lines, boiler, spans, True, spacy_text, blanked)
+            return _Prepared(piece, True, text)
+        starts = self._index.cue_starts(text)
+        spacy_text, blanked = _blank_lines(text, piece.lines, piece.flags, starts)
+        return _Prepared(piece, True, spacy_text, blanked)
 
     def _finish(self, item: _Prepared, doc: Doc | None) -> TagResult:
-        boiler = item.boilerplate
+        """Entities, statements and boilerplate of a prepared piece, with offsets
+        into the whole article."""
+        text, boiler = item.piece.text, item.piece.boilerplate
         if doc is None:
-            entities = self._index.entities(item.text)
+            entities = self._index.entities(text)
             hits: list[Hit] = []
         else:
             entities = [self._entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
             if item.blanked:
                 starts = [start for start, _ in item.blanked]
                 entities += [
-                    e
-                    for e in self._index.entities(item.text)
-                    if _in_line(item.blanked, starts, e.start)
+                    e for e in self._index.entities(text) if _in_line(item.blanked, starts, e.start)
                 ]
                 entities.sort(key=lambda e: e.start)
             hits = cue_hits(doc)
@@ -207,13 +223,17 @@ class Tagger:
             self._speech,
             has_election_context(hits, window),
             window,
-            self._speech_words.starts(item.text),
+            self._speech_words.starts(text),
+            self._scope,
         )
-        statements = build_statements(item.text, item.spans, entities, hits, context)
-        return TagResult(
-            statements=tuple(statements),
-            entities=tuple(Span(e.text, e.start, e.end, e.label) for e in entities),
-            boilerplate=tuple(Span(item.text[s:e], s, e, "BOILERPLATE") for s, e in boiler),
+        statements = build_statements(text, item.piece.spans, entities, hits, context)
+        return _shifted(
+            TagResult(
+                statements=tuple(statements),
+                entities=tuple(Span(e.text, e.start, e.end, e.label) for e in entities),
+                boilerplate=tuple(Span(text[s:e], s, e, "BOILERPLATE") for s, e in boiler),
+            ),
+            item.piece.start,
         )
 
     def _entity(self, text: str, label: str, start: int, end: int) -> EntityHit:
@@ -222,12 +242,49 @@ class Tagger:
         return EntityHit(text, label, start, end, country)
 
 
-def _cap(text: str, max_chars: int) -> str:
-    """At most ``max_chars`` characters, cut at a line break when one is near."""
-    if len(text) <= max_chars:
-        return text
-    cut = text.rfind("\n", max_chars // 2, max_chars)
-    return text[: cut if cut > 0 else max_chars]
+def _shift_span(span: Span, offset: int) -> Span:
+    return replace(span, start=span.start + offset, end=span.end + offset)
+
+
+def _shifted(result: TagResult, offset: int) -> TagResult:
+    """``result`` with every offset moved by ``offset`` (a piece's start)."""
+    if offset == 0:
+        return result
+    statements = tuple(
+        replace(
+            s,
+            start=s.start + offset,
+            end=s.end + offset,
+            evidence=tuple(
+                replace(e, start=e.start + offset, end=e.end + offset) for e in s.evidence
+            ),
+            entities=tuple(_shift_span(e, offset) for e in s.entities),
+        )
+        for s in result.statements
+    )
+    return TagResult(
+        statements,
+        tuple(_shift_span(e, offset) for e in result.entities),
+        tuple(_shift_span(b, offset) for b in result.boilerplate),
+    )
+
+
+def _joined(results: Sequence[TagResult]) -> TagResult:
+    """The results of an article's pieces (already shifted) as one; boilerplate
+    spans that a cut divided are joined again."""
+    if len(results) == 1:
+        return results[0]
+    boilerplate: list[Span] = []
+    for span in (b for r in results for b in r.boilerplate):
+        if boilerplate and boilerplate[-1].end == span.start:
+            last = boilerplate.pop()
+            span = Span(last.text + span.text, last.start, span.end, last.label)
+        boilerplate.append(span)
+    return TagResult(
+        tuple(s for r in results for s in r.statements),
+        tuple(e for r in results for e in r.entities),
+        tuple(boilerplate),
+    )
 
 
 def _blank_lines(

@@ -65,3 +65,65 @@ def test_bad_regex_names_the_rule() -> None:
     with pytest.raises(ConfigError) as caught:
         BoilerplateRules.compile(Boilerplate(lines=("ok", "(unclosed")), "boilerplate.yaml")
     assert caught.value.problems[0].key == "lines.1"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The party's newsletter accused Russia of meddling in the vote.",
+        "Video footage showed ballot stuffing at two polling stations.",
+        "Campaign donations and contributions to our party rose, the treasurer said.",
+        "Photographs of the count were shared by observers.",
+        "Sources close to the commission said the count was delayed.",
+        "Support our candidates on Sunday, the party told voters.",
+        "Video by a bystander showed ballot stuffing at the polling station.",
+        "Our newsletter readers were targeted by a Russian influence campaign, the party said.",
+    ],
+)
+def test_news_lines_with_boilerplate_words_are_kept(rules: BoilerplateRules, line: str) -> None:
+    text = f"Headline\n{line}\nThe results are due on Monday."
+    assert _flags(text, rules) == [False, False, False]
+
+
+def test_before_you_go_in_a_sentence_opens_no_block(rules: BoilerplateRules) -> None:
+    text = (
+        "Headline\n"
+        "Before you go to the polls, check that your name is on the register.\n"
+        "Polling stations open at seven."
+    )
+    assert _flags(text, rules) == [False, False, False]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Headline\nThe vote was held.\nBefore you go...\nWe need your help.\nThanks.",
+        "Headline\nThe vote was held.\nBefore you go, we have a favour to ask.\nThanks.",
+        "Headline\nThe vote was held.\nA message from The Daily Planet:\nWe need help.",
+        "Headline\nThe vote was held.\nSupport independent journalism\nWe need help.",
+    ],
+)
+def test_appeal_headings_still_open_a_block(rules: BoilerplateRules, text: str) -> None:
+    flags = _flags(text, rules)
+    assert flags[:2] == [False, False] and all(flags[2:])
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Sign up for our daily newsletter",
+        "Get our free newsletter in your inbox every morning.",
+        "Newsletter: the week in politics",
+        "Photo: Reuters",
+        "Photo by Jane Doe/AP",
+        "Photo",
+        "Image credit: Getty Images",
+        "Video: protesters outside the commission",
+        "Source: election commission",
+        "Copyright 2024 The Daily Planet",
+        "Our daily newsletter: the week in politics",
+    ],
+)
+def test_boilerplate_shapes_are_still_stripped(rules: BoilerplateRules, line: str) -> None:
+    text = f"Headline\nThe vote was held.\n{line}\nThe results are due on Monday."
+    assert _flags(text, rules) == [False, False, True, False]

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.nlp.commands import run_tag
+from monitor.nlp.settings import NlpSettings
 from monitor.nlp.tagger import Tagger
 from tests.nlp.conftest import CONFIG_DIR, FIXTURES
 
@@ -75,3 +76,15 @@ def test_cli_missing_file_is_one_error_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert result.output.strip() == f"error: {missing}: No such file or directory"
+
+
+def test_article_longer_than_max_chars_is_tagged_to_the_end_without_warnings() -> None:
+    small = Tagger.from_settings(NlpSettings(max_chars=500), CONFIG_DIR)
+    paragraph = "The river rose after a week of rain. Farmers moved their cattle.\n"
+    text = "Floods\n" + paragraph * 200 + "Voters went to the polls, the commission said.\n"
+    code, out, err = _run(text.encode(), small, jsonl=False)
+    assert code == 0 and err == ""
+    statements = json.loads(out)["statements"]
+    assert len(statements) == 1 + 2 * 200 + 1
+    assert all(text[s["start"] : s["end"]] == s["text"] for s in statements)
+    assert statements[-1]["tags"] == ["election"]

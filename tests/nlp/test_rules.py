@@ -81,3 +81,21 @@ def test_decide_tags_reports_evidence_text() -> None:
         ("election", "election"),
         ("foreign_interference", "meddling"),
     ]
+
+
+def test_a_home_state_is_no_foreign_actor() -> None:
+    weak = Hit(INTERFERENCE_WEAK, 5, 17)
+    election = Hit(ELECTION, 30, 38)
+    denial = Hit(INTERFERENCE_CONTEXT, 40, 46)
+    assert interference_evidence([weak, election], states=1, home=1) == []
+    assert interference_evidence([weak, denial], states=1, home=1) == []
+    assert interference_evidence([weak], states=1, article_context=True, home=1) == []
+    assert interference_evidence([weak], states=2, home=2) == []
+    assert interference_evidence([weak], states=2, home=1) == [weak]
+    assert interference_evidence([weak, Hit(FOREIGN_MARKER, 50, 57)], states=1, home=1) == [weak]
+
+
+def test_hits_of_two_kinds_on_one_span_are_one_evidence() -> None:
+    hits = [Hit(ELECTION_WEAK, 30, 34), Hit(ELECTION, 30, 34)]
+    assert election_evidence(hits, False, 40) == [Hit(ELECTION, 30, 34)]
+    assert election_evidence(hits, True, 40) in ([hits[0]], [hits[1]])

@@ -123,13 +123,24 @@ def test_binary_junk_is_a_poison_error_with_one_line(tagger: Tagger) -> None:
     assert "\n" not in str(caught.value)
 
 
-def test_huge_article_is_capped(tagger: Tagger) -> None:
-    paragraph = "The election commission counted ballots all night in the capital.\n"
-    text = "Headline\n" + paragraph * (5_000_000 // len(paragraph))
-    capped = Tagger.from_settings(NlpSettings(max_chars=50_000), CONFIG_DIR)
-    result = capped.tag(text)
-    assert result.statements
-    assert max(s.end for s in result.statements) <= 50_000
+def test_five_megabyte_article_is_tagged_to_the_end(tagger: Tagger) -> None:
+    """Default settings (max_chars=200_000): the article is tagged in pieces, not cut."""
+    filler = "Farmers moved their cattle to higher ground after days of rain, " * 6
+    paragraph = filler.rstrip(", ") + ".\n"
+    cue = "Russia interfered in Moldova's vote, the European Union said.\n"
+    count = 5_000_000 // len(paragraph) + 2
+    body = paragraph * (count // 2) + cue + paragraph * (count // 2) + cue
+    text = "Floods Hit The North\n" + body
+    assert len(text) > 5_000_000
+    result = tagger.tag(text)
+    assert len(result.statements) == 1 + count // 2 * 2 + 2
+    assert all(text[s.start : s.end] == s.text for s in result.statements[:: count // 7])
+    tagged = [s for s in result.statements if s.tags]
+    assert [(s.text, s.tags) for s in tagged] == [
+        (cue.strip(), ("election", "foreign_interference"))
+    ] * 2
+    assert tagged[-1].end == len(text) - 1
+    assert all(text[e.start : e.end] == e.text for s in tagged for e in s.evidence)
 
 
 def test_non_english_text_gives_untagged_statements(tagger: Tagger) -> None:
@@ -155,3 +166,31 @@ def test_tag_many_yields_results_before_a_binary_text(tagger: Tagger) -> None:
     assert next(results).statements[0].tags == ("election",)
     with pytest.raises(BinaryText):
         next(results)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The ruling party spread disinformation ahead of Kenya's election",
+        "Hungarian opposition says state media propaganda skewed the election",
+        "India's election commission removed fake accounts and deepfakes",
+        "Elections in Kenya and Uganda were marred by false stories.",
+    ],
+)
+def test_domestic_disinformation_is_election_not_interference(tagger: Tagger, text: str) -> None:
+    (statement,) = tagger.tag(text).statements
+    assert statement.tags == ("election",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Beijing warned against any interference in the vote.",
+        "Russia interfered in Moldova's vote",
+        "Russian hackers tried to sway Kenya's election.",
+        "Moldova's election commission said Russia funded the opposition.",
+    ],
+)
+def test_interfering_in_a_vote_is_election_and_interference(tagger: Tagger, text: str) -> None:
+    (statement,) = tagger.tag(text).statements
+    assert statement.tags == ("election", "foreign_interference")

@@ -1,0 +1,91 @@
+"""Home states and targeted votes (monitor/nlp/scope.py) on the project's lexicon."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.nlp.lexicon import Lexicon
+from monitor.nlp.rules import ELECTION, INTERFERENCE, INTERFERENCE_WEAK, Hit
+from monitor.nlp.scope import ScopeRules
+from monitor.nlp.terms import EntityHit, TermIndex, Terms
+
+
+@pytest.fixture(scope="module")
+def scope(lexicon: Lexicon) -> ScopeRules:
+    return ScopeRules.from_cues(lexicon.cues)
+
+
+@pytest.fixture(scope="module")
+def index(lexicon: Lexicon) -> TermIndex:
+    return TermIndex(Terms.from_lexicon(lexicon))
+
+
+def _home(
+    text: str, scope: ScopeRules, index: TermIndex, hits: list[Hit] | None = None
+) -> set[str]:
+    entities: list[EntityHit] = index.entities(text)
+    return set(scope.home_states(text, (0, len(text)), entities, hits or []))
+
+
+@pytest.mark.parametrize(
+    ("text", "home"),
+    [
+        ("The ruling party spread disinformation ahead of Kenya's election", {"Kenya"}),
+        ("Hungarian opposition says state media propaganda skewed the election", {"Hungary"}),
+        ("India's election commission removed fake accounts and deepfakes", {"India"}),
+        ("Fake stories spread before Kenya's presidential election.", {"Kenya"}),
+        ("Fake stories spread before the election in Kenya.", {"Kenya"}),
+        ("Elections in Kenya and Uganda were marred by false stories.", {"Kenya", "Uganda"}),
+        ("Russia interfered in Moldova's vote.", {"Moldova"}),
+        ("Russian hackers targeted voters.", set()),
+        ("Moscow tried to sway the election.", set()),
+    ],
+)
+def test_home_states(scope: ScopeRules, index: TermIndex, text: str, home: set[str]) -> None:
+    assert _home(text, scope, index) == home
+
+
+def test_a_home_word_inside_or_before_an_interference_cue_does_not_count(
+    scope: ScopeRules, index: TermIndex
+) -> None:
+    covered = "Russian election interference was exposed."
+    assert _home(covered, scope, index, [Hit(INTERFERENCE, 8, 29)]) == set()
+    followed = "Chinese election disinformation spread online."
+    assert _home(followed, scope, index, [Hit(INTERFERENCE_WEAK, 17, 31)]) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "vote"),
+    [
+        ("Beijing warned against any interference in the vote.", "interference", "vote"),
+        ("Russia interfered in Moldova's vote.", "interfered", "vote"),
+        ("Moscow tried to sway the presidential vote.", "sway", "vote"),
+        ("Russia interfered in Moldova's politics before the vote.", "interfered", None),
+    ],
+)
+def test_targeted_votes(scope: ScopeRules, text: str, cue: str, vote: str | None) -> None:
+    start = text.index(cue)
+    found = scope.targeted_votes(text, len(text), [Hit(INTERFERENCE_WEAK, start, start + len(cue))])
+    expected = [] if vote is None else [Hit(ELECTION, text.index(vote), text.index(vote) + 4)]
+    assert found == expected
+
+
+def test_rules_are_off_without_word_lists() -> None:
+    empty = ScopeRules()
+    text = "Russia interfered in Moldova's vote."
+    assert empty.targeted_votes(text, len(text), [Hit(INTERFERENCE_WEAK, 7, 17)]) == []
+    moldova = EntityHit("Moldova", "GPE", 21, 28, "Moldova")
+    assert empty.home_states(text, (0, len(text)), [moldova], []) == frozenset()
+
+
+def test_nothing_outside_the_sentence_is_read(scope: ScopeRules, index: TermIndex) -> None:
+    text = "MEDDLING\rVOTE"
+    assert scope.targeted_votes(text, 8, [Hit(INTERFERENCE, 0, 8)]) == []
+    text = "They fled Russia\nelections were calm."
+    russia = index.entities(text)[0]
+    assert scope.home_states(text, (0, 16), [russia], []) == frozenset()
+    assert scope.home_states(text, (0, len(text)), [russia], []) == {"Russia"}
+    text = "The election in\nRussia was calm."
+    russia = index.entities(text)[0]
+    assert scope.home_states(text, (16, len(text)), [russia], []) == frozenset()
+    assert scope.home_states(text, (0, len(text)), [russia], []) == {"Russia"}
