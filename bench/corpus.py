@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from pathlib import Path
 
 from monitor.messages import Article, Source
 
@@ -72,3 +73,36 @@ def articles(count: int, seed: int = 7, start: int = 0) -> Iterator[Article]:
     rng = random.Random(seed)
     for serial in range(start, start + count):
         yield article(serial, rng)
+
+
+NEUTRAL_SENTENCES = Path(__file__).resolve().parent.parent / "tests/fixtures/nlp/bench-neutral.txt"
+
+
+def neutral_article(serial: int, rng: random.Random, sentences: list[str]) -> Article:
+    """One unique article with nothing to alert on (weather, markets, sport…)."""
+    body = " ".join(rng.sample(sentences, k=min(6, len(sentences))))
+    url = f"https://bench.example/news/{serial}"
+    return Article(
+        id=f"news-{serial:08d}",
+        url=url,
+        title=f"Around the region today (report {serial})",
+        text=f"{body}\nReport {serial} ends here.",
+        text_source="content",
+        feed_id="bench",
+        sources=(Source("bench", "https://bench.example/feed.xml", url),),
+        fetched_at="2024-08-13T08:00:00Z",
+    )
+
+
+def news_mix(count: int, relevant_every: int = 10, seed: int = 7,
+             start: int = 0) -> Iterator[Article]:
+    """A realistic stream: one alert-worthy article (id ``bench-…``) in every
+    ``relevant_every``, the others neutral (id ``news-…``)."""
+    rng = random.Random(seed)
+    sentences = [line for line in NEUTRAL_SENTENCES.read_text(encoding="utf-8").splitlines()
+                 if line and not line.startswith("#")]
+    for serial in range(start, start + count):
+        if serial % relevant_every == 0:
+            yield article(serial, rng)
+        else:
+            yield neutral_article(serial, rng, sentences)

@@ -25,6 +25,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from bench.corpus import articles as corpus_articles
+from bench.corpus import news_mix
 from monitor.alerts.signing import verify
 from monitor.bus.codec import decode, encode
 from monitor.bus.kafka import KafkaBus
@@ -426,6 +427,16 @@ class Offerer:
 def corpus(count: int, start: int) -> list[Article]:
     """``count`` unique alert-worthy articles from the benchmark corpus."""
     return list(corpus_articles(count, seed=11, start=start))
+
+
+def news_stream(count: int, start: int, relevant_every: int) -> list[Article]:
+    """``count`` unique articles, one in ``relevant_every`` alert-worthy."""
+    return list(news_mix(count, relevant_every, seed=11, start=start))
+
+
+def is_alert_worthy(article: Article) -> bool:
+    """Whether a corpus article is one that must raise alerts (see bench/corpus.py)."""
+    return article.id.startswith("bench-")
 
 
 def percentile(values: list[float], pct: float) -> float:
