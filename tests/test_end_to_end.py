@@ -70,9 +70,15 @@ def assert_seed_style_alerts(received: list[ReceivedAlert], base_url: str) -> No
             assert boilerplate not in alert["statement"]["text"]
     interference = [a for a in alerts if "foreign_interference" in a["statement"]["tags"]]
     assert interference, f"no foreign-interference alert among {alerts}"
-    assert any("interfering" in a["statement"]["text"] for a in interference)
+    warning = next(a for a in interference if "interfering" in a["statement"]["text"])
+    assert warning["rule"] == "foreign-interference-warning"
+    assert any(m["text"].lower().startswith("interfer") for m in warning["matches"])
+    for match in warning["matches"]:  # offsets point into the statement text
+        assert warning["statement"]["text"][match["start"]:match["end"]] == match["text"]
     speakers = {a["statement"]["speaker"] or "" for a in interference}
     assert any("Peskov" in speaker for speaker in speakers), speakers
+    defeat = [a for a in alerts if "concede" in a["statement"]["text"]]
+    assert any(a["rule"] == "election-result-disputed" for a in defeat), alerts
     for r in received:
         assert r.headers.get("Idempotency-Key")
         assert r.headers.get("X-Monitor-Signature", "").startswith("sha256=")
