@@ -109,9 +109,11 @@ def taken_article_urls(state_dir: Path) -> set[str]:
         conn.close()
 
 
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_sigterm_under_load_drains_everything_and_exits_0(
-    tmp_path: Path, site: FeedSite
+    tmp_path: Path, site: FeedSite, stop_signal: signal.Signals
 ) -> None:
+    """SIGTERM (an orchestrator) and SIGINT (Ctrl-C) both stop the daemon cleanly."""
     receiver = GatedReceiver()  # holds every webhook call until SIGTERM has been sent
     items = interference_items(ARTICLES_UNDER_LOAD)
     site.add(*items)
@@ -120,7 +122,7 @@ def test_sigterm_under_load_drains_everything_and_exits_0(
         process = MonitorProcess(config, "run")
         try:
             wait_for(lambda: receiver.calls > 0, 90, "the first webhook call")
-            process.popen.send_signal(signal.SIGTERM)
+            process.popen.send_signal(stop_signal)
             receiver.gate.set()
             process.popen.wait(timeout=150)  # stop() now only collects: no second signal
             code = process.stop()
