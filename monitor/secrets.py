@@ -41,3 +41,26 @@ def read_secret_file(path: Path) -> str:
 def given(secret: SecretStr | None) -> bool:
     """Whether a plain secret value is set; empty (an unset ``${VAR}`` in Compose) is not."""
     return secret is not None and secret.get_secret_value() != ""
+
+
+def readable_secret_file(path: Path | None) -> Path | None:
+    """A field validator for a ``…_file`` option: an unreadable file is reported
+    under that option's own key."""
+    if path is not None:
+        read_secret_file(path)
+    return path
+
+
+def fill_secret_from_file(model: object, value_field: str, file_field: str) -> None:
+    """Set ``value_field`` of a model being validated from its ``file_field``.
+
+    At most one of the two may be given (an empty value counts as not given).
+    Called from a model validator; the model is frozen, so the value is set
+    once, here, while it is still being built.
+    """
+    path = getattr(model, file_field)
+    if path is None:
+        return
+    if given(getattr(model, value_field)):
+        raise ValueError(f"give at most one of {value_field}, {file_field}")
+    object.__setattr__(model, value_field, SecretStr(read_secret_file(path)))

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from monitor.secrets import given, read_secret_file
+from monitor.secrets import fill_secret_from_file, readable_secret_file
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
@@ -82,22 +82,11 @@ class KafkaSettings(BaseModel):
                 raise ValueError(f"{server!r} is not host:port")
         return servers
 
-    @field_validator("sasl_plain_password_file")
-    @classmethod
-    def _password_file_readable(cls, path: Path | None) -> Path | None:
-        if path is not None:
-            read_secret_file(path)  # report an unreadable file under its own key
-        return path
+    _password_file_readable = field_validator("sasl_plain_password_file")(readable_secret_file)
 
     @model_validator(mode="after")
     def _consistent(self) -> KafkaSettings:
-        if self.sasl_plain_password_file is not None:
-            if given(self.sasl_plain_password):
-                raise ValueError(
-                    "give at most one of sasl_plain_password, sasl_plain_password_file"
-                )
-            password = SecretStr(read_secret_file(self.sasl_plain_password_file))
-            object.__setattr__(self, "sasl_plain_password", password)  # frozen: set once here
+        fill_secret_from_file(self, "sasl_plain_password", "sasl_plain_password_file")
         if self.security_protocol.startswith("SASL_") and self.sasl_mechanism is None:
             raise ValueError(f"security_protocol {self.security_protocol} needs sasl_mechanism")
         if self.sasl_mechanism is not None and (

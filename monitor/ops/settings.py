@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from monitor.secrets import given, read_secret_file
+from monitor.secrets import fill_secret_from_file, readable_secret_file
 
 
 class OpsSettings(BaseModel):
@@ -36,18 +36,9 @@ class OpsSettings(BaseModel):
     #: How often the status page samples throughput and lag (kept for one hour).
     history_sample_s: float = Field(default=10.0, gt=0, le=300)
 
-    @field_validator("http_token_file")
-    @classmethod
-    def _token_file_readable(cls, path: Path | None) -> Path | None:
-        if path is not None:
-            read_secret_file(path)  # report an unreadable file under its own key
-        return path
+    _token_file_readable = field_validator("http_token_file")(readable_secret_file)
 
     @model_validator(mode="after")
     def _token_from_file(self) -> OpsSettings:
-        if self.http_token_file is not None:
-            if given(self.http_token):
-                raise ValueError("give at most one of http_token, http_token_file")
-            token = SecretStr(read_secret_file(self.http_token_file))
-            object.__setattr__(self, "http_token", token)  # frozen: set once, while validating
+        fill_secret_from_file(self, "http_token", "http_token_file")
         return self
