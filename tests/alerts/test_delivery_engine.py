@@ -11,7 +11,7 @@ from monitor.alerts.role import topic_extractor
 from monitor.alerts.settings import AlertSettings, BreakerSettings, RetryBudget
 from monitor.alerts.sqlite import StoreError
 from monitor.alerts.store import DELIVERED, AlertStore
-from monitor.bus.base import Record
+from monitor.bus.base import Consumer, Record
 from monitor.bus.codec import encode
 from monitor.bus.memory import MemoryBus
 from monitor.clock import FrozenClock
@@ -21,6 +21,19 @@ from monitor.retry import BackoffPolicy
 from tests.alerts.test_delivery import alerts_from_fixture
 
 BUDGET = RetryBudget(max_attempts=4, max_elapsed_s=100, backoff=BackoffPolicy(base_s=1, cap_s=8))
+
+
+def engine_on(
+    bus: MemoryBus, notifiers: dict[str, InProcessNotifier], store: AlertStore,
+    clock: FrozenClock, settings: AlertSettings | None = None, consumer: Consumer | None = None,
+) -> DeliveryEngine:
+    """A delivery engine reading topic "alerts" of ``bus`` for ``notifiers``."""
+    return DeliveryEngine(
+        consumer=consumer or bus.consumer(["alerts"], "g"), producer=bus.producer(),
+        notifiers=notifiers, store=store, settings=settings or AlertSettings(),
+        deadletter_topic="dl", poison_topic="poison", extract=topic_extractor(tuple(notifiers)),
+        metrics=Metrics(), clock=clock, rng=random.Random(1),
+    )
 
 
 def test_next_attempt_backs_off_honours_retry_after_and_stops_at_the_budget() -> None:
@@ -50,12 +63,7 @@ def test_open_breaker_stops_calls_until_a_single_probe(tmp_path: Path) -> None:
     alerts = alerts_from_fixture(3)
     for alert in alerts:
         bus.producer().send("alerts", alert.id, encode(alert))
-    engine = DeliveryEngine(
-        consumer=bus.consumer(["alerts"], "g"), producer=bus.producer(),
-        notifiers={"r": notifier}, store=AlertStore(tmp_path / "a.sqlite3"), settings=settings,
-        deadletter_topic="dl", poison_topic="poison", extract=topic_extractor(("r",)),
-        metrics=Metrics(), clock=clock,
-    )
+    engine = engine_on(bus, {"r": notifier}, AlertStore(tmp_path / "a.sqlite3"), clock, settings)
 
     def steps(n: int) -> None:
         for _ in range(n):
@@ -97,13 +105,8 @@ def test_retry_after_pauses_the_receiver_for_all_its_alerts(tmp_path: Path) -> N
         return real_poll(timeout_s, max_records)
 
     consumer.poll = poll  # type: ignore[method-assign]
-    engine = DeliveryEngine(
-        consumer=consumer, producer=bus.producer(),
-        notifiers={"slow": slow, "fine": fine}, store=AlertStore(tmp_path / "a.sqlite3"),
-        settings=AlertSettings(), deadletter_topic="dl", poison_topic="poison",
-        extract=topic_extractor(("slow", "fine")), metrics=Metrics(), clock=clock,
-        rng=random.Random(1),
-    )
+    engine = engine_on(bus, {"slow": slow, "fine": fine}, AlertStore(tmp_path / "a.sqlite3"),
+                       clock, consumer=consumer)
 
     def steps(n: int) -> int:
         committed = 0
@@ -161,12 +164,7 @@ def test_a_refusing_store_delays_delivery_and_loses_nothing(tmp_path: Path) -> N
     producer = bus.producer()
     for alert in alerts[:2]:
         producer.send("alerts", alert.id, encode(alert))
-    engine = DeliveryEngine(
-        consumer=bus.consumer(["alerts"], "g"), producer=bus.producer(),
-        notifiers={"r": notifier}, store=store, settings=AlertSettings(),
-        deadletter_topic="dl", poison_topic="poison", extract=topic_extractor(("r",)),
-        metrics=Metrics(), clock=clock,
-    )
+    engine = engine_on(bus, {"r": notifier}, store, clock)
 
     def steps(n: int) -> int:
         committed = 0
@@ -208,12 +206,7 @@ def test_an_outcome_the_store_refuses_is_recorded_later_and_not_sent_again(
     alert = alerts_from_fixture(1)[0]
     bus.producer().send("alerts", alert.id, encode(alert))
     bus.producer().send("alerts", alert.id, encode(alert))  # a second revision, read again
-    engine = DeliveryEngine(
-        consumer=bus.consumer(["alerts"], "g"), producer=bus.producer(),
-        notifiers={"r": notifier}, store=store, settings=AlertSettings(),
-        deadletter_topic="dl", poison_topic="poison", extract=topic_extractor(("r",)),
-        metrics=Metrics(), clock=clock,
-    )
+    engine = engine_on(bus, {"r": notifier}, store, clock)
     for _ in range(10):
         engine.step(0.0)
         clock.advance(0.5)
