@@ -5,18 +5,22 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.errors import ConfigError, MonitorError
 from monitor.feeds.errors import BodyTooLarge, NotAFeed
 from monitor.feeds.fetcher import FetchRequest, HttpxFetcher
-from monitor.feeds.health import read_health
+from monitor.feeds.health import FeedHealth, read_health, shared_health
 from monitor.feeds.model import ParsedFeed
 from monitor.feeds.parsing import parse_feed
 from monitor.feeds.poller import entry_article_id, unexpected
 from monitor.feeds.settings import PollerSettings
 from monitor.feeds.urls import is_web_url
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
 
 
 @click.command("parse-feed")
@@ -128,25 +132,49 @@ def feeds_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per feed.")
 @click.pass_context
 def feeds_status(ctx: click.Context, as_json: bool) -> None:
-    """Print each feed's health: ok, degraded, broken (or pending before its first poll)."""
+    """Print each feed's health: ok, degraded, broken (or pending before its first poll).
+
+    When pollers share the feed list over Kafka (``bus.kind: kafka`` and
+    ``poller.sharing: kafka``) the states are read from the feeds topic, so
+    every poller's feeds are shown; otherwise from this machine's poller store.
+    """
     from monitor.cli import obtain_settings
 
     settings = obtain_settings(ctx)
-    rows = read_health(settings.state_dir)
+    rows, where = _health_rows(settings)
     if as_json:
         for row in rows:
             click.echo(json.dumps(dataclasses.asdict(row)))
         return
     if not rows:
-        click.echo(f"no feed state in {settings.state_dir} yet (has a poller run?)")
+        click.echo(f"no feed state in {where} yet (has a poller run?)")
         return
+    for line in health_table(rows):
+        click.echo(line)
+
+
+def _health_rows(settings: Settings) -> tuple[list[FeedHealth], str]:
+    """The health rows for ``feeds status`` and where they were read from."""
+    if settings.bus.kind == "kafka" and settings.poller.sharing == "kafka":
+        from monitor.feeds.sharing import read_feed_records
+
+        topic = settings.bus.topics.feeds
+        entries = read_feed_records(settings.bus.kafka, topic)
+        return shared_health(entries, settings.poller.broken_after_failures), f"topic {topic}"
+    return read_health(settings.state_dir), str(settings.state_dir)
+
+
+def health_table(rows: list[FeedHealth]) -> list[str]:
+    """The lines of the health table: a header, then one line per feed."""
     header = ("FEED", "HEALTH", "FAILS", "LAST SUCCESS", "NEXT POLL", "LAST ERROR")
     table = [header] + [
-        (r.feed_id, r.health, str(r.failures), r.last_success or "-", r.next_poll,
+        (r.feed_id, r.health, str(r.failures), r.last_success or "-", r.next_poll or "-",
          (r.last_error or "-")[:80])
         for r in rows
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
-    for line in table:
-        cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
-        click.echo("  ".join([*cells, line[-1]]))
+    return [
+        "  ".join([*(cell.ljust(width) for cell, width in zip(line, widths, strict=False)),
+                   line[-1]])
+        for line in table
+    ]

@@ -101,8 +101,11 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._inner.get_extra_info(info)
 
 
-def deadline_transport(backend: DeadlineBackend, limits: httpx.Limits) -> httpx.HTTPTransport:
-    """An httpx transport whose connections go through ``backend``.
+def deadline_transport(
+    backend: httpcore.NetworkBackend, limits: httpx.Limits
+) -> httpx.HTTPTransport:
+    """An httpx transport whose connections go through ``backend`` (a
+    :class:`DeadlineBackend`, or a backend that wraps one).
 
     httpx does not take a network backend as an argument, so the transport's
     connection pool is rebuilt with one (``_pool`` is the attribute httpx's

@@ -7,8 +7,6 @@ transport; :mod:`monitor.feeds.fake` holds an in-process one for unit tests.
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +28,8 @@ from monitor.feeds.errors import (
     ServerError,
     TooManyRedirects,
 )
+from monitor.feeds.guard import AddressGuardBackend, exempt, parse_address, refusal
+from monitor.feeds.politeness import HostGate
 from monitor.feeds.settings import PollerSettings
 
 FEED_ACCEPT = (
@@ -74,7 +74,11 @@ class FetchResult:
 
 
 class Fetcher(Protocol):
-    """Fetches one URL; raises a MonitorError (retryable or permanent) on failure."""
+    """Fetches one URL; raises a MonitorError (retryable or permanent) on failure.
+
+    A fetcher that talks to the network is also where per-host politeness
+    and the private-address guard apply, hop by hop.
+    """
 
     def fetch(self, request: FetchRequest) -> FetchResult:
         """Fetch ``request.url`` (conditionally, when validators are given)."""
@@ -113,15 +117,17 @@ def parse_max_age(cache_control: str | None) -> float | None:
 def check_url_allowed(
     url: str, allow_private: bool, allowed_hosts: tuple[str, ...] = ()
 ) -> None:
-    """Refuse non-http(s) URLs and, unless allowed, hosts that resolve to
-    loopback, private, link-local or otherwise non-global addresses.
+    """Refuse non-http(s) URLs and, unless allowed, hosts that are literal
+    loopback, private, link-local or otherwise non-public addresses.
 
-    The check resolves the name itself; a DNS answer that changes between
-    this check and the connection (rebinding) is not caught.
+    Pure: host names are not resolved here. Their addresses are checked by
+    :class:`~monitor.feeds.guard.AddressGuardBackend` when the connection is
+    made, against the very answer the connection uses (a check here would
+    be a second lookup, which a rebinding name answers differently).
     """
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018 - raises ValueError for an invalid port
     except ValueError as exc:
         raise RefusedUrl(f"invalid URL {url!r}") from exc
     if parts.scheme.lower() not in ("http", "https"):
@@ -129,33 +135,45 @@ def check_url_allowed(
     host = parts.hostname
     if not host:
         raise RefusedUrl(f"URL {url!r} has no host")
-    if allow_private or host.lower().rstrip(".") in allowed_hosts:
+    if exempt(host, allow_private, allowed_hosts):
         return
-    try:
-        infos = socket.getaddrinfo(host, port or 443, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise FetchUnreachable(f"cannot resolve {host}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global or address.is_multicast:
-            raise RefusedUrl(f"{host} resolves to non-public address {address}")
+    reason = refusal(host, [host]) if parse_address(host) is not None else None
+    if reason is not None:
+        raise RefusedUrl(reason)
 
 
 class HttpxFetcher:
     """The real fetcher: one pooled httpx client shared by every poll.
 
     Redirects are followed by hand so that each hop is checked against the
-    address guard and counted; the body is streamed and abandoned as soon as
-    it exceeds the cap or the total deadline passes.
+    address guard, counted, and sent through the per-host politeness gate of
+    its own host; the body is streamed and abandoned as soon as it exceeds
+    the cap or the total deadline passes. Connections go through
+    :class:`~monitor.feeds.guard.AddressGuardBackend`, which checks the
+    addresses a host name resolves to at the moment of connecting.
+
+    ``gate`` is shared by every fetch (feeds and article pages); by default
+    one is built from the settings' per-host concurrency and delay. Time spent
+    waiting for the gate counts neither against the total time limit nor in
+    ``elapsed_s``.
     """
 
-    def __init__(self, settings: PollerSettings, pool_size: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: PollerSettings,
+        pool_size: int | None = None,
+        gate: HostGate | None = None,
+    ) -> None:
         self._settings = settings
+        self._gate = gate or HostGate(settings.per_host_concurrency, settings.per_host_delay_s)
         size = pool_size or max(settings.concurrency * 2, 4)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
         self._backend = DeadlineBackend()
+        guarded = AddressGuardBackend(
+            self._backend, settings.allow_private_addresses, settings.allowed_private_hosts
+        )
         self._client = httpx.Client(
-            transport=deadline_transport(self._backend, limits),
+            transport=deadline_transport(guarded, limits),
             follow_redirects=False,
             timeout=httpx.Timeout(
                 connect=settings.connect_timeout_s,
@@ -171,7 +189,7 @@ class HttpxFetcher:
 
     def fetch(self, request: FetchRequest) -> FetchResult:
         started = time.monotonic()
-        deadline = started + self._settings.total_timeout_s
+        waited = 0.0  # in the politeness gate, over every hop
         url = request.url
         permanent = True
         for _hop in range(self._settings.max_redirects + 1):
@@ -180,10 +198,14 @@ class HttpxFetcher:
                 self._settings.allow_private_addresses,
                 self._settings.allowed_private_hosts,
             )
-            result = self._fetch_one(url, request, deadline)
+            queued = time.monotonic()
+            with self._gate.slot(url):
+                waited += time.monotonic() - queued
+                deadline = started + waited + self._settings.total_timeout_s
+                result = self._fetch_one(url, request, deadline)
             if isinstance(result, FetchResult):
                 moved = permanent and url != request.url
-                return _finish(result, started, url if moved else None)
+                return _finish(result, started + waited, url if moved else None)
             status, location = result
             permanent = permanent and status in _PERMANENT
             url = urljoin(url, location)

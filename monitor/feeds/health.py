@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.clock import iso_utc
+from monitor.feeds.settings import FeedConfig
 from monitor.feeds.state import FeedState, Health
 from monitor.feeds.store import connect, state_from_json, store_path
 
@@ -21,15 +23,21 @@ class FeedHealth:
     last_success: str | None
     last_error: str | None
     last_error_at: str | None
-    next_poll: str
+    #: None for a feed not polled yet under its present definition.
+    next_poll: str | None
     failures: int
     interval_s: float | None
+
+
+_ORDER = {"broken": 0, "degraded": 1, "pending": 2, "ok": 3}
 
 
 def read_health(state_dir: Path) -> list[FeedHealth]:
     """Every feed's health as last saved by a poller, sorted worst first.
 
-    Returns an empty list when no poller has run yet in ``state_dir``.
+    Returns an empty list when no poller has run yet in ``state_dir``. This
+    is the local poller's store: with a shared feed list it holds only the
+    feeds this machine polled (see :func:`shared_health`).
     """
     path = store_path(state_dir)
     if not path.exists():
@@ -41,9 +49,37 @@ def read_health(state_dir: Path) -> list[FeedHealth]:
         return []
     finally:
         conn.close()
-    order = {"broken": 0, "degraded": 1, "pending": 2, "ok": 3}
-    result = [_row(health, state_from_json(data)) for health, data in rows]
-    return sorted(result, key=lambda h: (order.get(h.health, 9), h.feed_id))
+    return worst_first([_row(health, state_from_json(data)) for health, data in rows])
+
+
+def shared_health(
+    entries: Mapping[str, tuple[FeedConfig, FeedState | None]], broken_after: int
+) -> list[FeedHealth]:
+    """Health rows for every feed of a shared list, from each feed's newest
+    record on the feeds topic (definition and state), sorted worst first.
+
+    A feed whose state is missing, or belongs to an earlier definition (another
+    URL), is pending: no poller has polled it as configured now.
+    """
+    rows = [
+        _row(state.health(broken_after), state)
+        if state is not None and (state.feed_id, state.config_url) == (feed.id, str(feed.url))
+        else _pending(feed)
+        for feed, state in entries.values()
+    ]
+    return worst_first(rows)
+
+
+def worst_first(rows: list[FeedHealth]) -> list[FeedHealth]:
+    """``rows`` sorted broken, degraded, pending, ok; by feed id within each."""
+    return sorted(rows, key=lambda h: (_ORDER.get(h.health, 9), h.feed_id))
+
+
+def _pending(feed: FeedConfig) -> FeedHealth:
+    return FeedHealth(
+        feed_id=feed.id, url=str(feed.url), health="pending", last_success=None,
+        last_error=None, last_error_at=None, next_poll=None, failures=0, interval_s=None,
+    )
 
 
 def _row(health: Health, data: FeedState) -> FeedHealth:

@@ -12,8 +12,10 @@ from urllib.parse import urlsplit
 class HostGate:
     """Limits concurrency per host and spaces request starts by ``delay_s``.
 
-    Shared by feed and page fetches, so fetching article pages never hammers
-    the site whose feed listed them.
+    Held by :class:`~monitor.feeds.fetcher.HttpxFetcher` around every
+    request, each redirect hop under its own host's slot, and shared by feed
+    and page fetches, so neither fetching article pages nor redirects to
+    another host ever hammer a site. Hosts are told apart by name, not port.
     """
 
     def __init__(

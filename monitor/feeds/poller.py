@@ -23,7 +23,6 @@ from monitor.feeds.fetcher import PAGE_ACCEPT, Fetcher, FetchRequest, FetchResul
 from monitor.feeds.fulltext import extract_page_text, html_to_text
 from monitor.feeds.model import FeedEntry, ParsedFeed
 from monitor.feeds.parsing import parse_feed
-from monitor.feeds.politeness import HostGate
 from monitor.feeds.schedule import after_failure, after_success, schedule_lag
 from monitor.feeds.settings import FeedConfig, PollerSettings
 from monitor.feeds.sites import SiteRules
@@ -54,7 +53,11 @@ class PollResult:
 
 
 class FeedPoller:
-    """Polls feeds; safe to call from several threads at once."""
+    """Polls feeds; safe to call from several threads at once.
+
+    Per-host politeness is the fetcher's job (:class:`HttpxFetcher` holds a
+    host's slot for each redirect hop, feed and article page alike).
+    """
 
     def __init__(
         self,
@@ -63,7 +66,6 @@ class FeedPoller:
         store: PollerStore,
         rules: SiteRules,
         clock: Clock,
-        gate: HostGate,
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
     ) -> None:
@@ -72,7 +74,6 @@ class FeedPoller:
         self._store = store
         self._rules = rules
         self._clock = clock
-        self._gate = gate
         self._rng = rng or random.Random()
         self._metrics = metrics
 
@@ -93,8 +94,7 @@ class FeedPoller:
 
     def _poll(self, feed: FeedConfig, state: FeedState, started: float, lag: float) -> PollResult:
         request = FetchRequest(state.url, etag=state.etag, last_modified=state.last_modified)
-        with self._gate.slot(state.url):
-            fetched = self._fetcher.fetch(request)
+        fetched = self._fetcher.fetch(request)
         moved = dataclasses.replace(state, url=fetched.permanent_url or state.url)
         if fetched.not_modified:
             done = self._succeeded(feed, moved, fetched, (), None)
@@ -197,8 +197,7 @@ class FeedPoller:
     def _page_text(self, url: str) -> str:
         """The article page's main text, or "" when it cannot be had."""
         try:
-            with self._gate.slot(url):
-                fetched = self._fetcher.fetch(FetchRequest(url, accept=PAGE_ACCEPT))
+            fetched = self._fetcher.fetch(FetchRequest(url, accept=PAGE_ACCEPT))
         except MonitorError as exc:
             if self._metrics is not None:
                 self._metrics.errors.labels(stage="pages", kind=exc.kind, reason=exc.reason).inc()

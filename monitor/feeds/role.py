@@ -28,7 +28,6 @@ from monitor.bus.base import Producer
 from monitor.bus.codec import encode
 from monitor.errors import ConfigError, ConfigProblem, MonitorError
 from monitor.feeds.fetcher import Fetcher, HttpxFetcher
-from monitor.feeds.politeness import HostGate
 from monitor.feeds.poller import FeedPoller, PollResult
 from monitor.feeds.settings import FeedConfig
 from monitor.feeds.sharing import FeedBoard, KafkaFeedBoard, LocalFeedBoard
@@ -72,7 +71,6 @@ class PollerRole:
             self._store,
             load_site_rules(ctx.settings.config_dir / self._settings.sites_file),
             self._clock,
-            HostGate(self._settings.per_host_concurrency, self._settings.per_host_delay_s),
             random.Random(),
             ctx.metrics,
         )

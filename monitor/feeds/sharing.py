@@ -26,7 +26,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
@@ -281,27 +281,68 @@ class KafkaFeedBoard:
             self._consumer.close(autocommit=False)
 
 
-def read_definitions(settings: KafkaSettings, topic: str) -> dict[str, FeedConfig]:
-    """Every feed definition currently on the topic (reads all partitions to the end)."""
+#: How long reading the whole feeds topic may take before the broker counts as unavailable.
+READ_ALL_TIMEOUT_S = 60.0
+Entries = dict[str, tuple[FeedConfig, FeedState | None]]
+
+
+def newest_per_key(records: Iterable[tuple[bytes | None, bytes | None]]) -> Entries:
+    """Each feed's newest definition and state from ``(key, value)`` records in
+    topic order, as compaction would leave them: a tombstone (``None`` value)
+    or an unreadable value removes the key."""
+    found: Entries = {}
+    for key, value in records:
+        name = key.decode(errors="replace") if key else ""
+        decoded = decode_record(value) if value is not None else None
+        if decoded is None:
+            found.pop(name, None)
+        else:
+            found[name] = decoded
+    return found
+
+
+def read_feed_records(
+    settings: KafkaSettings, topic: str, timeout_s: float = READ_ALL_TIMEOUT_S
+) -> Entries:
+    """Every feed on the topic with its newest state (all partitions, read to the end).
+
+    Reads with manually assigned partitions and no consumer group, so nothing
+    is joined or committed and the pollers' group is not disturbed. Raises
+    :class:`BrokerUnavailable` when the broker fails or the end is not reached
+    within ``timeout_s``.
+    """
+    try:
+        return newest_per_key(_all_records(settings, topic, time.monotonic() + timeout_s))
+    except KafkaError as exc:
+        raise BrokerUnavailable(f"feeds topic {topic}: {exc}") from exc
+
+
+def _all_records(
+    settings: KafkaSettings, topic: str, deadline: float
+) -> list[tuple[bytes | None, bytes | None]]:
     reader = KafkaConsumer(**settings.client_config(), enable_auto_commit=False)
     try:
         partitions = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or ()]
         reader.assign(partitions)
         reader.seek_to_beginning(*partitions)
         ends = reader.end_offsets(partitions)
-        found: dict[str, FeedConfig] = {}
+        by_partition: dict[TopicPartition, list[tuple[bytes | None, bytes | None]]] = {
+            tp: [] for tp in partitions
+        }
         while any(reader.position(tp) < ends[tp] for tp in partitions):
-            for records in reader.poll(timeout_ms=500).values():
-                for record in records:
-                    key = record.key.decode() if record.key else ""
-                    decoded = decode_record(record.value) if record.value is not None else None
-                    if decoded is None:
-                        found.pop(key, None)
-                    else:
-                        found[key] = decoded[0]
-        return found
+            if time.monotonic() > deadline:
+                raise BrokerUnavailable(f"feeds topic {topic}: not read to the end in time")
+            for tp, records in reader.poll(timeout_ms=500).items():
+                by_partition[tp].extend((r.key, r.value) for r in records)
+        # A key lives in one partition, so partition order does not matter.
+        return [record for tp in partitions for record in by_partition[tp]]
     finally:
         reader.close()
+
+
+def read_definitions(settings: KafkaSettings, topic: str) -> dict[str, FeedConfig]:
+    """Every feed definition currently on the topic (reads all partitions to the end)."""
+    return {fid: feed for fid, (feed, _) in read_feed_records(settings, topic).items()}
 
 
 def ensure_compacted_topic(settings: KafkaSettings, topic: str, partitions: int) -> None:
@@ -320,4 +361,6 @@ def ensure_compacted_topic(settings: KafkaSettings, topic: str, partitions: int)
         admin.close()
 
 
-__all__ = ["FeedBoard", "KafkaFeedBoard", "LocalFeedBoard", "Owned"]
+__all__ = [
+    "FeedBoard", "KafkaFeedBoard", "LocalFeedBoard", "Owned", "newest_per_key", "read_feed_records",
+]

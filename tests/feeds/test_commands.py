@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import feedparser
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -68,6 +69,26 @@ def test_bad_sources_are_reported_and_others_go_on(tmp_path: Path) -> None:
     assert err[0].startswith(f"error: {html}: not a feed")
     assert err[1].startswith(f"error: {missing}: cannot read")
     assert err[2].startswith("error: http://127.0.0.1:9/feed: ") and "non-public" in err[2]
+
+
+def test_parser_out_of_memory_is_one_error_line_and_the_others_go_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bomb, good = str(FIXTURES / "atom10.xml"), str(FIXTURES / "rss10.rdf")
+    real = feedparser.parse
+
+    def parse(body: bytes, *args: object, **kwargs: object) -> object:
+        if b"Harbour Gazette" in body:
+            raise MemoryError()
+        return real(body, *args, **kwargs)
+
+    monkeypatch.setattr(feedparser, "parse", parse)
+    result = CliRunner().invoke(cli, ["parse-feed", bomb, good], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"error: {bomb}: parser exhausted resources (MemoryError)"
+    ]
+    assert len(result.stdout.splitlines()) == 1 and "Traceback" not in result.output
 
 
 def test_parse_feed_fetches_urls(server: FeedServer) -> None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import socket
+import time
 from collections.abc import Iterator
 
+import httpcore
+import httpx
 import pytest
 
 from monitor.errors import PermanentError, RetryableError
@@ -155,6 +159,61 @@ def test_read_timeout_is_retryable(server: FeedServer) -> None:
         client.fetch(FetchRequest(server.url("/hang")))
     assert isinstance(caught.value, RetryableError)
     client.close()
+
+
+@pytest.fixture
+def full_backlog() -> Iterator[int]:
+    """A loopback port whose listener never accepts and whose accept queue is
+    full, so the kernel drops further SYNs and a connect hangs (Linux)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers: list[socket.socket] = []
+    try:
+        for _ in range(16):
+            probe = socket.socket()
+            probe.settimeout(0.3)
+            fillers.append(probe)
+            try:
+                probe.connect(("127.0.0.1", port))
+            except TimeoutError:
+                break
+        else:
+            pytest.skip("this kernel does not leave a connect to a full backlog hanging")
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+def test_connect_timeout_is_retryable(full_backlog: int) -> None:
+    client = fetcher(connect_timeout_s=0.3, total_timeout_s=10.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchTimeout, match=r"^timed out fetching") as caught:
+            client.fetch(FetchRequest(f"http://127.0.0.1:{full_backlog}/feed"))
+    finally:
+        client.close()
+    assert isinstance(caught.value, RetryableError)
+    assert isinstance(caught.value.__cause__, httpx.ConnectTimeout)
+    assert time.monotonic() - started < 3
+
+
+def test_a_connect_timeout_from_the_backend_becomes_a_fetch_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def hang(self: object, host: str, port: int, *args: object, **kwargs: object) -> object:
+        raise httpcore.ConnectTimeout("timed out")
+
+    monkeypatch.setattr(httpcore.SyncBackend, "connect_tcp", hang)
+    client = fetcher()
+    try:
+        with pytest.raises(FetchTimeout, match=r"^timed out fetching"):
+            client.fetch(FetchRequest("http://127.0.0.1:9/feed"))
+    finally:
+        client.close()
 
 
 def test_a_dripping_server_hits_the_total_deadline(server: FeedServer) -> None:

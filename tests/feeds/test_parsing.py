@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 
+import feedparser
 import pytest
 
 from monitor.feeds.errors import HostileFeed, NotAFeed
@@ -142,3 +143,17 @@ def test_entities_hidden_by_the_encoding_are_removed_too(
     assert parsed.title == "&a;" and [e.title for e in parsed.entries] == ["one &a;"]
     assert parsed.warning is not None
     assert parsed.warning.startswith("removed a DOCTYPE internal subset")
+
+
+@pytest.mark.parametrize("exhaustion", [MemoryError, RecursionError])
+def test_parser_exhaustion_is_a_one_line_hostile_feed(
+    monkeypatch: pytest.MonkeyPatch, exhaustion: type[Exception]
+) -> None:
+    def exhausted(*args: object, **kwargs: object) -> object:
+        raise exhaustion("out of it\nsecond line")
+
+    monkeypatch.setattr(feedparser, "parse", exhausted)
+    with pytest.raises(HostileFeed) as caught:
+        parse_feed(rss([{"title": "x", "link": "https://a.example/1"}]))
+    assert str(caught.value) == f"parser exhausted resources ({exhaustion.__name__})"
+    assert caught.value.reason == "hostile" and caught.value.kind == "permanent"

@@ -9,7 +9,6 @@ from monitor.clock import FrozenClock
 from monitor.feeds.errors import ServerError
 from monitor.feeds.fake import FakeFetcher
 from monitor.feeds.fetcher import FetchRequest, FetchResult
-from monitor.feeds.politeness import HostGate
 from monitor.feeds.poller import FeedPoller
 from monitor.feeds.settings import FeedConfig, PollerSettings
 from monitor.feeds.sites import SiteRules
@@ -27,7 +26,7 @@ def make(
     clock = FrozenClock()
     poller = FeedPoller(
         PollerSettings.model_validate(settings), fetcher, PollerStore(tmp_path / "s.sqlite3"),
-        SiteRules(), clock, HostGate(2, 0.0), random.Random(5),
+        SiteRules(), clock, random.Random(5),
     )
     return poller, clock
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import signal
 import threading
 import time
@@ -10,11 +11,14 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from kafka import KafkaProducer
 
 from monitor.bus.codec import decode
 from monitor.bus.kafka import KafkaBus
 from monitor.bus.memory import MemoryBus
 from monitor.bus.settings import KafkaSettings
+from monitor.cli import cli
 from monitor.clock import SystemClock
 from monitor.config import BusSettings, GroupNames, Settings
 from monitor.feeds.role import PollerRole, adopted_state
@@ -266,3 +270,40 @@ def test_a_killed_pollers_feeds_are_taken_over_with_their_state(
         b.close()
         reader.close()
         bus.close()
+
+
+@pytest.mark.kafka
+def test_feeds_status_shows_every_pollers_feeds_from_the_feeds_topic(
+    tmp_path: Path, kafka_settings: KafkaSettings, kafka_topics: KafkaTopics
+) -> None:
+    """This machine's store is empty; the states other pollers wrote to the
+    topic are what ``feeds status`` shows, the newest per feed."""
+    feeds = {fid: FeedConfig(id=fid, url=f"https://{fid}.example/feed")  # type: ignore[arg-type]
+             for fid in ("a", "b", "c")}
+    ok = dataclasses.replace(new_state("a", "https://a.example/feed", 0.0), last_success_at=5.0)
+    failing = dataclasses.replace(new_state("b", "https://b.example/feed", 0.0), failures=9,
+                                  last_error="HTTP 503 from https://b.example/feed")
+    producer = KafkaProducer(**kafka_settings.client_config())
+    history = [(fid, encode_record(feed, None)) for fid, feed in feeds.items()] + [
+        ("a", encode_record(feeds["a"], ok)), ("b", encode_record(feeds["b"], failing)),
+        ("c", None),
+    ]
+    for fid, value in history:
+        producer.send(kafka_topics.feeds, key=fid.encode(), value=value)
+    producer.flush()
+    producer.close()
+    config = write_config(
+        tmp_path,
+        feeds=[(fid, str(feed.url)) for fid, feed in feeds.items()],
+        bus={"kind": "kafka",
+             "kafka": {"bootstrap_servers": ",".join(kafka_settings.bootstrap_servers)},
+             "topics": kafka_topics.names.model_dump()},
+        extra={"poller": {"sharing": "kafka"}},
+    )
+    result = CliRunner().invoke(cli, ["--config", str(config), "feeds", "status", "--json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["feed_id"], r["health"], r["failures"]) for r in rows] == [
+        ("b", "broken", 9), ("a", "ok", 0)
+    ]

@@ -1,0 +1,58 @@
+"""Health rows of a shared feed list, from the newest record per feed on the feeds topic."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from monitor.feeds.commands import health_table
+from monitor.feeds.health import shared_health
+from monitor.feeds.settings import FeedConfig
+from monitor.feeds.sharing import encode_record, newest_per_key
+from monitor.feeds.state import new_state
+
+
+def feed(fid: str, url: str) -> FeedConfig:
+    return FeedConfig(id=fid, url=url)  # type: ignore[arg-type]
+
+
+def test_newest_record_per_feed_becomes_one_row_each() -> None:
+    a, b, c = feed("a", "https://a.example/f"), feed("b", "https://b.example/f"), feed(
+        "c", "https://c.example/f")
+    moved = feed("d", "https://d.example/new")
+    polled = dataclasses.replace(new_state("a", "https://a.example/f", 0.0), last_success_at=60.0,
+                                 last_poll_at=60.0, next_poll_at=960.0)
+    failing = dataclasses.replace(new_state("b", "https://b.example/f", 0.0), failures=7,
+                                  last_error="HTTP 503 from https://b.example/f",
+                                  last_error_at=90.0)
+    old_address = dataclasses.replace(new_state("d", "https://d.example/old", 0.0),
+                                      last_success_at=30.0)
+    records = [
+        (b"a", encode_record(a, None)),
+        (b"b", encode_record(b, None)),
+        (b"c", encode_record(c, None)),
+        (b"a", encode_record(a, polled)),
+        (b"b", encode_record(b, failing)),
+        (b"c", None),  # removed from the list
+        (b"d", encode_record(moved, old_address)),  # a late state of the old address
+        (b"e", b"{broken"),
+    ]
+    rows = shared_health(newest_per_key(records), broken_after=5)
+    assert [(r.feed_id, r.health, r.failures) for r in rows] == [
+        ("b", "broken", 7), ("d", "pending", 0), ("a", "ok", 0)
+    ]
+    ok = rows[2]
+    assert (ok.last_success, ok.next_poll) == ("1970-01-01T00:01:00Z", "1970-01-01T00:16:00Z")
+    assert rows[1].next_poll is None and rows[1].url == "https://d.example/new"
+
+    header, *lines = health_table(rows)
+    assert header.split()[:3] == ["FEED", "HEALTH", "FAILS"]
+    assert lines[0].split()[:3] == ["b", "broken", "7"] and "HTTP 503" in lines[0]
+    assert lines[1].split()[:5] == ["d", "pending", "0", "-", "-"]
+
+
+def test_a_later_definition_without_state_makes_the_feed_pending_again() -> None:
+    a = feed("a", "https://a.example/f")
+    polled = dataclasses.replace(new_state("a", "https://a.example/f", 0.0), last_success_at=1.0)
+    records = [(b"a", encode_record(a, polled)), (b"a", encode_record(a, None))]
+    (row,) = shared_health(newest_per_key(records), broken_after=5)
+    assert row.health == "pending"
