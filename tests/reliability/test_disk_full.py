@@ -11,6 +11,7 @@ every expected alert is delivered once space is back.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -54,10 +55,23 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
+def usage(folder: Path) -> str:
+    """What the small disk holds, for a failure message."""
+    total, used, free = shutil.disk_usage(folder)
+    files = ", ".join(f"{p.relative_to(folder)}={p.stat().st_size}"
+                      for p in sorted(folder.rglob("*")) if p.is_file())
+    return f"{used} of {total} bytes used, {free} free: {files}"
+
+
 def fill(folder: Path) -> Path:
     """Write zeros until the filesystem refuses (ENOSPC); return the filler file."""
     filler = folder / "filler"
-    with filler.open("wb") as out:
+    try:
+        out = filler.open("wb")
+    except OSError as exc:
+        pytest.fail(f"the disk filled up before the fault was injected: {exc}; {usage(folder)}",
+                    pytrace=False)
+    with out:
         try:
             while True:
                 out.write(b"\0" * 65536)
