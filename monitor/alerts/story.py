@@ -10,14 +10,15 @@ Outcomes:
 ``emit``     a new story: publish the candidate.
 ``update``   a late extra source for a story already alerted (a syndicated
              copy, a near-duplicate text from another outlet making the same
-             claim: same speaker, negations and word order): publish the
-             stored alert again, same id, with the new source added. Delivery
-             records the merged sources in the history but does not call a
-             receiver twice for one id.
-``replay``   the very article that raised the story is being read again
-             (a restart before the offset was committed): publish the stored
-             alert unchanged, so nothing is lost; delivery skips receivers
-             that already have it.
+             claim: same speaker, negations and word order; or an article of
+             the story published again because another feed now carries it
+             too): publish the stored alert again, same id, with the new
+             sources added. Delivery records the merged sources in the history
+             but does not call a receiver twice for one id.
+``replay``   an article of the story is being read again with no source the
+             alert does not list yet (a restart before the offset was
+             committed): publish the stored alert unchanged, so nothing is
+             lost; delivery skips receivers that already have it.
 ``suppress`` with a reason: ``silenced``, ``duplicate`` (same story, no new
              source), ``repeat`` (the same statement after the story window,
              within the repeat window) or ``rate_limited``.
@@ -133,7 +134,7 @@ def decide(
     story = find_story(candidate, text, stories, now, policy)
     article_id = candidate.article.id
     if story is not None and article_id in story.article_ids:
-        return Decision("replay", alert=story.alert)
+        return _again(story, candidate)
     if any(s.covers(candidate, now) for s in silences):
         return Decision("suppress", reason="silenced")
     if story is not None:
@@ -241,19 +242,45 @@ def order_agreement(a: str, b: str) -> float:
     return float(fuzz.ratio(shared_a, shared_b))
 
 
+def _again(story: Story, candidate: Alert) -> Decision:
+    """An article already in ``story`` read again: ``update`` if it brings sources
+    the alert does not list yet (the poller publishes an article again when
+    another feed carries it), else ``replay``.
+
+    Unlike :func:`_merge` this is no new outlet's copy of the story but the same
+    article, so neither the story window nor silences hold the sources back,
+    just as they do not hold back a replay.
+    """
+    extra = _extra_sources(story.alert, candidate)
+    if not extra:
+        return Decision("replay", alert=story.alert)
+    alert = dataclasses.replace(story.alert, sources=story.alert.sources + extra)
+    return Decision("update", alert=alert, story=dataclasses.replace(story, alert=alert))
+
+
 def _merge(story: Story, candidate: Alert, now: float, policy: Policy) -> Decision:
     article_ids = story.article_ids | {candidate.article.id}
     if story.first_seen <= now - policy.story_window_s:
         return Decision("suppress", reason="repeat",
                         story=dataclasses.replace(story, article_ids=article_ids))
-    known = {_source_key(s) for s in story.alert.sources}
-    extra = tuple(s for s in candidate.sources if _source_key(s) not in known)
+    extra = _extra_sources(story.alert, candidate)
     if not extra:
         return Decision("suppress", reason="duplicate",
                         story=dataclasses.replace(story, article_ids=article_ids))
     alert = dataclasses.replace(story.alert, sources=story.alert.sources + extra)
     updated = dataclasses.replace(story, alert=alert, article_ids=article_ids)
     return Decision("update", alert=alert, story=updated)
+
+
+def _extra_sources(alert: Alert, candidate: Alert) -> tuple[Source, ...]:
+    """The sources of ``candidate`` that ``alert`` does not list, in order, once each."""
+    known = {_source_key(s) for s in alert.sources}
+    extra: list[Source] = []
+    for source in candidate.sources:
+        if _source_key(source) not in known:
+            known.add(_source_key(source))
+            extra.append(source)
+    return tuple(extra)
 
 
 def _source_key(source: Source) -> tuple[str, str]:

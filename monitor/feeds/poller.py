@@ -46,6 +46,10 @@ class PollResult:
     articles: tuple[Article, ...] = ()
     #: Entries whose article was already published (by this or another feed).
     duplicates: tuple[tuple[str, Source], ...] = ()
+    #: Articles already published through other feeds that this feed now carries
+    #: too (it is not among their recorded sources): the role publishes each again,
+    #: same id, listing every source. Also counted in ``duplicates``.
+    syndicated: tuple[Article, ...] = ()
     error: MonitorError | None = None
     lag_s: float = 0.0
     fetch_s: float | None = None
@@ -110,12 +114,14 @@ class FeedPoller:
         if len(parsed.entries) > cap:
             warnings.append(f"kept the first {cap} of {len(parsed.entries)} entries")
         keyed = self._keyed(feed.id, entries)
-        articles, duplicates = self._new_articles(feed, moved, keyed, parsed.language)
+        articles, duplicates, syndicated = self._new_articles(
+            feed, moved, keyed, parsed.language
+        )
         times = [_epoch(e.published or e.updated) or started for e in entries]
         known = dataclasses.replace(_validators(moved, fetched, body_hash), recent_ids=tuple(keyed))
         done = self._succeeded(feed, known, fetched, times, parsed)
         return PollResult(
-            feed.id, done, "changed", tuple(articles), tuple(duplicates),
+            feed.id, done, "changed", tuple(articles), tuple(duplicates), tuple(syndicated),
             lag_s=lag, fetch_s=fetched.elapsed_s, parse_warning="; ".join(warnings) or None,
         )
 
@@ -143,17 +149,25 @@ class FeedPoller:
         state: FeedState,
         keyed: dict[str, FeedEntry],
         language: str | None,
-    ) -> tuple[list[Article], list[tuple[str, Source]]]:
-        seen = self._store.seen(list(keyed)) | set(state.recent_ids)
+    ) -> tuple[list[Article], list[tuple[str, Source]], list[Article]]:
+        """New articles, duplicate entries, and articles published through other
+        feeds whose recorded sources lack this one (built from this feed's entry,
+        once per article and feed: the role records the source after publishing)."""
+        published = self._store.known_sources(list(keyed))
+        seen = set(published) | set(state.recent_ids)
         articles: list[Article] = []
         duplicates: list[tuple[str, Source]] = []
+        syndicated: list[Article] = []
         for article_id, entry in keyed.items():
             source = Source(feed_id=feed.id, feed_url=state.url, entry_url=entry.link or "")
-            if article_id in seen:
-                duplicates.append((article_id, source))
-            else:
+            if article_id not in seen:
                 articles.append(self._article(article_id, feed, entry, source, language))
-        return articles, duplicates
+                continue
+            duplicates.append((article_id, source))
+            recorded = published.get(article_id)
+            if recorded is not None and all(s.feed_id != feed.id for s in recorded):
+                syndicated.append(self._article(article_id, feed, entry, source, language))
+        return articles, duplicates, syndicated
 
     def article_id(self, feed_id: str, entry: FeedEntry) -> str:
         return entry_article_id(feed_id, entry, self._settings)

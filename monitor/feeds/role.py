@@ -34,7 +34,7 @@ from monitor.feeds.sharing import FeedBoard, KafkaFeedBoard, LocalFeedBoard
 from monitor.feeds.sites import load_site_rules
 from monitor.feeds.state import HEALTHS, FeedState, Health, new_state
 from monitor.feeds.store import PollerStore
-from monitor.messages import Article
+from monitor.messages import Article, Source
 from monitor.roles import RoleContext
 
 if TYPE_CHECKING:
@@ -89,6 +89,9 @@ class PollerRole:
     # -- Role protocol ---------------------------------------------------------
     def run_once(self) -> int:
         """Poll every configured feed once, regardless of schedule; publish new items.
+
+        Returns the number of records published: new articles, plus a revision
+        of each known article that a feed not yet among its sources carries.
 
         When pollers share the feed list, "every feed" means every feed this
         member owns once the group has assigned it partitions.
@@ -249,7 +252,8 @@ class PollerRole:
                 else:
                     sources = (*first.sources, *article.sources)
                     merged[article.id] = dataclasses.replace(first, sources=sources)
-        published = self._publish(list(merged.values()))
+        later = [article for result in results for article in result.syndicated]
+        published = self._publish(list(merged.values()), later)
         for result in results:
             self._record(result)
         return published
@@ -258,7 +262,7 @@ class PollerRole:
         """Publish and record one poll, unless its feed was removed or moved meanwhile."""
         if not self._current(result):
             return
-        self._publish(list(result.articles))
+        self._publish(list(result.articles), list(result.syndicated))
         self._record(result)
 
     def _current(self, result: PollResult) -> bool:
@@ -282,31 +286,74 @@ class PollerRole:
             state = self._states.get(feed_id)
         return state.next_poll_at if state is not None else default
 
-    def _publish(self, articles: list[Article]) -> int:
-        """Publish the articles not yet published; remember them. Returns the count."""
-        if not articles:
+    def _publish(self, articles: list[Article], syndicated: Iterable[Article] = ()) -> int:
+        """Publish what is new; remember it. Returns the number of records published.
+
+        New are the articles not yet published, and the sources that feeds add
+        to published ones: ``syndicated`` (found so when polled) and any of
+        ``articles`` that another feed's poll published meanwhile. For those,
+        the article is published again, same id, listing every source (see
+        :meth:`_revisions`). Sources are recorded only after the flush, so a
+        failed or interrupted publication is tried again, never lost.
+        """
+        syndicated = list(syndicated)
+        if not articles and not syndicated:
             return 0
         seen = self._store.seen([a.id for a in articles])
         fresh = [a for a in articles if a.id not in seen]
-        for article in articles:
-            if article.id in seen:
-                for source in article.sources:
-                    self._store.add_source(article.id, source)
-        if fresh:
+        revisions = self._revisions([a for a in articles if a.id in seen] + syndicated)
+        outgoing = fresh + [article for article, _ in revisions]
+        if outgoing:
             producer = self._producer_or_new()
-            for article in fresh:
+            for article in outgoing:
                 producer.send(self._topic, article.id, encode(article))
             producer.flush()
-            self._store.record_published(fresh, self._clock.now())
-            self._metrics.articles.inc(len(fresh))
+            if fresh:
+                self._store.record_published(fresh, self._clock.now())
+            for article, added in revisions:
+                for source in added:
+                    self._store.add_source(article.id, source)
+            self._metrics.articles.inc(len(outgoing))
         self._metrics.items.labels(result="new").inc(len(fresh))
         self._metrics.items.labels(result="duplicate").inc(len(articles) - len(fresh))
-        return len(fresh)
+        return len(outgoing)
+
+    def _revisions(self, candidates: list[Article]) -> list[tuple[Article, tuple[Source, ...]]]:
+        """What to publish again for published articles that feeds not yet among
+        their recorded sources carry: per article id, the first candidate's copy
+        listing the recorded sources and then the new ones, with the new ones.
+
+        Idempotent across restarts: a source the store records gives nothing.
+        """
+        if not candidates:
+            return []
+        recorded = self._store.known_sources(list(dict.fromkeys(a.id for a in candidates)))
+        copies: dict[str, Article] = {}
+        added: dict[str, dict[str, Source]] = {}
+        for article in candidates:
+            known = recorded.get(article.id)
+            if known is None:  # not published after all: nothing to add to
+                continue
+            feeds = {s.feed_id for s in known}
+            for source in article.sources:
+                if source.feed_id not in feeds:
+                    copies.setdefault(article.id, article)
+                    added.setdefault(article.id, {}).setdefault(source.feed_id, source)
+        revisions = []
+        for article_id, new in added.items():
+            extra = tuple(new.values())
+            copy = dataclasses.replace(copies[article_id], sources=recorded[article_id] + extra)
+            revisions.append((copy, extra))
+        return revisions
 
     def _record(self, result: PollResult) -> None:
-        """Account for one poll: duplicates' sources, state, health, metrics, logs."""
-        for article_id, source in result.duplicates:
-            self._store.add_source(article_id, source)
+        """Account for one poll: state, health, metrics, logs.
+
+        A duplicate's source needs no recording here: the store already lists
+        it, does not know the article (only the feed's recent ids do), or it
+        came back in ``result.syndicated`` and :meth:`_publish` recorded it
+        with the revision.
+        """
         self._metrics.items.labels(result="duplicate").inc(len(result.duplicates))
         outcome = result.outcome if result.error is None else result.error.reason
         self._metrics.polls.labels(outcome=outcome).inc()

@@ -124,15 +124,26 @@ class PollerStore:
 
     def seen(self, article_ids: Sequence[str]) -> set[str]:
         """The subset of ``article_ids`` already published."""
-        found: set[str] = set()
+        return set(self._lookup("id", article_ids))
+
+    def known_sources(self, article_ids: Sequence[str]) -> dict[str, tuple[Source, ...]]:
+        """The recorded sources of those of ``article_ids`` already published."""
+        return {
+            article_id: tuple(Source(**s) for s in json.loads(text))
+            for article_id, text in self._lookup("sources", article_ids).items()
+        }
+
+    def _lookup(self, column: str, article_ids: Sequence[str]) -> dict[str, str]:
+        """``column`` of each published article among ``article_ids``, by id."""
+        found: dict[str, str] = {}
         with self._lock:
             for start in range(0, len(article_ids), 500):
                 chunk = list(article_ids[start:start + 500])
                 marks = ",".join("?" * len(chunk))
                 rows = self._conn.execute(
-                    f"SELECT id FROM articles WHERE id IN ({marks})", chunk
+                    f"SELECT id, {column} FROM articles WHERE id IN ({marks})", chunk
                 ).fetchall()
-                found.update(row[0] for row in rows)
+                found.update((row[0], row[1]) for row in rows)
         return found
 
     def sources(self, article_id: str) -> tuple[Source, ...]:
@@ -143,7 +154,11 @@ class PollerStore:
         return tuple(Source(**s) for s in json.loads(row[0])) if row else ()
 
     def add_source(self, article_id: str, source: Source) -> bool:
-        """Record that another feed carried a published article; True if new."""
+        """Record that another feed carried a published article; True if new.
+
+        The poller calls it after the revision listing ``source`` was flushed
+        to the bus, so a feed is recorded only once the bus has heard of it.
+        """
         with self._lock:
             row = self._conn.execute(
                 "SELECT sources FROM articles WHERE id = ?", (article_id,)

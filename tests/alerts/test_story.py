@@ -55,6 +55,28 @@ def test_same_article_again_is_replayed_unchanged() -> None:
     assert decision.action == "replay" and decision.alert == first
 
 
+def test_same_article_with_a_new_source_updates_the_alert() -> None:
+    """The poller publishes an article again when another feed carries it too."""
+    first = candidate()
+    later_feed = Source("f2", "http://127.0.0.1/f2.xml", "http://127.0.0.1/f2/a1")
+    again = dataclasses.replace(first, sources=(*first.sources, later_feed))
+    story = story_of(first, first_seen=NOW - 7200)  # even after the story window
+    silence = Silence("s1", NOW - 10, NOW + 10, rule="r")  # like a replay, not held back
+    decision = decide(again, [story], [NOW - 60], [silence], NOW, POLICY)
+    assert decision.action == "update"
+    assert decision.alert is not None and decision.alert.id == first.id
+    assert decision.alert.sources == (*first.sources, later_feed)
+    assert decision.alert.article == first.article
+    assert decision.story is not None and decision.story.alert == decision.alert
+    assert decision.story.article_ids == story.article_ids
+    # Read again with no source the alert lacks (a restart re-reading either
+    # record): a replay of the updated alert.
+    for known in (again, first):
+        replayed = decide(known, [decision.story], [NOW - 60], [], NOW, POLICY)
+        assert replayed.action == "replay" and replayed.alert == decision.alert
+        assert replayed.story is None
+
+
 def test_same_source_again_is_a_duplicate_and_old_story_a_repeat() -> None:
     first = candidate()
     again = candidate(article="a3")  # same feed and entry URL as the story already has

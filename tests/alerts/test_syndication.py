@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ from monitor.alerts.settings import ReceiverSettings
 from monitor.bus.codec import decode, encode
 from monitor.bus.memory import MemoryBus
 from monitor.clock import SystemClock
-from monitor.messages import Alert
+from monitor.messages import Alert, Source
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.alerts.helpers import Receiver, settings_for, tagged_article
@@ -66,3 +67,42 @@ def test_five_feeds_give_one_alert_with_five_sources(tmp_path: Path, receiver: R
     assert len(sent) == 1  # the receiver hears of the story once...
     assert len(sent[0]["sources"]) == 5  # ...with every outlet that carried it
     assert len(receiver.accepted_keys()) == len(set(receiver.accepted_keys()))
+
+
+def test_article_published_again_with_a_later_feed_adds_it_to_the_alert(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """The poller publishes an article again (same id) when a second feed carries
+    it after the first published it: the alert keeps its id, gains the source."""
+    settings = settings_for(tmp_path, [ReceiverSettings(name="hook", url=receiver.url)])  # type: ignore[arg-type]
+    bus = MemoryBus()
+    ctx = RoleContext(settings, bus, Metrics(), SystemClock())
+    producer = bus.producer()
+    first = tagged_article(article_id="wire-1", feed_id="feed-a",
+                           url="http://127.0.0.1/wire/story")
+    later = Source(feed_id="feed-b", feed_url="http://127.0.0.1/feeds/feed-b.xml",
+                   entry_url="http://127.0.0.1/wire/story?via=b")
+    again = dataclasses.replace(first, article=dataclasses.replace(
+        first.article, sources=(*first.article.sources, later)))
+    sink = AlertRole(ctx)
+    delivery = DeliveryRole(ctx)
+    for copy in (first, again):
+        producer.send(settings.bus.topics.statements, copy.article.id, encode(copy))
+        sink.run_once()
+        delivery.run_once(idle_s=0.3)
+    sink.close()
+
+    published = [decode(r.value, Alert) for r in bus.records_in(settings.bus.topics.alerts)]
+    ids = list(dict.fromkeys(a.id for a in published))
+    assert ids  # the fixture raises alerts
+    for alert_id in ids:
+        revisions = [a for a in published if a.id == alert_id]
+        assert [[s.feed_id for s in a.sources] for a in revisions] == [
+            ["feed-a"], ["feed-a", "feed-b"]]
+        stored = delivery.store.get(alert_id)
+        assert stored is not None
+        assert [s.feed_id for s in stored.alert.sources] == ["feed-a", "feed-b"]
+    delivery.close()
+    # Each alert reached the receiver once, before feed-b carried the article.
+    bodies = [json.loads(s.body) for s in receiver.requests]
+    assert sorted(b["id"] for b in bodies) == sorted(ids)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,13 @@ from tests.feeds.httpserver import FeedServer, Reply, conditional
 def server() -> Iterator[FeedServer]:
     with FeedServer() as running:
         yield running
+
+
+def eventually(check: Callable[[], bool], limit_s: float = 20.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
 
 
 def make_role(settings: Settings, bus: MemoryBus) -> PollerRole:
@@ -86,7 +95,15 @@ def test_same_article_from_two_feeds_is_one_article_with_both_sources(
     assert {s.feed_id for s in article.sources} == {"a", "b"}
 
 
-def test_feed_seen_later_in_another_feed_is_recorded_not_republished(
+def recorded_feeds(settings: Settings, article_id: str) -> list[str]:
+    store = PollerStore.in_state_dir(settings.state_dir)
+    try:
+        return [s.feed_id for s in store.sources(article_id)]
+    finally:
+        store.close()
+
+
+def test_article_seen_later_in_another_feed_is_published_again_with_both_sources(
     server: FeedServer, tmp_path: Path
 ) -> None:
     server.routes["/a"] = Reply(200, rss([ITEMS[0]]))
@@ -95,18 +112,66 @@ def test_feed_seen_later_in_another_feed_is_recorded_not_republished(
     first = make_role(settings_for(tmp_path, {"a": server.url("/a")}), bus)
     assert first.run_once() == 1
     first.close()
+    # A restart with feed b added: b carries the article a published.
     settings = settings_for(tmp_path, {"a": server.url("/a"), "b": server.url("/b")})
     second = make_role(settings, bus)
+    assert second.run_once() == 1
+    # b changes, so it is parsed again (here and after another restart), but
+    # its source is recorded: nothing more is published.
+    server.routes["/b"] = Reply(200, rss([ITEMS[0]], title="Other, edited"))
     assert second.run_once() == 0
     second.close()
-    (article,) = published(bus, settings)
-    assert [s.feed_id for s in article.sources] == ["a"]
-    # Not republished (docs/architecture.md): the second source is in the store.
-    store = PollerStore.in_state_dir(settings.state_dir)
+    server.routes["/b"] = Reply(200, rss([ITEMS[0]], title="Other, edited again"))
+    third = make_role(settings, bus)
+    assert third.run_once() == 0
+    third.close()
+    assert len(server.hits("/b")) == 3
+    original, again = published(bus, settings)
+    assert again.id == original.id
+    assert [s.feed_id for s in original.sources] == ["a"]
+    assert again.sources[0] == original.sources[0]
+    assert [s.feed_id for s in again.sources] == ["a", "b"]
+    assert again.text == original.text
+    assert recorded_feeds(settings, again.id) == ["a", "b"]
+
+
+@pytest.mark.parametrize("b_from_the_start", [False, True], ids=["b-added-later", "b-alongside"])
+def test_polling_loop_publishes_a_later_source_once(
+    server: FeedServer, tmp_path: Path, b_from_the_start: bool
+) -> None:
+    """In the polling loop, b's poll comes after a's article was published:
+    either later, or concurrently (both polls found it new; a's was published first)."""
+    server.routes["/a"] = Reply(200, rss([ITEMS[0]]))
+    server.routes["/b"] = Reply(200, rss([ITEMS[0]], title="Other"))
+    fast = {"min_interval_s": 0.2, "default_interval_s": 0.2, "interval_jitter": 0.0}
+    both = settings_for(tmp_path, {"a": server.url("/a"), "b": server.url("/b")}, **fast)
+    settings = both if b_from_the_start else settings_for(
+        tmp_path, {"a": server.url("/a")}, **fast)
+    bus = MemoryBus()
+    role = make_role(settings, bus)
+    topic = settings.bus.topics.articles
+    stop = threading.Event()
+    worker = threading.Thread(target=role.run, args=(stop,))
+    worker.start()
     try:
-        assert [s.feed_id for s in store.sources(article.id)] == ["a", "b"]
+        if not b_from_the_start:
+            eventually(lambda: len(bus.records_in(topic)) == 1)
+            role.reload(both)
+        eventually(lambda: len(bus.records_in(topic)) == 2)
+        server.routes["/b"] = Reply(200, rss([ITEMS[0]], title="Other, edited"))
+        polled = len(server.hits("/b"))
+        eventually(lambda: len(server.hits("/b")) >= polled + 2)
     finally:
-        store.close()
+        stop.set()
+        worker.join(timeout=10)
+        role.close()
+    assert not worker.is_alive()
+    first, again = published(bus, settings)
+    assert again.id == first.id
+    assert len(first.sources) == 1
+    assert {s.feed_id for s in again.sources} == {"a", "b"}
+    assert again.sources[0] == first.sources[0]
+    assert recorded_feeds(settings, first.id) == [s.feed_id for s in again.sources]
 
 
 def test_broken_feed_is_reported_and_others_go_on(server: FeedServer, tmp_path: Path) -> None:
