@@ -18,6 +18,14 @@ note the change; ``refresh`` does the rest.
 ``sync`` writes the configured feed list onto the topic: a record without
 state for each new or moved feed, a tombstone for each removed one. Owners
 keep their state for a feed whose definition did not change.
+
+A poll that was under way when its feed was removed or moved can end before
+its owner has read that news, and ``save`` then writes the old definition
+with its state after the tombstone or the new definition. Read naively, that
+record brings the feed (or its old address) back. So a member ignores a
+record carrying state whose definition is not the one in force for its key
+(the latest tombstone or definition read from that partition) and writes the
+record in force again, so the topic's newest record for the key is right.
 """
 
 from __future__ import annotations
@@ -134,6 +142,10 @@ class KafkaFeedBoard:
         self._topic = topic
         self._lock = threading.Lock()
         self._records: dict[TopicPartition, dict[str, tuple[FeedConfig, FeedState | None]]] = {}
+        #: Per partition, the keys whose latest record read is a tombstone.
+        self._removed: dict[TopicPartition, set[str]] = {}
+        #: Records in force to write again over stale saves (``None``: a tombstone).
+        self._repairs: list[tuple[str, bytes | None]] = []
         self._loading: dict[TopicPartition, int] = {}
         self._unmeasured: set[TopicPartition] = set()
         self._changed = False
@@ -160,6 +172,7 @@ class KafkaFeedBoard:
         with self._lock:
             for tp in partitions:
                 self._records.pop(tp, None)
+                self._removed.pop(tp, None)
                 self._loading.pop(tp, None)
                 self._unmeasured.discard(tp)
             self._changed = True
@@ -169,6 +182,7 @@ class KafkaFeedBoard:
         with self._lock:
             for tp in partitions:
                 self._records[tp] = {}
+                self._removed[tp] = set()
                 self._unmeasured.add(tp)
             self._changed = True
         log.info("feeds: partitions assigned: %s", sorted(tp.partition for tp in partitions))
@@ -212,6 +226,7 @@ class KafkaFeedBoard:
                 timeout_ms=int(max(0.0, deadline - time.monotonic()) * 1000)
             )
             self._apply(batches)
+            self._repair()
             self._measure_new_partitions()
             loading = self._still_loading()
             if not loading or time.monotonic() >= deadline:
@@ -230,14 +245,17 @@ class KafkaFeedBoard:
                 owned = self._records.get(tp)
                 if owned is None:
                     continue
+                removed = self._removed.setdefault(tp, set())
                 for record in records:
-                    self._apply_one(owned, record)
+                    self._apply_one(owned, removed, record)
 
     def _apply_one(
-        self, owned: dict[str, tuple[FeedConfig, FeedState | None]], record: Any
+        self, owned: dict[str, tuple[FeedConfig, FeedState | None]], removed: set[str],
+        record: Any,
     ) -> None:
         key = record.key.decode() if record.key else ""
         if record.value is None:
+            removed.add(key)
             if owned.pop(key, None) is not None:
                 self._changed = True
             return
@@ -245,9 +263,27 @@ class KafkaFeedBoard:
         if decoded is None:
             return
         previous = owned.get(key)
+        if decoded[1] is not None and (
+            key in removed or (previous is not None and previous[0] != decoded[0])
+        ):
+            # A save from a poll under way when the feed was removed or moved.
+            log.info("feeds: feed %s: ignoring the state of a poll of a removed or "
+                     "changed definition", key, extra={"feed_id": key})
+            self._repairs.append(
+                (key, None if previous is None else encode_record(*previous))
+            )
+            return
+        removed.discard(key)
         owned[key] = decoded
         if previous is None or previous[0] != decoded[0]:
             self._changed = True
+
+    def _repair(self) -> None:
+        """Write the records in force again over the stale saves just read."""
+        with self._lock:
+            repairs, self._repairs = self._repairs, []
+        for key, value in repairs:
+            self._producer.send(self._topic, key=key.encode(), value=value)
 
     def save(self, feed: FeedConfig, state: FeedState) -> None:
         try:

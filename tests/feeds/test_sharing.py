@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import signal
@@ -21,18 +22,25 @@ from monitor.bus.settings import KafkaSettings
 from monitor.cli import cli
 from monitor.clock import SystemClock
 from monitor.config import BusSettings, GroupNames, Settings
+from monitor.feeds.fetcher import Fetcher, FetchRequest, FetchResult, HttpxFetcher
 from monitor.feeds.role import PollerRole, adopted_state
 from monitor.feeds.settings import FeedConfig, PollerSettings
-from monitor.feeds.sharing import Owned, decode_record, encode_record
+from monitor.feeds.sharing import (
+    KafkaFeedBoard,
+    Owned,
+    decode_record,
+    encode_record,
+    read_feed_records,
+)
 from monitor.feeds.state import FeedState, new_state
 from monitor.feeds.store import PollerStore
 from monitor.messages import Article
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.feeds.builders import rss
-from tests.feeds.httpserver import FeedServer, Reply
+from tests.feeds.httpserver import FeedServer, Reply, Request
 from tests.kafka_broker import KafkaTopics
-from tests.support import MonitorProcess, write_config
+from tests.support import MonitorProcess, wait_for, write_config
 
 FEEDS = 6
 
@@ -307,3 +315,220 @@ def test_feeds_status_shows_every_pollers_feeds_from_the_feeds_topic(
     assert [(r["feed_id"], r["health"], r["failures"]) for r in rows] == [
         ("b", "broken", 9), ("a", "ok", 0)
     ]
+
+
+class RecordingFetcher:
+    """A real fetcher that notes every URL it was asked for, so a test can
+    tell which poller polled a feed."""
+
+    def __init__(self, inner: Fetcher) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        self._urls: list[str] = []
+
+    def fetch(self, request: FetchRequest) -> FetchResult:
+        with self._lock:
+            self._urls.append(request.url)
+        return self._inner.fetch(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def count(self, url: str) -> int:
+        with self._lock:
+            return self._urls.count(url)
+
+
+class RunningPoller:
+    """A :class:`PollerRole` on the shared list, run on its own thread as the daemon does."""
+
+    def __init__(self, settings: Settings, bus: KafkaBus) -> None:
+        self.settings = settings
+        self.fetcher = RecordingFetcher(HttpxFetcher(settings.poller))
+        self.role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()), self.fetcher)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self.role.run, args=(self._stop,))
+        self._thread.start()
+
+    @property
+    def owned(self) -> set[str]:
+        return set(self.role.feed_states)
+
+    def reload(self, feeds: Sequence[FeedConfig]) -> None:
+        """What SIGHUP does: the role gets the re-read settings with the new list."""
+        self.settings = self.settings.model_copy(update={"feeds": tuple(feeds)})
+        self.role.reload(self.settings)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=20)
+        self.role.close()
+
+
+@contextlib.contextmanager
+def two_pollers(
+    server: FeedServer, tmp: Path, kafka: KafkaSettings, topics: KafkaTopics
+) -> Iterator[tuple[RunningPoller, RunningPoller]]:
+    bus = KafkaBus(kafka)
+    pollers: list[RunningPoller] = []
+    try:
+        for name in ("a", "b"):
+            pollers.append(RunningPoller(shared_settings(tmp, name, server, kafka, topics), bus))
+        a, b = pollers
+
+        def split() -> bool:
+            return bool(a.owned) and bool(b.owned) and not a.owned & b.owned and (
+                len(a.owned | b.owned) == FEEDS
+            )
+
+        wait_for(split, 60, "two pollers splitting the feeds")
+        yield a, b
+    finally:
+        for poller in pollers:
+            poller.stop()
+        bus.close()
+
+
+@pytest.mark.kafka
+def test_a_feed_added_on_reload_is_polled_by_exactly_one_poller(
+    server: FeedServer, tmp_path: Path, kafka_settings: KafkaSettings, kafka_topics: KafkaTopics
+) -> None:
+    """No restart: both pollers are told to reload (as on SIGHUP) with one more feed."""
+    url = server.url("/new")
+    server.routes["/new"] = Reply(200, rss([story(99, 1)]))
+    with two_pollers(server, tmp_path, kafka_settings, kafka_topics) as (a, b):
+        added = FeedConfig(id="new", url=url)  # type: ignore[arg-type]
+        for poller in (a, b):
+            poller.reload((*poller.settings.feeds, added))
+        wait_for(lambda: len(server.hits("/new")) >= 3, 30, "the added feed being polled")
+        owners = [p for p in (a, b) if "new" in p.owned]
+        assert len(owners) == 1, (a.owned, b.owned)
+        owner, other = owners[0], ({a, b} - set(owners)).pop()
+        # A few more poll intervals: the other poller never polls it, the owner keeps on.
+        time.sleep(2.0)
+        assert "new" not in other.owned and other.fetcher.count(url) == 0
+        assert owner.fetcher.count(url) >= 5
+        assert len(a.owned | b.owned) == FEEDS + 1 and not a.owned & b.owned
+        records = read_feed_records(kafka_settings, kafka_topics.feeds)
+        feed, state = records["new"]
+        assert feed == added and state is not None and state.last_poll_at is not None
+
+
+class HeldRoute:
+    """A feed route whose answer waits until the test releases it (at most 10 s),
+    so a poll of the feed is in flight while the test changes the feed list."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.entered = threading.Event()
+        self.released = threading.Event()
+
+    def __call__(self, request: Request) -> Reply:
+        if not self.released.is_set():
+            self.entered.set()
+            self.released.wait(10)
+        return Reply(200, self.body)
+
+
+@pytest.mark.kafka
+def test_a_feed_removed_on_reload_stays_removed_after_a_poll_in_flight(
+    server: FeedServer, tmp_path: Path, kafka_settings: KafkaSettings, kafka_topics: KafkaTopics
+) -> None:
+    """The other poller is reloaded first (its machine got SIGHUP first) and
+    writes the removal; the owner's poll of the feed, held by the server until
+    then, ends right after, before the owner has read the removal. The state
+    that poll saves must not bring the feed back; neither must the owner's own
+    reload afterwards."""
+    with two_pollers(server, tmp_path, kafka_settings, kafka_topics) as (a, b):
+        gone = sorted(a.owned)[0]
+        owner, other = a, b
+        url = server.url(f"/{gone}")
+        # Polled a few times already, so its state is on the topic.
+        wait_for(lambda: owner.fetcher.count(url) >= 2, 30, f"{gone} being polled")
+        held = HeldRoute(rss([story(int(gone[1:]), 1)]))
+        server.routes[f"/{gone}"] = held
+        assert held.entered.wait(10), f"no poll of {gone} in flight"
+        kept = [feed for feed in a.settings.feeds if feed.id != gone]
+        other.reload(kept)
+        held.released.set()
+
+        def not_polled_any_more(phase: str) -> None:
+            wait_for(lambda: gone not in a.owned | b.owned, 10, f"{gone} being dropped")
+            hits = len(server.hits(f"/{gone}"))
+            time.sleep(2.5)  # five poll intervals
+            assert len(server.hits(f"/{gone}")) == hits, f"{gone} polled again {phase}"
+            assert gone not in a.owned | b.owned and len(a.owned | b.owned) == FEEDS - 1
+            records = read_feed_records(kafka_settings, kafka_topics.feeds)
+            assert gone not in records, f"the feeds topic lists {gone} {phase}: {records[gone]}"
+            assert set(records) == {feed.id for feed in kept}
+
+        not_polled_any_more("after the poll in flight ended")
+        owner.reload(kept)
+        not_polled_any_more("after the owner's reload")
+
+
+@pytest.mark.kafka
+def test_a_feed_moved_on_reload_does_not_go_back_after_a_poll_in_flight(
+    server: FeedServer, tmp_path: Path, kafka_settings: KafkaSettings, kafka_topics: KafkaTopics
+) -> None:
+    """The same race for a feed whose address changes: the held poll of the
+    old address must not bring the old definition back."""
+    with two_pollers(server, tmp_path, kafka_settings, kafka_topics) as (a, b):
+        fid = sorted(a.owned)[0]
+        owner, other = a, b
+        old_url, new_url = server.url(f"/{fid}"), server.url("/moved")
+        wait_for(lambda: owner.fetcher.count(old_url) >= 2, 30, f"{fid} being polled")
+        body = rss([story(int(fid[1:]), 1)])
+        held = HeldRoute(body)
+        server.routes[f"/{fid}"] = held
+        server.routes["/moved"] = Reply(200, body)
+        assert held.entered.wait(10), f"no poll of {fid} in flight"
+        moved = FeedConfig(id=fid, url=new_url)  # type: ignore[arg-type]
+        feeds = [moved if feed.id == fid else feed for feed in a.settings.feeds]
+        other.reload(feeds)
+        held.released.set()
+        wait_for(lambda: len(server.hits("/moved")) >= 2, 10, f"{fid} polled at its new address")
+        hits = len(server.hits(f"/{fid}"))
+        time.sleep(2.5)  # five poll intervals
+        assert len(server.hits(f"/{fid}")) == hits, f"{fid}'s old address was polled again"
+        assert len(server.hits("/moved")) >= 5
+        assert owner.role.feed_states[fid].config_url == new_url and fid not in other.owned
+        assert read_feed_records(kafka_settings, kafka_topics.feeds)[fid][0] == moved
+
+
+@pytest.mark.parametrize("change", ["removed", "moved"])
+@pytest.mark.kafka
+def test_a_save_that_raced_a_removal_or_move_is_ignored_and_overwritten(
+    kafka_settings: KafkaSettings, kafka_topics: KafkaTopics, change: str
+) -> None:
+    """The records such a race leaves on the topic, written directly: the
+    stale save after the tombstone (or the new definition) does not give the
+    feed (or its old address) back, and the record in force is written again."""
+    old = FeedConfig(id="f", url="https://old.example/feed")  # type: ignore[arg-type]
+    new = FeedConfig(id="f", url="https://new.example/feed")  # type: ignore[arg-type]
+    other = FeedConfig(id="g", url="https://g.example/feed")  # type: ignore[arg-type]
+    polled = dataclasses.replace(new_state("f", str(old.url), 0.0), last_poll_at=1.0)
+    history = [
+        ("g", encode_record(other, None)),
+        ("f", encode_record(old, None)),
+        ("f", encode_record(old, polled)),
+        ("f", None if change == "removed" else encode_record(new, None)),
+        ("f", encode_record(old, dataclasses.replace(polled, last_poll_at=2.0))),
+    ]
+    producer = KafkaProducer(**kafka_settings.client_config())
+    for fid, value in history:
+        producer.send(kafka_topics.feeds, key=fid.encode(), value=value)
+    producer.flush()
+    producer.close()
+    board = KafkaFeedBoard(kafka_settings, kafka_topics.feeds, kafka_topics.group("poller"))
+    try:
+        deadline = time.monotonic() + 30
+        owned = None
+        while owned is None:
+            assert time.monotonic() < deadline, "the board never got its partitions"
+            owned = board.refresh(1.0)
+    finally:
+        board.close()
+    expected = {"g": (other, None)} | ({"f": (new, None)} if change == "moved" else {})
+    assert owned == expected
+    assert read_feed_records(kafka_settings, kafka_topics.feeds) == expected
