@@ -12,7 +12,8 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from functools import lru_cache
+from typing import NamedTuple, Protocol, TypeVar
 
 from monitor.messages import Span, Statement
 from monitor.nlp.rules import (
@@ -70,8 +71,10 @@ class SpeakerMemory:
         ("Marco Bellini" for "Bellini"), without titles; ``name`` when there is none."""
         if " " in name or not earlier:
             return name
-        pattern = re.compile(rf"((?:[A-Z][\w'’.-]*\s+){{1,3}}){re.escape(name)}\b")
-        match = pattern.search(earlier)
+        first = earlier.find(name)
+        if first < 0:
+            return name
+        match = _written_before(name).search(earlier, _chunks_back(earlier, first, 4))
         if match is None:
             return name
         words = match.group(1).split()
@@ -114,12 +117,30 @@ class SpeakerMemory:
         return name
 
 
+@lru_cache(maxsize=1024)
+def _written_before(name: str) -> re.Pattern[str]:
+    """Up to three capitalised words right before ``name``."""
+    return re.compile(rf"((?:[A-Z][\w'’.-]*\s+){{1,3}}){re.escape(name)}\b")
+
+
+def _chunks_back(text: str, position: int, count: int) -> int:
+    """An offset at or before the start of the ``count``-th whitespace-separated
+    chunk before ``position`` (0 when there are not that many): a match of
+    :func:`_written_before` that reaches ``position`` spans at most three
+    whitespace runs before it, so it cannot start earlier (a search from here
+    finds what a search from 0 finds)."""
+    parts = text[:position].rsplit(None, count)
+    return len(parts[0]) if len(parts) > count and text.startswith(parts[0]) else 0
+
+
+@lru_cache(maxsize=256)
+def _titled(title: str) -> re.Pattern[str]:
+    return re.compile(rf"\b(?i:{re.escape(title)})\.?\s+((?:[A-Z][\w’'-]+\s+){{0,2}}[A-Z][\w’'-]+)")
+
+
 def _titled_before(title: str, earlier: str) -> str | None:
     """The name last written right after ``title`` ("Minister Sergei Lavrov")."""
-    pattern = re.compile(
-        rf"\b(?i:{re.escape(title)})\.?\s+((?:[A-Z][\w’'-]+\s+){{0,2}}[A-Z][\w’'-]+)"
-    )
-    names = pattern.findall(earlier)
+    names = _titled(title).findall(earlier)
     return names[-1] if names else None
 
 
@@ -146,9 +167,8 @@ class Context:
     scope: ScopeRules | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Parts:
-    """One statement's share of what the matchers found."""
+class _Parts(NamedTuple):
+    """One statement's share of what the matchers found (a tuple: one per sentence)."""
 
     start: int
     end: int
@@ -192,7 +212,8 @@ _L = TypeVar("_L", bound=_Located)
 def _between(items: Sequence[_L], starts: list[int], lo: int, hi: int) -> list[_L]:
     """Items lying inside ``[lo, hi)``; ``starts`` are the sorted item starts."""
     first = bisect_left(starts, lo)
-    return [item for item in items[first:] if item.start < hi and item.end <= hi]
+    last = bisect_left(starts, hi, first)  # items from here on start at or after hi
+    return [item for item in items[first:last] if item.end <= hi]
 
 
 def _split(
@@ -202,6 +223,9 @@ def _split(
     hits: Sequence[Hit],
     scope: ScopeRules | None = None,
 ) -> list[_Parts]:
+    new = tuple.__new__  # ``_Parts(...)`` without the keyword handling
+    if not entities and not hits:  # the common case: nothing to share out
+        return [new(_Parts, (start, end, [], [], 0)) for start, end in spans]
     entities = sorted(entities, key=lambda e: e.start)
     hits = sorted(hits, key=lambda h: h.start)
     entity_starts = [e.start for e in entities]
@@ -216,7 +240,7 @@ def _split(
         if own_hits and scope is not None:
             own_hits = own_hits + scope.targeted_votes(document, end, own_hits)
             home = len(scope.home_states(document, (start, end), own_entities, own_hits))
-        parts.append(_Parts(start, end, own_entities, own_hits, home))
+        parts.append(new(_Parts, (start, end, own_entities, own_hits, home)))
     return parts
 
 
@@ -246,30 +270,28 @@ def build_statements(
     memory = SpeakerMemory()
     statements: list[Statement] = []
     previous_quoted = False
+    speech, speech_at = context.speech, context.speech_at
     for part in parts:
-        text = document[part.start : part.end]
-        memory.learn_names(part.entities)
+        start, end, own_entities = part.start, part.end, part.entities
+        text = document[start:end]
+        if own_entities:
+            memory.learn_names(own_entities)
         quotes = quote_spans(text)
         found = (
-            find_attribution(text, quotes, context.speech, prechecked=True)
-            if _has_speech(context.speech_at, part.start, part.end)
+            find_attribution(text, quotes, speech, prechecked=True)
+            if _has_speech(speech_at, start, end)
             else None
         )
         if found is not None and found.pronoun is None and " " not in found.name:
-            fuller = memory.written_before(
-                memory.expand(found.name), document[: part.start], context.speech
-            )
+            fuller = memory.written_before(memory.expand(found.name), document[:start], speech)
             if fuller != found.name:
                 memory.full_names.append(fuller)
-        speaker = (
-            memory.resolve(found, part.entities, part.start, document[: part.start])
-            if found
-            else None
-        )
+        speaker = memory.resolve(found, own_entities, start, document[:start]) if found else None
         if speaker is None and previous_quoted and text[:1] in '“"':
             speaker = statements[-1].speaker
         previous_quoted = bool(quotes) and speaker is not None
-        memory.mentioned(part.entities)
+        if own_entities:
+            memory.mentioned(own_entities)
         tags, evidence = (
             decide_tags(part.hits, part.states, article, document, part.home)
             if part.hits
@@ -277,14 +299,16 @@ def build_statements(
         )
         statements.append(
             Statement(
-                text=text,
-                start=part.start,
-                end=part.end,
-                tags=tags,
-                speaker=speaker,
-                quote=quote_text(text, quotes),
-                evidence=evidence,
-                entities=tuple(Span(e.text, e.start, e.end, e.label) for e in part.entities),
+                text,
+                start,
+                end,
+                tags,
+                speaker,
+                quote_text(text, quotes) if quotes else None,
+                evidence,
+                tuple([Span(e.text, e.start, e.end, e.label) for e in own_entities])
+                if own_entities
+                else (),
             )
         )
     return statements

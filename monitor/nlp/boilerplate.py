@@ -11,17 +11,19 @@ The first line, the headline, is never boilerplate.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.nlp.lexicon import Boilerplate
+from monitor.nlp.phrases import PhraseSet
 
 _SENTENCE_END = re.compile(r"[.!?…:;\"”’)\]]\s*$")
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One line of the text, without its line break."""
+class Line(NamedTuple):
+    """One line of the text, without its line break (a tuple: there are many)."""
 
     start: int
     end: int
@@ -38,6 +40,8 @@ class BoilerplateRules:
     appeal_min: int
     reader: re.Pattern[str] | None
     tail_max_words: int
+    #: The appeal terms for a cheap first test (see :mod:`monitor.nlp.phrases`).
+    appeal_terms: PhraseSet | None = None
 
     @classmethod
     def compile(cls, rules: Boilerplate, source: str) -> BoilerplateRules:
@@ -49,6 +53,7 @@ class BoilerplateRules:
             appeal_min=rules.appeal_min,
             reader=_word_union(rules.reader_words),
             tail_max_words=rules.tail_max_words,
+            appeal_terms=PhraseSet(rules.appeal_terms) if rules.appeal_terms else None,
         )
 
 
@@ -94,15 +99,18 @@ def split_lines(text: str) -> list[Line]:
     """Every line of ``text`` with its offsets (line breaks excluded)."""
     lines = []
     position = 0
+    new = tuple.__new__  # ``Line(...)`` without the keyword handling
     for raw in text.splitlines(keepends=True):
         body = raw.rstrip("\r\n\u2028\u2029\x0b\x0c\x1c\x1d\x1e\x85")
-        lines.append(Line(position, position + len(body), body))
+        lines.append(new(Line, (position, position + len(body), body)))
         position += len(raw)
     return lines
 
 
 def _is_appeal(text: str, rules: BoilerplateRules) -> bool:
     if rules.appeal is None or rules.reader is None:
+        return False
+    if rules.appeal_terms is not None and rules.appeal_terms.absent(text):
         return False
     if rules.appeal.search(text) is None:
         return False
@@ -115,20 +123,50 @@ def _is_chrome(text: str, max_words: int) -> bool:
     return len(words) <= max_words and not _SENTENCE_END.search(text)
 
 
-def boilerplate_lines(lines: list[Line], rules: BoilerplateRules) -> list[bool]:
-    """One flag per line: True when the line is boilerplate."""
+def boilerplate_lines(
+    lines: list[Line], rules: BoilerplateRules, appeals: list[tuple[int, int]] | None = None
+) -> list[bool]:
+    """One flag per line: True when the line is boilerplate.
+
+    ``appeals``, when given, are the offsets of every appeal term in the text
+    (as :attr:`monitor.nlp.terms.LowerScan.appeals` finds them, sorted): a line
+    holding none is no appeal, which spares it the appeal test.
+    """
+    appeal_starts = None if appeals is None else [start for start, _ in appeals]
     flags = [False] * len(lines)
     block_open = False
+    # The two matchers' patterns, called inline (this loop runs for every line).
+    start_at, start_in = rules.block_starts.anchored, rules.block_starts.floating
+    line_at, line_in = rules.lines.anchored, rules.lines.floating
     for index, line in enumerate(lines):
         text = line.text.strip()
         if index == 0 or not text:
             flags[index] = block_open and bool(text)
             continue
-        if not block_open and rules.block_starts(text):
+        if not block_open and (
+            (start_at is not None and start_at.match(text))
+            or (start_in is not None and start_in.search(text))
+        ):
             block_open = True
-        flags[index] = block_open or rules.lines(text) or _is_appeal(text, rules)
+        flags[index] = (
+            block_open
+            or bool(
+                (line_at is not None and line_at.match(text))
+                or (line_in is not None and line_in.search(text))
+            )
+            or (
+                (appeal_starts is None or _holds(appeal_starts, line.start, line.end))
+                and _is_appeal(text, rules)
+            )
+        )
     _flag_trailing_chrome(lines, flags, rules.tail_max_words)
     return flags
+
+
+def _holds(starts: list[int], start: int, end: int) -> bool:
+    """Whether one of the sorted ``starts`` lies in ``[start, end)``."""
+    index = bisect_left(starts, start)
+    return index < len(starts) and starts[index] < end
 
 
 def _flag_trailing_chrome(lines: list[Line], flags: list[bool], max_words: int) -> None:

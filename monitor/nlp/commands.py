@@ -52,7 +52,7 @@ def run_tag(
     except (_LineError, MonitorError) as exc:
         print(f"error: {name}: {exc}", file=errors)
         return 2
-    stream_out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+    stream_out.write(result.to_json_text() + "\n")
     return 0
 
 
@@ -66,14 +66,15 @@ def _run_lines(
         item_id: Any = None
         try:
             item_id, text = _parse_line(raw)
-            payload = {"id": item_id, **tagger.tag(text).to_json()}
+            line = tagger.tag(text).to_json_text(item_id)  # = json.dumps({"id", **to_json()})
         except (_LineError, MonitorError) as exc:
             if isinstance(exc, _LineError):
                 item_id = exc.item_id
             print(f"error: {name}:{number}: {exc}", file=errors)
             payload = {"id": item_id, "error": str(exc), **TagResult().to_json()}
+            line = json.dumps(payload, ensure_ascii=False)
             status = 2
-        stream_out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        stream_out.write(line + "\n")
         stream_out.flush()
     return status
 

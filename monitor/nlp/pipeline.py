@@ -5,6 +5,15 @@ built from the lexicon and leaves:
 * ``doc.ents``: gazetteer entities, merged with the trained model's own
   (the gazetteer wins where they overlap);
 * ``doc.user_data["monitor.cues"]``: the cue :class:`~monitor.nlp.rules.Hit` list.
+
+A caller that reads the gazetteer entities only as character offsets (the
+tagger without a trained model) sets :attr:`LexiconComponent.offsets_only`:
+the component then leaves them as ``(label, start_char, end_char)`` triples in
+``doc.user_data["monitor.entities"]`` (see :func:`entity_offsets`) instead of
+building ``Span`` objects for ``doc.ents``; the triples are exactly the spans
+``doc.ents`` would hold.
+
+:class:`ChunkFeeder` makes spaCy's tokenizer cache work on running text.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import spacy
 from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
@@ -23,6 +33,7 @@ from monitor.nlp.rules import Hit
 from monitor.nlp.terms import Terms
 
 CUES_KEY = "monitor.cues"
+ENTITIES_KEY = "monitor.entities"
 COMPONENT = "monitor_lexicon"
 _MODEL_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP"})
 
@@ -34,6 +45,9 @@ class LexiconComponent:
         self._nlp = nlp
         self._entities = PhraseMatcher(nlp.vocab, attr="ORTH")
         self._cues = PhraseMatcher(nlp.vocab, attr="LOWER")
+        #: Leave entities as offsets in ``user_data`` instead of setting ``doc.ents``
+        #: (only for a pipeline with no other entity source).
+        self.offsets_only = False
 
     def load(self, terms: Terms) -> None:
         """Add the lexicon's phrases; called once after the pipeline is built."""
@@ -51,21 +65,46 @@ class LexiconComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         strings = doc.vocab.strings
-        found = [
-            Span(doc, start, end, label=match_id) for match_id, start, end in self._entities(doc)
-        ]
-        model_ents = [e for e in doc.ents if e.label_ in _MODEL_LABELS]
-        if found or model_ents:
-            doc.ents = filter_spans(found + model_ents)
+        entity_matches = self._entities(doc)
+        if self.offsets_only:
+            kept = _longest_first(entity_matches)
+        else:
+            found = [
+                Span(doc, start, end, label=match_id) for match_id, start, end in entity_matches
+            ]
+            model_ents = [e for e in doc.ents if e.label_ in _MODEL_LABELS]
+            if found or model_ents:
+                doc.ents = filter_spans(found + model_ents)
         hits = []
         matches = self._cues(doc)
-        if matches:
-            offsets = doc.to_array([IDX, LENGTH])
+        if matches or (self.offsets_only and kept):
+            offsets = doc.to_array([IDX, LENGTH]).tolist()
             for match_id, start, end in matches:
                 last = offsets[end - 1]
-                hits.append(Hit(strings[match_id], int(offsets[start][0]), int(last[0] + last[1])))
+                hits.append(Hit(strings[match_id], offsets[start][0], last[0] + last[1]))
+            if self.offsets_only:
+                doc.user_data[ENTITIES_KEY] = [
+                    (strings[match_id], offsets[start][0], sum(offsets[end - 1]))
+                    for match_id, start, end in kept
+                ]
+        elif self.offsets_only:
+            doc.user_data[ENTITIES_KEY] = []
         doc.user_data[CUES_KEY] = hits
         return doc
+
+
+def _longest_first(matches: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """:func:`spacy.util.filter_spans` on ``(label, start, end)`` token matches:
+    the same choice (the first longest of overlapping spans), in token order."""
+    ordered = sorted(matches, key=lambda m: (m[2] - m[1], -m[1]), reverse=True)
+    kept = []
+    seen: set[int] = set()
+    for match in ordered:
+        _, start, end = match
+        if start not in seen and end - 1 not in seen:
+            kept.append(match)
+            seen.update(range(start, end))
+    return sorted(kept, key=lambda m: m[1])
 
 
 @Language.factory(COMPONENT)
@@ -92,3 +131,42 @@ def cue_hits(doc: Doc) -> list[Hit]:
     """The cue hits the component left on ``doc``."""
     hits: list[Hit] = doc.user_data.get(CUES_KEY, [])
     return hits
+
+
+def entity_offsets(doc: Doc) -> list[tuple[str, int, int]] | None:
+    """The gazetteer entities as ``(label, start_char, end_char)``, when the
+    component ran with :attr:`LexiconComponent.offsets_only`; else None (read ``doc.ents``)."""
+    found: list[tuple[str, int, int]] | None = doc.user_data.get(ENTITIES_KEY)
+    return found
+
+
+class ChunkFeeder:
+    """Makes spaCy's tokenizer cache work on running text.
+
+    The tokenizer caches how it split a whitespace-separated chunk ("said,",
+    "Moldova’s") only while no special case ("U.S.", "n't", …) has occurred
+    earlier *in the same text* (``Tokenizer._save_cached``: ``if has_special[0]:
+    return 0``, spaCy issue #1250), so in news text most chunks are never cached
+    and are split again, affix by affix, in every article. :meth:`feed` hands
+    each chunk not seen before to the tokenizer on its own, which caches it
+    exactly as it would had the chunk opened a text (a chunk that itself holds
+    a special case is not cached, as before). The cache only short-cuts the
+    split, so tokens — and everything after — are the same. Feeding stops when
+    the tokenizer's cache is full (``max_cache_size`` chunks).
+    """
+
+    def __init__(self, nlp: Language) -> None:
+        tokenizer = nlp.tokenizer
+        self._tokenizer = tokenizer if isinstance(tokenizer, Tokenizer) else None
+        self._limit = tokenizer.max_cache_size if isinstance(tokenizer, Tokenizer) else 0
+        self._fed: set[str] = set()
+
+    def feed(self, text: str) -> None:
+        """Tokenize, one at a time, the chunks of ``text`` not fed before."""
+        if self._tokenizer is None or len(self._fed) >= self._limit:
+            return
+        fed = self._fed
+        new = [chunk for chunk in set(text.split()) if chunk not in fed]
+        for chunk in new:
+            self._tokenizer(chunk)
+        fed.update(new)

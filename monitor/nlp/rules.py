@@ -62,6 +62,10 @@ CUE_KINDS = (
 )
 
 
+#: The kinds :func:`interference_evidence` can return.
+_INTERFERENCE_EVIDENCE = frozenset({INTERFERENCE, INTERFERENCE_WEAK, INTERFERENCE_CONTEXT})
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """A lexicon term in the document (offsets into the document)."""
@@ -90,6 +94,8 @@ def has_election_context(hits: Iterable[Hit], block_window: int) -> bool:
 
 def election_evidence(hits: Sequence[Hit], article_context: bool, block_window: int) -> list[Hit]:
     """The hits of one statement that make it about an election."""
+    if not any(h.kind == ELECTION or h.kind == ELECTION_WEAK for h in hits):
+        return []  # nothing below could be found
     blocks = [h for h in hits if h.kind == ELECTION_BLOCK]
     interference = [h for h in hits if h.kind in (INTERFERENCE, INTERFERENCE_WEAK)]
     found = []
@@ -114,6 +120,8 @@ def interference_evidence(
     ``article_context`` says whether the article already has an interference statement.
     """
     kinds = {h.kind for h in hits}
+    if kinds.isdisjoint(_INTERFERENCE_EVIDENCE):
+        return []  # nothing below could be found
     actors = states - home
     foreign = FOREIGN_MARKER in kinds or (
         actors >= 1
@@ -134,6 +142,8 @@ def interference_evidence(
 
 def _outermost(hits: list[Hit]) -> list[Hit]:
     """Drop hits inside longer hits; one hit per span (of any kind); keep document order."""
+    if len(hits) < 2:
+        return list(hits)  # what the general case gives for zero hits or one
     kept = [
         h
         for h in hits

@@ -85,8 +85,10 @@ class ScopeRules:
     ) -> frozenset[str]:
         """The countries of ``entities`` that are the home states of the sentence
         ``document[bounds[0]:bounds[1]]`` (see module doc); nothing outside it is read."""
-        interference = [h for h in hits if h.kind in _INTERFERENCE_KINDS]
         states = [e for e in entities if e.country is not None]
+        if not states:
+            return frozenset()
+        interference = [h for h in hits if h.kind in _INTERFERENCE_KINDS]
         home = [
             self._home_after(document, bounds[1], e, interference)
             or self._home_before(document, bounds[0], e)

@@ -105,7 +105,7 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     cursor = 0
     for match in _BOUNDARY.finditer(paragraph):
         cut = match.end()
-        if _is_abbreviation(paragraph[cursor:cut]) or _inside(quoted, match.start()):
+        if _is_abbreviation(paragraph[cursor:cut]) or (quoted and _inside(quoted, match.start())):
             continue
         spans.append(_trim(text, start + cursor, start + cut))
         cursor = cut
@@ -114,7 +114,14 @@ def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _is_abbreviation(sentence: str) -> bool:
-    match = _LAST_WORD.search(sentence)
+    if sentence and not sentence[-1].isspace():
+        # A match of ``_LAST_WORD`` holds no whitespace and ends at the end, so
+        # the leftmost one starts where the last run of non-space starts:
+        # matching that run alone finds what a search finds, without the
+        # search trying every earlier position.
+        match = _LAST_WORD.match(sentence.rsplit(None, 1)[-1])
+    else:
+        match = _LAST_WORD.search(sentence)
     if match is None:
         return False
     word = match.group(1).lower().lstrip("(\"“‘'")
@@ -126,6 +133,8 @@ def _is_abbreviation(sentence: str) -> bool:
 def _double_quoted(paragraph: str) -> list[tuple[int, int]]:
     """Spans between matching double quotes (curly or straight) in a paragraph,
     and of a curly quote left open to the end of the paragraph."""
+    if "“" not in paragraph and '"' not in paragraph:  # the cheap answer for most paragraphs
+        return []
     patterns = (*_QUOTES[:2], _QUOTES[4])
     return [m.span() for pattern in patterns for m in pattern.finditer(paragraph)]
 
@@ -135,6 +144,13 @@ def _inside(spans: list[tuple[int, int]], position: int) -> bool:
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    if (
+        start < end
+        and not text[start].isspace()
+        and text[start] != "\ufeff"
+        and not text[end - 1].isspace()
+    ):
+        return start, end  # the common case, without the loops
     while start < end and (text[start].isspace() or text[start] == "\ufeff"):
         start += 1
     while end > start and text[end - 1].isspace():
@@ -145,6 +161,8 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def quote_spans(sentence: str) -> list[tuple[int, int]]:
     """Spans of the quoted passages in a sentence (contents, without the marks),
     outermost first; straight, curly, double and single quotes."""
+    if '"' not in sentence and "“" not in sentence and "'" not in sentence and "‘" not in sentence:
+        return []  # the cheap answer for most sentences (these are all the opening marks)
     found: list[tuple[int, int]] = []
     for mark, pattern in zip(_QUOTE_OPENERS, _QUOTES, strict=True):
         if mark not in sentence:

@@ -17,16 +17,23 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from monitor.nlp.lexicon import Speech
 
-_WORD = re.compile(r"\w(?:[\w'’-]|\.(?=\w))*\.?|[“”\"‘’,:;()—–]")
+# A word: word characters, apostrophes and hyphens, with inner full stops
+# ("U.S"), and maybe a final one; or a punctuation mark that matters.
+_WORD = re.compile(r"\w[\w'’-]*(?:\.(?=\w)[\w'’-]*)*\.?|[“”\"‘’,:;()—–]")
+# The same words, each with what lies between it and the previous one (the
+# characters no word starts with), so that one ``findall`` gives the offsets.
+_GAP_AND_WORD = re.compile(rf"([^\w“”\"‘’,:;()—–]*)({_WORD.pattern})")
 _DETERMINERS = frozenset({"the", "a", "an"})
 _QUOTE_MARKS = frozenset({"”", '"', "’", "“", "‘"})
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
+    """A word or punctuation mark of a sentence (a tuple: there are many)."""
+
     text: str
     start: int
     end: int
@@ -110,10 +117,15 @@ def _trigger(words: frozenset[str]) -> re.Pattern[str]:
 
 def words_of(sentence: str) -> list[Word]:
     """The words and punctuation marks of a sentence."""
-    return [
-        Word(m.group(0), m.start(), m.end(), m.group(0).lower().rstrip("."))
-        for m in _WORD.finditer(sentence)
-    ]
+    new = tuple.__new__  # what ``Word(...)`` does, without the keyword handling
+    words: list[Word] = []
+    append = words.append
+    end = 0
+    for gap, text in _GAP_AND_WORD.findall(sentence):
+        start = end + len(gap)
+        end = start + len(text)
+        append(new(Word, (text, start, end, text.lower().rstrip("."))))
+    return words
 
 
 def find_attribution(

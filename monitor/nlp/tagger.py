@@ -16,16 +16,31 @@ Work per article:
    keeps offsets, and take their entities from the gazetteer index), unless a
    trained model is configured, which reads everything;
 4. assemble statements with quotes, speakers, tags and evidence.
+
+:meth:`TagResult.to_json_text` writes the contract JSON.
+
+Speed (see the NLP section of ``docs/benchmarks.md``): with the prefilter on,
+one Aho-Corasick pass over the lowercased article finds appeal terms (so
+lines without one skip the appeal regex), trigger cues, all cues and speech
+verbs at once (:meth:`~monitor.nlp.terms.TermIndex.scan`); the blank
+pipeline hands its gazetteer entities back as offsets rather than ``Span``
+objects; and :class:`~monitor.nlp.pipeline.ChunkFeeder` lets spaCy's
+tokenizer cache work on running text. None of it changes a result:
+``tests/nlp/test_tagger.py::test_prefilter_does_not_change_results`` checks
+the fast path against the full one (``prefilter: false``) and
+``tests/nlp/test_fast_paths.py`` each shared shortcut against its plain form.
 """
 
 from __future__ import annotations
 
+import json
 import pathlib
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
+from json.encoder import encode_basestring as _string  # json.dumps's, ensure_ascii=False
 from typing import Any, ClassVar
 
 from spacy.language import Language
@@ -43,15 +58,17 @@ from monitor.nlp.boilerplate import (
 )
 from monitor.nlp.lexicon import Lexicon, load_lexicon
 from monitor.nlp.pieces import Piece, cut_pieces
-from monitor.nlp.pipeline import build_pipeline, cue_hits
+from monitor.nlp.pipeline import COMPONENT, ChunkFeeder, build_pipeline, cue_hits, entity_offsets
 from monitor.nlp.rules import Hit, has_election_context
 from monitor.nlp.scope import ScopeRules
 from monitor.nlp.segment import statement_spans
 from monitor.nlp.settings import NlpSettings
 from monitor.nlp.speakers import SpeechRules, trigger_words
-from monitor.nlp.terms import EntityHit, TermIndex, Terms, WordFinder
+from monitor.nlp.terms import EntityHit, LowerScan, TermIndex, Terms, WordFinder
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+#: No ``item_id`` given to :meth:`TagResult.to_json_text`.
+_NO_ID: Any = object()
 
 
 class BinaryText(PoisonError):
@@ -93,6 +110,52 @@ class TagResult:
             "boilerplate": [{"start": b.start, "end": b.end} for b in self.boilerplate],
         }
 
+    def to_json_text(self, item_id: Any = _NO_ID) -> str:
+        """``json.dumps(self.to_json(), ensure_ascii=False)`` — or, given an
+        ``item_id``, of ``{"id": item_id, **self.to_json()}`` — character for
+        character, without building the dictionaries first (``monitor tag``
+        writes one per article). Strings go through the very function
+        ``json.dumps`` uses for them; offsets are ``int``."""
+        statements = ", ".join(
+            [
+                _STATEMENT
+                % (
+                    _string(s.text),
+                    s.start,
+                    s.end,
+                    ", ".join([_string(t) for t in s.tags]),
+                    "null" if s.speaker is None else _string(s.speaker),
+                    "null" if s.quote is None else _string(s.quote),
+                    ", ".join(
+                        [
+                            _EVIDENCE % (_string(e.tag), _string(e.text), e.start, e.end)
+                            for e in s.evidence
+                        ]
+                    ),
+                )
+                for s in self.statements
+            ]
+        )
+        entities = ", ".join(
+            [_ENTITY % (_string(e.text), _string(e.label), e.start, e.end) for e in self.entities]
+        )
+        boilerplate = ", ".join([_BOILERPLATE % (b.start, b.end) for b in self.boilerplate])
+        body = _RESULT % (statements, entities, boilerplate)
+        if item_id is _NO_ID:
+            return body
+        return '{"id": ' + json.dumps(item_id, ensure_ascii=False) + ", " + body[1:]
+
+
+#: ``json.dumps(..., ensure_ascii=False)``'s layout of the contract objects.
+_STATEMENT = (
+    '{"text": %s, "start": %d, "end": %d, "tags": [%s], "speaker": %s, "quote": %s, '
+    '"evidence": [%s]}'
+)
+_EVIDENCE = '{"tag": %s, "text": %s, "start": %d, "end": %d}'
+_ENTITY = '{"text": %s, "label": %s, "start": %d, "end": %d}'
+_BOILERPLATE = '{"start": %d, "end": %d}'
+_RESULT = '{"statements": [%s], "entities": [%s], "boilerplate": [%s]}'
+
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
@@ -105,6 +168,8 @@ class _Prepared:
     spacy_text: str = ""
     #: The blanked lines; their entities come from the gazetteer index.
     blanked: tuple[tuple[int, int], ...] = ()
+    #: Sorted offsets of the speech words, when already found (else None).
+    speech_at: list[int] | None = None
 
 
 def check_text(text: str) -> None:
@@ -112,6 +177,8 @@ def check_text(text: str) -> None:
     sample = text[:20_000]
     if "\x00" in sample:
         raise BinaryText("input looks binary: it contains NUL characters")
+    if _CONTROL.search(sample) is None:  # the common case, without a list of them
+        return
     controls = len(_CONTROL.findall(sample))
     if sample and controls / len(sample) > 0.01:
         raise BinaryText(f"input looks binary: {controls} control characters")
@@ -125,12 +192,17 @@ class Tagger:
         self._settings = settings
         self._lexicon = lexicon
         self._nlp = nlp
-        self._index = TermIndex(terms)
+        speech_words = trigger_words(lexicon.speech)
+        self._index = TermIndex(terms, speech_words, lexicon.boilerplate.appeal_terms)
         self._boilerplate = BoilerplateRules.compile(lexicon.boilerplate, "boilerplate.yaml")
         demonyms = tuple(d for c in lexicon.gazetteer.countries for d in c.demonyms)
         self._speech = SpeechRules.from_lexicon(lexicon.speech, demonyms)
-        self._speech_words = WordFinder(trigger_words(lexicon.speech))
+        self._speech_words = WordFinder(speech_words)
         self._scope = ScopeRules.from_cues(lexicon.cues)
+        self._feeder = ChunkFeeder(nlp)
+        if nlp.pipe_names == [COMPONENT]:  # no other entity source: offsets suffice
+            component: Any = nlp.get_pipe(COMPONENT)
+            component.offsets_only = True
 
     @classmethod
     def from_settings(cls, settings: NlpSettings, config_dir: pathlib.Path) -> Tagger:
@@ -164,6 +236,8 @@ class Tagger:
                 for piece in pieces
                 if piece.heavy
             ]
+            for text in heavy:
+                self._feeder.feed(text)
             docs = iter(self._nlp.pipe(heavy)) if heavy else iter(())
             for item in prepared:
                 if isinstance(item, BinaryText):
@@ -180,25 +254,40 @@ class Tagger:
         """The cheap steps on the whole article, then one :class:`_Prepared` per piece."""
         check_text(text)
         lines = split_lines(text)
-        flags = boilerplate_lines(lines, self._boilerplate)
+        # With the prefilter, one pass over the lowercased text finds the
+        # appeal terms (for boilerplate), triggers, cues and speech words; the
+        # single-purpose tests answer where it cannot.
+        scan = self._index.scan(text) if self._settings.prefilter else None
+        flags = boilerplate_lines(lines, self._boilerplate, None if scan is None else scan.appeals)
         spans = statement_spans(text, lines, flags)
         boiler = boilerplate_spans(text, lines, flags)
         pieces = cut_pieces(text, lines, flags, spans, boiler, self._settings.max_chars)
-        return [self._prepare_piece(piece) for piece in pieces]
+        if len(pieces) > 1:
+            return [self._prepare_piece(piece) for piece in pieces]
+        return [self._prepare_piece(pieces[0], scan)]  # the piece is the text: reuse the scan
 
-    def _prepare_piece(self, piece: Piece) -> _Prepared:
-        """Decide whether spaCy reads the piece, and what of it (offsets are the piece's)."""
+    def _prepare_piece(self, piece: Piece, scan: LowerScan | None = None) -> _Prepared:
+        """Decide whether spaCy reads the piece, and what of it (offsets are the piece's);
+        ``scan`` is of the piece's text, if already made."""
         text, spans = piece.text, piece.spans
         if not self._settings.prefilter:
             return _Prepared(piece, bool(spans), text)
-        content = "\n".join(text[start:end] for start, end in spans)
-        if not spans or not self._index.has_trigger(content):
+        if not spans:
             return _Prepared(piece, False)
+        if scan is None:
+            scan = self._index.scan(text)
+        trigger = None if scan is None else self._index.has_trigger_in(text, spans, scan)
+        if trigger is None:
+            content = "\n".join(text[start:end] for start, end in spans)
+            trigger = self._index.has_trigger(content)
+        speech_at = self._speech_words.starts(text) if scan is None else scan.speech_starts
+        if not trigger:
+            return _Prepared(piece, False, speech_at=speech_at)
         if self._settings.model is not None:  # a trained model reads everything
-            return _Prepared(piece, True, text)
-        starts = self._index.cue_starts(text)
+            return _Prepared(piece, True, text, speech_at=speech_at)
+        starts = self._index.cue_starts(text) if scan is None else scan.cue_starts
         spacy_text, blanked = _blank_lines(text, piece.lines, piece.flags, starts)
-        return _Prepared(piece, True, spacy_text, blanked)
+        return _Prepared(piece, True, spacy_text, blanked, speech_at)
 
     def _finish(self, item: _Prepared, doc: Doc | None) -> TagResult:
         """Entities, statements and boilerplate of a prepared piece, with offsets
@@ -208,22 +297,33 @@ class Tagger:
             entities = self._index.entities(text)
             hits: list[Hit] = []
         else:
-            entities = [self._entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
-            if item.blanked:
+            offsets = entity_offsets(doc)
+            if offsets is None:
+                entities = [
+                    self._entity(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents
+                ]
+            else:  # the same spans, read as offsets (see monitor.nlp.pipeline)
+                entities = [self._entity(text[s:e], label, s, e) for label, s, e in offsets]
+            if item.blanked and self._index.entities_in_lines:
+                for start, end in item.blanked:  # the same as the next branch, line by line
+                    entities += self._index.entities(text, start, end)
+                entities.sort(key=lambda e: e.start)
+            elif item.blanked:
                 starts = [start for start, _ in item.blanked]
                 entities += [
                     e for e in self._index.entities(text) if _in_line(item.blanked, starts, e.start)
                 ]
                 entities.sort(key=lambda e: e.start)
             hits = cue_hits(doc)
-        entities = [e for e in entities if not _overlaps(boiler, e.start, e.end)]
-        hits = [h for h in hits if not _overlaps(boiler, h.start, h.end)]
+        if boiler:
+            entities = [e for e in entities if not _overlaps(boiler, e.start, e.end)]
+            hits = [h for h in hits if not _overlaps(boiler, h.start, h.end)]
         window = self._lexicon.cues.election.block_window
         context = Context(
             self._speech,
             has_election_context(hits, window),
             window,
-            self._speech_words.starts(text),
+            self._speech_words.starts(text) if item.speech_at is None else item.speech_at,
             self._scope,
         )
         statements = build_statements(text, item.piece.spans, entities, hits, context)

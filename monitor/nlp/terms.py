@@ -8,11 +8,13 @@ pipeline. Both honour word boundaries, like spaCy's phrase matching on tokens.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import ahocorasick
 
 from monitor.nlp.lexicon import Lexicon
+from monitor.nlp.phrases import PhraseSet, bounded, folds_safely
 from monitor.nlp.rules import (
     ELECTION,
     ELECTION_BLOCK,
@@ -108,6 +110,10 @@ def _cue_terms(lexicon: Lexicon) -> dict[str, tuple[str, ...]]:
     return table
 
 
+#: Every character ``str.splitlines`` breaks lines at.
+_LINE_BREAK_CHARS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
 def _bounded(text: str, start: int, end: int) -> bool:
     before = text[start - 1] if start > 0 else " "
     after = text[end] if end < len(text) else " "
@@ -139,11 +145,62 @@ class WordFinder:
         return sorted(found)
 
 
-class TermIndex:
-    """Aho-Corasick automata over the cue and entity phrases."""
+@dataclass(frozen=True, slots=True)
+class LowerScan:
+    """What one pass over the lowercased text found (offsets into the text)."""
 
-    def __init__(self, terms: Terms) -> None:
+    #: ``text.lower()``, the same length as the text.
+    lowered: str
+    #: ``(start, end)`` of every occurrence of a trigger phrase, bounded or not.
+    triggers: list[tuple[int, int]]
+    #: What :meth:`TermIndex.cue_starts` returns.
+    cue_starts: list[int]
+    #: What :meth:`WordFinder.starts` returns for the speech words.
+    speech_starts: list[int]
+    #: ``(start, end)`` of the ``appeal_words`` as whole words, ignoring case,
+    #: exactly where ``re``'s ``(?i)\b…\b`` finds them (sorted); None when
+    #: that cannot be told this way (see :mod:`monitor.nlp.phrases`).
+    appeals: list[tuple[int, int]] | None = None
+
+
+class TermIndex:
+    """Aho-Corasick automata over the cue and entity phrases.
+
+    :meth:`scan` does in one pass over the lowercased text what
+    :meth:`has_trigger`, :meth:`cue_starts` and a :class:`WordFinder` of
+    ``speech_words`` do in three.
+    """
+
+    def __init__(
+        self,
+        terms: Terms,
+        speech_words: frozenset[str] = frozenset(),
+        appeal_words: tuple[str, ...] = (),
+    ) -> None:
         self._terms = terms
+        appeals = PhraseSet(appeal_words)
+        self._appeals = appeals.exact
+        # key -> (length, is a trigger, is a cue, is a speech word, is an appeal word)
+        roles: dict[str, tuple[int, bool, bool, bool, bool]] = {}
+        for phrase, kinds in terms.cues.items():
+            roles[phrase] = (
+                len(phrase),
+                bool(TRIGGER_KINDS.intersection(kinds)),
+                True,
+                False,
+                False,
+            )
+        for word in speech_words:
+            _, trigger, cue, _, _ = roles.get(word, (0, False, False, False, False))
+            roles[word] = (len(word), trigger, cue, True, False)
+        for word in appeals.phrases if appeals.exact else ():
+            _, trigger, cue, said, _ = roles.get(word, (0, False, False, False, False))
+            roles[word] = (len(word), trigger, cue, said, True)
+        self._lowered = ahocorasick.Automaton()
+        for key, value in roles.items():
+            self._lowered.add_word(key, value)
+        if roles:
+            self._lowered.make_automaton()
         self._triggers = ahocorasick.Automaton()
         for phrase, kinds in terms.cues.items():
             if TRIGGER_KINDS.intersection(kinds):
@@ -157,6 +214,75 @@ class TermIndex:
         for automaton in (self._triggers, self._cues, self._entities):
             if len(automaton):
                 automaton.make_automaton()
+        #: No gazetteer phrase spans a line break, so the phrases of one line
+        #: are found in that line alone.
+        self.entities_in_lines = not any(
+            c in phrase for phrase in terms.entities for c in _LINE_BREAK_CHARS
+        )
+        self._newline_trigger = any(
+            "\n" in phrase
+            for phrase, kinds in terms.cues.items()
+            if TRIGGER_KINDS.intersection(kinds)
+        )
+
+    def scan(self, text: str) -> LowerScan | None:
+        """Trigger occurrences, cue starts and speech-word starts in ``text``, in
+        one pass; None when lowercasing changes the length of ``text`` (then the
+        three single-purpose methods know what to do)."""
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            return None
+        triggers: list[tuple[int, int]] = []
+        cues: list[int] = []
+        speech: list[int] = []
+        appeals: list[tuple[int, int]] | None = (
+            [] if self._appeals and folds_safely(text, lowered) else None
+        )
+        if len(self._lowered):
+            for end, (length, trigger, cue, said, appeal) in self._lowered.iter(lowered):
+                start = end - length + 1
+                if trigger:
+                    triggers.append((start, end + 1))
+                if (cue or said) and _bounded(lowered, start, end + 1):
+                    if cue:
+                        cues.append(start)
+                    if said:
+                        speech.append(start)
+                if appeal and appeals is not None and bounded(text, start, end + 1):
+                    appeals.append((start, end + 1))
+        cues.sort()
+        speech.sort()
+        if appeals:
+            appeals.sort()
+        return LowerScan(lowered, triggers, cues, speech, appeals)
+
+    def has_trigger_in(
+        self, text: str, spans: list[tuple[int, int]], scan: LowerScan
+    ) -> bool | None:
+        """What ``has_trigger("\\n".join(text[s:e] for s, e in spans))`` answers,
+        from ``scan`` of ``text`` (``spans`` sorted and disjoint); None when that
+        cannot be told without the joined text.
+
+        A trigger of the joined text lies inside one span (no trigger phrase
+        holds a line break) and is bounded there as in ``text``, except that
+        a span's edge counts as a boundary; a capital sigma is the one letter
+        whose lowercase depends on its neighbours, so text holding one is left
+        to :meth:`has_trigger`.
+        """
+        if self._newline_trigger or "Σ" in text:
+            return None
+        lowered = scan.lowered
+        starts = [start for start, _ in spans]
+        for start, end in scan.triggers:
+            index = bisect_right(starts, start) - 1
+            if index < 0 or end > spans[index][1]:
+                continue
+            first, last = spans[index]
+            before = lowered[start - 1] if start > first else " "
+            after = lowered[end] if end < last else " "
+            if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+                return True
+        return False
 
     def term(self, phrase: str) -> EntityTerm | None:
         """The gazetteer entry for ``phrase``, if it is one."""
@@ -188,12 +314,14 @@ class TermIndex:
                 starts.append(start)
         return sorted(starts)
 
-    def entities(self, text: str) -> list[EntityHit]:
-        """Longest non-overlapping gazetteer phrases, leftmost first."""
+    def entities(self, text: str, start: int = 0, end: int | None = None) -> list[EntityHit]:
+        """Longest non-overlapping gazetteer phrases, leftmost first; only those
+        inside ``text[start:end]`` when given (offsets stay the text's)."""
         if not len(self._entities):
             return []
         found = []
-        for end, phrase in self._entities.iter(text):
+        stop = len(text) if end is None else end
+        for end, phrase in self._entities.iter(text, start, stop):
             start = end - len(phrase) + 1
             if _bounded(text, start, end + 1):
                 found.append((start, end + 1, phrase))

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import json
+import random
+
 import pytest
 
+from bench.bench_nlp import build_corpus
 from monitor.errors import ConfigError, PoisonError
 from monitor.nlp.settings import NlpSettings
 from monitor.nlp.tagger import BinaryText, Tagger, TagResult
-from tests.nlp.conftest import CONFIG_DIR, read_fixture
+from tests.nlp.conftest import CONFIG_DIR, FIXTURES, read_fixture
 
 
 def _by_start(result: TagResult, document: str, words: str) -> tuple[tuple[str, ...], str | None]:
@@ -61,11 +65,84 @@ def test_irrelevant_article_still_yields_every_sentence(tagger: Tagger) -> None:
     assert _by_start(result, text, "never seen water")[1] == "Anna Novak"
 
 
-def test_prefilter_does_not_change_results(tagger: Tagger) -> None:
-    unfiltered = Tagger.from_settings(NlpSettings(prefilter=False), CONFIG_DIR)
-    for name in ("no-cue.txt", "club-election.txt", "interference-denial.txt"):
-        text = read_fixture(name)
-        assert tagger.tag(text) == unfiltered.tag(text)
+def _labelled(name: str) -> list[str]:
+    """Every line of a labelled set on its own, then each document as an article
+    (one paragraph per line, as the evaluation reads it)."""
+    rows = [json.loads(line) for line in (FIXTURES / name).read_text("utf-8").splitlines()]
+    documents: dict[str, list[str]] = {}
+    for row in rows:
+        documents.setdefault(row["doc"], []).append(row["text"])
+    return [row["text"] for row in rows] + ["\n".join(lines) for lines in documents.values()]
+
+
+#: Lines that exercise the fast path's edges: donation appeals (boilerplate
+#: found by the appeal test), cue-free lines ending in a gazetteer name (their
+#: entities come from the gazetteer index), quotes and attributions.
+_EDGE_LINES = (
+    "Your donation keeps this newsletter free: please contribute what you can",
+    "Become a member today and support us with a monthly contribution if you can",
+    "Readers like you make our independent journalism possible, so please donate",
+    "“Please donate to the flood appeal,” the charity said, thanking its subscribers.",
+    "The delegation later flew on to Moscow",
+    "Talks continued in Brussels with the European Union",
+    "Ticket sales rose in Kyiv, Warsaw and Berlin",
+    "Dmitry Peskov, the Kremlin spokesman, said the weather was fine.",
+    "He said the talks would go on. “We are patient,” he added.",
+    "Kremlin Tells Georgian Opposition to ‘Accept Defeat’",
+)
+
+
+def _mixed_lines(count: int, seed: int) -> list[str]:
+    """Articles whose lines mix labelled sentences, neutral ones and ``_EDGE_LINES``."""
+    labelled = [json.loads(line)["text"] for line in read_fixture("devset.jsonl").splitlines()]
+    neutral = [
+        line
+        for line in read_fixture("bench-neutral.txt").splitlines()
+        if line and not line.startswith("#")
+    ]
+    rng = random.Random(seed)
+    articles = []
+    for _ in range(count):
+        lines = [rng.choice(neutral + labelled)]
+        for _ in range(rng.randint(1, 9)):
+            pool = rng.choice((neutral, neutral, labelled, _EDGE_LINES))
+            lines.append(" ".join(rng.sample(pool, rng.randint(1, 2))))
+        articles.append("\n".join(lines))
+    return articles
+
+
+def _prefilter_corpora() -> dict[str, list[str]]:
+    fixtures = [read_fixture(name) for name in ("no-cue.txt", "club-election.txt")]
+    return {
+        "fixtures": [*fixtures, read_fixture("interference-denial.txt")],
+        "devset": _labelled("devset.jsonl"),
+        "heldout": _labelled("heldout.jsonl"),
+        # The benchmark's corpora: one relevant article in ten, and all relevant.
+        "bench mix": build_corpus(300, 10, seed=4),
+        "bench dense": build_corpus(30, 1, seed=5),
+        "mixed lines": _mixed_lines(300, seed=6),
+    }
+
+
+@pytest.fixture(scope="module")
+def unfiltered() -> Tagger:
+    """The full path: spaCy reads every article, every line of it."""
+    return Tagger.from_settings(NlpSettings(prefilter=False), CONFIG_DIR)
+
+
+@pytest.mark.parametrize(("name", "texts"), list(_prefilter_corpora().items()))
+def test_prefilter_does_not_change_results(
+    tagger: Tagger, unfiltered: Tagger, name: str, texts: list[str]
+) -> None:
+    """The fast path (prefilter, line blanking, one lowercase scan, entities from
+    offsets, the JSON writer) gives the full path's results, JSON and all."""
+    fast = list(tagger.tag_many(texts))
+    assert len(fast) == len(texts)
+    for text, result, full in zip(texts, fast, unfiltered.tag_many(texts), strict=True):
+        assert result == full, text  # statements with their entities, entities, boilerplate
+        line = result.to_json_text(name)
+        assert line == full.to_json_text(name), text
+        assert line == json.dumps({"id": name, **full.to_json()}, ensure_ascii=False), text
 
 
 def test_statement_entities_and_evidence_index_the_document(tagger: Tagger) -> None:
