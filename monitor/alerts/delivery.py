@@ -9,7 +9,7 @@ receiver's progress on each alert, and commits an offset only when that
 alert and every earlier one of its partition are settled: delivered to
 every receiver, or dead-lettered for the receivers that ran out of budget.
 
-Retry timing is pure (:func:`next_attempt`), the circuit breaker is pure
+Retry timing is pure (:func:`monitor.alerts.progress.next_attempt`), the circuit breaker is pure
 (:mod:`monitor.alerts.breaker`); this module is the I/O shell around them.
 A receiver's ``Retry-After`` is a statement about the receiver, not about the
 alert it answered: no alert is sent to that receiver before it has passed.
@@ -32,12 +32,13 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from monitor.alerts import breaker as cb
 from monitor.alerts.notifiers import Notifier, ReceiverUnavailable
-from monitor.alerts.settings import AlertSettings, RetryBudget
+from monitor.alerts.progress import Deferred, Extract, InFlight, Outcome, Progress, next_attempt
+from monitor.alerts.settings import AlertSettings
 from monitor.alerts.sqlite import StoreError
 from monitor.alerts.store import DEADLETTERED, DELIVERED, AlertStore
 from monitor.bus.base import Consumer, Producer, Record
@@ -53,50 +54,6 @@ log = logging.getLogger(__name__)
 RECEIVER_HEADER = "monitor-receiver"
 
 
-class Deferred(Exception):
-    """Raised by an extractor for a record that must be left for a later run.
-
-    The record stays uncommitted and blocks commits after it in its partition.
-    """
-
-
-#: Turns a record into the alert and the receivers it is for; raises PoisonError
-#: for a record that can never be delivered, Deferred for one to leave alone.
-Extract = Callable[[Record], tuple[Alert, tuple[str, ...]]]
-
-
-@dataclass(slots=True)
-class Progress:
-    """One receiver's progress on one alert."""
-
-    attempts: int = 0
-    first_attempt: float | None = None
-    next_at: float = 0.0
-
-
-@dataclass(slots=True)
-class InFlight:
-    record: Record
-    #: None for a record that could not be decoded (already dead-lettered).
-    alert: Alert | None
-    waiting: dict[str, Progress] = field(default_factory=dict)
-    deferred: bool = False
-
-
-def next_attempt(
-    progress: Progress, now: float, budget: RetryBudget, rng: random.Random,
-    retry_after: float | None,
-) -> float | None:
-    """When to try again after a failed attempt, or None when the budget is spent."""
-    first = progress.first_attempt if progress.first_attempt is not None else now
-    if progress.attempts >= budget.max_attempts:
-        return None
-    delay = backoff_delay(budget.backoff, progress.attempts, rng, retry_after)
-    if now + delay - first > budget.max_elapsed_s:
-        return None
-    return now + delay
-
-
 #: How long one step waits for a running attempt to finish before returning.
 _ATTEMPT_WAIT_S = 0.05
 #: The shortest poll the engine makes while it has alerts in hand, and how often it
@@ -106,18 +63,6 @@ MIN_POLL_S = 0.1
 POLL_EVERY_S = 1.0
 #: Pause between tries of a history store that refused a read or write.
 STORE_BACKOFF = BackoffPolicy(base_s=0.5, cap_s=10.0)
-
-
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    """A receiver's final outcome for an alert, waiting to be written to the history."""
-
-    alert_id: str
-    receiver: str
-    status: str
-    attempts: int
-    detail: str
-    at: float
 
 
 @dataclass(slots=True)
@@ -178,7 +123,7 @@ class DeliveryEngine:
         #: Records polled but not yet admitted because the store refused them.
         self._unadmitted: deque[Record] = deque()
         #: Outcomes the store refused to record; written again on later steps.
-        self._unrecorded: list[_Outcome] = []
+        self._unrecorded: list[Outcome] = []
         self._store_failures = 0
         self._store_retry_at = 0.0
         self._last_poll = float("-inf")
@@ -311,7 +256,7 @@ class DeliveryEngine:
             self._unadmitted.popleft()
         self._store_worked()
 
-    def _record(self, outcome: _Outcome) -> None:
+    def _record(self, outcome: Outcome) -> None:
         self._unrecorded.append(outcome)
         self._record_outcomes()
 
@@ -435,7 +380,7 @@ class DeliveryEngine:
             self._metrics.delivery_seconds.labels(name).observe(seconds)
             self._metrics.deliveries.labels(name, "delivered").inc()
             self._breakers[name] = cb.on_success(self._breakers[name])
-            self._record(_Outcome(alert.id, name, DELIVERED, progress.attempts, "", now))
+            self._record(Outcome(alert.id, name, DELIVERED, progress.attempts, "", now))
             item.waiting.pop(name, None)
             fetched = parse_iso(alert.article.fetched_at) if alert.article.fetched_at else None
             if fetched is not None:
@@ -473,7 +418,7 @@ class DeliveryEngine:
                             {RECEIVER_HEADER: name.encode()})
         self._metrics.deliveries.labels(name, "deadlettered").inc()
         self._metrics.errors.labels("delivery", exc.kind, exc.reason).inc()
-        self._record(_Outcome(alert.id, name, DEADLETTERED, progress.attempts, reason,
+        self._record(Outcome(alert.id, name, DEADLETTERED, progress.attempts, reason,
                               self._clock.now()))
         log.warning("dead-lettered alert %s: %s", alert.id, reason)
         del item.waiting[name]

@@ -16,9 +16,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from monitor.alerts.delivery import RECEIVER_HEADER, Deferred, DeliveryEngine, Extract, drain
+from monitor.alerts.delivery import RECEIVER_HEADER, DeliveryEngine, drain
 from monitor.alerts.matching import evaluate, make_alert
 from monitor.alerts.notifiers import HttpNotifier, Notifier
+from monitor.alerts.progress import Deferred, Extract
 from monitor.alerts.rules import Rule, RuleSet, load_rules
 from monitor.alerts.settings import AlertSettings, resolve_secret
 from monitor.alerts.sqlite import StoreError
