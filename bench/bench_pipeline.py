@@ -185,6 +185,16 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[rank - 1]
 
 
+def latency_summary(prefix: str, latencies: list[float]) -> dict[str, float]:
+    """``<prefix>_p50_s``, ``_p99_s`` and ``_max_s`` of the given latencies."""
+    ordered = sorted(latencies)
+    return {
+        f"{prefix}_p50_s": percentile(ordered, 50),
+        f"{prefix}_p99_s": percentile(ordered, 99),
+        f"{prefix}_max_s": ordered[-1],
+    }
+
+
 def bench_kafka(
     folder: Path, address: str, count: int, rate: float, latency_count: int
 ) -> dict[str, float]:
@@ -228,13 +238,8 @@ def bench_kafka(
             daemon.stop()
             producer.close()
             kafka.close()
-    latencies = sorted(recorder.first_seen[k] - t for k, t in sent_at.items())
-    return {
-        "kafka_burst_articles_per_s": burst_rate,
-        "latency_p50_s": percentile(latencies, 50),
-        "latency_p99_s": percentile(latencies, 99),
-        "latency_max_s": latencies[-1],
-    }
+    latencies = [recorder.first_seen[k] - t for k, t in sent_at.items()]
+    return {"kafka_burst_articles_per_s": burst_rate, **latency_summary("latency", latencies)}
 
 
 @dataclass(frozen=True)
@@ -349,13 +354,9 @@ def bench_all_stages(folder: Path, address: str, run: AllStagesRun) -> dict[str,
             rate, live_at = drive_all_stages(feeds, recorder, daemon, run)
         finally:
             daemon.stop()
-    latencies = sorted(recorder.first_seen[url] - t for url, t in live_at.items())
-    return {
-        "kafka_all_stages_articles_per_s": rate,
-        "all_stages_latency_p50_s": percentile(latencies, 50),
-        "all_stages_latency_p99_s": percentile(latencies, 99),
-        "all_stages_latency_max_s": latencies[-1],
-    }
+    latencies = [recorder.first_seen[url] - t for url, t in live_at.items()]
+    return {"kafka_all_stages_articles_per_s": rate,
+            **latency_summary("all_stages_latency", latencies)}
 
 
 def main() -> None:

@@ -37,6 +37,15 @@ def engine_on(
     )
 
 
+def run_steps(engine: DeliveryEngine, clock: FrozenClock, n: int, tick_s: float = 0.5) -> int:
+    """Step the engine ``n`` times, ``tick_s`` of clock apart; how many records it committed."""
+    committed = 0
+    for _ in range(n):
+        committed += engine.step(0.0)
+        clock.advance(tick_s)
+    return committed
+
+
 def test_next_attempt_backs_off_honours_retry_after_and_stops_at_the_budget() -> None:
     rng = random.Random(1)
     progress = Progress(attempts=1, first_attempt=0.0)
@@ -110,11 +119,7 @@ def test_retry_after_pauses_the_receiver_for_all_its_alerts(tmp_path: Path) -> N
                        clock, consumer=consumer)
 
     def steps(n: int) -> int:
-        committed = 0
-        for _ in range(n):
-            committed += engine.step(0.0)
-            clock.advance(0.5)
-        return committed
+        return run_steps(engine, clock, n)
 
     assert steps(80) == 0  # 40 s: nothing settled while "slow" is paused
     assert slow.attempts == 1  # the other alerts in hand waited for Retry-After too
@@ -168,11 +173,7 @@ def test_a_refusing_store_delays_delivery_and_loses_nothing(tmp_path: Path) -> N
     engine = engine_on(bus, {"r": notifier}, store, clock)
 
     def steps(n: int) -> int:
-        committed = 0
-        for _ in range(n):
-            committed += engine.step(0.0)
-            clock.advance(0.5)
-        return committed
+        return run_steps(engine, clock, n)
 
     assert steps(10) == 2
     store.full = True
