@@ -173,8 +173,16 @@ def test_json_text_is_json_dumps_of_the_contract_object(
         other or None,
         (Evidence("election", other, 1, 2),),
     )
+    # Statements with one field set each: the writer has a shortcut for none set.
+    partial = (
+        Statement(other, 5, 9),
+        Statement(other, 5, 9, speaker=speaker),
+        Statement(other, 5, 9, quote=text),
+        Statement(other, 5, 9, evidence=(Evidence("election", text, 5, 6),)),
+        Statement(other, 5, 9, tags=("election",)),
+    )
     result = TagResult(
-        (statement, Statement(other, 5, 9)),
+        (statement, *partial),
         (Span(other, 0, 3, "GPE"), Span(text, 4, 5, "ORG")),
         (Span(text, 7, 9, "BOILERPLATE"),),
     )
