@@ -16,6 +16,7 @@ a speech verb and the name next to it:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -23,10 +24,14 @@ from monitor.nlp.lexicon import Speech
 
 # A word: word characters, apostrophes and hyphens, with inner full stops
 # ("U.S"), and maybe a final one; or a punctuation mark that matters.
-_WORD = re.compile(r"\w[\w'’-]*(?:\.(?=\w)[\w'’-]*)*\.?|[“”\"‘’,:;()—–]")
+_WORD = re.compile(r"\w[\w'’-]*+(?:\.(?=\w)[\w'’-]*+)*+\.?|[“”\"‘’,:;()—–]")
 # The same words, each with what lies between it and the previous one (the
 # characters no word starts with), so that one ``findall`` gives the offsets.
-_GAP_AND_WORD = re.compile(rf"([^\w“”\"‘’,:;()—–]*)({_WORD.pattern})")
+# The quantifiers are possessive (``*+``: they never give characters back),
+# which spares the regex engine its backtracking bookkeeping and changes no
+# match: a gap holds no character a word can start with, and after a word's
+# first character all is optional, so the first way of matching succeeds.
+_GAP_AND_WORD = re.compile(rf"([^\w“”\"‘’,:;()—–]*+)({_WORD.pattern})")
 _DETERMINERS = frozenset({"the", "a", "an"})
 _QUOTE_MARKS = frozenset({"”", '"', "’", "“", "‘"})
 
@@ -139,7 +144,7 @@ def find_attribution(
         return None
     words = words_of(sentence)
     if quotes:
-        words = [w for w in words if not _inside(quotes, w.start)]
+        words = _outside(words, quotes)
     for index, word in enumerate(words):
         key = word.key
         if key == "according" and index + 2 < len(words) and words[index + 1].key == "to":
@@ -157,8 +162,22 @@ def find_attribution(
     return None
 
 
-def _inside(spans: list[tuple[int, int]], position: int) -> bool:
-    return any(start <= position < end for start, end in spans)
+def _outside(words: list[Word], spans: list[tuple[int, int]]) -> list[Word]:
+    """The words that start in none of the spans (``start <= word start < end``).
+
+    Words are in order of their starts, so each span drops one slice of them,
+    found by bisection; spans may be in any order and may overlap.
+    """
+    starts = [word.start for word in words]
+    kept: list[Word] = []
+    done = 0  # words before this index are kept or dropped already
+    for start, end in sorted(spans):
+        first = bisect_left(starts, start, done)
+        kept += words[done:first]  # before this span and the later ones
+        # From ``done`` on, words start at or after the end of every span so far.
+        done = bisect_left(starts, end, first)
+    kept += words[done:]
+    return kept
 
 
 def _is_name(word: Word, rules: SpeechRules) -> bool:
