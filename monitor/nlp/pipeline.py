@@ -75,22 +75,29 @@ class LexiconComponent:
             model_ents = [e for e in doc.ents if e.label_ in _MODEL_LABELS]
             if found or model_ents:
                 doc.ents = filter_spans(found + model_ents)
-        hits = []
+        hits: list[Hit] = []
         matches = self._cues(doc)
         if matches or (self.offsets_only and kept):
-            offsets = doc.to_array([IDX, LENGTH]).tolist()
-            for match_id, start, end in matches:
-                last = offsets[end - 1]
-                hits.append(Hit(strings[match_id], offsets[start][0], last[0] + last[1]))
+            starts, ends = _token_offsets(doc)
+            hits = [
+                Hit(strings[kind], starts[start], ends[end - 1]) for kind, start, end in matches
+            ]
             if self.offsets_only:
                 doc.user_data[ENTITIES_KEY] = [
-                    (strings[match_id], offsets[start][0], sum(offsets[end - 1]))
-                    for match_id, start, end in kept
+                    (strings[label], starts[start], ends[end - 1]) for label, start, end in kept
                 ]
         elif self.offsets_only:
             doc.user_data[ENTITIES_KEY] = []
         doc.user_data[CUES_KEY] = hits
         return doc
+
+
+def _token_offsets(doc: Doc) -> tuple[list[int], list[int]]:
+    """The start and the end character offset of every token of ``doc``."""
+    # Flat lists: ``tolist()`` of a two-column ``to_array([IDX, LENGTH])`` builds
+    # a small list per token, which costs more than the matching itself.
+    starts = doc.to_array(IDX)
+    return starts.tolist(), (starts + doc.to_array(LENGTH)).tolist()
 
 
 def _longest_first(matches: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:

@@ -64,6 +64,8 @@ CUE_KINDS = (
 
 #: The kinds :func:`interference_evidence` can return.
 _INTERFERENCE_EVIDENCE = frozenset({INTERFERENCE, INTERFERENCE_WEAK, INTERFERENCE_CONTEXT})
+#: The interference cue kinds, strong or weak.
+_INTERFERENCE_CUES = frozenset({INTERFERENCE, INTERFERENCE_WEAK})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,19 +96,22 @@ def has_election_context(hits: Iterable[Hit], block_window: int) -> bool:
 
 def election_evidence(hits: Sequence[Hit], article_context: bool, block_window: int) -> list[Hit]:
     """The hits of one statement that make it about an election."""
-    if not any(h.kind == ELECTION or h.kind == ELECTION_WEAK for h in hits):
-        return []  # nothing below could be found
+    found = [h for h in hits if h.kind == ELECTION or (article_context and h.kind == ELECTION_WEAK)]
+    if not found:
+        return []
+    # Strong cues stay unless blocked; a weak cue also goes when it and an
+    # interference cue cover one another. Both filters keep the order of
+    # ``found``, and most sentences need neither.
+    interference = [h for h in hits if h.kind in _INTERFERENCE_CUES]
+    if interference:
+        found = [
+            h
+            for h in found
+            if h.kind == ELECTION or not any(_covers(i, h) or _covers(h, i) for i in interference)
+        ]
     blocks = [h for h in hits if h.kind == ELECTION_BLOCK]
-    interference = [h for h in hits if h.kind in (INTERFERENCE, INTERFERENCE_WEAK)]
-    found = []
-    for hit in hits:
-        if hit.kind == ELECTION_WEAK:
-            if not article_context or any(_covers(i, hit) or _covers(hit, i) for i in interference):
-                continue
-        elif hit.kind != ELECTION:
-            continue
-        if not any(_near(hit, block, block_window) for block in blocks):
-            found.append(hit)
+    if blocks:
+        found = [h for h in found if not any(_near(h, b, block_window) for b in blocks)]
     return _outermost(found)
 
 
@@ -127,8 +132,15 @@ def interference_evidence(
         actors >= 1
         and (states >= 2 or article_context or ELECTION in kinds or INTERFERENCE_CONTEXT in kinds)
     )
-    topical = {(h.start, h.end) for h in hits if h.kind == INTERFERENCE_TOPICAL}
-    blocks = [h for h in hits if h.kind == INTERFERENCE_BLOCK]
+    # Built only when a hit can use them (most sentences have neither kind).
+    topical = (
+        {(h.start, h.end) for h in hits if h.kind == INTERFERENCE_TOPICAL}
+        if article_context and INTERFERENCE_TOPICAL in kinds
+        else set()
+    )
+    blocks = (
+        [h for h in hits if h.kind == INTERFERENCE_BLOCK] if INTERFERENCE_BLOCK in kinds else []
+    )
     found = []
     for hit in hits:
         if hit.kind == INTERFERENCE or (hit.kind == INTERFERENCE_CONTEXT and article_context):
@@ -141,16 +153,21 @@ def interference_evidence(
 
 
 def _outermost(hits: list[Hit]) -> list[Hit]:
-    """Drop hits inside longer hits; one hit per span (of any kind); keep document order."""
+    """Drop hits inside longer hits; one hit per span (of any kind: the last
+    one given); return them in document order."""
     if len(hits) < 2:
         return list(hits)  # what the general case gives for zero hits or one
-    kept = [
-        h
-        for h in hits
-        if not any(_covers(o, h) and (o.start, o.end) != (h.start, h.end) for o in hits)
-    ]
-    unique = {(h.start, h.end): h for h in kept}
-    return sorted(unique.values(), key=lambda h: h.start)
+    by_span = {(h.start, h.end): h for h in hits}
+    kept: list[Hit] = []
+    # Distinct spans by start, the longest first among equal starts: a span
+    # that covers another comes before it, so a span is inside a longer one
+    # exactly when an earlier span ends at or after its end, i.e. when the
+    # last kept one does (a dropped span ends no later than the kept span
+    # that covers it). Kept spans have distinct starts: the order is document order.
+    for (_, end), hit in sorted(by_span.items(), key=lambda item: (item[0][0], -item[0][1])):
+        if not kept or end > kept[-1].end:
+            kept.append(hit)
+    return kept
 
 
 def to_evidence(tag: str, hits: Iterable[Hit], document: str) -> list[Evidence]:

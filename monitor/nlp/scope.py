@@ -88,9 +88,8 @@ class ScopeRules:
         states = [e for e in entities if e.country is not None]
         if not states:
             return frozenset()
-        interference = [h for h in hits if h.kind in _INTERFERENCE_KINDS]
         home = [
-            self._home_after(document, bounds[1], e, interference)
+            self._home_after(document, bounds[1], e, hits)
             or self._home_before(document, bounds[0], e)
             for e in states
         ]
@@ -99,9 +98,9 @@ class ScopeRules:
             e.country for e, is_home in zip(states, home, strict=True) if is_home and e.country
         )
 
-    def _home_after(
-        self, document: str, end: int, entity: EntityHit, interference: list[Hit]
-    ) -> bool:
+    def _home_after(self, document: str, end: int, entity: EntityHit, hits: Sequence[Hit]) -> bool:
+        """Whether a home word follows ``entity`` (before ``end``) that no
+        interference cue in ``hits`` covers or directly follows."""
         if self.home_after is None:
             return False
         match = self.home_after.match(document, entity.end, end)
@@ -109,15 +108,23 @@ class ScopeRules:
             return False
         first, last = match.span("word")
         return not any(
-            (h.start <= first and last <= h.end)
-            or (last < h.start and not document[last : h.start].strip())
-            for h in interference
+            h.kind in _INTERFERENCE_KINDS
+            and (
+                (h.start <= first and last <= h.end)
+                or (last < h.start and not document[last : h.start].strip())
+            )
+            for h in hits
         )
 
     def _home_before(self, document: str, start: int, entity: EntityHit) -> bool:
         if self.home_before is None:
             return False
         window = document[max(start, entity.start - _BEFORE_REACH) : entity.start]
+        # A match of ``_HOME_BEFORE`` ends with "in" or "the" and then only
+        # whitespace (``\s`` is ``str.isspace``, what ``rstrip`` strips, and
+        # ``$`` may stop before a final "\n"): most windows fail this cheap test.
+        if not window.rstrip().endswith(("in", "the")):
+            return False
         return self.home_before.search(window) is not None
 
     def targeted_votes(self, document: str, end: int, hits: Sequence[Hit]) -> list[Hit]:
@@ -136,6 +143,8 @@ class ScopeRules:
 
 def _spread_over_coordination(document: str, states: Sequence[EntityHit], home: list[bool]) -> None:
     """Mark states joined by "and"/","/"or" to a home state as home, in place."""
+    if len(states) < 2 or not any(home):
+        return  # only a home state spreads, and only to another state
     joined = [
         _COORDINATION.fullmatch(document, a.end, b.start) is not None for a, b in pairwise(states)
     ]

@@ -7,7 +7,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from monitor.nlp.lexicon import Lexicon
-from monitor.nlp.pipeline import COMPONENT, build_pipeline, cue_hits
+from monitor.nlp.pipeline import COMPONENT, _token_offsets, build_pipeline, cue_hits
 from monitor.nlp.terms import Terms
 
 
@@ -37,3 +37,11 @@ def test_model_entities_are_kept_where_the_gazetteer_has_none(lexicon: Lexicon) 
         ("Putin", "PERSON"),
         ("Moscow", "GPE"),
     ]
+
+
+def test_token_offsets_are_the_character_spans_of_the_tokens() -> None:
+    doc = spacy.blank("en")("Moldova’s  vote, “rigged” — U.S. officials said.\n")
+    starts, ends = _token_offsets(doc)
+    assert starts == [token.idx for token in doc]
+    assert ends == [token.idx + len(token) for token in doc]
+    assert all(type(offset) is int for offset in starts + ends)

@@ -12,6 +12,7 @@ from monitor.nlp.rules import (
     INTERFERENCE_WEAK,
     ArticleContext,
     Hit,
+    _outermost,
     decide_tags,
     election_evidence,
     has_election_context,
@@ -99,3 +100,24 @@ def test_hits_of_two_kinds_on_one_span_are_one_evidence() -> None:
     hits = [Hit(ELECTION_WEAK, 30, 34), Hit(ELECTION, 30, 34)]
     assert election_evidence(hits, False, 40) == [Hit(ELECTION, 30, 34)]
     assert election_evidence(hits, True, 40) in ([hits[0]], [hits[1]])
+
+
+def test_outermost_keeps_the_longest_hits_one_per_span_in_document_order() -> None:
+    hits = [
+        Hit(ELECTION, 20, 28),
+        Hit(ELECTION_WEAK, 0, 8),
+        Hit(ELECTION, 4, 8),  # inside 0-8
+        Hit(ELECTION, 0, 8),  # same span as the weak cue: the last one given stays
+        Hit(ELECTION, 22, 22),  # empty, inside 20-28
+        Hit(ELECTION, 12, 14),
+        Hit(ELECTION, 10, 12),  # touches 12-14 without covering it
+        Hit(ELECTION, 20, 26),  # same start as 20-28, shorter
+    ]
+    assert _outermost(hits) == [
+        Hit(ELECTION, 0, 8),
+        Hit(ELECTION, 10, 12),
+        Hit(ELECTION, 12, 14),
+        Hit(ELECTION, 20, 28),
+    ]
+    assert _outermost([Hit(ELECTION, 5, 9)]) == [Hit(ELECTION, 5, 9)]
+    assert _outermost([]) == []

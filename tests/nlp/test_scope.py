@@ -70,6 +70,29 @@ def test_targeted_votes(scope: ScopeRules, text: str, cue: str, vote: str | None
     assert found == expected
 
 
+@pytest.mark.parametrize(
+    ("before", "home"),
+    [
+        ("Fake stories spread before the election in ", True),
+        ("the vote in the ", True),
+        ("the election in\u00a0", True),  # any Unicode whitespace is ``\\s``
+        ("the election in the\n", True),
+        ("elections in  \u2028", True),
+        ("the election IN ", False),  # "in" and "the" are case-sensitive
+        ("the election within ", False),
+        ("the election inthe ", False),
+        ("the election in", False),
+        ("the campaign over ", False),
+        ("", False),
+    ],
+)
+def test_home_before_around_its_quick_test(scope: ScopeRules, before: str, home: bool) -> None:
+    text = before + "Kenya"
+    kenya = EntityHit("Kenya", "GPE", len(before), len(text), "Kenya")
+    found = scope.home_states(text, (0, len(text)), [kenya], [])
+    assert found == ({"Kenya"} if home else frozenset())
+
+
 def test_rules_are_off_without_word_lists() -> None:
     empty = ScopeRules()
     text = "Russia interfered in Moldova's vote."
