@@ -14,7 +14,11 @@ from collections.abc import Iterable
 
 from monitor.nlp.boilerplate import Line
 
-_BOUNDARY = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9À-Ý])")
+#: A sentence's closing stops and marks; group 1 is the whitespace after them.
+#: (``[.!?…]+`` is spelt ``[.!?…][.!?…]*``, the same pattern: the regex engine
+#: skips fast to a possible start only when a pattern opens with a character
+#: set, not a repeat, and the search takes half the time.)
+_BOUNDARY = re.compile(r"[.!?…][.!?…]*[\"”’')\]]*(?=(\s+)[\"“‘'(\[]?[A-Z0-9À-Ý])")
 _LAST_WORD = re.compile(r"(\S+?)[.!?…]+[\"”’')\]]*$")
 # Words whose full stop does not end a sentence (lowercase, without the stop).
 _ABBREVIATIONS = frozenset(
@@ -71,6 +75,9 @@ _ABBREVIATIONS = frozenset(
         "d.c",
     ]
 )
+_LONGEST_ABBREVIATION = max(map(len, _ABBREVIATIONS))
+#: The opening marks an abbreviation may follow ("(Gen. Smith").
+_OPENING_MARKS = "(\"“‘'"
 #: The opening mark of each pattern in ``_QUOTES``, for a cheap first test.
 _QUOTE_OPENERS = ("“", '"', "‘", "'", "“")
 _QUOTES = (
@@ -87,30 +94,62 @@ def statement_spans(text: str, lines: Iterable[Line], skip: list[bool]) -> list[
     """Offsets of every statement in ``text``; lines flagged in ``skip`` are left out."""
     spans: list[tuple[int, int]] = []
     has_headline = "\n" in text or "\r" in text
-    for index, (line, skipped) in enumerate(zip(lines, skip, strict=True)):
-        if skipped or not line.text.strip():
+    may_quote = "“" in text or '"' in text
+    for index, ((start, end, line), skipped) in enumerate(zip(lines, skip, strict=True)):
+        if skipped or not line or line.isspace():  # ``not line.strip()``, without the copy
             continue
         if index == 0 and has_headline:
-            spans.append(_trim(text, line.start, line.end))
+            spans.append(_trim(text, start, end))
             continue
-        spans.extend(sentence_spans(text, line.start, line.end))
+        spans.extend(sentence_spans(text, start, end, may_quote=may_quote))
     return [span for span in spans if span[1] > span[0]]
 
 
-def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentences of the paragraph ``text[start:end]``, trimmed of whitespace."""
-    paragraph = text[start:end]
-    quoted = _double_quoted(paragraph)
+def sentence_spans(
+    text: str, start: int, end: int, *, may_quote: bool = True
+) -> list[tuple[int, int]]:
+    """Sentences of the paragraph ``text[start:end]`` (``0 <= start <= end <=
+    len(text)``), trimmed of whitespace; offsets are the text's.
+
+    ``may_quote=False`` tells that ``text`` holds no double quote mark (so no
+    quote can hold a sentence boundary): a shortcut, the answer is the same.
+    """
+    quoted = _double_quoted(text, start, end) if may_quote else []
     spans = []
-    cursor = 0
-    for match in _BOUNDARY.finditer(paragraph):
-        cut = match.end()
-        if _is_abbreviation(paragraph[cursor:cut]) or (quoted and _inside(quoted, match.start())):
+    cursor = start
+    # Searching ``text`` between the bounds finds what searching a copy of the
+    # paragraph would: the pattern has no lookbehind or anchor, and its
+    # lookahead, like everything else, sees nothing past ``endpos``.
+    for match in _BOUNDARY.finditer(text, start, end):
+        stop, cut = match.span()
+        if _ends_abbreviation(text, cursor, stop, cut) or (
+            quoted and _inside(quoted, stop - start)
+        ):
             continue
-        spans.append(_trim(text, start + cursor, start + cut))
-        cursor = cut
-    spans.append(_trim(text, start + cursor, end))
+        spans.append(_trim(text, cursor, cut))
+        # The next sentence starts after the whitespace the lookahead saw
+        # (group 1: all of it, as the character after it is no whitespace, nor
+        # a BOM). Starting there rather than at ``cut`` skips only what _trim
+        # would skip, and leaves every later sentence the same last word.
+        cursor = match.end(1)
+    spans.append(_trim(text, cursor, end))
     return spans
+
+
+def _ends_abbreviation(text: str, cursor: int, stop: int, cut: int) -> bool:
+    """``_is_abbreviation(text[cursor:cut])``, for a ``_BOUNDARY`` match
+    ``text[stop:cut]`` with ``cursor <= stop``; mostly without copying the sentence."""
+    space = text.rfind(" ", cursor, stop)
+    word = text[space + 1 if space >= 0 else cursor : stop]
+    if not word.isalnum():
+        return _is_abbreviation(text[cursor:cut])
+    # The usual case: letters or digits after a space (or the sentence start).
+    # None of them is whitespace, so the sentence's last run of non-space is
+    # ``word`` and the stops; none is a stop, so ``_LAST_WORD``'s lazy group 1
+    # ends where the stops begin: it is ``word``. lower() shortens no letter or
+    # digit nor turns one into an opening mark (a test checks every character),
+    # so a longer word than any abbreviation stays one, and is no initial.
+    return len(word) <= _LONGEST_ABBREVIATION and _is_abbreviated(word)
 
 
 def _is_abbreviation(sentence: str) -> bool:
@@ -122,19 +161,25 @@ def _is_abbreviation(sentence: str) -> bool:
         match = _LAST_WORD.match(sentence.rsplit(None, 1)[-1])
     else:
         match = _LAST_WORD.search(sentence)
-    if match is None:
-        return False
-    word = match.group(1).lower().lstrip("(\"“‘'")
+    return match is not None and _is_abbreviated(match.group(1))
+
+
+def _is_abbreviated(word: str) -> bool:
+    """Whether the word before a full stop (without the stop) is an initial
+    or one of ``_ABBREVIATIONS``, ignoring case and opening marks."""
+    word = word.lower().lstrip(_OPENING_MARKS)
     if len(word) == 1 and word.isalpha():
         return True  # an initial: "J. Smith"
     return word in _ABBREVIATIONS
 
 
-def _double_quoted(paragraph: str) -> list[tuple[int, int]]:
-    """Spans between matching double quotes (curly or straight) in a paragraph,
-    and of a curly quote left open to the end of the paragraph."""
-    if "“" not in paragraph and '"' not in paragraph:  # the cheap answer for most paragraphs
-        return []
+def _double_quoted(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans between matching double quotes (curly or straight) in the paragraph
+    ``text[start:end]``, and of a curly quote left open to its end; offsets are
+    the paragraph's."""
+    if text.find("“", start, end) < 0 and text.find('"', start, end) < 0:
+        return []  # the cheap answer for most paragraphs
+    paragraph = text[start:end]  # the patterns look behind: give them the paragraph alone
     patterns = (*_QUOTES[:2], _QUOTES[4])
     return [m.span() for pattern in patterns for m in pattern.finditer(paragraph)]
 

@@ -1,7 +1,24 @@
 from __future__ import annotations
 
+import re
+import sys
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from monitor.nlp.boilerplate import split_lines
-from monitor.nlp.segment import quote_spans, quote_text, sentence_spans, statement_spans
+from monitor.nlp.segment import (
+    _BOUNDARY,
+    _OPENING_MARKS,
+    _QUOTES,
+    _ends_abbreviation,
+    _is_abbreviation,
+    _trim,
+    quote_spans,
+    quote_text,
+    sentence_spans,
+    statement_spans,
+)
 
 
 def _statements(text: str, skip: list[bool] | None = None) -> list[str]:
@@ -73,3 +90,80 @@ def test_quote_running_into_the_next_paragraph_stays_one_statement() -> None:
     text = "“We will not give up. The vote was stolen. We fight on"
     assert sentence_spans(text, 0, len(text)) == [(0, len(text))]
     assert quote_text(text, quote_spans(text)) == text[1:]
+
+
+# The sentence splitter's shortcuts, checked against the plain way (the code
+# they replaced). Texts are pieces (abbreviations, initials, long words,
+# quotes, the marks the rules look at), each followed by a gap (whitespace of
+# several kinds, a BOM, or nothing).
+_WORDS = "Mr. mr J. j U.S. day. yesterday. approx. Approx (Gen. ((((((Gen. İ. Ab1. x-y. He The"
+_MARKS = ". .. ! ? … .” .) ' \" “ ” ( A Z 1 À Ý × \ufeff é ß"
+_QUOTED = ["“We lost. We won,”", '"Go. Now"', "“It is. It"]
+_PIECE = st.sampled_from(_WORDS.split() * 2 + _MARKS.split() + _QUOTED)
+_GAP = st.sampled_from([" ", " ", " ", "", "", "\u00a0", "\t", "\n", "\ufeff"])
+_PIECES = st.lists(st.tuples(_PIECE, _GAP), max_size=16).map(
+    lambda pieces: "".join(piece + gap for piece, gap in pieces)
+)
+
+
+def _plain_sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    paragraph = text[start:end]
+    quoted = [
+        m.span() for pattern in (*_QUOTES[:2], _QUOTES[4]) for m in pattern.finditer(paragraph)
+    ]
+    plain_boundary = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s+[\"“‘'(\[]?[A-Z0-9À-Ý])")
+    spans, cursor = [], 0
+    for match in plain_boundary.finditer(paragraph):
+        cut = match.end()
+        inside = any(s < match.start() < e - 1 for s, e in quoted)
+        if _is_abbreviation(paragraph[cursor:cut]) or inside:
+            continue
+        spans.append(_trim(text, start + cursor, start + cut))
+        cursor = cut
+    spans.append(_trim(text, start + cursor, end))
+    return spans
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=_PIECES, start=st.integers(0, 200), end=st.integers(0, 200))
+def test_sentence_spans_split_as_the_plain_way_does(text: str, start: int, end: int) -> None:
+    start, end = min(start, len(text)), min(max(start, end), len(text))
+    expected = _plain_sentence_spans(text, start, end)
+    assert sentence_spans(text, start, end) == expected
+    if '"' not in text and "“" not in text:
+        assert sentence_spans(text, start, end, may_quote=False) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=_PIECES, skip=st.lists(st.booleans(), min_size=40, max_size=40))
+def test_statement_spans_are_the_plain_sentences_of_each_line(text: str, skip: list[bool]) -> None:
+    lines = split_lines(text)
+    skip = skip[: len(lines)]
+    expected = []
+    for index, (line, skipped) in enumerate(zip(lines, skip, strict=True)):
+        if skipped or not line.text.strip():
+            continue
+        if index == 0 and ("\n" in text or "\r" in text):
+            expected.append(_trim(text, line.start, line.end))
+        else:
+            expected.extend(_plain_sentence_spans(text, line.start, line.end))
+    assert statement_spans(text, lines, skip) == [(s, e) for s, e in expected if e > s]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=_PIECES, data=st.data())
+def test_abbreviation_at_a_boundary_is_read_as_from_the_sentence(
+    text: str, data: st.DataObject
+) -> None:
+    for match in _BOUNDARY.finditer(text):
+        stop, cut = match.span()
+        cursor = data.draw(st.integers(0, stop))
+        assert _ends_abbreviation(text, cursor, stop, cut) == _is_abbreviation(text[cursor:cut])
+
+
+def test_no_letter_or_digit_lowercases_shorter_or_to_an_opening_mark() -> None:
+    # What lets ``_ends_abbreviation`` skip lower() for long words.
+    for char in map(chr, range(sys.maxunicode + 1)):
+        if char.isalnum():
+            lowered = char.lower()
+            assert lowered and lowered[0] not in _OPENING_MARKS, hex(ord(char))
