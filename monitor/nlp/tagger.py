@@ -21,8 +21,9 @@ Work per article:
 
 Speed (see the NLP section of ``docs/benchmarks.md``): with the prefilter on,
 one Aho-Corasick pass over the lowercased article finds appeal terms (so
-lines without one skip the appeal regex), trigger cues, all cues and speech
-verbs at once (:meth:`~monitor.nlp.terms.TermIndex.scan`); the blank
+lines without one skip the appeal regex), trigger cues, all cues, speech
+verbs and (unless a trigger cue occurs) gazetteer phrases at once
+(:meth:`~monitor.nlp.terms.TermIndex.scan`); the blank
 pipeline hands its gazetteer entities back as offsets rather than ``Span``
 objects; and :class:`~monitor.nlp.pipeline.ChunkFeeder` lets spaCy's
 tokenizer cache work on running text. None of it changes a result:
@@ -174,6 +175,8 @@ class _Prepared:
     blanked: tuple[tuple[int, int], ...] = ()
     #: Sorted offsets of the speech words, when already found (else None).
     speech_at: list[int] | None = None
+    #: The scan of the piece's text, when made (it spares the gazetteer pass).
+    scan: LowerScan | None = None
 
 
 def check_text(text: str) -> None:
@@ -286,7 +289,7 @@ class Tagger:
             trigger = self._index.has_trigger(content)
         speech_at = self._speech_words.starts(text) if scan is None else scan.speech_starts
         if not trigger:
-            return _Prepared(piece, False, speech_at=speech_at)
+            return _Prepared(piece, False, speech_at=speech_at, scan=scan)
         if self._settings.model is not None:  # a trained model reads everything
             return _Prepared(piece, True, text, speech_at=speech_at)
         starts = self._index.cue_starts(text) if scan is None else scan.cue_starts
@@ -298,7 +301,7 @@ class Tagger:
         into the whole article."""
         text, boiler = item.piece.text, item.piece.boilerplate
         if doc is None:
-            entities = self._index.entities(text)
+            entities = self._index.entities(text, scan=item.scan)
             hits: list[Hit] = []
         else:
             offsets = entity_offsets(doc)

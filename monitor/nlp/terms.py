@@ -1,15 +1,16 @@
 """Term tables built from the lexicon, and an Aho-Corasick index over them.
 
 The index is the cheap path: one pass over the lowercased text tells whether
-an article has any candidate cue at all (the prefilter), and one pass over the
-original text finds gazetteer entities for articles that skip the spaCy
-pipeline. Both honour word boundaries, like spaCy's phrase matching on tokens.
+an article has any candidate cue at all (the prefilter) and finds the
+gazetteer entities for articles that skip the spaCy pipeline. Matches honour
+word boundaries, like spaCy's phrase matching on tokens.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ahocorasick
 
@@ -161,14 +162,50 @@ class LowerScan:
     #: exactly where ``re``'s ``(?i)\b…\b`` finds them (sorted); None when
     #: that cannot be told this way (see :mod:`monitor.nlp.phrases`).
     appeals: list[tuple[int, int]] | None = None
+    #: ``(start, end, phrase)`` of every occurrence of a gazetteer phrase
+    #: (exact case, bounded or not), for :meth:`TermIndex.entities`; None when
+    #: a trigger phrase occurs as a whole word (:meth:`TermIndex.entities`
+    #: then makes its own pass, if asked) or this pass cannot tell (see
+    #: :meth:`TermIndex.scan`).
+    gazetteer: list[tuple[int, int, str]] | None = None
+
+
+class _Roles(NamedTuple):
+    """What a lowercase key of the one-pass automaton is (a tuple: unpacked per hit)."""
+
+    length: int
+    trigger: bool = False
+    cue: bool = False
+    said: bool = False
+    appeal: bool = False
+    #: Some gazetteer phrase lowercases to the key.
+    entity: bool = False
+
+
+def _lowercase_keys(
+    terms: Terms, speech_words: frozenset[str], appeals: PhraseSet
+) -> dict[str, _Roles]:
+    """The keys of the one-pass automaton, each with every role it plays."""
+    keys: dict[str, _Roles] = {}
+    for phrase, kinds in terms.cues.items():
+        trigger = bool(TRIGGER_KINDS.intersection(kinds))
+        keys[phrase] = _Roles(len(phrase), trigger=trigger, cue=True)
+    for word in speech_words:
+        keys[word] = keys.get(word, _Roles(len(word)))._replace(said=True)
+    for word in appeals.phrases if appeals.exact else ():
+        keys[word] = keys.get(word, _Roles(len(word)))._replace(appeal=True)
+    for phrase in terms.entities:
+        key = phrase.lower()
+        keys[key] = keys.get(key, _Roles(len(key)))._replace(entity=True)
+    return keys
 
 
 class TermIndex:
     """Aho-Corasick automata over the cue and entity phrases.
 
     :meth:`scan` does in one pass over the lowercased text what
-    :meth:`has_trigger`, :meth:`cue_starts` and a :class:`WordFinder` of
-    ``speech_words`` do in three.
+    :meth:`has_trigger`, :meth:`cue_starts`, :meth:`entities` and a
+    :class:`WordFinder` of ``speech_words`` do in four.
     """
 
     def __init__(
@@ -180,26 +217,10 @@ class TermIndex:
         self._terms = terms
         appeals = PhraseSet(appeal_words)
         self._appeals = appeals.exact
-        # key -> (length, is a trigger, is a cue, is a speech word, is an appeal word)
-        roles: dict[str, tuple[int, bool, bool, bool, bool]] = {}
-        for phrase, kinds in terms.cues.items():
-            roles[phrase] = (
-                len(phrase),
-                bool(TRIGGER_KINDS.intersection(kinds)),
-                True,
-                False,
-                False,
-            )
-        for word in speech_words:
-            _, trigger, cue, _, _ = roles.get(word, (0, False, False, False, False))
-            roles[word] = (len(word), trigger, cue, True, False)
-        for word in appeals.phrases if appeals.exact else ():
-            _, trigger, cue, said, _ = roles.get(word, (0, False, False, False, False))
-            roles[word] = (len(word), trigger, cue, said, True)
         self._lowered = ahocorasick.Automaton()
-        for key, value in roles.items():
-            self._lowered.add_word(key, value)
-        if roles:
+        for key, roles in _lowercase_keys(terms, speech_words, appeals).items():
+            self._lowered.add_word(key, roles)
+        if len(self._lowered):
             self._lowered.make_automaton()
         self._triggers = ahocorasick.Automaton()
         for phrase, kinds in terms.cues.items():
@@ -226,9 +247,17 @@ class TermIndex:
         )
 
     def scan(self, text: str) -> LowerScan | None:
-        """Trigger occurrences, cue starts and speech-word starts in ``text``, in
-        one pass; None when lowercasing changes the length of ``text`` (then the
-        three single-purpose methods know what to do)."""
+        """Trigger occurrences, cue starts, speech-word starts and gazetteer
+        phrase occurrences in ``text``, in one pass; None when lowercasing
+        changes the length of ``text`` (then the single-purpose methods know
+        what to do).
+
+        Each letter of such a text lowercases to one letter, the same as on its
+        own, bar a capital sigma (whose lowercase depends on its neighbours:
+        ``gazetteer`` is None for a text holding one). So where a gazetteer
+        phrase occurs, the lowercased text holds the lowercased phrase: each
+        occurrence of one is a candidate, kept when the text there is a phrase.
+        """
         lowered = text.lower()
         if len(lowered) != len(text):
             return None
@@ -238,8 +267,10 @@ class TermIndex:
         appeals: list[tuple[int, int]] | None = (
             [] if self._appeals and folds_safely(text, lowered) else None
         )
+        found: list[tuple[int, int, str]] | None = [] if "Σ" not in text else None
+        phrases = self._terms.entities
         if len(self._lowered):
-            for end, (length, trigger, cue, said, appeal) in self._lowered.iter(lowered):
+            for end, (length, trigger, cue, said, appeal, entity) in self._lowered.iter(lowered):
                 start = end - length + 1
                 if trigger:
                     triggers.append((start, end + 1))
@@ -248,13 +279,19 @@ class TermIndex:
                         cues.append(start)
                     if said:
                         speech.append(start)
+                    if trigger:
+                        # spaCy most likely reads this text and finds the
+                        # entities itself: collecting them would be wasted.
+                        found = None
                 if appeal and appeals is not None and bounded(text, start, end + 1):
                     appeals.append((start, end + 1))
+                if entity and found is not None and (phrase := text[start : end + 1]) in phrases:
+                    found.append((start, end + 1, phrase))
         cues.sort()
         speech.sort()
         if appeals:
             appeals.sort()
-        return LowerScan(lowered, triggers, cues, speech, appeals)
+        return LowerScan(lowered, triggers, cues, speech, appeals, found)
 
     def has_trigger_in(
         self, text: str, spans: list[tuple[int, int]], scan: LowerScan
@@ -314,21 +351,35 @@ class TermIndex:
                 starts.append(start)
         return sorted(starts)
 
-    def entities(self, text: str, start: int = 0, end: int | None = None) -> list[EntityHit]:
+    def entities(
+        self, text: str, start: int = 0, end: int | None = None, scan: LowerScan | None = None
+    ) -> list[EntityHit]:
         """Longest non-overlapping gazetteer phrases, leftmost first; only those
-        inside ``text[start:end]`` when given (offsets stay the text's)."""
-        if not len(self._entities):
-            return []
-        found = []
+        inside ``text[start:end]`` when given (offsets stay the text's).
+
+        ``scan``, a :meth:`scan` of ``text``, spares the pass over the text
+        when it holds the phrases' occurrences (``gazetteer``)."""
         stop = len(text) if end is None else end
-        for end, phrase in self._entities.iter(text, start, stop):
-            start = end - len(phrase) + 1
-            if _bounded(text, start, end + 1):
-                found.append((start, end + 1, phrase))
-        found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+        if scan is not None and scan.gazetteer is not None:
+            found = [f for f in scan.gazetteer if start <= f[0] and f[1] <= stop]
+        elif len(self._entities):
+            found = [
+                (last - len(phrase) + 1, last + 1, phrase)
+                for last, phrase in self._entities.iter(text, start, stop)
+            ]
+        else:
+            return []
+        return self._longest_leftmost(text, found)
+
+    def _longest_leftmost(self, text: str, found: list[tuple[int, int, str]]) -> list[EntityHit]:
+        """The hits :meth:`entities` chooses among the ``(start, end, phrase)``
+        occurrences of gazetteer phrases in ``text``: those on word boundaries,
+        the longest at the leftmost start first, then none that overlaps."""
+        whole = [f for f in found if _bounded(text, f[0], f[1])]
+        whole.sort(key=lambda f: (f[0], -(f[1] - f[0])))
         hits: list[EntityHit] = []
         last_end = -1
-        for start, end, phrase in found:
+        for start, end, phrase in whole:
             if start >= last_end:
                 term = self._terms.entities[phrase]
                 hits.append(EntityHit(phrase, term.label, start, end, term.country))
