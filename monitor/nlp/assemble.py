@@ -183,6 +183,21 @@ class _Parts(NamedTuple):
 
 
 _TARGET_LINK = re.compile(r"\s+(?:in|into)\s+(?:the\s+)?$")
+#: Cue kinds that mean nothing inside a name: the "Fund" of "International
+#: Monetary Fund", the "Foreign" of "Foreign Ministry". (An election word in
+#: "Central Election Commission" still says the sentence is about elections.)
+_NOT_IN_NAMES = frozenset({INTERFERENCE_WEAK, FOREIGN_MARKER})
+
+
+def _outside_names(hits: list[Hit], entities: list[EntityHit]) -> list[Hit]:
+    """``hits`` without the weak interference cues and foreign markers that lie
+    inside an entity's name."""
+    return [
+        hit
+        for hit in hits
+        if hit.kind not in _NOT_IN_NAMES
+        or not any(e.start <= hit.start and hit.end <= e.end for e in entities)
+    ]
 
 
 def _targeted(document: str, hits: list[Hit], entities: list[EntityHit]) -> list[Hit]:
@@ -235,7 +250,7 @@ def _split(
         own_entities = _between(entities, entity_starts, start, end)
         own_hits = _between(hits, hit_starts, start, end)
         if own_hits and own_entities:
-            own_hits = _targeted(document, own_hits, own_entities)
+            own_hits = _targeted(document, _outside_names(own_hits, own_entities), own_entities)
         home = 0
         if own_hits and scope is not None:
             own_hits = own_hits + scope.targeted_votes(document, end, own_hits)

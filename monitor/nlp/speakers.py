@@ -34,6 +34,10 @@ _WORD = re.compile(r"\w[\w'’-]*+(?:\.(?=\w)[\w'’-]*+)*+\.?|[“”\"‘’,:
 _GAP_AND_WORD = re.compile(rf"([^\w“”\"‘’,:;()—–]*+)({_WORD.pattern})")
 _DETERMINERS = frozenset({"the", "a", "an"})
 _QUOTE_MARKS = frozenset({"”", '"', "’", "“", "‘"})
+#: What joins the names an institution's "of" part lists ("Health and Human Services").
+_JOINERS = frozenset({"and", "&", ","})
+_LAST_JOINERS = frozenset({"and", "&"})
+_OF = frozenset({"of", "for"})
 
 
 class Word(NamedTuple):
@@ -222,7 +226,22 @@ def _speaker_of_verb(
 
 
 def _run_left(words: list[Word], last: int, rules: SpeechRules) -> int:
-    """Index of the first word of the name run ending at ``last``."""
+    """Index of the first word of the name run ending at ``last``; an
+    institution's name takes in the names its "of" part lists: "Ministry of
+    Culture, Sports and Tourism" (a list ends in "and": "Lavrov and Peskov"
+    stays two names, having no "of")."""
+    first = _plain_run_left(words, last, rules)
+    if first < 2 or words[first - 1].text not in _LAST_JOINERS:
+        return first
+    start = first
+    while start >= 2 and words[start - 1].text in _JOINERS and _is_name(words[start - 2], rules):
+        start = _plain_run_left(words, start - 2, rules)
+        if _has_of(words, start, first):
+            return start
+    return first
+
+
+def _plain_run_left(words: list[Word], last: int, rules: SpeechRules) -> int:
     first = last
     while first - 1 >= 0:
         prev = words[first - 1]
@@ -236,7 +255,24 @@ def _run_left(words: list[Word], last: int, rules: SpeechRules) -> int:
 
 
 def _run_right(words: list[Word], first: int, rules: SpeechRules) -> int:
-    """Index of the last word of the name run starting at ``first``."""
+    """Index of the last word of the name run starting at ``first``, with the
+    names an institution's "of" part lists, up to the one after "and", as in
+    :func:`_run_left`."""
+    last = _plain_run_right(words, first, rules)
+    if not _has_of(words, first, last):
+        return last
+    end = last
+    while (
+        end + 2 < len(words) and words[end + 1].text in _JOINERS and _is_name(words[end + 2], rules)
+    ):
+        joiner = words[end + 1].text
+        end = _plain_run_right(words, end + 2, rules)
+        if joiner in _LAST_JOINERS:
+            last = end
+    return last
+
+
+def _plain_run_right(words: list[Word], first: int, rules: SpeechRules) -> int:
     last = first
     while last + 1 < len(words):
         nxt = words[last + 1]
@@ -251,6 +287,11 @@ def _run_right(words: list[Word], first: int, rules: SpeechRules) -> int:
         else:
             break
     return last
+
+
+def _has_of(words: list[Word], first: int, last: int) -> bool:
+    """Whether the name run ``words[first:last + 1]`` holds an "of" or "for"."""
+    return any(words[index].key in _OF for index in range(first, last + 1))
 
 
 def _name_before(
@@ -295,6 +336,8 @@ def _institution_phrase(
     if first > index:
         return None
     start, end = words[first].start, words[head].end
+    if sentence[end - 1] == ".":  # the sentence's full stop ("…, said Cho's ministry.")
+        end -= 1
     return Attribution(sentence[start:end], start, end)
 
 
@@ -398,7 +441,8 @@ def _clean(sentence: str, run: list[Word], rules: SpeechRules) -> Attribution | 
         return None
     start, end = run[0].start, run[-1].end
     name = sentence[start:end]
-    for suffix in ("’s", "'s"):
+    # "Peskov's", and the plural possessive's bare mark: "the FSS' report".
+    for suffix in ("’s", "'s", "’", "'"):
         if name.endswith(suffix):
             name, end = name[: -len(suffix)], end - len(suffix)
     name = name.rstrip(".") if not run[-1].key.endswith(("jr", "sr")) else name

@@ -37,6 +37,23 @@ def _speaker(sentence: str, speech: SpeechRules) -> Attribution | None:
             "Foreign Minister Jean-Noel Barrot called it a campaign of interference.",
             "Jean-Noel Barrot",
         ),
+        # Institutions whose "of" part lists names (found in real agency copy).
+        (
+            "The Ministry of Health and Welfare said on Friday that clinics would reopen.",
+            "Ministry of Health and Welfare",
+        ),
+        (
+            "The Ministry of Trade, Industry and Energy said exports rose.",
+            "Ministry of Trade, Industry and Energy",
+        ),
+        (
+            "According to the Department of Health and Human Services, 40 people, 12 of them "
+            "children, were treated.",
+            "Department of Health and Human Services",
+        ),
+        # No sentence's full stop or plural possessive mark in the name.
+        ("According to the FSS' findings, two banks broke the rules.", "FSS"),
+        ("The sides will meet again, according to Cho's ministry.", "Cho's ministry"),
     ],
 )
 def test_named_speakers(sentence: str, speaker: str, speech: SpeechRules) -> None:
@@ -55,6 +72,9 @@ def test_named_speakers(sentence: str, speaker: str, speech: SpeechRules) -> Non
         "“I told them so,” went the refrain.",
         "The ministry said Washington was meddling.",
         "Chileans rejected the proposal in a referendum.",
+        # A day or a company suffix is not a name.
+        "The mayor, speaking at a briefing, Tuesday, said the park would open.",
+        "Hanwha Chem Inc. said profits doubled.",
     ],
 )
 def test_no_speaker(sentence: str, speech: SpeechRules) -> None:
@@ -102,3 +122,17 @@ def test_outside_drops_the_words_that_start_in_a_span(spans: list[tuple[int, int
     words = words_of("One two three, four “five six” seven eight nine.")
     expected = [w for w in words if not any(s <= w.start < e for s, e in spans)]
     assert _outside(words, spans) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("Lavrov and Peskov said the talks had failed.", "Peskov"),
+        ("Officials from Kenya, Uganda and Tanzania said the border would stay open.", "Tanzania"),
+    ],
+)
+def test_a_list_of_names_without_of_is_not_joined(
+    sentence: str, speaker: str | None, speech: SpeechRules
+) -> None:
+    found = _speaker(sentence, speech)
+    assert (found.name if found else None) == speaker

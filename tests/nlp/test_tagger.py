@@ -271,3 +271,31 @@ def test_domestic_disinformation_is_election_not_interference(tagger: Tagger, te
 def test_interfering_in_a_vote_is_election_and_interference(tagger: Tagger, text: str) -> None:
     (statement,) = tagger.tag(text).statements
     assert statement.tags == ("election", "foreign_interference")
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        # A cue word inside a name: the "Fund" of the IMF, the "Foreign" of a ministry.
+        ("The International Monetary Fund cut its forecast for Brazil, citing external risks.", ()),
+        ("The Foreign Ministry announced new funding for schools in the north.", ()),
+        # Money and markets; an inauguration alone is a ceremony.
+        (
+            "A lawmaker under investigation for stock manipulation attended the "
+            "president's inauguration in Seoul.",
+            (),
+        ),
+        ("The president was inaugurated in January after winning the runoff.", ("election",)),
+        # The bodies that police a state's own elections are no foreign actors.
+        (
+            "The Justice Department is investigating the plot to subvert the 2020 election.",
+            ("election",),
+        ),
+        (
+            "Russia tried to subvert the 2020 election, the FBI said.",
+            ("election", "foreign_interference"),
+        ),
+    ],
+)
+def test_senses_seen_in_real_news_copy(tagger: Tagger, text: str, tags: tuple[str, ...]) -> None:
+    assert [s.tags for s in tagger.tag(text).statements] == [tags]
