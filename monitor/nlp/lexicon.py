@@ -133,6 +133,9 @@ class Speech(_Frozen):
     #: Verbs that report speech when a pronoun follows ("called it a provocation").
     object_verbs: tuple[str, ...] = ()
     object_pronouns: tuple[str, ...] = ()
+    #: Speech verbs in "-ing" form that report what the sentence's subject
+    #: said: "Azerbaijan summoned the ambassador, accusing Paris of meddling".
+    participles: tuple[str, ...] = ()
     #: Lowercase words allowed inside a name ("of", "de").
     connectors: tuple[str, ...] = ()
     person_pronouns: tuple[str, ...] = ("he", "she")

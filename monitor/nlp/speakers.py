@@ -20,7 +20,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from monitor.nlp.lexicon import Speech
+from monitor.nlp.lexicon import Gazetteer, Speech
 
 # A word: word characters, apostrophes and hyphens, with inner full stops
 # ("U.S"), and maybe a final one; or a punctuation mark that matters.
@@ -84,14 +84,25 @@ class SpeechRules:
     place_prepositions: frozenset[str] = frozenset()
     member_prepositions: frozenset[str] = frozenset()
     object_verbs: frozenset[str] = frozenset()
+    participles: frozenset[str] = frozenset()
+    #: Lowercase one-word names of states, their capitals and seats of power.
+    states: frozenset[str] = frozenset()
     object_pronouns: frozenset[str] = frozenset()
     #: Matches a sentence that may hold an attribution (a cheap first test).
     trigger: re.Pattern[str] = re.compile(r"(?!)")
 
     @classmethod
-    def from_lexicon(cls, speech: Speech, demonyms: tuple[str, ...] = ()) -> SpeechRules:
+    def from_lexicon(cls, speech: Speech, gazetteer: Gazetteer | None = None) -> SpeechRules:
+        """The rules for ``speech``; the gazetteer's demonyms are generic
+        speakers and its one-word state names (countries, capitals, seats)
+        are known ``states``."""
+
         def keys(words: tuple[str, ...]) -> frozenset[str]:
             return frozenset(w.lower().rstrip(".") for w in words if " " not in w)
+
+        countries = gazetteer.countries if gazetteer is not None else ()
+        demonyms = tuple(d for c in countries for d in c.demonyms)
+        states = tuple(n for c in countries for n in (c.name, *c.aliases, *c.places, *c.seats))
 
         return cls(
             verbs=keys(speech.verbs),
@@ -107,6 +118,8 @@ class SpeechRules:
             place_prepositions=keys(speech.place_prepositions),
             member_prepositions=keys(speech.member_prepositions),
             object_verbs=keys(speech.object_verbs),
+            participles=keys(speech.participles),
+            states=keys(states),
             object_pronouns=keys(speech.object_pronouns),
             trigger=_trigger(trigger_words(speech)),
         )
@@ -115,7 +128,8 @@ class SpeechRules:
 def trigger_words(speech: Speech) -> frozenset[str]:
     """Words without which a sentence has no attribution."""
     return frozenset(
-        w.lower().rstrip(".") for w in (*speech.verbs, *speech.object_verbs, "according")
+        w.lower().rstrip(".")
+        for w in (*speech.verbs, *speech.object_verbs, *speech.participles, "according")
     )
 
 
@@ -159,11 +173,44 @@ def find_attribution(
             and words[index + 1].key in rules.object_pronouns
         ):
             found = _speaker_of_verb(sentence, words, index, rules)
+        elif key in rules.participles and index > 0 and words[index - 1].text == ",":
+            found = _subject(sentence, words, rules)
         else:
             continue
         if found is not None:
             return found
     return None
+
+
+def _subject(sentence: str, words: list[Word], rules: SpeechRules) -> Attribution | None:
+    """The name a sentence opens with, when a lowercase word (its verb) follows
+    it: "Azerbaijan summoned …", "Russian President Vladimir Putin signed …",
+    "Bangladesh's main opposition party boycotted …"."""
+    first = 1 if words and words[0].key in _DETERMINERS else 0
+    if first >= len(words) or not _is_name(words[first], rules):
+        return None
+    last = _run_right(words, first, rules)
+    if words[last].text.endswith(("’s", "'s")):  # the name is the owner, not the subject
+        head = _institution_head(words, last, rules)
+        while (
+            head is not None and head + 1 < len(words) and words[head + 1].key in rules.institutions
+        ):
+            head += 1  # a compound head: "opposition party"
+        if head is None or not _is_verb(words, head + 1):
+            return None
+        return _institution_phrase(sentence, words, head, rules)
+    if not _is_verb(words, last + 1):
+        return None
+    if first == last and words[first].key not in rules.states:
+        # A lone capitalised word opening a sentence is as often a common
+        # noun ("Protests grew, …") as a name: trust only a known state.
+        return None
+    return _clean(sentence, words[first : last + 1], rules)
+
+
+def _is_verb(words: list[Word], index: int) -> bool:
+    """Whether ``words[index]`` may be the verb after a subject: a lowercase word."""
+    return index < len(words) and words[index].text.isalpha() and words[index].text.islower()
 
 
 def _outside(words: list[Word], spans: list[tuple[int, int]]) -> list[Word]:

@@ -28,8 +28,7 @@ def tagger() -> Tagger:
 
 @pytest.fixture(scope="session")
 def speech(lexicon: Lexicon) -> SpeechRules:
-    demonyms = tuple(d for c in lexicon.gazetteer.countries for d in c.demonyms)
-    return SpeechRules.from_lexicon(lexicon.speech, demonyms)
+    return SpeechRules.from_lexicon(lexicon.speech, lexicon.gazetteer)
 
 
 def read_fixture(name: str) -> str:

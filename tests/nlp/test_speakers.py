@@ -136,3 +136,29 @@ def test_a_list_of_names_without_of_is_not_joined(
 ) -> None:
     found = _speaker(sentence, speech)
     assert (found.name if found else None) == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("Georgia recalled its envoy, accusing Moscow of stoking unrest.", "Georgia"),
+        (
+            "Russian President Vladimir Putin signed the law, saying it protects voters.",
+            "Vladimir Putin",
+        ),
+        (
+            "Serbia's ruling party rejected the report, calling it foreign propaganda.",
+            "Serbia's ruling party",
+        ),
+        # No name opens the sentence, or no verb follows it: nobody.
+        ("The ambassador was summoned, accusing nobody.", None),
+        ("He expelled the envoy, accusing Moscow.", None),
+        ("Police arrested three men, saying they had bought votes.", None),
+        ("Protests grew, with turnout falling, saying little.", None),
+    ],
+)
+def test_a_participle_after_a_comma_reports_the_subject(
+    sentence: str, speaker: str | None, speech: SpeechRules
+) -> None:
+    found = _speaker(sentence, speech)
+    assert (found.name if found else None) == speaker
