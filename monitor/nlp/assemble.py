@@ -189,6 +189,30 @@ _TARGET_LINK = re.compile(r"\s+(?:in|into)\s+(?:the\s+)?$")
 _NOT_IN_NAMES = frozenset({INTERFERENCE_WEAK, FOREIGN_MARKER})
 
 
+#: What, right before a foreign marker, denies it: "not from abroad".
+_NEGATION = re.compile(r"(?i)\b(?:not|never|rather than|instead of)\s+$")
+
+
+def _unnegated(document: str, hits: list[Hit]) -> list[Hit]:
+    """``hits`` without the foreign markers a negation denies ("made by local
+    party workers, not from abroad": nothing foreign is said), nor the markers
+    inside those ("abroad")."""
+    denied = [
+        hit
+        for hit in hits
+        if hit.kind == FOREIGN_MARKER
+        and _NEGATION.search(document, max(0, hit.start - 16), hit.start) is not None
+    ]
+    if not denied:
+        return hits
+    return [
+        hit
+        for hit in hits
+        if hit.kind != FOREIGN_MARKER
+        or not any(d.start <= hit.start and hit.end <= d.end for d in denied)
+    ]
+
+
 def _outside_names(hits: list[Hit], entities: list[EntityHit]) -> list[Hit]:
     """``hits`` without the weak interference cues and foreign markers that lie
     inside an entity's name."""
@@ -249,6 +273,8 @@ def _split(
     for start, end in spans:
         own_entities = _between(entities, entity_starts, start, end)
         own_hits = _between(hits, hit_starts, start, end)
+        if own_hits:
+            own_hits = _unnegated(document, own_hits)
         if own_hits and own_entities:
             own_hits = _targeted(document, _outside_names(own_hits, own_entities), own_entities)
         home = 0

@@ -299,3 +299,24 @@ def test_interfering_in_a_vote_is_election_and_interference(tagger: Tagger, text
 )
 def test_senses_seen_in_real_news_copy(tagger: Tagger, text: str, tags: tuple[str, ...]) -> None:
     assert [s.tags for s in tagger.tag(text).statements] == [tags]
+
+
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        (
+            "The fake videos were made by local party workers, not from abroad, "
+            "ahead of Kenya's election.",
+            ("election",),
+        ),
+        (
+            "The fake videos were made abroad, not by local party workers, "
+            "ahead of Kenya's election.",
+            ("election", "foreign_interference"),
+        ),
+    ],
+)
+def test_a_denied_foreign_marker_is_no_marker(
+    tagger: Tagger, text: str, tags: tuple[str, ...]
+) -> None:
+    assert [s.tags for s in tagger.tag(text).statements] == [tags]
