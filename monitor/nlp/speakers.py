@@ -380,12 +380,26 @@ def _institution_phrase(
     first = _run_left(words, index, rules)
     while first <= index and words[first].key in rules.not_names:
         first += 1
-    if first > index:
+    if first > index or (first == index == 0 and _common_opening(words[0], words[head], rules)):
         return None
     start, end = words[first].start, words[head].end
     if sentence[end - 1] == ".":  # the sentence's full stop ("…, said Cho's ministry.")
         end -= 1
     return Attribution(sentence[start:end], start, end)
+
+
+def _common_opening(word: Word, head: Word, rules: SpeechRules) -> bool:
+    """Whether ``word``, opening a sentence before the plural institution noun
+    ``head``, is a common noun capitalised by its place ("Aid agencies said",
+    "Health authorities said": nobody in particular) rather than a name: it
+    is no state, demonym or acronym."""
+    key = word.key.removesuffix("’s").removesuffix("'s")
+    return (
+        head.key.endswith("s")
+        and key not in rules.states
+        and key not in rules.generic
+        and not word.text.isupper()
+    )
 
 
 def _institution_before(

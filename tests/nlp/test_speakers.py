@@ -53,6 +53,8 @@ def _speaker(sentence: str, speech: SpeechRules) -> Attribution | None:
         ),
         # No sentence's full stop or plural possessive mark in the name.
         ("According to the FSS' findings, two banks broke the rules.", "FSS"),
+        ("Belarusian authorities said the count was over.", "Belarusian authorities"),
+        ("NATO agencies said the jamming came from the east.", "NATO agencies"),
         ("The sides will meet again, according to Cho's ministry.", "Cho's ministry"),
     ],
 )
@@ -75,6 +77,9 @@ def test_named_speakers(sentence: str, speaker: str, speech: SpeechRules) -> Non
         # A day or a company suffix is not a name.
         "The mayor, speaking at a briefing, Tuesday, said the park would open.",
         "Hanwha Chem Inc. said profits doubled.",
+        # A common noun capitalised by its place before a plural institution.
+        "Relief agencies said more tents were needed.",
+        "Tax authorities said the audit was routine.",
     ],
 )
 def test_no_speaker(sentence: str, speech: SpeechRules) -> None:
