@@ -466,6 +466,8 @@ def _name_after(
             head = _institution_head(words, last, rules)
             if head is not None:
                 return _institution_phrase(sentence, words, head, rules)
+            if _is_verb(words, last + 1) and words[last].text.endswith(("’s", "'s")):
+                return best  # "according to Korea's largest steelmaker": not Korea
             best = _clean(sentence, words[index : last + 1], rules) or best
             index = last + 1
             continue

@@ -74,6 +74,8 @@ def test_named_speakers(sentence: str, speaker: str, speech: SpeechRules) -> Non
         "“I told them so,” went the refrain.",
         "The ministry said Washington was meddling.",
         "Chileans rejected the proposal in a referendum.",
+        # The owner of an unnamed speaker is not the speaker.
+        "Output rose by a fifth, according to Brazil's biggest carmaker.",
         # A day or a company suffix is not a name.
         "The mayor, speaking at a briefing, Tuesday, said the park would open.",
         "Hanwha Chem Inc. said profits doubled.",
