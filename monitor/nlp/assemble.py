@@ -26,7 +26,8 @@ from monitor.nlp.rules import (
 )
 from monitor.nlp.scope import ScopeRules
 from monitor.nlp.segment import quote_spans, quote_text
-from monitor.nlp.speakers import Attribution, SpeechRules, find_attribution
+from monitor.nlp.speakers import Attribution, find_attribution
+from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.terms import EntityHit
 
 

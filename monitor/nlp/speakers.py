@@ -15,39 +15,13 @@ a speech verb and the name next to it:
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_left
 from dataclasses import dataclass
-from typing import NamedTuple
 
-from monitor.nlp.lexicon import Gazetteer, Speech
+from monitor.nlp.speech_rules import SpeechRules
+from monitor.nlp.words import Word, is_name, is_verb, outside, run_left, run_right, words_of
 
-# A word: word characters, apostrophes and hyphens, with inner full stops
-# ("U.S"), and maybe a final one; or a punctuation mark that matters.
-_WORD = re.compile(r"\w[\w'’-]*+(?:\.(?=\w)[\w'’-]*+)*+\.?|[“”\"‘’,:;()—–]")
-# The same words, each with what lies between it and the previous one (the
-# characters no word starts with), so that one ``findall`` gives the offsets.
-# The quantifiers are possessive (``*+``: they never give characters back),
-# which spares the regex engine its backtracking bookkeeping and changes no
-# match: a gap holds no character a word can start with, and after a word's
-# first character all is optional, so the first way of matching succeeds.
-_GAP_AND_WORD = re.compile(rf"([^\w“”\"‘’,:;()—–]*+)({_WORD.pattern})")
 _DETERMINERS = frozenset({"the", "a", "an"})
 _QUOTE_MARKS = frozenset({"”", '"', "’", "“", "‘"})
-#: What joins the names an institution's "of" part lists ("Health and Human Services").
-_JOINERS = frozenset({"and", "&", ","})
-_LAST_JOINERS = frozenset({"and", "&"})
-_OF = frozenset({"of", "for"})
-
-
-class Word(NamedTuple):
-    """A word or punctuation mark of a sentence (a tuple: there are many)."""
-
-    text: str
-    start: int
-    end: int
-    #: Lowercase, without a trailing full stop: how vocabularies are looked up.
-    key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,91 +40,6 @@ class Attribution:
     role: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SpeechRules:
-    """:class:`Speech` vocabulary as lookup sets."""
-
-    verbs: frozenset[str]
-    fillers: frozenset[str]
-    titles: frozenset[str]
-    roles: frozenset[str]
-    connectors: frozenset[str]
-    pronouns: frozenset[str]
-    not_names: frozenset[str]
-    institutions: frozenset[str] = frozenset()
-    #: Lowercase one-word speakers that name nobody (includes demonyms).
-    generic: frozenset[str] = frozenset()
-    passive: frozenset[str] = frozenset()
-    place_prepositions: frozenset[str] = frozenset()
-    member_prepositions: frozenset[str] = frozenset()
-    object_verbs: frozenset[str] = frozenset()
-    participles: frozenset[str] = frozenset()
-    #: Lowercase one-word names of states, their capitals and seats of power.
-    states: frozenset[str] = frozenset()
-    object_pronouns: frozenset[str] = frozenset()
-    #: Matches a sentence that may hold an attribution (a cheap first test).
-    trigger: re.Pattern[str] = re.compile(r"(?!)")
-
-    @classmethod
-    def from_lexicon(cls, speech: Speech, gazetteer: Gazetteer | None = None) -> SpeechRules:
-        """The rules for ``speech``; the gazetteer's demonyms are generic
-        speakers and its one-word state names (countries, capitals, seats)
-        are known ``states``."""
-
-        def keys(words: tuple[str, ...]) -> frozenset[str]:
-            return frozenset(w.lower().rstrip(".") for w in words if " " not in w)
-
-        countries = gazetteer.countries if gazetteer is not None else ()
-        demonyms = tuple(d for c in countries for d in c.demonyms)
-        states = tuple(n for c in countries for n in (c.name, *c.aliases, *c.places, *c.seats))
-
-        return cls(
-            verbs=keys(speech.verbs),
-            fillers=keys(speech.fillers),
-            titles=keys(speech.titles),
-            roles=keys(speech.roles),
-            connectors=keys(speech.connectors),
-            pronouns=keys(speech.person_pronouns) | keys(speech.group_pronouns),
-            not_names=keys(speech.not_names) | keys(speech.verbs),
-            institutions=keys(speech.institutions),
-            generic=keys(speech.generic) | keys(demonyms),
-            passive=keys(speech.passive),
-            place_prepositions=keys(speech.place_prepositions),
-            member_prepositions=keys(speech.member_prepositions),
-            object_verbs=keys(speech.object_verbs),
-            participles=keys(speech.participles),
-            states=keys(states),
-            object_pronouns=keys(speech.object_pronouns),
-            trigger=_trigger(trigger_words(speech)),
-        )
-
-
-def trigger_words(speech: Speech) -> frozenset[str]:
-    """Words without which a sentence has no attribution."""
-    return frozenset(
-        w.lower().rstrip(".")
-        for w in (*speech.verbs, *speech.object_verbs, *speech.participles, "according")
-    )
-
-
-def _trigger(words: frozenset[str]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?i)\b(?:{alternatives})\b")
-
-
-def words_of(sentence: str) -> list[Word]:
-    """The words and punctuation marks of a sentence."""
-    new = tuple.__new__  # what ``Word(...)`` does, without the keyword handling
-    words: list[Word] = []
-    append = words.append
-    end = 0
-    for gap, text in _GAP_AND_WORD.findall(sentence):
-        start = end + len(gap)
-        end = start + len(text)
-        append(new(Word, (text, start, end, text.lower().rstrip("."))))
-    return words
-
-
 def find_attribution(
     sentence: str, quotes: list[tuple[int, int]], rules: SpeechRules, *, prechecked: bool = False
 ) -> Attribution | None:
@@ -162,7 +51,7 @@ def find_attribution(
         return None
     words = words_of(sentence)
     if quotes:
-        words = _outside(words, quotes)
+        words = outside(words, quotes)
     for index, word in enumerate(words):
         key = word.key
         if key == "according" and index + 2 < len(words) and words[index + 1].key == "to":
@@ -187,52 +76,25 @@ def _subject(sentence: str, words: list[Word], rules: SpeechRules) -> Attributio
     it: "Azerbaijan summoned …", "Russian President Vladimir Putin signed …",
     "Bangladesh's main opposition party boycotted …"."""
     first = 1 if words and words[0].key in _DETERMINERS else 0
-    if first >= len(words) or not _is_name(words[first], rules):
+    if first >= len(words) or not is_name(words[first], rules):
         return None
-    last = _run_right(words, first, rules)
+    last = run_right(words, first, rules)
     if words[last].text.endswith(("’s", "'s")):  # the name is the owner, not the subject
         head = _institution_head(words, last, rules)
         while (
             head is not None and head + 1 < len(words) and words[head + 1].key in rules.institutions
         ):
             head += 1  # a compound head: "opposition party"
-        if head is None or not _is_verb(words, head + 1):
+        if head is None or not is_verb(words, head + 1):
             return None
         return _institution_phrase(sentence, words, head, rules)
-    if not _is_verb(words, last + 1):
+    if not is_verb(words, last + 1):
         return None
     if first == last and words[first].key not in rules.states:
         # A lone capitalised word opening a sentence is as often a common
         # noun ("Protests grew, …") as a name: trust only a known state.
         return None
     return _clean(sentence, words[first : last + 1], rules)
-
-
-def _is_verb(words: list[Word], index: int) -> bool:
-    """Whether ``words[index]`` may be the verb after a subject: a lowercase word."""
-    return index < len(words) and words[index].text.isalpha() and words[index].text.islower()
-
-
-def _outside(words: list[Word], spans: list[tuple[int, int]]) -> list[Word]:
-    """The words that start in none of the spans (``start <= word start < end``).
-
-    Words are in order of their starts, so each span drops one slice of them,
-    found by bisection; spans may be in any order and may overlap.
-    """
-    starts = [word.start for word in words]
-    kept: list[Word] = []
-    done = 0  # words before this index are kept or dropped already
-    for start, end in sorted(spans):
-        first = bisect_left(starts, start, done)
-        kept += words[done:first]  # before this span and the later ones
-        # From ``done`` on, words start at or after the end of every span so far.
-        done = bisect_left(starts, end, first)
-    kept += words[done:]
-    return kept
-
-
-def _is_name(word: Word, rules: SpeechRules) -> bool:
-    return word.text[0].isupper() and word.key not in rules.not_names
 
 
 def _speaker_of_verb(
@@ -248,7 +110,7 @@ def _speaker_of_verb(
         return None
     if word.key in rules.pronouns and not word.text.isupper():
         return Attribution(word.text, word.start, word.end, pronoun=word.key)
-    if _is_name(word, rules):
+    if is_name(word, rules):
         return _placed(sentence, words, left, rules)
     if word.key in rules.roles:
         return _institution_before(sentence, words, left, rules)
@@ -261,8 +123,8 @@ def _speaker_of_verb(
     if word.text == ",":
         if left > 0 and words[left - 1].text in _QUOTE_MARKS:
             return _name_after(sentence, words, verb + 1, rules)
-        if left > 0 and _is_name(words[left - 1], rules):
-            first = _run_left(words, left - 1, rules)
+        if left > 0 and is_name(words[left - 1], rules):
+            first = run_left(words, left - 1, rules)
             if first > 0 and words[first - 1].text == ",":
                 found = _name_before(sentence, words, left - 1, rules)
                 return found if found is None else _as_person(found)
@@ -272,85 +134,16 @@ def _speaker_of_verb(
     return None
 
 
-def _run_left(words: list[Word], last: int, rules: SpeechRules) -> int:
-    """Index of the first word of the name run ending at ``last``; an
-    institution's name takes in the names its "of" part lists: "Ministry of
-    Culture, Sports and Tourism" (a list ends in "and": "Lavrov and Peskov"
-    stays two names, having no "of")."""
-    first = _plain_run_left(words, last, rules)
-    if first < 2 or words[first - 1].text not in _LAST_JOINERS:
-        return first
-    start = first
-    while start >= 2 and words[start - 1].text in _JOINERS and _is_name(words[start - 2], rules):
-        start = _plain_run_left(words, start - 2, rules)
-        if _has_of(words, start, first):
-            return start
-    return first
-
-
-def _plain_run_left(words: list[Word], last: int, rules: SpeechRules) -> int:
-    first = last
-    while first - 1 >= 0:
-        prev = words[first - 1]
-        if _is_name(prev, rules):
-            first -= 1
-        elif prev.key in rules.connectors and first - 2 >= 0 and _is_name(words[first - 2], rules):
-            first -= 2
-        else:
-            break
-    return first
-
-
-def _run_right(words: list[Word], first: int, rules: SpeechRules) -> int:
-    """Index of the last word of the name run starting at ``first``, with the
-    names an institution's "of" part lists, up to the one after "and", as in
-    :func:`_run_left`."""
-    last = _plain_run_right(words, first, rules)
-    if not _has_of(words, first, last):
-        return last
-    end = last
-    while (
-        end + 2 < len(words) and words[end + 1].text in _JOINERS and _is_name(words[end + 2], rules)
-    ):
-        joiner = words[end + 1].text
-        end = _plain_run_right(words, end + 2, rules)
-        if joiner in _LAST_JOINERS:
-            last = end
-    return last
-
-
-def _plain_run_right(words: list[Word], first: int, rules: SpeechRules) -> int:
-    last = first
-    while last + 1 < len(words):
-        nxt = words[last + 1]
-        if _is_name(nxt, rules):
-            last += 1
-        elif (
-            nxt.key in rules.connectors
-            and last + 2 < len(words)
-            and _is_name(words[last + 2], rules)
-        ):
-            last += 2
-        else:
-            break
-    return last
-
-
-def _has_of(words: list[Word], first: int, last: int) -> bool:
-    """Whether the name run ``words[first:last + 1]`` holds an "of" or "for"."""
-    return any(words[index].key in _OF for index in range(first, last + 1))
-
-
 def _name_before(
     sentence: str, words: list[Word], last: int, rules: SpeechRules
 ) -> Attribution | None:
-    return _clean(sentence, words[_run_left(words, last, rules) : last + 1], rules)
+    return _clean(sentence, words[run_left(words, last, rules) : last + 1], rules)
 
 
 def _placed(sentence: str, words: list[Word], last: int, rules: SpeechRules) -> Attribution | None:
     """A name before the verb, unless it is only the place of the speaker:
     "the Chinese embassy in London said" → the embassy; "Officials in Berlin said" → nobody."""
-    first = _run_left(words, last, rules)
+    first = run_left(words, last, rules)
     before = first - 1
     if before >= 0 and words[before].key in _DETERMINERS:
         before -= 1
@@ -370,14 +163,14 @@ def _institution_phrase(
     """ "Moldova's intelligence service", "the Czech government": a name, then up to
     three lowercase words, ending in an institution noun."""
     index = head - 1
-    while index >= 0 and head - index <= 4 and not _is_name(words[index], rules):
+    while index >= 0 and head - index <= 4 and not is_name(words[index], rules):
         word = words[index]
         if word.key in _DETERMINERS or not word.text.replace("-", "").isalpha():
             return None
         index -= 1
-    if index < 0 or not _is_name(words[index], rules):
+    if index < 0 or not is_name(words[index], rules):
         return None
-    first = _run_left(words, index, rules)
+    first = run_left(words, index, rules)
     while first <= index and words[first].key in rules.not_names:
         first += 1
     if first > index or (first == index == 0 and _common_opening(words[0], words[head], rules)):
@@ -410,11 +203,11 @@ def _institution_before(
     if definite is not None:
         return definite
     index = role - 1
-    while index >= 0 and index >= role - 2 and not _is_name(words[index], rules):
+    while index >= 0 and index >= role - 2 and not is_name(words[index], rules):
         if words[index].key in _DETERMINERS or not words[index].text.isalpha():
             return None
         index -= 1
-    if index < 0 or not _is_name(words[index], rules):
+    if index < 0 or not is_name(words[index], rules):
         return None
     return _name_before(sentence, words, index, rules)
 
@@ -446,7 +239,7 @@ def _apposition(
         opens_apposition = (
             opener.key in _DETERMINERS or opener.key in rules.titles or opener.key == "who"
         )
-        if opens_apposition and index > 0 and _is_name(words[index - 1], rules):
+        if opens_apposition and index > 0 and is_name(words[index - 1], rules):
             found = _name_before(sentence, words, index - 1, rules)
             return found if found is None else _as_person(found)
         return None
@@ -461,12 +254,12 @@ def _name_after(
     best: Attribution | None = None
     while index < len(words) and index < first + 8:
         word = words[index]
-        if _is_name(word, rules):
-            last = _run_right(words, index, rules)
+        if is_name(word, rules):
+            last = run_right(words, index, rules)
             head = _institution_head(words, last, rules)
             if head is not None:
                 return _institution_phrase(sentence, words, head, rules)
-            if _is_verb(words, last + 1) and words[last].text.endswith(("’s", "'s")):
+            if is_verb(words, last + 1) and words[last].text.endswith(("’s", "'s")):
                 return best  # "according to Korea's largest steelmaker": not Korea
             best = _clean(sentence, words[index : last + 1], rules) or best
             index = last + 1
@@ -484,7 +277,7 @@ def _institution_head(words: list[Word], last: int, rules: SpeechRules) -> int |
         word = words[index]
         if word.key in rules.institutions:
             return index
-        if _is_name(word, rules) or not word.text.isalpha() or word.key in _DETERMINERS:
+        if is_name(word, rules) or not word.text.isalpha() or word.key in _DETERMINERS:
             return None
     return None
 

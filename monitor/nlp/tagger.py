@@ -64,7 +64,7 @@ from monitor.nlp.rules import Hit, has_election_context
 from monitor.nlp.scope import ScopeRules
 from monitor.nlp.segment import statement_spans
 from monitor.nlp.settings import NlpSettings
-from monitor.nlp.speakers import SpeechRules, trigger_words
+from monitor.nlp.speech_rules import SpeechRules, trigger_words
 from monitor.nlp.terms import EntityHit, LowerScan, TermIndex, Terms, WordFinder
 
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")

@@ -8,7 +8,7 @@ import pytest
 
 from monitor.nlp.lexicon import Lexicon, load_lexicon
 from monitor.nlp.settings import NlpSettings
-from monitor.nlp.speakers import SpeechRules
+from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.tagger import Tagger
 
 REPO = Path(__file__).resolve().parents[2]

@@ -24,9 +24,9 @@ from monitor.nlp.lexicon import Lexicon
 from monitor.nlp.phrases import FOLD_TRAPS, PhraseSet
 from monitor.nlp.pipeline import COMPONENT, ChunkFeeder, _longest_first, build_pipeline
 from monitor.nlp.segment import _ABBREVIATIONS, _LAST_WORD, _is_abbreviation, _trim
-from monitor.nlp.speakers import Word, words_of
 from monitor.nlp.tagger import Tagger, TagResult
 from monitor.nlp.terms import Terms
+from monitor.nlp.words import Word, words_of
 
 #: Characters that make the edge cases: word characters, the punctuation the
 #: rules look at, whitespace of several kinds, and the case-folding oddities.

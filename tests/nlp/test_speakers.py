@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from monitor.nlp.segment import quote_spans
-from monitor.nlp.speakers import Attribution, SpeechRules, _outside, find_attribution, words_of
+from monitor.nlp.speakers import Attribution, find_attribution
+from monitor.nlp.speech_rules import SpeechRules
 
 
 def _speaker(sentence: str, speech: SpeechRules) -> Attribution | None:
@@ -108,27 +109,6 @@ def test_definite_description_is_left_for_the_caller(speech: SpeechRules) -> Non
 def test_titles_mark_a_person(speech: SpeechRules) -> None:
     found = _speaker("President Gabriel Boric said he would listen.", speech)
     assert found is not None and found.person and found.name == "Gabriel Boric"
-
-
-def test_words_carry_their_offsets_and_lookup_keys() -> None:
-    sentence = "“No,” said U.S. envoy O’Neil-Smith Jr. (in Kyiv) — twice..."
-    words = words_of(sentence)
-    assert [w.text for w in words] == [
-        "“", "No", ",", "”", "said", "U.S.", "envoy", "O’Neil-Smith", "Jr.",
-        "(", "in", "Kyiv", ")", "—", "twice.",
-    ]  # fmt: skip
-    assert [w.key for w in words][5:9] == ["u.s", "envoy", "o’neil-smith", "jr"]
-    assert all(sentence[w.start : w.end] == w.text for w in words)
-
-
-@pytest.mark.parametrize(
-    "spans",
-    [[], [(3, 9)], [(0, 40), (5, 8)], [(20, 30), (2, 12)], [(5, 15), (10, 25)], [(7, 7), (9, 4)]],
-)
-def test_outside_drops_the_words_that_start_in_a_span(spans: list[tuple[int, int]]) -> None:
-    words = words_of("One two three, four “five six” seven eight nine.")
-    expected = [w for w in words if not any(s <= w.start < e for s, e in spans)]
-    assert _outside(words, spans) == expected
 
 
 @pytest.mark.parametrize(

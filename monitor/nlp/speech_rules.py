@@ -1,0 +1,81 @@
+"""The speech vocabulary of ``speech.yaml`` as lookup sets, for the
+attribution rules (:mod:`monitor.nlp.speakers`, :mod:`monitor.nlp.words`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.nlp.lexicon import Gazetteer, Speech
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechRules:
+    """:class:`Speech` vocabulary as lookup sets."""
+
+    verbs: frozenset[str]
+    fillers: frozenset[str]
+    titles: frozenset[str]
+    roles: frozenset[str]
+    connectors: frozenset[str]
+    pronouns: frozenset[str]
+    not_names: frozenset[str]
+    institutions: frozenset[str] = frozenset()
+    #: Lowercase one-word speakers that name nobody (includes demonyms).
+    generic: frozenset[str] = frozenset()
+    passive: frozenset[str] = frozenset()
+    place_prepositions: frozenset[str] = frozenset()
+    member_prepositions: frozenset[str] = frozenset()
+    object_verbs: frozenset[str] = frozenset()
+    participles: frozenset[str] = frozenset()
+    #: Lowercase one-word names of states, their capitals and seats of power.
+    states: frozenset[str] = frozenset()
+    object_pronouns: frozenset[str] = frozenset()
+    #: Matches a sentence that may hold an attribution (a cheap first test).
+    trigger: re.Pattern[str] = re.compile(r"(?!)")
+
+    @classmethod
+    def from_lexicon(cls, speech: Speech, gazetteer: Gazetteer | None = None) -> SpeechRules:
+        """The rules for ``speech``; the gazetteer's demonyms are generic
+        speakers and its one-word state names (countries, capitals, seats)
+        are known ``states``."""
+
+        def keys(words: tuple[str, ...]) -> frozenset[str]:
+            return frozenset(w.lower().rstrip(".") for w in words if " " not in w)
+
+        countries = gazetteer.countries if gazetteer is not None else ()
+        demonyms = tuple(d for c in countries for d in c.demonyms)
+        states = tuple(n for c in countries for n in (c.name, *c.aliases, *c.places, *c.seats))
+
+        return cls(
+            verbs=keys(speech.verbs),
+            fillers=keys(speech.fillers),
+            titles=keys(speech.titles),
+            roles=keys(speech.roles),
+            connectors=keys(speech.connectors),
+            pronouns=keys(speech.person_pronouns) | keys(speech.group_pronouns),
+            not_names=keys(speech.not_names) | keys(speech.verbs),
+            institutions=keys(speech.institutions),
+            generic=keys(speech.generic) | keys(demonyms),
+            passive=keys(speech.passive),
+            place_prepositions=keys(speech.place_prepositions),
+            member_prepositions=keys(speech.member_prepositions),
+            object_verbs=keys(speech.object_verbs),
+            participles=keys(speech.participles),
+            states=keys(states),
+            object_pronouns=keys(speech.object_pronouns),
+            trigger=_trigger(trigger_words(speech)),
+        )
+
+
+def trigger_words(speech: Speech) -> frozenset[str]:
+    """Words without which a sentence has no attribution."""
+    return frozenset(
+        w.lower().rstrip(".")
+        for w in (*speech.verbs, *speech.object_verbs, *speech.participles, "according")
+    )
+
+
+def _trigger(words: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?i)\b(?:{alternatives})\b")
