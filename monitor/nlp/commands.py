@@ -22,7 +22,8 @@ from typing import IO, Any
 import click
 
 from monitor.errors import MonitorError
-from monitor.nlp.tagger import Tagger, TagResult
+from monitor.nlp.result import TagResult
+from monitor.nlp.tagger import Tagger
 
 
 class _LineError(Exception):

@@ -23,8 +23,9 @@ from monitor.nlp.assemble import _chunks_back, _written_before
 from monitor.nlp.lexicon import Lexicon
 from monitor.nlp.phrases import FOLD_TRAPS, PhraseSet
 from monitor.nlp.pipeline import COMPONENT, ChunkFeeder, _longest_first, build_pipeline
+from monitor.nlp.result import TagResult
 from monitor.nlp.segment import _ABBREVIATIONS, _LAST_WORD, _is_abbreviation, _trim
-from monitor.nlp.tagger import Tagger, TagResult
+from monitor.nlp.tagger import Tagger
 from monitor.nlp.terms import Terms
 from monitor.nlp.words import Word, words_of
 

@@ -16,7 +16,8 @@ import pytest
 
 from monitor.feeds.fulltext import html_to_text
 from monitor.feeds.parsing import parse_feed
-from monitor.nlp.tagger import Tagger, TagResult
+from monitor.nlp.result import TagResult
+from monitor.nlp.tagger import Tagger
 from tests.nlp.conftest import REPO
 
 FIXTURES = REPO.parent / "shared" / "peer-feeds" / "mediacloud-rss-fetcher" / "fetcher" / "test"

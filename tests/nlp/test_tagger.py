@@ -7,8 +7,9 @@ import pytest
 
 from bench.bench_nlp import build_corpus
 from monitor.errors import ConfigError, PoisonError
+from monitor.nlp.result import TagResult
 from monitor.nlp.settings import NlpSettings
-from monitor.nlp.tagger import BinaryText, Tagger, TagResult
+from monitor.nlp.tagger import BinaryText, Tagger
 from tests.nlp.conftest import CONFIG_DIR, FIXTURES, read_fixture
 
 
