@@ -29,6 +29,7 @@ from monitor.nlp.segment import quote_spans, quote_text
 from monitor.nlp.speakers import Attribution, find_attribution
 from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.terms import EntityHit
+from monitor.nlp.words import is_possessive
 
 
 @dataclass(slots=True)
@@ -83,7 +84,7 @@ class SpeakerMemory:
             words[0].lower().rstrip(".") in rules.titles
             or words[0].lower() in rules.not_names
             or words[0].lower() in rules.generic
-            or words[0].endswith(("’s", "'s"))
+            or is_possessive(words[0])
         ):
             words = words[1:]
         if any(w.lower().rstrip(".") in rules.titles for w in words):
@@ -206,23 +207,18 @@ def _unnegated(document: str, hits: list[Hit]) -> list[Hit]:
     ]
     if not denied:
         return hits
-    return [
-        hit
-        for hit in hits
-        if hit.kind != FOREIGN_MARKER
-        or not any(d.start <= hit.start and hit.end <= d.end for d in denied)
-    ]
+    return [hit for hit in hits if hit.kind != FOREIGN_MARKER or not _inside_any(hit, denied)]
+
+
+def _inside_any(hit: Hit, spans: Sequence[EntityHit] | Sequence[Hit]) -> bool:
+    """Whether ``hit`` lies inside one of ``spans``."""
+    return any(s.start <= hit.start and hit.end <= s.end for s in spans)
 
 
 def _outside_names(hits: list[Hit], entities: list[EntityHit]) -> list[Hit]:
     """``hits`` without the weak interference cues and foreign markers that lie
     inside an entity's name."""
-    return [
-        hit
-        for hit in hits
-        if hit.kind not in _NOT_IN_NAMES
-        or not any(e.start <= hit.start and hit.end <= e.end for e in entities)
-    ]
+    return [hit for hit in hits if hit.kind not in _NOT_IN_NAMES or not _inside_any(hit, entities)]
 
 
 def _targeted(document: str, hits: list[Hit], entities: list[EntityHit]) -> list[Hit]:

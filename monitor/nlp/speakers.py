@@ -18,7 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from monitor.nlp.speech_rules import SpeechRules
-from monitor.nlp.words import Word, is_name, is_verb, outside, run_left, run_right, words_of
+from monitor.nlp.words import (
+    Word,
+    is_name,
+    is_possessive,
+    is_verb,
+    outside,
+    run_left,
+    run_right,
+    words_of,
+)
 
 _DETERMINERS = frozenset({"the", "a", "an"})
 _QUOTE_MARKS = frozenset({"”", '"', "’", "“", "‘"})
@@ -79,7 +88,7 @@ def _subject(sentence: str, words: list[Word], rules: SpeechRules) -> Attributio
     if first >= len(words) or not is_name(words[first], rules):
         return None
     last = run_right(words, first, rules)
-    if words[last].text.endswith(("’s", "'s")):  # the name is the owner, not the subject
+    if is_possessive(words[last].text):  # the name is the owner, not the subject
         head = _institution_head(words, last, rules)
         while (
             head is not None and head + 1 < len(words) and words[head + 1].key in rules.institutions
@@ -259,7 +268,7 @@ def _name_after(
             head = _institution_head(words, last, rules)
             if head is not None:
                 return _institution_phrase(sentence, words, head, rules)
-            if is_verb(words, last + 1) and words[last].text.endswith(("’s", "'s")):
+            if is_verb(words, last + 1) and is_possessive(words[last].text):
                 return best  # "according to Korea's largest steelmaker": not Korea
             best = _clean(sentence, words[index : last + 1], rules) or best
             index = last + 1

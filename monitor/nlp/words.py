@@ -29,6 +29,7 @@ _GAP_AND_WORD = re.compile(rf"([^\w“”\"‘’,:;()—–]*+)({_WORD.pattern}
 _JOINERS = frozenset({"and", "&", ","})
 _LAST_JOINERS = frozenset({"and", "&"})
 _OF = frozenset({"of", "for"})
+_POSSESSIVE = ("’s", "'s")
 
 
 class Word(NamedTuple):
@@ -74,6 +75,11 @@ def outside(words: list[Word], spans: list[tuple[int, int]]) -> list[Word]:
 
 def is_name(word: Word, rules: SpeechRules) -> bool:
     return word.text[0].isupper() and word.key not in rules.not_names
+
+
+def is_possessive(text: str) -> bool:
+    """Whether ``text`` ends in a possessive "'s" (straight or curly)."""
+    return text.endswith(_POSSESSIVE)
 
 
 def is_verb(words: list[Word], index: int) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.nlp.lexicon import Lexicon, load_lexicon
+from monitor.nlp.result import TagResult
 from monitor.nlp.settings import NlpSettings
 from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.tagger import Tagger
@@ -33,3 +34,15 @@ def speech(lexicon: Lexicon) -> SpeechRules:
 
 def read_fixture(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def assert_offsets_index(text: str, result: TagResult) -> None:
+    """Statements (in order, not overlapping) and their evidence index ``text``."""
+    previous_end = 0
+    for statement in result.statements:
+        assert text[statement.start : statement.end] == statement.text
+        assert statement.start >= previous_end
+        previous_end = statement.end
+        for evidence in statement.evidence:
+            assert statement.start <= evidence.start < evidence.end <= statement.end
+            assert text[evidence.start : evidence.end] == evidence.text

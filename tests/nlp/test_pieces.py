@@ -12,7 +12,7 @@ from monitor.nlp.pieces import cut_pieces, cut_points, split_long_spans
 from monitor.nlp.segment import statement_spans
 from monitor.nlp.settings import NlpSettings
 from monitor.nlp.tagger import Tagger
-from tests.nlp.conftest import CONFIG_DIR, read_fixture
+from tests.nlp.conftest import CONFIG_DIR, assert_offsets_index, read_fixture
 
 
 def _spans(text: str) -> list[tuple[int, int]]:
@@ -105,13 +105,6 @@ def test_offsets_of_a_tagged_long_text_index_it(small: Tagger, text: str) -> Non
         result = small.tag(text)
     except PoisonError:
         return
-    previous_end = 0
-    for statement in result.statements:
-        assert text[statement.start : statement.end] == statement.text
-        assert statement.start >= previous_end
-        previous_end = statement.end
-        for evidence in statement.evidence:
-            assert statement.start <= evidence.start < evidence.end <= statement.end
-            assert text[evidence.start : evidence.end] == evidence.text
+    assert_offsets_index(text, result)
     for span in (*result.entities, *result.boilerplate):
         assert text[span.start : span.end] == span.text

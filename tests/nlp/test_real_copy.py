@@ -33,7 +33,8 @@ pytestmark = [
 
 
 def _items(tagger: Tagger) -> Iterator[tuple[str, TagResult]]:
-    """(link, result) per item, its text built as the poller builds it."""
+    """(link, result) per item; the text is the title, a line break and the
+    body (content, else summary), the shape of ``Article.document``."""
     for path in FEEDS:
         for entry in parse_feed(path.read_bytes()).entries:
             title = html_to_text(entry.title).replace("\n", " ")

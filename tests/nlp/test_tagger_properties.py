@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from monitor.errors import PoisonError
 from monitor.nlp.tagger import Tagger
+from tests.nlp.conftest import assert_offsets_index
 
 _WORDS = st.sampled_from(
     [
@@ -29,15 +30,9 @@ def test_any_text_is_tagged_consistently_or_refused(tagger: Tagger, text: str) -
         result = tagger.tag(text)
     except PoisonError:
         return
-    previous_end = 0
+    assert_offsets_index(text, result)
     for statement in result.statements:
-        assert text[statement.start : statement.end] == statement.text
         assert statement.text.strip() == statement.text and statement.text
-        assert statement.start >= previous_end
-        previous_end = statement.end
-        for evidence in statement.evidence:
-            assert statement.start <= evidence.start < evidence.end <= statement.end
-            assert text[evidence.start : evidence.end] == evidence.text
     for entity in result.entities:
         assert text[entity.start : entity.end] == entity.text
     for block in result.boilerplate:
