@@ -135,15 +135,28 @@ def _chunks_back(text: str, position: int, count: int) -> int:
     return len(parts[0]) if len(parts) > count and text.startswith(parts[0]) else 0
 
 
+#: Up to three capitalised words on one line.
+_NAME = r"(?:[A-Z][\w’'-]+[^\S\n]+){0,2}[A-Z][\w’'-]+"
+
+
 @lru_cache(maxsize=256)
 def _titled(title: str) -> re.Pattern[str]:
-    return re.compile(rf"\b(?i:{re.escape(title)})\.?\s+((?:[A-Z][\w’'-]+\s+){{0,2}}[A-Z][\w’'-]+)")
+    """A name written with ``title``: right after it ("Minister Sergei Lavrov",
+    "the foreign minister, Sergei Lavrov,") or before it in an apposition
+    ("Sergei Lavrov, Russia's foreign minister")."""
+    word = rf"(?i:{re.escape(title)})"
+    return re.compile(
+        rf"\b{word}\.?,?\s+(?P<after>{_NAME})"
+        rf"|(?P<before>{_NAME}),\s+(?:the\s+|an?\s+)?(?:[\w’'-]+\s+){{0,3}}?{word}\b"
+    )
 
 
 def _titled_before(title: str, earlier: str) -> str | None:
-    """The name last written right after ``title`` ("Minister Sergei Lavrov")."""
-    names = _titled(title).findall(earlier)
-    return names[-1] if names else None
+    """The name last written with ``title`` (see :func:`_titled`)."""
+    last = None
+    for match in _titled(title).finditer(earlier):
+        last = match
+    return None if last is None else last.group("after") or last.group("before")
 
 
 def _label_at(entities: Sequence[EntityHit], start: int, end: int) -> str | None:

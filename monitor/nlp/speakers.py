@@ -240,13 +240,16 @@ def _definite_role(
 def _apposition(
     sentence: str, words: list[Word], comma: int, rules: SpeechRules
 ) -> Attribution | None:
-    """ "Dmitry Peskov, the Kremlin spokesman, said"."""
+    """ "Dmitry Peskov, the Kremlin spokesman, said", "…, Russia's foreign minister, said"."""
     for index in range(comma - 1, max(comma - 14, 0), -1):
         if words[index].text != ",":
             continue
         opener = words[index + 1]
         opens_apposition = (
-            opener.key in _DETERMINERS or opener.key in rules.titles or opener.key == "who"
+            opener.key in _DETERMINERS
+            or opener.key in rules.titles
+            or opener.key == "who"
+            or is_possessive(opener.text)  # "Sergei Lavrov, Russia's foreign minister, said"
         )
         if opens_apposition and index > 0 and is_name(words[index - 1], rules):
             found = _name_before(sentence, words, index - 1, rules)

@@ -106,6 +106,18 @@ def test_definite_description_is_left_for_the_caller(speech: SpeechRules) -> Non
     assert found is not None and found.role == "governor"
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Sergei Lavrov, Russia's foreign minister, said the vote was rigged.",
+        "Sergei Lavrov, the foreign minister, said the vote was rigged.",
+    ],
+)
+def test_an_apposition_after_the_name_keeps_the_name(sentence: str, speech: SpeechRules) -> None:
+    found = _speaker(sentence, speech)
+    assert found is not None and found.name == "Sergei Lavrov" and found.person
+
+
 def test_titles_mark_a_person(speech: SpeechRules) -> None:
     found = _speaker("President Gabriel Boric said he would listen.", speech)
     assert found is not None and found.person and found.name == "Gabriel Boric"

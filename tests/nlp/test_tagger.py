@@ -178,6 +178,21 @@ def test_definite_description_resolves_to_the_titled_name(tagger: Tagger) -> Non
     assert speakers == [None, None, "Sergei Lavrov", None]
 
 
+@pytest.mark.parametrize(
+    "introduction",
+    [
+        "Russia's foreign minister, Sergei Lavrov, spoke in Minsk.",
+        "Sergei Lavrov, Russia's foreign minister, spoke in Minsk.",
+    ],
+)
+def test_definite_description_resolves_to_a_name_in_apposition(
+    tagger: Tagger, introduction: str
+) -> None:
+    text = f"Talks\n{introduction}\nThe minister added that Moscow would not recognise the result."
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers[-1] == "Sergei Lavrov"
+
+
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
     texts = ["Nothing here.", "Voters went to the polls.", "", "Russia denied meddling."]
     results = list(tagger.tag_many(texts))
