@@ -50,10 +50,11 @@ _HOME_AFTER = r"(?:['’]s)?\s+(?:[\w'’-]+\s+)?(?P<word>{words})\b"
 #: Before a state: the home word, "in", maybe "the".
 _HOME_BEFORE = r"\b{words}\s+in\s+(?:the\s+)?$"
 #: After an interference cue: maybe a preposition, a determiner or a name
-#: ("Moldova's"), a lowercase modifier ("presidential"), then the vote.
+#: ("Moldova's"), a lowercase modifier ("presidential"), then the vote. The
+#: little words may be capitalised, as in headlines ("Interfering In Taiwan Vote").
 _TARGET = (
-    r"\s+(?:(?:in|into|with|on)\s+)?"
-    r"(?:(?:the|a|an|this|that|its|their|his|her|[A-Z][\w.’'-]*)\s+)?"
+    r"\s+(?:(?i:in|into|with|on)\s+)?"
+    r"(?:(?:(?i:the|a|an|this|that|its|their|his|her)|[A-Z][\w.’'-]*)\s+)?"
     r"(?:[a-z][\w-]*\s+)?(?P<word>{words})\b"
 )
 

@@ -61,6 +61,9 @@ def test_a_home_word_inside_or_before_an_interference_cue_does_not_count(
         ("Russia interfered in Moldova's vote.", "interfered", "vote"),
         ("Moscow tried to sway the presidential vote.", "sway", "vote"),
         ("Russia interfered in Moldova's politics before the vote.", "interfered", None),
+        # Headline capitals on the little words.
+        ("EU Warns China Against Interfering In Taiwan Vote", "Interfering", "Vote"),
+        ("Russia Accused Of Meddling In The Vote", "Meddling", "Vote"),
     ],
 )
 def test_targeted_votes(scope: ScopeRules, text: str, cue: str, vote: str | None) -> None:
