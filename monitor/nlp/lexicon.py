@@ -126,6 +126,8 @@ class Speech(_Frozen):
     generic: tuple[str, ...] = ()
     #: Auxiliaries that make a speech verb passive ("was accused").
     passive: tuple[str, ...] = ()
+    #: A verb and the word after it that make the verb passive ("accused of").
+    passive_phrases: tuple[str, ...] = ()
     #: Prepositions attaching a place to a speaker ("the embassy in London said").
     place_prepositions: tuple[str, ...] = ()
     #: Prepositions making a generic head a member of the named body ("Observers from the OSCE").
@@ -142,6 +144,13 @@ class Speech(_Frozen):
     group_pronouns: tuple[str, ...] = ("they", "it")
     #: Capitalised words that never start or form a name.
     not_names: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _passive_phrases_are_pairs(self) -> Speech:
+        odd = [p for p in self.passive_phrases if len(p.split()) != 2]
+        if odd:
+            raise ValueError(f"passive_phrases must be two words each: {', '.join(odd)}")
+        return self
 
 
 class Boilerplate(_Frozen):

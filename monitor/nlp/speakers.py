@@ -65,11 +65,7 @@ def find_attribution(
         key = word.key
         if key == "according" and index + 2 < len(words) and words[index + 1].key == "to":
             found = _name_after(sentence, words, index + 2, rules)
-        elif key in rules.verbs or (
-            key in rules.object_verbs
-            and index + 1 < len(words)
-            and words[index + 1].key in rules.object_pronouns
-        ):
+        elif _reports_speech(words, index, rules):
             found = _speaker_of_verb(sentence, words, index, rules)
         elif key in rules.participles and index > 0 and words[index - 1].text == ",":
             found = _subject(sentence, words, rules)
@@ -78,6 +74,16 @@ def find_attribution(
         if found is not None:
             return found
     return None
+
+
+def _reports_speech(words: list[Word], index: int, rules: SpeechRules) -> bool:
+    """Whether the word at ``index`` is a speech verb in the active voice:
+    "said", "called it" — not "Accused Of" (a headline's passive)."""
+    key = words[index].key
+    following = words[index + 1].key if index + 1 < len(words) else ""
+    if key in rules.verbs:
+        return (key, following) not in rules.passive_phrases
+    return key in rules.object_verbs and following in rules.object_pronouns
 
 
 def _subject(sentence: str, words: list[Word], rules: SpeechRules) -> Attribution | None:

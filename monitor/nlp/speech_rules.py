@@ -24,6 +24,8 @@ class SpeechRules:
     #: Lowercase one-word speakers that name nobody (includes demonyms).
     generic: frozenset[str] = frozenset()
     passive: frozenset[str] = frozenset()
+    #: (verb, next word) pairs that make the verb passive: ("accused", "of").
+    passive_phrases: frozenset[tuple[str, str]] = frozenset()
     place_prepositions: frozenset[str] = frozenset()
     member_prepositions: frozenset[str] = frozenset()
     object_verbs: frozenset[str] = frozenset()
@@ -58,6 +60,7 @@ class SpeechRules:
             institutions=keys(speech.institutions),
             generic=keys(speech.generic) | keys(demonyms),
             passive=keys(speech.passive),
+            passive_phrases=frozenset(_pair(p) for p in speech.passive_phrases),
             place_prepositions=keys(speech.place_prepositions),
             member_prepositions=keys(speech.member_prepositions),
             object_verbs=keys(speech.object_verbs),
@@ -66,6 +69,11 @@ class SpeechRules:
             object_pronouns=keys(speech.object_pronouns),
             trigger=_trigger(trigger_words(speech)),
         )
+
+
+def _pair(phrase: str) -> tuple[str, str]:
+    first, second = phrase.lower().split()
+    return first, second
 
 
 def trigger_words(speech: Speech) -> frozenset[str]:

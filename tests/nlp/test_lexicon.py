@@ -65,6 +65,18 @@ def test_topical_cue_that_is_not_weak_is_refused(tmp_path: Path) -> None:
     assert "zebra" in problem.message
 
 
+def test_passive_phrase_that_is_not_two_words_is_refused(tmp_path: Path) -> None:
+    folder = _copy_lexicon(tmp_path)
+    text = (folder / "speech.yaml").read_text(encoding="utf-8")
+    text = text.replace("passive_phrases: [", "passive_phrases: [of, ")
+    (folder / "speech.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_lexicon(folder)
+    (problem,) = caught.value.problems
+    assert problem.source.endswith("speech.yaml")
+    assert "passive_phrases must be two words each: of" in problem.message
+
+
 def test_missing_folder_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="lexicon folder not found"):
         load_lexicon(tmp_path / "nowhere")

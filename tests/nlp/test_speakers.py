@@ -118,6 +118,22 @@ def test_an_apposition_after_the_name_keeps_the_name(sentence: str, speech: Spee
     assert found is not None and found.name == "Sergei Lavrov" and found.person
 
 
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("Russia Accused Of Meddling In Moldova Vote", None),
+        ("Kremlin Blamed For Unrest After Poll", None),
+        ("Moldova Accuses Russia Of Meddling In Vote", "Moldova"),
+        ("Peskov said of the vote that it was fair.", "Peskov"),
+    ],
+)
+def test_a_headline_passive_has_no_speaker(
+    sentence: str, speaker: str | None, speech: SpeechRules
+) -> None:
+    found = _speaker(sentence, speech)
+    assert (found.name if found else None) == speaker
+
+
 def test_titles_mark_a_person(speech: SpeechRules) -> None:
     found = _speaker("President Gabriel Boric said he would listen.", speech)
     assert found is not None and found.person and found.name == "Gabriel Boric"
