@@ -95,10 +95,13 @@ class SpeakerMemory:
         self, found: Attribution, entities: Sequence[EntityHit], base: int, earlier: str = ""
     ) -> str | None:
         if found.role is not None:
-            name = _titled_before(found.role, earlier)
+            if found.person:
+                name = _titled_before(found.role, earlier)
+            else:
+                name = _institution_named(found.role, earlier)
             if name is None:
                 return None
-            found = Attribution(name, found.start, found.end, person=True)
+            found = Attribution(name, found.start, found.end, person=found.person)
         if found.pronoun is not None:
             if found.pronoun in ("he", "she"):
                 return self.last_person or self.last_person_mentioned or self.last_speaker
@@ -157,6 +160,28 @@ def _titled_before(title: str, earlier: str) -> str | None:
     for match in _titled(title).finditer(earlier):
         last = match
     return None if last is None else last.group("after") or last.group("before")
+
+
+@lru_cache(maxsize=256)
+def _named_institution(noun: str) -> re.Pattern[str]:
+    """A capitalised name holding ``noun`` capitalised, with its owner and an
+    "of" complement: "Romania's Constitutional Court", "Electoral Commission
+    of Zambia", "Montenegro's National Security Agency"."""
+    word = re.escape(noun.capitalize())
+    capital = r"[A-Z][\w’'-]*"
+    return re.compile(
+        rf"(?:{capital}['’]s[^\S\n]+)?(?:{capital}[^\S\n]+){{0,4}}{word}\b"
+        rf"(?:[^\S\n]+(?:of|for)[^\S\n]+(?:the[^\S\n]+)?{capital}(?:[^\S\n]+{capital})*)?"
+    )
+
+
+def _institution_named(noun: str, earlier: str) -> str | None:
+    """The institution last written by a name that holds ``noun`` (see
+    :func:`_named_institution`), for "the court said"."""
+    if noun.capitalize() not in earlier:  # the common case, without the regex
+        return None
+    names = _named_institution(noun).findall(earlier)
+    return names[-1].removeprefix("The ") if names else None
 
 
 def _label_at(entities: Sequence[EntityHit], start: int, end: int) -> str | None:

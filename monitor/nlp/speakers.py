@@ -10,11 +10,14 @@ a speech verb and the name next to it:
 * "a Kremlin spokesman said" (institution before a role noun),
 * "“…,” said Peskov" (inversion after a quote),
 * "according to Peskov",
+* "the foreign minister said", "the court said" (definite descriptions,
+  resolved by the caller),
 * "he said" (a pronoun; resolved by the caller to the last named speaker).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from monitor.nlp.speech_rules import SpeechRules
@@ -31,6 +34,11 @@ from monitor.nlp.words import (
 
 _DETERMINERS = frozenset({"the", "a", "an"})
 _QUOTE_MARKS = frozenset({"”", '"', "’", "“", "‘"})
+#: After an object verb: a short object, then a quotation ("called the claims “absurd”").
+_QUOTED_OBJECT = re.compile(r"\s+(?:[\w'’-]+\s+){1,4}[\"“‘]")
+#: Words that open an apposition after a name: "Abdou Kane, one of the
+#: candidates, said"; "The Democratic Alliance, which came second, said".
+_APPOSITION_OPENERS = frozenset({"who", "which", "one"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +52,10 @@ class Attribution:
     pronoun: str | None = None
     #: True when the words around the name say it is a person (a title, a pronoun).
     person: bool = False
-    #: Set for a definite description ("the foreign minister said"): the title
-    #: word, which the caller resolves to the person it was last written before.
+    #: Set for a definite description: the title of a person ("the foreign
+    #: minister said", ``person`` true), which the caller resolves to the name
+    #: last written with that title; or an institution noun ("the court said"),
+    #: resolved to the last name holding that noun ("Romania's Constitutional Court").
     role: str | None = None
 
 
@@ -65,7 +75,9 @@ def find_attribution(
         key = word.key
         if key == "according" and index + 2 < len(words) and words[index + 1].key == "to":
             found = _name_after(sentence, words, index + 2, rules)
-        elif _reports_speech(words, index, rules):
+        elif (key in rules.verbs or key in rules.object_verbs) and _reports_speech(
+            sentence, words, index, rules
+        ):
             found = _speaker_of_verb(sentence, words, index, rules)
         elif key in rules.participles and index > 0 and words[index - 1].text == ",":
             found = _subject(sentence, words, rules)
@@ -76,14 +88,20 @@ def find_attribution(
     return None
 
 
-def _reports_speech(words: list[Word], index: int, rules: SpeechRules) -> bool:
+def _reports_speech(sentence: str, words: list[Word], index: int, rules: SpeechRules) -> bool:
     """Whether the word at ``index`` is a speech verb in the active voice:
-    "said", "called it" — not "Accused Of" (a headline's passive)."""
+    "said", "called it", "called the claims “absurd”" — not "Accused Of" (a
+    headline's passive)."""
     key = words[index].key
     following = words[index + 1].key if index + 1 < len(words) else ""
     if key in rules.verbs:
         return (key, following) not in rules.passive_phrases
-    return key in rules.object_verbs and following in rules.object_pronouns
+    if key not in rules.object_verbs:
+        return False
+    return (
+        following in rules.object_pronouns
+        or _QUOTED_OBJECT.match(sentence, words[index].end) is not None
+    )
 
 
 def _subject(sentence: str, words: list[Word], rules: SpeechRules) -> Attribution | None:
@@ -118,6 +136,8 @@ def _speaker_of_verb(
     left = verb - 1
     while left >= 0 and words[left].key in rules.fillers:
         left -= 1
+    if left >= 2 and words[left].text == ")" and words[left - 2].text == "(":
+        left -= 3  # an acronym after the name: "The People's Progressive Alliance (PPA) said"
     if left < 0:
         return _name_after(sentence, words, verb + 1, rules) if verb == 0 else None
     word = words[left]
@@ -130,8 +150,10 @@ def _speaker_of_verb(
     if word.key in rules.roles:
         return _institution_before(sentence, words, left, rules)
     if word.key in rules.institutions:
-        return _institution_phrase(sentence, words, left, rules) or _definite_role(
-            sentence, words, left, rules
+        return (
+            _institution_phrase(sentence, words, left, rules)
+            or _definite_role(sentence, words, left, rules)
+            or _definite_institution(sentence, words, left, rules)
         )
     if word.key in rules.titles:
         return _definite_role(sentence, words, left, rules)
@@ -140,13 +162,28 @@ def _speaker_of_verb(
             return _name_after(sentence, words, verb + 1, rules)
         if left > 0 and is_name(words[left - 1], rules):
             first = run_left(words, left - 1, rules)
-            if first > 0 and words[first - 1].text == ",":
+            if _opens_with_comma(words, first, rules):
                 found = _name_before(sentence, words, left - 1, rules)
                 return found if found is None else _as_person(found)
         return _apposition(sentence, words, left, rules)
     if word.text in _QUOTE_MARKS:
         return _name_after(sentence, words, verb + 1, rules)
     return None
+
+
+def _opens_with_comma(words: list[Word], first: int, rules: SpeechRules) -> bool:
+    """Whether a comma comes right before the name starting at ``first``, or
+    before a lowercase title (and up to two lowercase words) introducing it:
+    "His rival, Darlene Ortiz, conceded"; "One of the two, county
+    commissioner Tom Rusk, told Reuters"."""
+    index = first - 1
+    if index >= 0 and words[index].key in rules.titles and words[index].text.islower():
+        index -= 1
+        while index >= 0 and first - index <= 3 and words[index].text.isalpha():
+            if not words[index].text.islower():
+                return False
+            index -= 1
+    return index >= 0 and words[index].text == ","
 
 
 def _name_before(
@@ -243,6 +280,25 @@ def _definite_role(
     return None
 
 
+def _definite_institution(
+    sentence: str, words: list[Word], head: int, rules: SpeechRules
+) -> Attribution | None:
+    """ "the court said", "the electoral commission said": "the", up to two
+    lowercase words, an institution noun that names nobody on its own (not
+    "the police"). The caller resolves it to the name last written with that
+    noun ("Romania's Constitutional Court")."""
+    if words[head].key in rules.generic or not words[head].text.islower():
+        return None
+    for index in range(head - 1, max(head - 4, -1), -1):
+        word = words[index]
+        if word.key == "the":
+            start, end = word.start, words[head].end
+            return Attribution(sentence[start:end], start, end, role=words[head].key)
+        if not word.text.isalpha() or not word.text.islower():
+            return None
+    return None
+
+
 def _apposition(
     sentence: str, words: list[Word], comma: int, rules: SpeechRules
 ) -> Attribution | None:
@@ -254,12 +310,13 @@ def _apposition(
         opens_apposition = (
             opener.key in _DETERMINERS
             or opener.key in rules.titles
-            or opener.key == "who"
+            or opener.key in _APPOSITION_OPENERS
             or is_possessive(opener.text)  # "Sergei Lavrov, Russia's foreign minister, said"
         )
         if opens_apposition and index > 0 and is_name(words[index - 1], rules):
             found = _name_before(sentence, words, index - 1, rules)
-            return found if found is None else _as_person(found)
+            # "which" follows an institution; every other opener, a person.
+            return found if found is None or opener.key == "which" else _as_person(found)
         return None
     return None
 

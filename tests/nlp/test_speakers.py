@@ -73,7 +73,6 @@ def test_named_speakers(sentence: str, speaker: str, speech: SpeechRules) -> Non
         "Beijing was accused of funding candidates.",
         "Moscow backs Maduro and Putin congratulated him on his victory.",
         "“I told them so,” went the refrain.",
-        "The ministry said Washington was meddling.",
         "Chileans rejected the proposal in a referendum.",
         # The owner of an unnamed speaker is not the speaker.
         "Output rose by a fifth, according to Brazil's biggest carmaker.",
@@ -132,6 +131,34 @@ def test_a_headline_passive_has_no_speaker(
 ) -> None:
     found = _speaker(sentence, speech)
     assert (found.name if found else None) == speaker
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        # An object verb reports speech when a quotation follows its object.
+        ('Tbilisi called the report "pure fiction" on Monday.', "Tbilisi"),
+        ("Chancellor Ines Wolff called the result “a warning” to her party.", "Ines Wolff"),
+        ("The mayor called the storm damage severe.", None),
+        # Appositions opened by "one" or "which", or by a lowercase title.
+        ("Karim Diallo, one of the rejected candidates, said he would appeal.", "Karim Diallo"),
+        ("The Green Union, which finished third, said it would join no coalition.", "Green Union"),
+        ("Her main rival, retired judge Pedro Soto, conceded defeat.", "Pedro Soto"),
+        # An acronym in brackets between the name and the verb.
+        ("The National Reform Party (NRP) said it would appeal.", "National Reform Party"),
+    ],
+)
+def test_more_attribution_shapes(sentence: str, speaker: str | None, speech: SpeechRules) -> None:
+    found = _speaker(sentence, speech)
+    assert (found.name if found else None) == speaker
+
+
+def test_an_institution_noun_after_the_is_left_for_the_caller(speech: SpeechRules) -> None:
+    found = _speaker("The result stands, the court said.", speech)
+    assert found is not None and found.role == "court" and not found.person
+    found = _speaker("The ministry said Washington was meddling.", speech)
+    assert found is not None and found.role == "ministry"
+    assert _speaker("The police said two men were held.", speech) is None  # nobody in particular
 
 
 def test_titles_mark_a_person(speech: SpeechRules) -> None:

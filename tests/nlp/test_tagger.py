@@ -193,6 +193,21 @@ def test_definite_description_resolves_to_a_name_in_apposition(
     assert speakers[-1] == "Sergei Lavrov"
 
 
+def test_the_court_said_resolves_to_the_court_named_before(tagger: Tagger) -> None:
+    text = (
+        "Ruling\n"
+        "Peru's Constitutional Tribunal upheld the ban on Tuesday.\n"
+        "The Supreme Court of Liberia heard a separate appeal.\n"
+        "The ban stands, the tribunal said.\n"
+        "The appeal failed, the court said.\n"
+        "Nothing changes, the council said."
+    )
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers[3:] == ["Peru's Constitutional Tribunal", "Supreme Court of Liberia", None]
+    (alone,) = tagger.tag("The ministry said Washington was meddling.").statements
+    assert alone.speaker is None  # no ministry was named
+
+
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
     texts = ["Nothing here.", "Voters went to the polls.", "", "Russia denied meddling."]
     results = list(tagger.tag_many(texts))
