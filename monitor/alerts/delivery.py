@@ -10,49 +10,40 @@ alert and every earlier one of its partition are settled: delivered to
 every receiver, or dead-lettered for the receivers that ran out of budget.
 
 Retry timing is pure (:func:`monitor.alerts.progress.next_attempt`), the circuit breaker is pure
-(:mod:`monitor.alerts.breaker`); this module is the I/O shell around them.
-A receiver's ``Retry-After`` is a statement about the receiver, not about the
-alert it answered: no alert is sent to that receiver before it has passed.
+(:mod:`monitor.alerts.breaker`); this module is the I/O shell around them,
+with three parts the engine composes:
+:class:`~monitor.alerts.receivers.Receivers` runs the calls and knows when
+each receiver may be called, :class:`~monitor.alerts.pending.PendingHistory`
+keeps what the history store cannot take while it is down, and
+:class:`~monitor.alerts.deadletters.DeadLetterWriter` writes the dead letters.
 A killed process resumes from the last commit; receivers already recorded
 as delivered in the history store are skipped, and for the narrow window
 between a receiver's 2xx and that record, the ``Idempotency-Key`` lets the
 receiver drop the repeat.
-
-The history store is local SQLite and can fail for a while (disk full, a
-lock held too long). That is never a reason to crash or to drop an alert:
-records that could not be admitted wait, in order, and are admitted again
-after a backoff; outcomes that could not be recorded are kept and written
-later. Only the history lags while the store is down.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from monitor.alerts import breaker as cb
+from monitor.alerts.deadletters import DeadLetterWriter
 from monitor.alerts.notifiers import Notifier, ReceiverUnavailable
+from monitor.alerts.pending import PendingHistory
 from monitor.alerts.progress import Deferred, Extract, InFlight, Outcome, Progress, next_attempt
+from monitor.alerts.receivers import Attempt, Receivers
 from monitor.alerts.settings import AlertSettings
 from monitor.alerts.sqlite import StoreError
 from monitor.alerts.store import DEADLETTERED, DELIVERED, AlertStore
 from monitor.bus.base import Consumer, Producer, Record
-from monitor.bus.codec import encode
-from monitor.clock import Clock, iso_utc, parse_iso
-from monitor.errors import MonitorError, PermanentError, PoisonError
-from monitor.messages import Alert, DeadLetter
+from monitor.clock import Clock, parse_iso
+from monitor.errors import MonitorError, PoisonError
+from monitor.messages import Alert
 from monitor.ops.metrics import Metrics
-from monitor.retry import BackoffPolicy, backoff_delay
 
 log = logging.getLogger(__name__)
-
-RECEIVER_HEADER = "monitor-receiver"
-
 
 #: How long one step waits for a running attempt to finish before returning.
 _ATTEMPT_WAIT_S = 0.05
@@ -61,29 +52,6 @@ _ATTEMPT_WAIT_S = 0.05
 #: group; too short a poll cannot finish a group join (see KafkaBusConsumer.poll).
 MIN_POLL_S = 0.1
 POLL_EVERY_S = 1.0
-#: Pause between tries of a history store that refused a read or write.
-STORE_BACKOFF = BackoffPolicy(base_s=0.5, cap_s=10.0)
-
-
-@dataclass(slots=True)
-class _Attempt:
-    future: concurrent.futures.Future[tuple[MonitorError | None, float]]
-    item: InFlight
-    alert: Alert
-    progress: Progress
-
-
-def _send(notifier: Notifier, alert: Alert) -> tuple[MonitorError | None, float]:
-    """Run one attempt (on a pool thread); return its error, if any, and its duration."""
-    started = time.monotonic()
-    try:
-        notifier.send(alert)
-    except MonitorError as exc:
-        return exc, time.monotonic() - started
-    except Exception as exc:  # a bug must not kill the role: dead-letter, keep going
-        log.exception("notifier %s failed unexpectedly", notifier.name)
-        return PermanentError(f"internal: {type(exc).__name__}: {exc}"), 0.0
-    return None, time.monotonic() - started
 
 
 class DeliveryEngine:
@@ -109,57 +77,45 @@ class DeliveryEngine:
         of these are not called again (replay passes only DELIVERED)."""
         self._consumer = consumer
         self._producer = producer
-        self._notifiers = dict(notifiers)
+        self._receivers = Receivers(notifiers, settings.breaker)
         self._store = store
         self._settings = settings
-        self._deadletter_topic = deadletter_topic
-        self._poison_topic = poison_topic
+        self._letters = DeadLetterWriter(producer, deadletter_topic, poison_topic, metrics, clock)
         self._extract = extract
         self._metrics = metrics
         self._clock = clock
         self._rng = rng or random.Random()
         self._skip = skip_statuses
         self._inflight: list[InFlight] = []
-        #: Records polled but not yet admitted because the store refused them.
-        self._unadmitted: deque[Record] = deque()
-        #: Outcomes the store refused to record; written again on later steps.
-        self._unrecorded: list[Outcome] = []
-        self._store_failures = 0
-        self._store_retry_at = 0.0
+        self._history = PendingHistory(store, metrics, clock, self._rng)
         self._last_poll = float("-inf")
-        self._breakers: dict[str, cb.Breaker] = {name: cb.Breaker() for name in notifiers}
-        #: Per receiver, the time before which it is not called: set from the
-        #: Retry-After of its last "unavailable" answer (absent: no such answer).
-        self._not_before: dict[str, float] = {}
-        self._busy: dict[str, _Attempt] = {}
         #: A new alert is first sent this long after it was raised, so that copies
         #: of the story from other outlets arriving meanwhile go out with it.
         self.group_wait_s = settings.group_wait_s
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max(1, len(self._notifiers)), thread_name_prefix="delivery"
-        )
 
     @property
     def in_flight(self) -> int:
         """Alerts in hand that are still being worked on (deferred ones not counted),
         including records waiting for the store to admit them."""
-        return len(self._unadmitted) + sum(1 for item in self._inflight if not item.deferred)
+        return self._history.records_waiting + sum(
+            1 for item in self._inflight if not item.deferred
+        )
 
     def step(self, poll_timeout_s: float) -> int:
         """Take new records if there is room, attempt what is due, commit what is settled.
 
         Returns how many records were committed.
         """
-        self._admit_waiting()
+        self._history.admit_waiting(self._admit)
         if self._should_poll():
             room = self._settings.max_in_flight - len(self._inflight)
             timeout = poll_timeout_s
             if self._inflight:  # come back in time for what is due next
                 timeout = min(poll_timeout_s, max(MIN_POLL_S, self.wait_s(poll_timeout_s)))
             self._last_poll = self._clock.monotonic()
-            self._unadmitted.extend(self._consumer.poll(timeout, max_records=room))
-            self._admit_waiting()
-        self._record_outcomes()
+            self._history.queue_records(self._consumer.poll(timeout, max_records=room))
+            self._history.admit_waiting(self._admit)
+        self._history.write_outcomes()
         self._collect(0.0)
         self._dispatch()
         self._collect(_ATTEMPT_WAIT_S)
@@ -169,7 +125,7 @@ class DeliveryEngine:
         """Poll when there is room, and either nothing can be done meanwhile or the
         last poll is :data:`POLL_EVERY_S` old (a busy engine still polls: that keeps
         it in its consumer group)."""
-        if self._unadmitted or len(self._inflight) >= self._settings.max_in_flight:
+        if self._history.records_waiting or len(self._inflight) >= self._settings.max_in_flight:
             return False
         if self._clock.monotonic() - self._last_poll >= POLL_EVERY_S:
             return True
@@ -177,23 +133,13 @@ class DeliveryEngine:
 
     def _work_ready(self) -> bool:
         """Whether an attempt is running or one may start now."""
-        if self._busy:
+        if self._receivers.running:
             return True
         now = self._clock.now()
         return any(
-            p.next_at <= now and self._receiver_allows(name, now)
+            p.next_at <= now and self._receivers.allows(name, now)
             for item in self._inflight for name, p in item.waiting.items()
         )
-
-    def _receiver_allows(self, name: str, now: float) -> bool:
-        """Whether the receiver may be called at ``now``: its circuit allows it and
-        any Retry-After it answered has passed."""
-        return cb.allows(self._breakers[name], now) and now >= self._not_before.get(name, now)
-
-    def _receiver_free_at(self, name: str, now: float) -> float:
-        """The earliest time the receiver may be called (``now`` if it may be now),
-        by its circuit and any Retry-After it answered."""
-        return max(cb.next_allowed(self._breakers[name], now), self._not_before.get(name, now))
 
     def caught_up(self) -> bool | None:
         """Whether every assigned partition has been read to its end; None while this
@@ -205,82 +151,24 @@ class DeliveryEngine:
         """How long nothing is due (for sleeping between steps), at most ``cap_s``."""
         now = self._clock.now()
         due = [
-            max(p.next_at, self._receiver_free_at(name, now))
+            max(p.next_at, self._receivers.free_at(name, now))
             for item in self._inflight for name, p in item.waiting.items()
-            if name not in self._busy
+            if not self._receivers.busy(name)
         ]
-        if self._busy:
+        if self._receivers.running:
             due.append(now)  # an attempt is running: come back to collect it
-        if self._unadmitted or self._unrecorded:
-            due.append(self._store_retry_at)
+        retry_at = self._history.retry_at
+        if retry_at is not None:  # records or outcomes wait for the store
+            due.append(retry_at)
         return max(0.0, min([cap_s, *(d - now for d in due)]))
 
     def close(self) -> None:
         """Finish attempts in progress (their outcome is recorded), then release."""
-        while self._busy:
+        while self._receivers.running:
             self._collect(_ATTEMPT_WAIT_S)
-        self._pool.shutdown(wait=True)
-        for notifier in self._notifiers.values():
-            notifier.close()
+        self._receivers.close()
         self._consumer.close()  # leave the group: uncommitted alerts go to another member
         self._producer.close()
-
-    # -- the history store -----------------------------------------------------
-    def _store_usable(self) -> bool:
-        return self._clock.now() >= self._store_retry_at
-
-    def _store_refused(self, exc: StoreError) -> None:
-        """Back off before the store is tried again; the work waits meanwhile."""
-        self._store_failures += 1
-        delay = backoff_delay(STORE_BACKOFF, self._store_failures, self._rng)
-        self._store_retry_at = self._clock.now() + delay
-        self._metrics.errors.labels("delivery", exc.kind, exc.reason).inc()
-        log.warning("alert history unavailable, retrying in %.1fs (%d waiting): %s",
-                    delay, len(self._unadmitted) + len(self._unrecorded), exc)
-
-    def _store_worked(self) -> None:
-        if self._store_failures:
-            log.info("alert history available again")
-        self._store_failures = 0
-
-    def _admit_waiting(self) -> None:
-        """Admit polled records in order, stopping at the first one the store refuses."""
-        if not self._unadmitted or not self._store_usable():
-            return
-        while self._unadmitted:
-            try:
-                self._admit(self._unadmitted[0])
-            except StoreError as exc:
-                self._store_refused(exc)
-                return
-            self._unadmitted.popleft()
-        self._store_worked()
-
-    def _record(self, outcome: Outcome) -> None:
-        self._unrecorded.append(outcome)
-        self._record_outcomes()
-
-    def _record_outcomes(self) -> None:
-        """Write outcomes to the history, oldest first; keep what the store refuses."""
-        if not self._unrecorded or not self._store_usable():
-            return
-        while self._unrecorded:
-            o = self._unrecorded[0]
-            try:
-                self._store.mark(o.alert_id, o.receiver, o.status, o.attempts, o.detail, o.at)
-            except StoreError as exc:
-                self._store_refused(exc)
-                return
-            self._unrecorded.pop(0)
-        self._store_worked()
-
-    def _recorded_status(self, alert_id: str, receiver: str) -> str | None:
-        """The receiver's outcome for the alert, from this run's unwritten outcomes
-        or the history; raises StoreError when the history cannot be read."""
-        for o in reversed(self._unrecorded):
-            if o.alert_id == alert_id and o.receiver == receiver:
-                return o.status
-        return self._store.deliveries(alert_id).get(receiver)
 
     # -- admission ------------------------------------------------------------
     def _admit(self, record: Record) -> None:
@@ -289,7 +177,7 @@ class DeliveryEngine:
         try:
             alert, wanted = self._extract(record)
         except PoisonError as exc:
-            self._poison(record, exc)
+            self._letters.poison(record, exc)
             self._inflight.append(InFlight(record, None))
             return
         except Deferred:
@@ -297,14 +185,14 @@ class DeliveryEngine:
             return
         now = self._clock.now()
         alert = self._store.record(alert, now)
-        done = {r for r in wanted if self._recorded_status(alert.id, r) in self._skip}
+        done = {r for r in wanted if self._history.recorded_status(alert.id, r) in self._skip}
         hold_until = 0.0
         if self.group_wait_s:  # capped, so a producer's clock running ahead costs nothing
             created = parse_iso(alert.created_at)
             hold_until = min(created if created is not None else now, now) + self.group_wait_s
         waiting = {
             name: Progress(next_at=hold_until) for name in wanted
-            if name in self._notifiers and name not in done
+            if name in self._receivers and name not in done
         }
         for name in wanted:
             if name in done:
@@ -323,19 +211,19 @@ class DeliveryEngine:
             if item.alert is None:
                 continue
             for name in list(item.waiting):
-                if name in self._busy or not self._store_usable():
+                if self._receivers.busy(name) or not self._history.usable():
                     continue
                 try:
                     due = self._due(item, item.alert, name, index)
                 except StoreError as exc:
-                    self._store_refused(exc)
+                    self._history.refused(exc)
                     return
                 if due:
                     self._start(item, item.alert, name)
 
     def _due(self, item: InFlight, alert: Alert, name: str, index: int) -> bool:
         now = self._clock.now()
-        if item.waiting[name].next_at > now or not self._receiver_allows(name, now):
+        if item.waiting[name].next_at > now or not self._receivers.allows(name, now):
             return False
         # A later revision of the same alert (a late source's update) is in hand:
         # it carries everything this one does, so only it is sent.
@@ -344,7 +232,7 @@ class DeliveryEngine:
             self._metrics.deliveries.labels(name, "superseded").inc()
             del item.waiting[name]
             return False
-        if self._recorded_status(alert.id, name) in self._skip:
+        if self._history.recorded_status(alert.id, name) in self._skip:
             self._metrics.deliveries.labels(name, "already_done").inc()
             del item.waiting[name]
             return False
@@ -356,31 +244,23 @@ class DeliveryEngine:
         if progress.first_attempt is None:
             progress.first_attempt = now
         progress.attempts += 1
-        self._breakers[name] = cb.before_call(self._breakers[name], now)
-        future = self._pool.submit(_send, self._notifiers[name], alert)
-        self._busy[name] = _Attempt(future, item, alert, progress)
+        self._receivers.start(name, now, item, alert, progress)
 
     def _collect(self, block_s: float) -> None:
         """Apply the outcome of finished attempts, waiting up to ``block_s`` for one."""
-        if not self._busy:
-            return
-        futures = [attempt.future for attempt in self._busy.values()]
-        concurrent.futures.wait(futures, timeout=block_s, return_when="FIRST_COMPLETED")
-        for name, attempt in list(self._busy.items()):
-            if attempt.future.done():
-                del self._busy[name]
-                error, seconds = attempt.future.result()
-                self._apply(attempt, name, error, seconds)
+        for name, attempt in self._receivers.finished(block_s):
+            error, seconds = attempt.future.result()
+            self._apply(attempt, name, error, seconds)
 
-    def _apply(self, attempt: _Attempt, name: str, error: MonitorError | None,
+    def _apply(self, attempt: Attempt, name: str, error: MonitorError | None,
                seconds: float) -> None:
         item, alert, progress = attempt.item, attempt.alert, attempt.progress
         now = self._clock.now()
         if error is None:
             self._metrics.delivery_seconds.labels(name).observe(seconds)
             self._metrics.deliveries.labels(name, "delivered").inc()
-            self._breakers[name] = cb.on_success(self._breakers[name])
-            self._record(Outcome(alert.id, name, DELIVERED, progress.attempts, "", now))
+            self._receivers.answered(name)
+            self._history.record(Outcome(alert.id, name, DELIVERED, progress.attempts, "", now))
             item.waiting.pop(name, None)
             fetched = parse_iso(alert.article.fetched_at) if alert.article.fetched_at else None
             if fetched is not None:
@@ -388,13 +268,12 @@ class DeliveryEngine:
             return
         if not isinstance(error, ReceiverUnavailable):
             self._metrics.deliveries.labels(name, "rejected").inc()
-            self._breakers[name] = cb.on_success(self._breakers[name])  # it answered
+            self._receivers.answered(name)  # it answered
             self._give_up(item, alert, name, progress, error)
             return
         self._metrics.deliveries.labels(name, error.outcome).inc()
-        self._breakers[name] = cb.on_failure(self._breakers[name], now, self._settings.breaker)
-        if error.retry_after is not None:  # the receiver asked for a pause: all its alerts wait
-            self._not_before[name] = now + error.retry_after
+        # A requested pause (Retry-After) holds all the receiver's alerts, not just this one.
+        self._receivers.unavailable(name, now, error.retry_after)
         when = next_attempt(progress, now, self._settings.retry, self._rng, error.retry_after)
         if when is None:
             self._give_up(item, alert, name, progress, error)
@@ -408,33 +287,12 @@ class DeliveryEngine:
     ) -> None:
         """Dead-letter the alert for this receiver; ``monitor alerts replay`` re-sends it."""
         reason = f"receiver {name}: {exc} (after {progress.attempts} attempts)"
-        letter = DeadLetter(
-            topic=item.record.topic, key=alert.id, value=encode(alert).decode(),
-            reason=reason, error_kind=exc.kind, stage="delivery",
-            failed_at=iso_utc(self._clock.now()), partition=item.record.partition,
-            offset=item.record.offset,
+        self._letters.receiver_failed(item.record, alert, name, reason, exc)
+        self._history.record(
+            Outcome(alert.id, name, DEADLETTERED, progress.attempts, reason, self._clock.now())
         )
-        self._producer.send(self._deadletter_topic, alert.id, encode(letter),
-                            {RECEIVER_HEADER: name.encode()})
-        self._metrics.deliveries.labels(name, "deadlettered").inc()
-        self._metrics.errors.labels("delivery", exc.kind, exc.reason).inc()
-        self._record(Outcome(alert.id, name, DEADLETTERED, progress.attempts, reason,
-                              self._clock.now()))
         log.warning("dead-lettered alert %s: %s", alert.id, reason)
         del item.waiting[name]
-
-    def _poison(self, record: Record, exc: MonitorError) -> None:
-        letter = DeadLetter(
-            topic=record.topic, key=record.key,
-            value=record.value[: 64 * 1024].decode("utf-8", "replace"), reason=str(exc),
-            error_kind=exc.kind, stage="delivery", failed_at=iso_utc(self._clock.now()),
-            partition=record.partition, offset=record.offset,
-        )
-        self._producer.send(self._poison_topic, record.key, encode(letter))
-        self._metrics.messages.labels("delivery", "deadletter").inc()
-        self._metrics.errors.labels("delivery", exc.kind, exc.reason).inc()
-        log.warning("undeliverable record %s[%d]@%d: %s", record.topic, record.partition,
-                    record.offset, exc)
 
     # -- commits --------------------------------------------------------------
     def _commit_settled(self) -> int:
@@ -455,7 +313,6 @@ class DeliveryEngine:
         self._inflight = [item for item in self._inflight if id(item) not in done]
         self._metrics.messages.labels("delivery", "handled").inc(len(settled))
         return len(settled)
-
 
 
 def drain(engine: DeliveryEngine, idle_s: float = 1.0, join_s: float = 30.0) -> int:

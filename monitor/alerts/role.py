@@ -16,7 +16,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from monitor.alerts.delivery import RECEIVER_HEADER, DeliveryEngine, drain
+from monitor.alerts.deadletters import RECEIVER_HEADER
+from monitor.alerts.delivery import DeliveryEngine, drain
 from monitor.alerts.matching import evaluate, make_alert
 from monitor.alerts.notifiers import HttpNotifier, Notifier
 from monitor.alerts.progress import Deferred, Extract

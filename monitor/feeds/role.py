@@ -4,7 +4,9 @@ Workers (a thread pool) fetch and parse; everything that decides or records
 publication (the final dedup check, publishing, flushing, remembering the
 article and saving the feed's state) happens on the role's own thread, in
 that order, so a crash can at worst publish an article twice (downstream ids
-are deterministic), never lose one.
+are deterministic), never lose one. Publishing itself is
+:class:`~monitor.feeds.publishing.ArticlePublisher`'s part; what polls and
+health changes tell the metrics and logs, :mod:`monitor.feeds.reporting`'s.
 
 Which feeds this poller polls comes from a feed board
 (:mod:`monitor.feeds.sharing`): the local board hands it every configured
@@ -14,7 +16,6 @@ through a consumer group, with each feed's state travelling on the topic.
 
 from __future__ import annotations
 
-import dataclasses
 import heapq
 import logging
 import math
@@ -24,17 +25,16 @@ from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
-from monitor.bus.base import Producer
-from monitor.bus.codec import encode
 from monitor.errors import ConfigError, ConfigProblem, MonitorError
 from monitor.feeds.fetcher import Fetcher, HttpxFetcher
 from monitor.feeds.poller import FeedPoller, PollResult
+from monitor.feeds.publishing import ArticlePublisher, merged
+from monitor.feeds.reporting import report_health_change, report_health_counts, report_poll
 from monitor.feeds.settings import FeedConfig
 from monitor.feeds.sharing import FeedBoard, KafkaFeedBoard, LocalFeedBoard
 from monitor.feeds.sites import load_site_rules
 from monitor.feeds.state import HEALTHS, FeedState, Health, new_state
 from monitor.feeds.store import PollerStore
-from monitor.messages import Article, Source
 from monitor.roles import RoleContext
 
 if TYPE_CHECKING:
@@ -58,12 +58,17 @@ class PollerRole:
     name = "poller"
 
     def __init__(self, ctx: RoleContext, fetcher: Fetcher | None = None) -> None:
-        self._ctx = ctx
         self._settings = ctx.settings.poller
         self._metrics = ctx.metrics
         self._clock = ctx.clock
-        self._topic = ctx.settings.bus.topics.articles
         self._store = PollerStore.in_state_dir(ctx.settings.state_dir)
+        self._publisher = ArticlePublisher(
+            self._store,
+            ctx.bus.producer,
+            ctx.settings.bus.topics.articles,
+            ctx.metrics,
+            self._clock,
+        )
         self._fetcher = fetcher or HttpxFetcher(self._settings)
         self._poller = FeedPoller(
             self._settings,
@@ -81,7 +86,6 @@ class PollerRole:
         #: Bumped whenever the feed list changes, so the loop rebuilds its queue.
         self._generation = 0
         self._counts: dict[Health, int] = {h: 0 for h in HEALTHS}
-        self._producer: Producer | None = None
         self._board = self._feed_board(ctx.settings)
         self._board.sync(ctx.settings.feeds)
         self._refresh_board(0.0)
@@ -135,8 +139,7 @@ class PollerRole:
 
     def close(self) -> None:
         self._board.close()
-        if self._producer is not None:
-            self._producer.close()
+        self._publisher.close()
         self._fetcher.close()
         self._store.close()
 
@@ -243,17 +246,9 @@ class PollerRole:
     def _publish_batch(self, results: list[PollResult]) -> int:
         """Publish a batch of poll results, merging one article found by several feeds."""
         results = [r for r in results if self._current(r)]
-        merged: dict[str, Article] = {}
-        for result in results:
-            for article in result.articles:
-                first = merged.get(article.id)
-                if first is None:
-                    merged[article.id] = article
-                else:
-                    sources = (*first.sources, *article.sources)
-                    merged[article.id] = dataclasses.replace(first, sources=sources)
+        found = merged(article for result in results for article in result.articles)
         later = [article for result in results for article in result.syndicated]
-        published = self._publish(list(merged.values()), later)
+        published = self._publisher.publish(found, later)
         for result in results:
             self._record(result)
         return published
@@ -262,7 +257,7 @@ class PollerRole:
         """Publish and record one poll, unless its feed was removed or moved meanwhile."""
         if not self._current(result):
             return
-        self._publish(list(result.articles), list(result.syndicated))
+        self._publisher.publish(list(result.articles), list(result.syndicated))
         self._record(result)
 
     def _current(self, result: PollResult) -> bool:
@@ -286,88 +281,10 @@ class PollerRole:
             state = self._states.get(feed_id)
         return state.next_poll_at if state is not None else default
 
-    def _publish(self, articles: list[Article], syndicated: Iterable[Article] = ()) -> int:
-        """Publish what is new; remember it. Returns the number of records published.
-
-        New are the articles not yet published, and the sources that feeds add
-        to published ones: ``syndicated`` (found so when polled) and any of
-        ``articles`` that another feed's poll published meanwhile. For those,
-        the article is published again, same id, listing every source (see
-        :meth:`_revisions`). Sources are recorded only after the flush, so a
-        failed or interrupted publication is tried again, never lost.
-        """
-        syndicated = list(syndicated)
-        if not articles and not syndicated:
-            return 0
-        seen = self._store.seen([a.id for a in articles])
-        fresh = [a for a in articles if a.id not in seen]
-        revisions = self._revisions([a for a in articles if a.id in seen] + syndicated)
-        outgoing = fresh + [article for article, _ in revisions]
-        if outgoing:
-            producer = self._producer_or_new()
-            for article in outgoing:
-                producer.send(self._topic, article.id, encode(article))
-            producer.flush()
-            if fresh:
-                self._store.record_published(fresh, self._clock.now())
-            for article, added in revisions:
-                for source in added:
-                    self._store.add_source(article.id, source)
-            self._metrics.articles.inc(len(outgoing))
-        self._metrics.items.labels(result="new").inc(len(fresh))
-        self._metrics.items.labels(result="duplicate").inc(len(articles) - len(fresh))
-        return len(outgoing)
-
-    def _revisions(self, candidates: list[Article]) -> list[tuple[Article, tuple[Source, ...]]]:
-        """What to publish again for published articles that feeds not yet among
-        their recorded sources carry: per article id, the first candidate's copy
-        listing the recorded sources and then the new ones, with the new ones.
-
-        Idempotent across restarts: a source the store records gives nothing.
-        """
-        if not candidates:
-            return []
-        recorded = self._store.known_sources(list(dict.fromkeys(a.id for a in candidates)))
-        copies: dict[str, Article] = {}
-        added: dict[str, dict[str, Source]] = {}
-        for article in candidates:
-            known = recorded.get(article.id)
-            if known is None:  # not published after all: nothing to add to
-                continue
-            feeds = {s.feed_id for s in known}
-            for source in article.sources:
-                if source.feed_id not in feeds:
-                    copies.setdefault(article.id, article)
-                    added.setdefault(article.id, {}).setdefault(source.feed_id, source)
-        revisions = []
-        for article_id, new in added.items():
-            extra = tuple(new.values())
-            copy = dataclasses.replace(copies[article_id], sources=recorded[article_id] + extra)
-            revisions.append((copy, extra))
-        return revisions
-
     def _record(self, result: PollResult) -> None:
-        """Account for one poll: state, health, metrics, logs.
-
-        A duplicate's source needs no recording here: the store already lists
-        it, does not know the article (only the feed's recent ids do), or it
-        came back in ``result.syndicated`` and :meth:`_publish` recorded it
-        with the revision.
-        """
-        self._metrics.items.labels(result="duplicate").inc(len(result.duplicates))
-        outcome = result.outcome if result.error is None else result.error.reason
-        self._metrics.polls.labels(outcome=outcome).inc()
-        self._metrics.schedule_lag_seconds.observe(result.lag_s)
-        if result.fetch_s is not None:
-            self._metrics.fetch_seconds.labels(kind="feed").observe(result.fetch_s)
-        if result.error is not None:
-            err = result.error
-            self._metrics.errors.labels(stage="poller", kind=err.kind, reason=err.reason).inc()
-            log.warning("feed %s: %s", result.feed_id, result.state.last_error,
-                        extra={"feed_id": result.feed_id})
-        elif result.parse_warning:
-            log.info("feed %s: %s", result.feed_id, result.parse_warning,
-                     extra={"feed_id": result.feed_id})
+        """Account for one poll: metrics and logs (:func:`report_poll`), then state
+        and health."""
+        report_poll(self._metrics, result)
         self._save(result.state)
 
     def _save(self, state: FeedState) -> None:
@@ -387,21 +304,7 @@ class PollerRole:
         self._store.save_state(state, health)
         self._board.save(feed, state)
         if health != before:
-            self._health_changed(state, before, health)
-            for label in (before, health):
-                if label is not None:
-                    self._metrics.feeds.labels(health=label).set(counts[label])
-
-    def _health_changed(self, state: FeedState, before: Health | None, after: Health) -> None:
-        if after == "broken":
-            log.error(
-                "feed %s: broken after %d failures: %s", state.feed_id, state.failures,
-                state.last_error,
-                extra={"event": "feed_broken", "feed_id": state.feed_id},
-            )
-        elif before == "broken":
-            log.warning("feed %s: recovered", state.feed_id,
-                        extra={"event": "feed_recovered", "feed_id": state.feed_id})
+            report_health_change(self._metrics, state, before, health, counts)
 
     def _report_health(self) -> None:
         with self._lock:
@@ -409,13 +312,7 @@ class PollerRole:
             for health in self._health.values():
                 self._counts[health] += 1
             counts = dict(self._counts)
-        for health, count in counts.items():
-            self._metrics.feeds.labels(health=health).set(count)
-
-    def _producer_or_new(self) -> Producer:
-        if self._producer is None:
-            self._producer = self._ctx.bus.producer()
-        return self._producer
+        report_health_counts(self._metrics, counts)
 
     @property
     def feed_states(self) -> dict[str, FeedState]:

@@ -1,0 +1,135 @@
+"""What delivery owes the alert history while the history store is down.
+
+The history store is local SQLite and can fail for a while (disk full, a
+lock held too long). That is never a reason to crash or to drop an alert:
+records that could not be admitted wait, in order, and are admitted again
+after a backoff; outcomes that could not be recorded are kept and written
+later. Only the history lags while the store is down.
+
+:class:`PendingHistory` holds that work for the
+:class:`~monitor.alerts.delivery.DeliveryEngine`, which calls it from its own
+thread only.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from monitor.alerts.progress import Outcome
+from monitor.alerts.sqlite import StoreError
+from monitor.alerts.store import AlertStore
+from monitor.bus.base import Record
+from monitor.clock import Clock
+from monitor.ops.metrics import Metrics
+from monitor.retry import BackoffPolicy, backoff_delay
+
+# The delivery engine's logger: its log lines keep one name, whichever module writes them.
+log = logging.getLogger("monitor.alerts.delivery")
+
+#: Pause between tries of a history store that refused a read or write.
+STORE_BACKOFF = BackoffPolicy(base_s=0.5, cap_s=10.0)
+
+
+class PendingHistory:
+    """Polled records not yet admitted and outcomes not yet recorded, in order.
+
+    Nothing is tried while the store is backing off (see :meth:`usable`); a
+    refusal stops the work at the refused item, which is tried first next time.
+    """
+
+    def __init__(
+        self, store: AlertStore, metrics: Metrics, clock: Clock, rng: random.Random
+    ) -> None:
+        self._store = store
+        self._metrics = metrics
+        self._clock = clock
+        self._rng = rng
+        #: Records polled but not yet admitted because the store refused them.
+        self._unadmitted: deque[Record] = deque()
+        #: Outcomes the store refused to record; written again on later steps.
+        self._unrecorded: list[Outcome] = []
+        self._failures = 0
+        self._retry_at = 0.0
+
+    @property
+    def records_waiting(self) -> int:
+        """How many polled records wait to be admitted."""
+        return len(self._unadmitted)
+
+    @property
+    def retry_at(self) -> float | None:
+        """When the store is tried again, while records or outcomes wait for it;
+        None when nothing does."""
+        return self._retry_at if self._unadmitted or self._unrecorded else None
+
+    def usable(self) -> bool:
+        """Whether the store may be tried now (it is not backing off)."""
+        return self._clock.now() >= self._retry_at
+
+    def refused(self, exc: StoreError) -> None:
+        """Back off before the store is tried again; the work waits meanwhile."""
+        self._failures += 1
+        delay = backoff_delay(STORE_BACKOFF, self._failures, self._rng)
+        self._retry_at = self._clock.now() + delay
+        self._metrics.errors.labels("delivery", exc.kind, exc.reason).inc()
+        log.warning(
+            "alert history unavailable, retrying in %.1fs (%d waiting): %s",
+            delay,
+            len(self._unadmitted) + len(self._unrecorded),
+            exc,
+        )
+
+    def _worked(self) -> None:
+        if self._failures:
+            log.info("alert history available again")
+        self._failures = 0
+
+    def queue_records(self, records: Iterable[Record]) -> None:
+        """Hold polled records for admission, after any already waiting."""
+        self._unadmitted.extend(records)
+
+    def admit_waiting(self, admit: Callable[[Record], None]) -> None:
+        """Admit waiting records in order, stopping at the first one the store refuses.
+
+        ``admit`` takes a record in hand, or raises StoreError and takes nothing.
+        """
+        if not self._unadmitted or not self.usable():
+            return
+        while self._unadmitted:
+            try:
+                admit(self._unadmitted[0])
+            except StoreError as exc:
+                self.refused(exc)
+                return
+            self._unadmitted.popleft()
+        self._worked()
+
+    def record(self, outcome: Outcome) -> None:
+        """Write ``outcome`` to the history after those still waiting, or keep it."""
+        self._unrecorded.append(outcome)
+        self.write_outcomes()
+
+    def write_outcomes(self) -> None:
+        """Write outcomes to the history, oldest first; keep what the store refuses."""
+        if not self._unrecorded or not self.usable():
+            return
+        while self._unrecorded:
+            o = self._unrecorded[0]
+            try:
+                self._store.mark(o.alert_id, o.receiver, o.status, o.attempts, o.detail, o.at)
+            except StoreError as exc:
+                self.refused(exc)
+                return
+            self._unrecorded.pop(0)
+        self._worked()
+
+    def recorded_status(self, alert_id: str, receiver: str) -> str | None:
+        """The receiver's outcome for the alert, from this run's unwritten outcomes
+        or the history; raises StoreError when the history cannot be read."""
+        for o in reversed(self._unrecorded):
+            if o.alert_id == alert_id and o.receiver == receiver:
+                return o.status
+        return self._store.deliveries(alert_id).get(receiver)
