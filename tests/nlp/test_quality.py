@@ -13,14 +13,15 @@ from monitor.nlp.tagger import Tagger
 from tests.nlp.conftest import FIXTURES, REPO
 
 MARGIN = 0.02
-SETS = {"dev": "devset.jsonl", "held-out": "heldout.jsonl"}
+SETS = {"dev": "devset.jsonl", "held-out": "heldout.jsonl", "challenge": "challenge.jsonl"}
 DOC = REPO / "docs" / "nlp-quality.md"
 _NUMBER = r"\**([01]\.\d+)\**"
+_SET = "(" + "|".join(SETS) + ")"
 _TAG_ROW = re.compile(
-    rf"^\| (dev|held-out) \((\d+)\) \| (\w+) \(n=\d+\) \| {_NUMBER} \| {_NUMBER} \| {_NUMBER} \|",
+    rf"^\| {_SET} \((\d+)\) \| (\w+) \(n=\d+\) \| {_NUMBER} \| {_NUMBER} \| {_NUMBER} \|",
     re.MULTILINE,
 )
-_SPEAKER_ROW = re.compile(rf"^\| (dev|held-out) \| {_NUMBER} \|", re.MULTILINE)
+_SPEAKER_ROW = re.compile(rf"^\| {_SET} \| {_NUMBER} \|", re.MULTILINE)
 
 
 def _documented() -> tuple[

@@ -118,6 +118,7 @@ def _prefilter_corpora() -> dict[str, list[str]]:
         "fixtures": [*fixtures, read_fixture("interference-denial.txt")],
         "devset": _labelled("devset.jsonl"),
         "heldout": _labelled("heldout.jsonl"),
+        "challenge": _labelled("challenge.jsonl"),
         # The benchmark's corpora: one relevant article in ten, and all relevant.
         "bench mix": build_corpus(300, 10, seed=4),
         "bench dense": build_corpus(30, 1, seed=5),
