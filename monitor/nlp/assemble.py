@@ -165,20 +165,23 @@ def _titled_before(title: str, earlier: str) -> str | None:
 @lru_cache(maxsize=256)
 def _named_institution(noun: str) -> re.Pattern[str]:
     """A capitalised name holding ``noun`` capitalised, with its owner and an
-    "of" complement: "Romania's Constitutional Court", "Electoral Commission
-    of Zambia", "Montenegro's National Security Agency"."""
+    "of" complement ("Romania's Constitutional Court", "Electoral Commission
+    of Zambia", "Montenegro's National Security Agency"), or a name right after
+    the noun in lowercase ("pollster IBRiS")."""
     word = re.escape(noun.capitalize())
     capital = r"[A-Z][\w’'-]*"
     return re.compile(
         rf"(?:{capital}['’]s[^\S\n]+)?(?:{capital}[^\S\n]+){{0,4}}{word}\b"
         rf"(?:[^\S\n]+(?:of|for)[^\S\n]+(?:the[^\S\n]+)?{capital}(?:[^\S\n]+{capital})*)?"
+        # or the noun in lowercase before the name: "football club FC Valmont"
+        rf"|(?<=\b{re.escape(noun)}[^\S\n])(?:{capital}[^\S\n]+){{0,3}}{capital}\b"
     )
 
 
 def _institution_named(noun: str, earlier: str) -> str | None:
     """The institution last written by a name that holds ``noun`` (see
     :func:`_named_institution`), for "the court said"."""
-    if noun.capitalize() not in earlier:  # the common case, without the regex
+    if noun.capitalize() not in earlier and f"{noun} " not in earlier:  # the common case
         return None
     names = _named_institution(noun).findall(earlier)
     return names[-1].removeprefix("The ") if names else None

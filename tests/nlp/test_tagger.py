@@ -209,6 +209,17 @@ def test_the_court_said_resolves_to_the_court_named_before(tagger: Tagger) -> No
     assert alone.speaker is None  # no ministry was named
 
 
+def test_the_pollster_said_resolves_to_the_name_written_after_the_noun(tagger: Tagger) -> None:
+    text = (
+        "Poll\n"
+        "The mayor leads by two points in a survey by pollster Civica Data.\n"
+        "The lead is within the margin of error, the pollster said.\n"
+        "The bank said rates would hold."
+    )
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers[2:] == ["Civica Data", None]
+
+
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
     texts = ["Nothing here.", "Voters went to the polls.", "", "Russia denied meddling."]
     results = list(tagger.tag_many(texts))
