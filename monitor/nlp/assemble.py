@@ -208,6 +208,8 @@ class Context:
     speech_at: list[int] | None = None
     #: Home states and targeted votes (:mod:`monitor.nlp.scope`); None: off.
     scope: ScopeRules | None = None
+    #: The article's elections are not political (:func:`~monitor.nlp.rules.non_political_article`).
+    election_blocked: bool = False
 
 
 class _Parts(NamedTuple):
@@ -345,6 +347,7 @@ def build_statements(
             p.hits and interference_evidence(p.hits, p.states, home=p.home) for p in parts
         ),
         block_window=context.block_window,
+        election_blocked=context.election_blocked,
     )
     memory = SpeakerMemory()
     statements: list[Statement] = []

@@ -15,7 +15,8 @@ A *hit* is a lexicon term found in the text. Cue kinds (see ``cues.yaml``):
 Rules:
 
 * election: a strong cue, or a weak one in an article that has a strong one,
-  unless a block term lies within ``block_window`` characters, or the weak cue
+  unless a block term lies within ``block_window`` characters, or most of the
+  article's strong cues have one that near (a papal conclave), or the weak cue
   is part of an interference phrase ("influence campaign"); a vote that an
   interference cue acts on ("interference in the vote") arrives here as a
   strong cue (:mod:`monitor.nlp.scope`);
@@ -92,6 +93,18 @@ def has_election_context(hits: Iterable[Hit], block_window: int) -> bool:
     return any(
         h.kind == ELECTION and not any(_near(h, b, block_window) for b in blocks) for h in hits
     )
+
+
+def non_political_article(hits: Sequence[Hit], block_window: int) -> bool:
+    """True when the article's election is not about governing a state: it has
+    block terms, and more of its strong election cues lie near one than not (a
+    conclave story whose "no candidate had won" sentence names no pope)."""
+    blocks = [h for h in hits if h.kind == ELECTION_BLOCK]
+    if not blocks:
+        return False
+    strong = [h for h in hits if h.kind == ELECTION]
+    blocked = sum(1 for h in strong if any(_near(h, b, block_window) for b in blocks))
+    return blocked > len(strong) - blocked
 
 
 def election_evidence(hits: Sequence[Hit], article_context: bool, block_window: int) -> list[Hit]:
@@ -181,6 +194,9 @@ class ArticleContext:
     election: bool
     interference: bool
     block_window: int
+    #: The article is about a non-political election (:func:`non_political_article`):
+    #: no statement of it is an election statement.
+    election_blocked: bool = False
 
 
 def decide_tags(
@@ -190,7 +206,11 @@ def decide_tags(
     :func:`interference_evidence`)."""
     tags: list[str] = []
     evidence: list[Evidence] = []
-    election = election_evidence(hits, context.election, context.block_window)
+    election = (
+        []
+        if context.election_blocked
+        else election_evidence(hits, context.election, context.block_window)
+    )
     if election:
         tags.append(TAG_ELECTION)
         evidence.extend(to_evidence(TAG_ELECTION, election, document))

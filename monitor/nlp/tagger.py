@@ -60,7 +60,7 @@ from monitor.nlp.lexicon import Lexicon, load_lexicon
 from monitor.nlp.pieces import Piece, cut_pieces
 from monitor.nlp.pipeline import COMPONENT, ChunkFeeder, build_pipeline, cue_hits, entity_offsets
 from monitor.nlp.result import TagResult, joined, shifted
-from monitor.nlp.rules import Hit, has_election_context
+from monitor.nlp.rules import Hit, has_election_context, non_political_article
 from monitor.nlp.scope import ScopeRules
 from monitor.nlp.segment import statement_spans
 from monitor.nlp.settings import NlpSettings
@@ -239,12 +239,14 @@ class Tagger:
             entities = [e for e in entities if not _overlaps(boiler, e.start, e.end)]
             hits = [h for h in hits if not _overlaps(boiler, h.start, h.end)]
         window = self._lexicon.cues.election.block_window
+        blocked = non_political_article(hits, window)
         context = Context(
             self._speech,
-            has_election_context(hits, window),
+            not blocked and has_election_context(hits, window),
             window,
             self._speech_words.starts(text) if item.speech_at is None else item.speech_at,
             self._scope,
+            blocked,
         )
         statements = build_statements(text, item.piece.spans, entities, hits, context)
         return shifted(

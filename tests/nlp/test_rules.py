@@ -17,6 +17,7 @@ from monitor.nlp.rules import (
     election_evidence,
     has_election_context,
     interference_evidence,
+    non_political_article,
 )
 
 
@@ -37,6 +38,16 @@ def test_block_term_near_the_cue_cancels_it_but_not_far_away() -> None:
     assert election_evidence(far, True, 40) == [Hit(ELECTION, 100, 108)]
     assert not has_election_context(near, 40)
     assert has_election_context(far, 40)
+
+
+def test_an_article_whose_strong_cues_are_mostly_blocked_is_not_political() -> None:
+    conclave = [Hit(ELECTION_BLOCK, 0, 4), Hit(ELECTION, 10, 15), Hit(ELECTION, 20, 28)]
+    far = Hit(ELECTION, 300, 309)  # "no candidate had won", far from "pope"
+    assert non_political_article([*conclave, far], 40)
+    assert not non_political_article([*conclave, far, Hit(ELECTION, 400, 408)], 40)  # a tie
+    assert not non_political_article([Hit(ELECTION, 10, 15)], 40)  # no block term at all
+    blocked = ArticleContext(True, False, 40, election_blocked=True)
+    assert decide_tags([far], 0, blocked, "x" * 400) == ((), ())
 
 
 def test_weak_election_cue_inside_an_interference_phrase_is_not_election() -> None:

@@ -220,6 +220,15 @@ def test_the_pollster_said_resolves_to_the_name_written_after_the_noun(tagger: T
     assert speakers[2:] == ["Civica Data", None]
 
 
+def test_no_sentence_of_a_conclave_story_is_an_election_statement(tagger: Tagger) -> None:
+    text = (
+        "Cardinals meet to elect a pope\n"
+        "The cardinals opened the conclave to elect the next pope on Monday.\n"
+        "No candidate won the two-thirds majority in the first ballot, the Vatican said."
+    )
+    assert [s.tags for s in tagger.tag(text).statements] == [(), (), ()]
+
+
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
     texts = ["Nothing here.", "Voters went to the polls.", "", "Russia denied meddling."]
     results = list(tagger.tag_many(texts))
