@@ -15,8 +15,8 @@ A *hit* is a lexicon term found in the text. Cue kinds (see ``cues.yaml``):
 Rules:
 
 * election: a strong cue, or a weak one in an article that has a strong one,
-  unless a block term lies within ``block_window`` characters, or most of the
-  article's strong cues have one that near (a papal conclave), or the weak cue
+  unless a block term lies within ``block_window`` characters, or at least half
+  the article's strong cues have one that near (a papal conclave), or the weak cue
   is part of an interference phrase ("influence campaign"); a vote that an
   interference cue acts on ("interference in the vote") arrives here as a
   strong cue (:mod:`monitor.nlp.scope`);
@@ -97,14 +97,15 @@ def has_election_context(hits: Iterable[Hit], block_window: int) -> bool:
 
 def non_political_article(hits: Sequence[Hit], block_window: int) -> bool:
     """True when the article's election is not about governing a state: it has
-    block terms, and more of its strong election cues lie near one than not (a
-    conclave story whose "no candidate had won" sentence names no pope)."""
+    block terms, and at least as many of its strong election cues lie near one
+    as not (a conclave story whose "no candidate had won" sentence names no
+    pope; a synod's headline "Synod elects …" and its "third ballot")."""
     blocks = [h for h in hits if h.kind == ELECTION_BLOCK]
     if not blocks:
         return False
     strong = [h for h in hits if h.kind == ELECTION]
     blocked = sum(1 for h in strong if any(_near(h, b, block_window) for b in blocks))
-    return blocked > len(strong) - blocked
+    return blocked > 0 and blocked >= len(strong) - blocked
 
 
 def election_evidence(hits: Sequence[Hit], article_context: bool, block_window: int) -> list[Hit]:
