@@ -156,35 +156,84 @@ def _titled(title: str) -> re.Pattern[str]:
 
 def _titled_before(title: str, earlier: str) -> str | None:
     """The name last written with ``title`` (see :func:`_titled`)."""
-    last = None
-    for match in _titled(title).finditer(earlier):
-        last = match
-    return None if last is None else last.group("after") or last.group("before")
+    match = _last_near(_titled(title), earlier, _word(title, fold=True))
+    return None if match is None else match.group("after") or match.group("before")
+
+
+#: How far from the word it is found by (a title, a noun) a name's match may reach.
+_REACH = 160
+
+
+@lru_cache(maxsize=512)
+def _word(word: str, fold: bool = False) -> re.Pattern[str]:
+    return re.compile(re.escape(word), re.IGNORECASE if fold else 0)
+
+
+def _last_near(
+    pattern: re.Pattern[str], text: str, needle: re.Pattern[str]
+) -> re.Match[str] | None:
+    """The last match of ``pattern`` in ``text`` that touches an occurrence of
+    ``needle``, trying occurrences from the last one back. The pattern runs
+    over a short window around each, never over the whole text: a definite
+    description late in a long article stays cheap."""
+    for occurrence in reversed(list(needle.finditer(text))):
+        at, end = occurrence.span()
+        last = None
+        for match in pattern.finditer(text, max(0, at - _REACH), min(len(text), end + _REACH)):
+            if match.start() <= end + 1 and at <= match.end():  # +1: "pollster IBRiS"
+                last = match
+        if last is not None:
+            return last
+    return None
+
+
+#: After an institution noun: its "of" part ("… Commission of Zambia").
+_OF_PART = re.compile(
+    r"[^\S\n]+(?:of|for)[^\S\n]+(?:the[^\S\n]+)?[A-Z][\w’'-]*(?:[^\S\n]+[A-Z][\w’'-]*)*"
+)
+#: After a lowercase institution noun: the name it introduces ("pollster IBRiS").
+_NAME_AFTER = re.compile(r"[^\S\n]((?:[A-Z][\w’'-]*[^\S\n]+){0,3}[A-Z][\w’'-]*)\b")
 
 
 @lru_cache(maxsize=256)
-def _named_institution(noun: str) -> re.Pattern[str]:
-    """A capitalised name holding ``noun`` capitalised, with its owner and an
-    "of" complement ("Romania's Constitutional Court", "Electoral Commission
-    of Zambia", "Montenegro's National Security Agency"), or a name right after
-    the noun in lowercase ("pollster IBRiS")."""
-    word = re.escape(noun.capitalize())
-    capital = r"[A-Z][\w’'-]*"
-    return re.compile(
-        rf"(?:{capital}['’]s[^\S\n]+)?(?:{capital}[^\S\n]+){{0,4}}{word}\b"
-        rf"(?:[^\S\n]+(?:of|for)[^\S\n]+(?:the[^\S\n]+)?{capital}(?:[^\S\n]+{capital})*)?"
-        # or the noun in lowercase before the name: "football club FC Valmont"
-        rf"|(?<=\b{re.escape(noun)}[^\S\n])(?:{capital}[^\S\n]+){{0,3}}{capital}\b"
-    )
+def _noun(noun: str) -> re.Pattern[str]:
+    return re.compile(rf"\b{re.escape(noun)}\b", re.IGNORECASE)
 
 
 def _institution_named(noun: str, earlier: str) -> str | None:
-    """The institution last written by a name that holds ``noun`` (see
-    :func:`_named_institution`), for "the court said"."""
+    """The institution last written with ``noun``, for "the court said": a
+    name holding the noun capitalised, with the capitalised words before it
+    (its owner too) and its "of" part ("Romania's Constitutional Court",
+    "Electoral Commission of Zambia"), or a name right after the noun in
+    lowercase ("pollster IBRiS"). Walks words from each occurrence of the noun,
+    the last first, so a long article costs one scan for the noun."""
     if noun.capitalize() not in earlier and f"{noun} " not in earlier:  # the common case
         return None
-    names = _named_institution(noun).findall(earlier)
-    return names[-1].removeprefix("The ") if names else None
+    for occurrence in reversed(list(_noun(noun).finditer(earlier))):
+        at, end = occurrence.span()
+        if earlier[at].isupper():
+            tail = _OF_PART.match(earlier, end)
+            name = earlier[_capitals_before(earlier, at) : tail.end() if tail else end]
+            return name.removeprefix("The ")
+        after = _NAME_AFTER.match(earlier, end)
+        if after is not None:
+            return after.group(1)
+    return None
+
+
+def _capitals_before(text: str, at: int, most: int = 5) -> int:
+    """Where the run of up to ``most`` capitalised words right before ``at``
+    (on its line, separated by spaces) starts; ``at`` when there is none."""
+    start = at
+    for _ in range(most):
+        if start < 2 or text[start - 1] != " ":
+            break
+        previous = text.rfind(" ", 0, start - 1) + 1
+        previous = max(previous, text.rfind("\n", 0, start - 1) + 1)
+        if not text[previous : start - 1][:1].isupper():
+            break
+        start = previous
+    return start
 
 
 def _label_at(entities: Sequence[EntityHit], start: int, end: int) -> str | None:
@@ -368,7 +417,13 @@ def build_statements(
             fuller = memory.written_before(memory.expand(found.name), document[:start], speech)
             if fuller != found.name:
                 memory.full_names.append(fuller)
-        speaker = memory.resolve(found, own_entities, start, document[:start]) if found else None
+        speaker = (
+            # A definite description may refer back into its own sentence:
+            # "Members of the Baltic Port Workers' Union …, the union said".
+            memory.resolve(found, own_entities, start, document[: start + found.start])
+            if found
+            else None
+        )
         if speaker is None and previous_quoted and text[:1] in '“"':
             speaker = statements[-1].speaker
         previous_quoted = bool(quotes) and speaker is not None

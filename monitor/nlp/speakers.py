@@ -121,6 +121,9 @@ def _subject(sentence: str, words: list[Word], rules: SpeechRules) -> Attributio
         if head is None or not is_verb(words, head + 1):
             return None
         return _institution_phrase(sentence, words, head, rules)
+    named = _titled_name_after(words, last + 1, rules)
+    if named is not None:  # "Fresno State head coach Carl Benning declined …"
+        first, last = named
     if not is_verb(words, last + 1):
         return None
     if first == last and words[first].key not in rules.states:
@@ -128,6 +131,18 @@ def _subject(sentence: str, words: list[Word], rules: SpeechRules) -> Attributio
         # noun ("Protests grew, …") as a name: trust only a known state.
         return None
     return _clean(sentence, words[first : last + 1], rules)
+
+
+def _titled_name_after(words: list[Word], index: int, rules: SpeechRules) -> tuple[int, int] | None:
+    """The (first, last) word indices of a name introduced at ``index`` by up
+    to three lowercase words ending in a title ("head coach Carl Benning"), if any."""
+    for title in range(index, min(index + 3, len(words))):
+        word = words[title]
+        if not (word.text.isalpha() and word.text.islower()):
+            return None
+        if word.key in rules.titles and title + 1 < len(words) and is_name(words[title + 1], rules):
+            return title + 1, run_right(words, title + 1, rules)
+    return None
 
 
 def _speaker_of_verb(
@@ -143,6 +158,8 @@ def _speaker_of_verb(
     word = words[left]
     if word.key in rules.passive:
         return None
+    if word.key == "and":  # "Kurup cast his vote … and said": the sentence's subject
+        return _subject(sentence, words, rules)
     if word.key in rules.pronouns and not word.text.isupper():
         return Attribution(word.text, word.start, word.end, pronoun=word.key)
     if is_name(word, rules):
@@ -342,8 +359,27 @@ def _name_after(
         if word.key in _DETERMINERS or word.key in rules.titles or word.key in rules.roles:
             index += 1
             continue
+        if _describes_next(words, index, rules):  # "public broadcaster NHK"
+            index += 1
+            continue
         break
     return best
+
+
+def _describes_next(words: list[Word], index: int, rules: SpeechRules) -> bool:
+    """Whether the lowercase word at ``index`` starts a description ending, one
+    or two words on, in a title, role or institution noun ("public broadcaster",
+    "the electoral service")."""
+    if not (words[index].text.isalpha() and words[index].text.islower()):
+        return False
+    if words[index].key in rules.institutions:
+        return True
+    for word in words[index + 1 : index + 3]:
+        if word.key in rules.titles or word.key in rules.roles or word.key in rules.institutions:
+            return True
+        if not (word.text.isalpha() and word.text.islower()):
+            return False
+    return False
 
 
 def _institution_head(words: list[Word], last: int, rules: SpeechRules) -> int | None:
@@ -362,10 +398,14 @@ def _clean(sentence: str, run: list[Word], rules: SpeechRules) -> Attribution | 
     person = False
     titled = [i for i, w in enumerate(run) if w.key in rules.titles]
     if titled and titled[-1] < len(run) - 1:
-        run = run[titled[-1] + 1 :]
-        person = True
-        while len(run) > 2 and run[0].key in rules.connectors:
-            run = run[2:]
+        title = titled[-1]
+        after = run[title + 1 :]
+        while len(after) > 2 and after[0].key in rules.connectors:
+            after = after[2:]  # "President of Brazil Luiz Inacio Lula da Silva"
+        if len(after) == 1 and run[title + 1].key in rules.connectors:
+            run = run[title:]  # an office, no person: "Director of National Intelligence"
+        else:
+            run, person = after, True
     while run and (run[0].key in rules.not_names or run[0].key in rules.connectors):
         run = run[1:]
     if not run or (len(run) == 1 and run[0].key in rules.generic):

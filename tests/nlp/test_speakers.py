@@ -153,6 +153,38 @@ def test_more_attribution_shapes(sentence: str, speaker: str | None, speech: Spe
     assert (found.name if found else None) == speaker
 
 
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        # A subject's lowercase title introducing the name after it.
+        (
+            "Leeds United head coach Ana Ruiz declined to comment, saying only that they lost.",
+            "Ana Ruiz",
+        ),
+        # "… and said": the sentence's subject.
+        ("Governor Paul Otieno voted early and said turnout looked strong.", "Paul Otieno"),
+        ("Police arrested three men and said they had bought votes.", None),
+        # A description of lowercase words before the name after "according to".
+        ("The party leads, according to public broadcaster RTV.", "RTV"),
+        ("The option leads, according to the electoral service Servel.", "Servel"),
+        # A title with an "of" part that leaves one word names an office.
+        (
+            "The Director of Public Prosecutions said no charges would follow.",
+            "Director of Public Prosecutions",
+        ),
+        (
+            "President of Brazil Luiz Inacio Lula da Silva said the vote was fair.",
+            "Luiz Inacio Lula da Silva",
+        ),
+    ],
+)
+def test_subjects_descriptions_and_offices(
+    sentence: str, speaker: str | None, speech: SpeechRules
+) -> None:
+    found = _speaker(sentence, speech)
+    assert (found.name if found else None) == speaker
+
+
 def test_an_institution_noun_after_the_is_left_for_the_caller(speech: SpeechRules) -> None:
     found = _speaker("The result stands, the court said.", speech)
     assert found is not None and found.role == "court" and not found.person

@@ -229,6 +229,13 @@ def test_no_sentence_of_a_conclave_story_is_an_election_statement(tagger: Tagger
     assert [s.tags for s in tagger.tag(text).statements] == [(), (), ()]
 
 
+def test_a_definite_description_may_refer_back_into_its_own_sentence(tagger: Tagger) -> None:
+    text = (
+        "Union vote\nMembers of the Harbour Pilots' Union re-elected their chair, the union said."
+    )
+    assert tagger.tag(text).statements[-1].speaker == "Harbour Pilots' Union"
+
+
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
     texts = ["Nothing here.", "Voters went to the polls.", "", "Russia denied meddling."]
     results = list(tagger.tag_many(texts))
