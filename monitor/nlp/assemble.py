@@ -36,10 +36,15 @@ from monitor.nlp.words import is_possessive
 class SpeakerMemory:
     """What earlier statements said about people, for resolving later ones."""
 
+    #: The titles and company nouns (none: definite descriptions of companies
+    #: and titled mentions are not resolved).
+    rules: SpeechRules | None = None
     full_names: list[str] = field(default_factory=list)
     last_speaker: str | None = None
     last_person: str | None = None
     last_person_mentioned: str | None = None
+    #: The last speaker that was no person ("Vantor said"), for "the company said".
+    last_organisation: str | None = None
 
     def learn_names(self, entities: Sequence[EntityHit]) -> None:
         for entity in entities:
@@ -94,17 +99,22 @@ class SpeakerMemory:
     def resolve(
         self, found: Attribution, entities: Sequence[EntityHit], base: int, earlier: str = ""
     ) -> str | None:
+        """The speaker ``found`` names, given the entities of its sentence
+        (``base`` is the sentence's offset) and the text before the attribution
+        (``earlier``, which ends where the sentence's attribution starts)."""
         if found.role is not None:
-            if found.person:
-                name = _titled_before(found.role, earlier)
-            else:
-                name = _institution_named(found.role, earlier)
+            name = self._described(found, earlier)
             if name is None:
                 return None
             found = Attribution(name, found.start, found.end, person=found.person)
         if found.pronoun is not None:
             if found.pronoun in ("he", "she"):
-                return self.last_person or self.last_person_mentioned or self.last_speaker
+                return (
+                    self.last_person
+                    or self.last_person_mentioned
+                    or self._titled_mention(earlier)
+                    or self.last_speaker
+                )
             return self.last_speaker
         name = self.expand(found.name)
         label = _label_at(entities, base + found.start, base + found.end)
@@ -112,14 +122,44 @@ class SpeakerMemory:
             found.person
             or label == "PERSON"
             or name != found.name
-            or (label is None and 2 <= len(name.split()) <= 4)
+            # Two to four unknown words are a person's name, unless written
+            # after "the" ("according to The Associated Press").
+            or (label is None and 2 <= len(name.split()) <= 4 and not _after_the(earlier))
         )
         if person and " " in name:
             self._learn(name)
         self.last_speaker = name
         if person:
             self.last_person = name
+        else:
+            self.last_organisation = name
         return name
+
+    def _described(self, found: Attribution, earlier: str) -> str | None:
+        """The name a definite description ("the minister", "the court", "the
+        company") stands for, if the text before it names one."""
+        assert found.role is not None
+        if found.person:
+            return _titled_before(found.role, earlier)
+        name = _institution_named(found.role, earlier)
+        if name is None and self.rules is not None and found.role in self.rules.companies:
+            return self.last_organisation
+        return name
+
+    def _titled_mention(self, earlier: str) -> str | None:
+        """For a "she said" that follows no person speaker: the first name
+        written after a title in the last sentence that has one, the sentence's
+        subject as a rule ("State Representative Elena Marquez defeated
+        congressman Walter Haines" → Elena Marquez)."""
+        if self.rules is None:
+            return None
+        mentions = list(self.rules.titled_name.finditer(earlier))
+        if not mentions:
+            return None
+        last = mentions[-1].start()
+        sentence = max(earlier.rfind(". ", 0, last), earlier.rfind("\n", 0, last))
+        first = next(m for m in mentions if m.start() > sentence)
+        return self.expand(first.group(1))
 
 
 @lru_cache(maxsize=1024)
@@ -234,6 +274,11 @@ def _capitals_before(text: str, at: int, most: int = 5) -> int:
             break
         start = previous
     return start
+
+
+def _after_the(earlier: str) -> bool:
+    """Whether ``earlier`` ends in "the " (the name after it is an institution's)."""
+    return earlier[-4:].lower() == "the "
 
 
 def _label_at(entities: Sequence[EntityHit], start: int, end: int) -> str | None:
@@ -398,7 +443,7 @@ def build_statements(
         block_window=context.block_window,
         election_blocked=context.election_blocked,
     )
-    memory = SpeakerMemory()
+    memory = SpeakerMemory(context.speech)
     statements: list[Statement] = []
     previous_quoted = False
     speech, speech_at = context.speech, context.speech_at

@@ -122,6 +122,8 @@ class Speech(_Frozen):
     roles: tuple[str, ...] = ()
     #: Head nouns of institutions ("Moldova's intelligence service said").
     institutions: tuple[str, ...] = ()
+    #: Company nouns, for "the company said" (the company named before).
+    companies: tuple[str, ...] = ()
     #: Speakers that are nobody in particular ("Analysts said").
     generic: tuple[str, ...] = ()
     #: Auxiliaries that make a speech verb passive ("was accused").

@@ -174,6 +174,8 @@ def _speaker_of_verb(
         )
     if word.key in rules.titles:
         return _definite_role(sentence, words, left, rules)
+    if word.key in rules.companies:  # "the company said"
+        return _definite_institution(sentence, words, left, rules)
     if word.text == ",":
         if left > 0 and words[left - 1].text in _QUOTE_MARKS:
             return _name_after(sentence, words, verb + 1, rules)

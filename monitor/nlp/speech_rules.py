@@ -21,6 +21,7 @@ class SpeechRules:
     pronouns: frozenset[str]
     not_names: frozenset[str]
     institutions: frozenset[str] = frozenset()
+    companies: frozenset[str] = frozenset()
     #: Lowercase one-word speakers that name nobody (includes demonyms).
     generic: frozenset[str] = frozenset()
     passive: frozenset[str] = frozenset()
@@ -35,6 +36,9 @@ class SpeechRules:
     object_pronouns: frozenset[str] = frozenset()
     #: Matches a sentence that may hold an attribution (a cheap first test).
     trigger: re.Pattern[str] = re.compile(r"(?!)")
+    #: A title and the name after it ("State Representative Elena Marquez"):
+    #: group 1 is the name.
+    titled_name: re.Pattern[str] = re.compile(r"(?!)()")
 
     @classmethod
     def from_lexicon(cls, speech: Speech, gazetteer: Gazetteer | None = None) -> SpeechRules:
@@ -58,6 +62,7 @@ class SpeechRules:
             pronouns=keys(speech.person_pronouns) | keys(speech.group_pronouns),
             not_names=keys(speech.not_names) | keys(speech.verbs),
             institutions=keys(speech.institutions),
+            companies=keys(speech.companies),
             generic=keys(speech.generic) | keys(demonyms),
             passive=keys(speech.passive),
             passive_phrases=frozenset(_pair(p) for p in speech.passive_phrases),
@@ -68,6 +73,7 @@ class SpeechRules:
             states=keys(states),
             object_pronouns=keys(speech.object_pronouns),
             trigger=_trigger(trigger_words(speech)),
+            titled_name=_titled_name(keys(speech.titles)),
         )
 
 
@@ -82,6 +88,12 @@ def trigger_words(speech: Speech) -> frozenset[str]:
         w.lower().rstrip(".")
         for w in (*speech.verbs, *speech.object_verbs, *speech.participles, "according")
     )
+
+
+def _titled_name(titles: frozenset[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True))
+    name = r"[A-Z][\w’'-]+"
+    return re.compile(rf"\b(?i:{alternatives})\.?[^\S\n]+((?:{name}[^\S\n]+){{0,2}}{name})")
 
 
 def _trigger(words: frozenset[str]) -> re.Pattern[str]:

@@ -236,6 +236,27 @@ def test_a_definite_description_may_refer_back_into_its_own_sentence(tagger: Tag
     assert tagger.tag(text).statements[-1].speaker == "Harbour Pilots' Union"
 
 
+def test_she_said_after_a_titled_subject_and_no_person_speaker(tagger: Tagger) -> None:
+    text = (
+        "Upset in the primary\n"
+        "Councillor Rosa Delgado beat Senator Tom Whyte, according to The Daily Ledger.\n"
+        "“We listened,” she told supporters."
+    )
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers[1:] == ["Daily Ledger", "Rosa Delgado"]  # a paper after "The": no person
+
+
+def test_the_company_said_is_the_company_that_spoke_before(tagger: Tagger) -> None:
+    text = (
+        "Ad pulled\n"
+        "“We got this wrong,” Orvale said in a statement.\n"
+        "The company said the posters would come down.\n"
+        "The ministry said nothing."
+    )
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers[1:] == ["Orvale", "Orvale", None]
+
+
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
     texts = ["Nothing here.", "Voters went to the polls.", "", "Russia denied meddling."]
     results = list(tagger.tag_many(texts))
