@@ -109,8 +109,13 @@ def _subject(sentence: str, words: list[Word], rules: SpeechRules) -> Attributio
     it: "Azerbaijan summoned …", "Russian President Vladimir Putin signed …",
     "Bangladesh's main opposition party boycotted …"."""
     first = 1 if words and words[0].key in _DETERMINERS else 0
-    if first >= len(words) or not is_name(words[first], rules):
+    if first >= len(words):
         return None
+    if not is_name(words[first], rules):  # "The opposition leader Maria Machado refused …"
+        named = _titled_name_after(words, first, rules)
+        if named is None or not is_verb(words, named[1] + 1):
+            return None
+        return _clean(sentence, words[named[0] : named[1] + 1], rules)
     last = run_right(words, first, rules)
     if is_possessive(words[last].text):  # the name is the owner, not the subject
         head = _institution_head(words, last, rules)

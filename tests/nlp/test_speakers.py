@@ -164,6 +164,7 @@ def test_more_attribution_shapes(sentence: str, speaker: str | None, speech: Spe
         # "… and said": the sentence's subject.
         ("Governor Paul Otieno voted early and said turnout looked strong.", "Paul Otieno"),
         ("Police arrested three men and said they had bought votes.", None),
+        ("The opposition leader Ana Lima refused to concede and alleged fraud.", "Ana Lima"),
         # A description of lowercase words before the name after "according to".
         ("The party leads, according to public broadcaster RTV.", "RTV"),
         ("The option leads, according to the electoral service Servel.", "Servel"),
