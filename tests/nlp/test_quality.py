@@ -13,10 +13,15 @@ from monitor.nlp.tagger import Tagger
 from tests.nlp.conftest import FIXTURES, REPO
 
 MARGIN = 0.02
-SETS = {"dev": "devset.jsonl", "held-out": "heldout.jsonl", "challenge": "challenge.jsonl"}
+SETS = {
+    "dev": "devset.jsonl",
+    "held-out": "heldout.jsonl",
+    "challenge": "challenge.jsonl",
+    "challenge2": "challenge2.jsonl",
+}
 DOC = REPO / "docs" / "nlp-quality.md"
 _NUMBER = r"\**([01]\.\d+)\**"
-_SET = "(" + "|".join(SETS) + ")"
+_SET = "(" + "|".join(sorted(SETS, key=len, reverse=True)) + ")"
 _TAG_ROW = re.compile(
     rf"^\| {_SET} \((\d+)\) \| (\w+) \(n=\d+\) \| {_NUMBER} \| {_NUMBER} \| {_NUMBER} \|",
     re.MULTILINE,

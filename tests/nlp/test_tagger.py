@@ -119,6 +119,7 @@ def _prefilter_corpora() -> dict[str, list[str]]:
         "devset": _labelled("devset.jsonl"),
         "heldout": _labelled("heldout.jsonl"),
         "challenge": _labelled("challenge.jsonl"),
+        "challenge2": _labelled("challenge2.jsonl"),
         # The benchmark's corpora: one relevant article in ten, and all relevant.
         "bench mix": build_corpus(300, 10, seed=4),
         "bench dense": build_corpus(30, 1, seed=5),
