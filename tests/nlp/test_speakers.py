@@ -11,6 +11,11 @@ def _speaker(sentence: str, speech: SpeechRules) -> Attribution | None:
     return find_attribution(sentence, quote_spans(sentence), speech)
 
 
+def _speaker_name(sentence: str, speech: SpeechRules) -> str | None:
+    found = _speaker(sentence, speech)
+    return found.name if found else None
+
+
 @pytest.mark.parametrize(
     ("sentence", "speaker"),
     [
@@ -129,8 +134,7 @@ def test_an_apposition_after_the_name_keeps_the_name(sentence: str, speech: Spee
 def test_a_headline_passive_has_no_speaker(
     sentence: str, speaker: str | None, speech: SpeechRules
 ) -> None:
-    found = _speaker(sentence, speech)
-    assert (found.name if found else None) == speaker
+    assert _speaker_name(sentence, speech) == speaker
 
 
 @pytest.mark.parametrize(
@@ -149,8 +153,7 @@ def test_a_headline_passive_has_no_speaker(
     ],
 )
 def test_more_attribution_shapes(sentence: str, speaker: str | None, speech: SpeechRules) -> None:
-    found = _speaker(sentence, speech)
-    assert (found.name if found else None) == speaker
+    assert _speaker_name(sentence, speech) == speaker
 
 
 @pytest.mark.parametrize(
@@ -182,8 +185,7 @@ def test_more_attribution_shapes(sentence: str, speaker: str | None, speech: Spe
 def test_subjects_descriptions_and_offices(
     sentence: str, speaker: str | None, speech: SpeechRules
 ) -> None:
-    found = _speaker(sentence, speech)
-    assert (found.name if found else None) == speaker
+    assert _speaker_name(sentence, speech) == speaker
 
 
 def test_an_institution_noun_after_the_is_left_for_the_caller(speech: SpeechRules) -> None:
@@ -209,8 +211,7 @@ def test_titles_mark_a_person(speech: SpeechRules) -> None:
 def test_a_list_of_names_without_of_is_not_joined(
     sentence: str, speaker: str | None, speech: SpeechRules
 ) -> None:
-    found = _speaker(sentence, speech)
-    assert (found.name if found else None) == speaker
+    assert _speaker_name(sentence, speech) == speaker
 
 
 @pytest.mark.parametrize(
@@ -235,5 +236,4 @@ def test_a_list_of_names_without_of_is_not_joined(
 def test_a_participle_after_a_comma_reports_the_subject(
     sentence: str, speaker: str | None, speech: SpeechRules
 ) -> None:
-    found = _speaker(sentence, speech)
-    assert (found.name if found else None) == speaker
+    assert _speaker_name(sentence, speech) == speaker

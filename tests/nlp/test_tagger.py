@@ -169,6 +169,10 @@ def test_a_state_denying_interference_is_an_interference_statement(tagger: Tagge
     assert statement.tags == ()
 
 
+def _speakers(tagger: Tagger, text: str) -> list[str | None]:
+    return [s.speaker for s in tagger.tag(text).statements]
+
+
 def test_definite_description_resolves_to_the_titled_name(tagger: Tagger) -> None:
     text = (
         "Lavrov in Minsk\n"
@@ -176,7 +180,7 @@ def test_definite_description_resolves_to_the_titled_name(tagger: Tagger) -> Non
         "“We reject outside interference,” the foreign minister said.\n"
         "The governor told reporters nothing."
     )
-    speakers = [s.speaker for s in tagger.tag(text).statements]
+    speakers = _speakers(tagger, text)
     assert speakers == [None, None, "Sergei Lavrov", None]
 
 
@@ -191,7 +195,7 @@ def test_definite_description_resolves_to_a_name_in_apposition(
     tagger: Tagger, introduction: str
 ) -> None:
     text = f"Talks\n{introduction}\nThe minister added that Moscow would not recognise the result."
-    speakers = [s.speaker for s in tagger.tag(text).statements]
+    speakers = _speakers(tagger, text)
     assert speakers[-1] == "Sergei Lavrov"
 
 
@@ -204,7 +208,7 @@ def test_the_court_said_resolves_to_the_court_named_before(tagger: Tagger) -> No
         "The appeal failed, the court said.\n"
         "Nothing changes, the council said."
     )
-    speakers = [s.speaker for s in tagger.tag(text).statements]
+    speakers = _speakers(tagger, text)
     assert speakers[3:] == ["Peru's Constitutional Tribunal", "Supreme Court of Liberia", None]
     (alone,) = tagger.tag("The ministry said Washington was meddling.").statements
     assert alone.speaker is None  # no ministry was named
@@ -217,7 +221,7 @@ def test_the_pollster_said_resolves_to_the_name_written_after_the_noun(tagger: T
         "The lead is within the margin of error, the pollster said.\n"
         "The bank said rates would hold."
     )
-    speakers = [s.speaker for s in tagger.tag(text).statements]
+    speakers = _speakers(tagger, text)
     assert speakers[2:] == ["Civica Data", None]
 
 
@@ -243,7 +247,7 @@ def test_she_said_after_a_titled_subject_and_no_person_speaker(tagger: Tagger) -
         "Councillor Rosa Delgado beat Senator Tom Whyte, according to The Daily Ledger.\n"
         "“We listened,” she told supporters."
     )
-    speakers = [s.speaker for s in tagger.tag(text).statements]
+    speakers = _speakers(tagger, text)
     assert speakers[1:] == ["Daily Ledger", "Rosa Delgado"]  # a paper after "The": no person
 
 
@@ -254,7 +258,7 @@ def test_the_company_said_is_the_company_that_spoke_before(tagger: Tagger) -> No
         "The company said the posters would come down.\n"
         "The ministry said nothing."
     )
-    speakers = [s.speaker for s in tagger.tag(text).statements]
+    speakers = _speakers(tagger, text)
     assert speakers[1:] == ["Orvale", "Orvale", None]
 
 
