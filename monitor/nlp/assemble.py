@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple, Protocol, TypeVar
 
-from monitor.messages import Span, Statement
+from monitor.messages import TAG_FOREIGN_INTERFERENCE, Evidence, Span, Statement
 from monitor.nlp.rules import (
     FOREIGN_MARKER,
     INTERFERENCE_WEAK,
     ArticleContext,
     Hit,
+    continues_interference,
     decide_tags,
     interference_evidence,
 )
@@ -426,6 +427,26 @@ def _has_speech(positions: list[int] | None, start: int, end: int) -> bool:
     return first < len(positions) and positions[first] < end
 
 
+def _continued(
+    document: str,
+    span: tuple[int, int],
+    found: Attribution | None,
+    quotes: list[tuple[int, int]],
+) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
+    """The tag and evidence of the statement at ``span`` that continues an
+    interference story: the evidence is who speaks ("the Russian embassy"),
+    or, for a quotation going on from the sentence before, the quotation."""
+    start, end = span
+    if found is not None:
+        first, last = start + found.start, start + found.end
+    elif quotes:
+        first, last = start + quotes[0][0], start + quotes[0][1]
+    else:
+        first, last = start, end
+    evidence = Evidence(TAG_FOREIGN_INTERFERENCE, document[first:last], first, last)
+    return (TAG_FOREIGN_INTERFERENCE,), (evidence,)
+
+
 def build_statements(
     document: str,
     spans: Sequence[tuple[int, int]],
@@ -479,6 +500,8 @@ def build_statements(
             if part.hits
             else ((), ())
         )
+        if continues_interference(tags, article, speaker is not None):
+            tags, evidence = _continued(document, (start, end), found, quotes)
         statements.append(
             Statement(
                 text,

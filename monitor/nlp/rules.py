@@ -31,7 +31,9 @@ Rules:
   already has such a statement, a weak cue needs only one actor in the
   sentence, or none when it is *topical* ("propaganda", "the plot"), and
   denial phrases ("rejected the claim as baseless") count too: denials of
-  interference and warnings against it are interference statements.
+  interference and warnings against it are interference statements; and a
+  statement with no tag of its own that is attributed to someone continues
+  the story (:func:`continues_interference`).
 """
 
 from __future__ import annotations
@@ -182,6 +184,15 @@ def _outermost(hits: list[Hit]) -> list[Hit]:
         if not kept or end > kept[-1].end:
             kept.append(hit)
     return kept
+
+
+def continues_interference(tags: Sequence[str], context: ArticleContext, attributed: bool) -> bool:
+    """Whether a statement with no tag of its own continues its article's
+    story of foreign interference: it is attributed to someone (a reaction, a
+    denial, an investigator's finding: "The Russian embassy said the warnings
+    were 'anti-Russian hysteria'"). An election statement stays one: a
+    candidate's words on the result are not about the meddling."""
+    return context.interference and attributed and not tags
 
 
 def to_evidence(tag: str, hits: Iterable[Hit], document: str) -> list[Evidence]:

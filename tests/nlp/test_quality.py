@@ -18,6 +18,7 @@ SETS = {
     "held-out": "heldout.jsonl",
     "challenge": "challenge.jsonl",
     "challenge2": "challenge2.jsonl",
+    "challenge3": "challenge3.jsonl",
 }
 DOC = REPO / "docs" / "nlp-quality.md"
 _NUMBER = r"\**([01]\.\d+)\**"

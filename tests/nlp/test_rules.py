@@ -13,6 +13,7 @@ from monitor.nlp.rules import (
     ArticleContext,
     Hit,
     _outermost,
+    continues_interference,
     decide_tags,
     election_evidence,
     has_election_context,
@@ -49,6 +50,15 @@ def test_an_article_whose_strong_cues_are_mostly_blocked_is_not_political() -> N
     assert not non_political_article([Hit(ELECTION, 10, 15)], 40)  # no block term at all
     blocked = ArticleContext(True, False, 40, election_blocked=True)
     assert decide_tags([far], 0, blocked, "x" * 400) == ((), ())
+
+
+def test_only_an_untagged_attributed_statement_continues_an_interference_story() -> None:
+    story = ArticleContext(election=False, interference=True, block_window=40)
+    other = ArticleContext(election=True, interference=False, block_window=40)
+    assert continues_interference((), story, attributed=True)
+    assert not continues_interference((), story, attributed=False)
+    assert not continues_interference(("election",), story, attributed=True)
+    assert not continues_interference((), other, attributed=True)
 
 
 def test_weak_election_cue_inside_an_interference_phrase_is_not_election() -> None:

@@ -27,7 +27,8 @@ def test_interference_article_with_denial_quotes_and_boilerplate(tagger: Tagger)
         "Beijing",
     )
     assert _by_start(result, text, "clear evidence") == (("election",), "Chen Wei-lin")
-    assert _by_start(result, text, "Chen said more") == ((), "Chen Wei-lin")
+    # No cue, but attributed inside the interference story: it continues it.
+    assert _by_start(result, text, "Chen said more") == (("foreign_interference",), "Chen Wei-lin")
     assert _by_start(result, text, "dismissed the accusations") == (
         ("foreign_interference",),
         "Hua Chunying",
@@ -120,6 +121,7 @@ def _prefilter_corpora() -> dict[str, list[str]]:
         "heldout": _labelled("heldout.jsonl"),
         "challenge": _labelled("challenge.jsonl"),
         "challenge2": _labelled("challenge2.jsonl"),
+        "challenge3": _labelled("challenge3.jsonl"),
         # The benchmark's corpora: one relevant article in ten, and all relevant.
         "bench mix": build_corpus(300, 10, seed=4),
         "bench dense": build_corpus(30, 1, seed=5),
@@ -260,6 +262,24 @@ def test_the_company_said_is_the_company_that_spoke_before(tagger: Tagger) -> No
     )
     speakers = _speakers(tagger, text)
     assert speakers[1:] == ["Orvale", "Orvale", None]
+
+
+def test_an_attributed_statement_continues_an_interference_story(tagger: Tagger) -> None:
+    text = (
+        "Expulsion\n"
+        "Estonia expelled a Russian diplomat for funding a pro-Kremlin party.\n"
+        "Russia's embassy said the decision was “deeply regrettable”.\n"
+        "The diplomat arrived in Tallinn in 2021.\n"
+        "Voters go to the polls in March, the election commission said."
+    )
+    statements = tagger.tag(text).statements
+    reaction, background, election = statements[2:]
+    assert reaction.tags == ("foreign_interference",)
+    assert [(e.tag, e.text) for e in reaction.evidence] == [
+        ("foreign_interference", "Russia's embassy")
+    ]
+    assert background.tags == ()  # nobody speaks: background
+    assert election.tags == ("election",)  # a statement about the election stays one
 
 
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
