@@ -500,7 +500,7 @@ def build_statements(
             if part.hits
             else ((), ())
         )
-        if continues_interference(tags, article, speaker is not None):
+        if continues_interference(tags, article, found is not None or speaker is not None):
             tags, evidence = _continued(document, (start, end), found, quotes)
         statements.append(
             Statement(

@@ -270,16 +270,18 @@ def test_an_attributed_statement_continues_an_interference_story(tagger: Tagger)
         "Estonia expelled a Russian diplomat for funding a pro-Kremlin party.\n"
         "Russia's embassy said the decision was “deeply regrettable”.\n"
         "The diplomat arrived in Tallinn in 2021.\n"
-        "Voters go to the polls in March, the election commission said."
+        "Voters go to the polls in March, the election commission said.\n"
+        "The agency said the payments had gone on for years."
     )
     statements = tagger.tag(text).statements
-    reaction, background, election = statements[2:]
+    reaction, background, election, unnamed = statements[2:]
     assert reaction.tags == ("foreign_interference",)
     assert [(e.tag, e.text) for e in reaction.evidence] == [
         ("foreign_interference", "Russia's embassy")
     ]
     assert background.tags == ()  # nobody speaks: background
     assert election.tags == ("election",)  # a statement about the election stays one
+    assert unnamed.tags == ("foreign_interference",)  # someone speaks, if unnamed
 
 
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
