@@ -44,8 +44,9 @@ class SpeakerMemory:
     last_speaker: str | None = None
     last_person: str | None = None
     last_person_mentioned: str | None = None
-    #: The last speaker that was no person ("Vantor said"), for "the company said".
-    last_organisation: str | None = None
+    #: The speakers that were no person, in order ("Vantor", "Czech foreign
+    #: ministry"), for "the company said", "the ministry added".
+    organisations: list[str] = field(default_factory=list)
 
     def learn_names(self, entities: Sequence[EntityHit]) -> None:
         for entity in entities:
@@ -133,7 +134,7 @@ class SpeakerMemory:
         if person:
             self.last_person = name
         else:
-            self.last_organisation = name
+            self.organisations.append(name)
         return name
 
     def _described(self, found: Attribution, earlier: str) -> str | None:
@@ -143,9 +144,16 @@ class SpeakerMemory:
         if found.person:
             return _titled_before(found.role, earlier)
         name = _institution_named(found.role, earlier)
-        if name is None and self.rules is not None and found.role in self.rules.companies:
-            return self.last_organisation
-        return name
+        if name is not None:
+            return name
+        # A speaker named by the noun before ("Czech foreign ministry said …
+        # the ministry added"); for a company, the last speaker that was no person.
+        for organisation in reversed(self.organisations):
+            if organisation.lower().rsplit(None, 1)[-1] == found.role:
+                return organisation
+        if self.organisations and self.rules is not None and found.role in self.rules.companies:
+            return self.organisations[-1]
+        return None
 
     def _titled_mention(self, earlier: str) -> str | None:
         """For a "she said" that follows no person speaker: the first name

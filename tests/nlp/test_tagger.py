@@ -284,6 +284,15 @@ def test_an_attributed_statement_continues_an_interference_story(tagger: Tagger)
     assert unnamed.tags == ("foreign_interference",)  # someone speaks, if unnamed
 
 
+def test_the_ministry_added_is_the_ministry_that_spoke_before(tagger: Tagger) -> None:
+    text = (
+        "Diplomat expelled\n"
+        "The Czech foreign ministry said the diplomat had paid councillors.\n"
+        "The payments went through a firm in Cyprus, the ministry added."
+    )
+    assert _speakers(tagger, text)[1:] == ["Czech foreign ministry", "Czech foreign ministry"]
+
+
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
     texts = ["Nothing here.", "Voters went to the polls.", "", "Russia denied meddling."]
     results = list(tagger.tag_many(texts))
