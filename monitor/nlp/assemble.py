@@ -508,7 +508,9 @@ def build_statements(
             if part.hits
             else ((), ())
         )
-        if continues_interference(tags, article, found is not None or speaker is not None):
+        if article.interference and continues_interference(  # most articles are not
+            tags, article, found is not None or speaker is not None
+        ):
             tags, evidence = _continued(document, (start, end), found, quotes)
         statements.append(
             Statement(
