@@ -239,6 +239,9 @@ def _last_near(
 #: After an institution noun: its "of" part ("… Commission of Zambia").
 _OF_PART = re.compile(
     r"[^\S\n]+(?:of|for)[^\S\n]+(?:the[^\S\n]+)?[A-Z][\w’'-]*(?:[^\S\n]+[A-Z][\w’'-]*)*"
+    # and the names it lists: "… Union of Rail, Maritime and Transport Workers"
+    r"(?:,[^\S\n]+[A-Z][\w’'-]*(?:[^\S\n]+[A-Z][\w’'-]*)*)*"
+    r"(?:,?[^\S\n]+and[^\S\n]+[A-Z][\w’'-]*(?:[^\S\n]+[A-Z][\w’'-]*)*)?"
 )
 #: After a lowercase institution noun: the name it introduces ("pollster IBRiS").
 _NAME_AFTER = re.compile(r"[^\S\n]((?:[A-Z][\w’'-]*[^\S\n]+){0,3}[A-Z][\w’'-]*)\b")
@@ -313,6 +316,8 @@ class Context:
     scope: ScopeRules | None = None
     #: The article's elections are not political (:func:`~monitor.nlp.rules.non_political_article`).
     election_blocked: bool = False
+    #: Lowercase openings of a sentence that leaves the story ("separately").
+    topic_shifts: tuple[str, ...] = ()
 
 
 class _Parts(NamedTuple):
@@ -509,7 +514,10 @@ def build_statements(
             else ((), ())
         )
         if article.interference and continues_interference(  # most articles are not
-            tags, article, found is not None or speaker is not None
+            tags,
+            article,
+            found is not None or speaker is not None,
+            text.lower().startswith(context.topic_shifts),
         ):
             tags, evidence = _continued(document, (start, end), found, quotes)
         statements.append(

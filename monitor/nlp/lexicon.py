@@ -96,6 +96,9 @@ class InterferenceCues(_Frozen):
     #: ("the election in Kenya").
     home_after: tuple[str, ...] = ()
     home_before: tuple[str, ...] = ()
+    #: Lowercase openings of a sentence that leaves the article's story
+    #: ("separately"): it does not continue an interference story.
+    topic_shifts: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _topical_are_weak(self) -> InterferenceCues:

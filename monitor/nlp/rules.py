@@ -186,16 +186,20 @@ def _outermost(hits: list[Hit]) -> list[Hit]:
     return kept
 
 
-def continues_interference(tags: Sequence[str], context: ArticleContext, attributed: bool) -> bool:
+def continues_interference(
+    tags: Sequence[str], context: ArticleContext, attributed: bool, shifts: bool = False
+) -> bool:
     """Whether a statement with no tag of its own continues its article's
     story of foreign interference: it is attributed to someone, named or not
     (a reaction, a denial, an investigator's finding: "The Russian embassy
     said the warnings were 'anti-Russian hysteria'", "the agency said").
     An election statement stays one: a candidate's words on the result are
-    not about the meddling. (Generic speakers, "British officials said", do
-    not count: counting every sentence with a speech verb cost more
-    precision on the dev and held-out sets than it gained elsewhere.)"""
-    return context.interference and attributed and not tags
+    not about the meddling, and a statement that ``shifts`` the topic
+    ("Separately, the agency said …") leaves the story. (Generic speakers,
+    "British officials said", do not count: counting every sentence with a
+    speech verb cost more precision on the dev and held-out sets than it
+    gained elsewhere.)"""
+    return context.interference and attributed and not tags and not shifts
 
 
 def to_evidence(tag: str, hits: Iterable[Hit], document: str) -> list[Evidence]:

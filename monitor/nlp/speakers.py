@@ -38,7 +38,7 @@ _QUOTE_MARKS = frozenset({"”", '"', "’", "“", "‘"})
 _QUOTED_OBJECT = re.compile(r"\s+(?:[\w'’-]+\s+){1,4}[\"“‘]")
 #: Words that open an apposition after a name: "Abdou Kane, one of the
 #: candidates, said"; "The Democratic Alliance, which came second, said".
-_APPOSITION_OPENERS = frozenset({"who", "which", "one"})
+_APPOSITION_OPENERS = frozenset({"who", "which", "one", "speaking", "addressing", "writing"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +186,8 @@ def _speaker_of_verb(
             return _name_after(sentence, words, verb + 1, rules)
         if left > 0 and is_name(words[left - 1], rules):
             first = run_left(words, left - 1, rules)
+            if _place_after_place(words, first, left - 1, rules):
+                return None  # "A recount in Marlow County, Pennsylvania, has confirmed"
             if _opens_with_comma(words, first, rules):
                 found = _name_before(sentence, words, left - 1, rules)
                 return found if found is None else _as_person(found)
@@ -193,6 +195,18 @@ def _speaker_of_verb(
     if word.text in _QUOTE_MARKS:
         return _name_after(sentence, words, verb + 1, rules)
     return None
+
+
+def _place_after_place(words: list[Word], first: int, last: int, rules: SpeechRules) -> bool:
+    """Whether the one-word name at ``first``..``last`` follows a name and a
+    comma: "Marlow County, Pennsylvania," names a place, not a speaker (a
+    person in apposition is written with two words or more)."""
+    return (
+        first == last
+        and first >= 2
+        and words[first - 1].text == ","
+        and is_name(words[first - 2], rules)
+    )
 
 
 def _opens_with_comma(words: list[Word], first: int, rules: SpeechRules) -> bool:
@@ -365,6 +379,9 @@ def _name_after(
             continue
         if word.key in _DETERMINERS or word.key in rules.titles or word.key in rules.roles:
             index += 1
+            continue
+        if word.text == "," and index > first and words[index - 1].key in rules.titles:
+            index += 1  # "said his lawyer, Henrik Lund"
             continue
         if _describes_next(words, index, rules):  # "public broadcaster NHK"
             index += 1

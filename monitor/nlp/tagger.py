@@ -247,6 +247,7 @@ class Tagger:
             self._speech_words.starts(text) if item.speech_at is None else item.speech_at,
             self._scope,
             blocked,
+            self._lexicon.cues.foreign_interference.topic_shifts,
         )
         statements = build_statements(text, item.piece.spans, entities, hits, context)
         return shifted(

@@ -19,6 +19,7 @@ SETS = {
     "challenge": "challenge.jsonl",
     "challenge2": "challenge2.jsonl",
     "challenge3": "challenge3.jsonl",
+    "challenge4": "challenge4.jsonl",
 }
 DOC = REPO / "docs" / "nlp-quality.md"
 _NUMBER = r"\**([01]\.\d+)\**"

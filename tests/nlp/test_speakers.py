@@ -180,6 +180,12 @@ def test_more_attribution_shapes(sentence: str, speaker: str | None, speech: Spe
             "President of Brazil Luiz Inacio Lula da Silva said the vote was fair.",
             "Luiz Inacio Lula da Silva",
         ),
+        # A place in apposition to a place is no speaker; a participle opens an apposition.
+        ("A recount in Kent County, Delaware, has confirmed the result.", None),
+        ("The new MP, Helen Oduya, told supporters she was proud.", "Helen Oduya"),
+        ("Fontana, speaking to TV Globo, said she would seek support.", "Fontana"),
+        # A title and a comma before the name after the verb.
+        ('"No comment," said his lawyer, Henrik Lund.', "Henrik Lund"),
     ],
 )
 def test_subjects_descriptions_and_offices(

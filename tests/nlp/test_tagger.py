@@ -122,6 +122,7 @@ def _prefilter_corpora() -> dict[str, list[str]]:
         "challenge": _labelled("challenge.jsonl"),
         "challenge2": _labelled("challenge2.jsonl"),
         "challenge3": _labelled("challenge3.jsonl"),
+        "challenge4": _labelled("challenge4.jsonl"),
         # The benchmark's corpora: one relevant article in ten, and all relevant.
         "bench mix": build_corpus(300, 10, seed=4),
         "bench dense": build_corpus(30, 1, seed=5),
@@ -291,6 +292,31 @@ def test_the_ministry_added_is_the_ministry_that_spoke_before(tagger: Tagger) ->
         "The payments went through a firm in Cyprus, the ministry added."
     )
     assert _speakers(tagger, text)[1:] == ["Czech foreign ministry", "Czech foreign ministry"]
+
+
+def test_run_off_from_fields_is_no_election(tagger: Tagger) -> None:
+    text = (
+        "Floods in the west\n"
+        "A landslide blocked the road for hours.\n"
+        "Farmers warned that run-off from the fields could reach rivers."
+    )
+    assert [s.tags for s in tagger.tag(text).statements] == [(), (), ()]
+    (runoff,) = tagger.tag("Run-offs will be held in 34 towns, after the election.").statements
+    assert runoff.tags == ("election",)
+
+
+def test_a_topic_shift_leaves_the_interference_story(tagger: Tagger) -> None:
+    text = (
+        "Spies\n"
+        "The agency said a foreign government had tried to recruit political staff.\n"
+        "Separately, the agency said it had seen a rise in corporate espionage."
+    )
+    assert [s.tags for s in tagger.tag(text).statements][2] == ()
+
+
+def test_the_union_said_takes_the_names_its_of_part_lists(tagger: Tagger) -> None:
+    text = "Strike\nMembers of the Union of Rail, Sea and Road Workers voted, the union said."
+    assert _speakers(tagger, text)[1] == "Union of Rail, Sea and Road Workers"
 
 
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
