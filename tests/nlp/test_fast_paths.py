@@ -19,8 +19,8 @@ from spacy.util import filter_spans
 
 from bench.bench_nlp import build_corpus
 from monitor.messages import Evidence, Span, Statement
-from monitor.nlp.assemble import _chunks_back, _written_before
 from monitor.nlp.lexicon import Lexicon
+from monitor.nlp.memory import _chunks_back, _written_before
 from monitor.nlp.phrases import FOLD_TRAPS, PhraseSet
 from monitor.nlp.pipeline import COMPONENT, ChunkFeeder, _longest_first, build_pipeline
 from monitor.nlp.result import TagResult

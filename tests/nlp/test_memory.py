@@ -1,0 +1,61 @@
+"""SpeakerMemory (monitor/nlp/memory.py): resolving attributions across an article."""
+
+from __future__ import annotations
+
+from monitor.nlp.memory import SpeakerMemory
+from monitor.nlp.speakers import Attribution
+from monitor.nlp.speech_rules import SpeechRules
+
+
+def _said(name: str, *, person: bool = False) -> Attribution:
+    return Attribution(name, 0, len(name), person=person)
+
+
+def test_a_surname_expands_to_the_full_name_first_written(speech: SpeechRules) -> None:
+    memory = SpeakerMemory(speech)
+    assert memory.resolve(_said("Maria Zakharova", person=True), [], 0) == "Maria Zakharova"
+    assert memory.resolve(_said("Zakharova"), [], 0) == "Maria Zakharova"
+
+
+def test_he_said_is_the_last_person_not_the_last_institution(speech: SpeechRules) -> None:
+    memory = SpeakerMemory(speech)
+    memory.resolve(_said("Dmitry Peskov", person=True), [], 0)
+    memory.resolve(_said("Kremlin"), [], 0)
+    assert memory.resolve(Attribution("he", 0, 2, pronoun="he"), [], 0) == "Dmitry Peskov"
+    assert memory.resolve(Attribution("it", 0, 2, pronoun="it"), [], 0) == "Kremlin"
+
+
+def test_she_said_with_no_person_before_is_the_titled_subject(speech: SpeechRules) -> None:
+    memory = SpeakerMemory(speech)
+    earlier = "Mayor Ana Ruiz beat Senator Tom Cole by 90 votes.\n“We won,” "
+    she = Attribution("she", 0, 3, pronoun="she")
+    assert memory.resolve(she, [], 0, earlier=earlier) == "Ana Ruiz"
+
+
+def test_definite_descriptions_resolve_to_names_written_before(speech: SpeechRules) -> None:
+    memory = SpeakerMemory(speech)
+    court = Attribution("the court", 0, 9, role="court")
+    assert memory.resolve(court, [], 0, earlier="Peru's Top Court ruled. ") == "Peru's Top Court"
+    assert memory.resolve(court, [], 0, earlier="A court ruled. ") is None
+    minister = Attribution("the minister", 0, 12, person=True, role="minister")
+    earlier = "Foreign Minister Ana Lima spoke. "
+    assert memory.resolve(minister, [], 0, earlier=earlier) == "Ana Lima"
+
+
+def test_the_company_said_falls_back_to_the_last_speaker_that_was_no_person(
+    speech: SpeechRules,
+) -> None:
+    memory = SpeakerMemory(speech)
+    memory.resolve(_said("Orvale"), [], 0)
+    company = Attribution("the company", 0, 11, role="company")
+    ministry = Attribution("the ministry", 0, 12, role="ministry")
+    assert memory.resolve(company, [], 0, earlier="Orvale said sorry. ") == "Orvale"
+    assert memory.resolve(ministry, [], 0, earlier="Orvale said sorry. ") is None
+
+
+def test_a_name_after_the_is_no_person(speech: SpeechRules) -> None:
+    memory = SpeakerMemory(speech)
+    memory.resolve(_said("Daily Ledger"), [], 0, earlier="according to The ")
+    assert memory.last_person is None and memory.organisations == ["Daily Ledger"]
+    memory.resolve(_said("Ana Lima"), [], 0, earlier="said ")
+    assert memory.last_person == "Ana Lima"
