@@ -15,6 +15,7 @@ from typing import NamedTuple, Protocol, TypeVar
 
 from monitor.messages import TAG_FOREIGN_INTERFERENCE, Evidence, Span, Statement
 from monitor.nlp.memory import SpeakerMemory
+from monitor.nlp.names import Attribution
 from monitor.nlp.rules import (
     FOREIGN_MARKER,
     INTERFERENCE_WEAK,
@@ -26,7 +27,7 @@ from monitor.nlp.rules import (
 )
 from monitor.nlp.scope import ScopeRules
 from monitor.nlp.segment import quote_spans, quote_text
-from monitor.nlp.speakers import Attribution, find_attribution
+from monitor.nlp.speakers import find_attribution
 from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.terms import EntityHit
 

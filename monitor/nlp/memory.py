@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from monitor.nlp.speakers import Attribution
+from monitor.nlp.names import Attribution
 from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.terms import EntityHit
 from monitor.nlp.words import is_possessive

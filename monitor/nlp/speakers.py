@@ -18,8 +18,18 @@ a speech verb and the name next to it:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from monitor.nlp.names import (
+    DETERMINERS,
+    Attribution,
+    as_person,
+    clean_name,
+    definite_institution,
+    definite_role,
+    institution_head,
+    institution_phrase,
+    name_before,
+)
 from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.words import (
     Word,
@@ -32,31 +42,12 @@ from monitor.nlp.words import (
     words_of,
 )
 
-_DETERMINERS = frozenset({"the", "a", "an"})
 _QUOTE_MARKS = frozenset({"”", '"', "’", "“", "‘"})
 #: After an object verb: a short object, then a quotation ("called the claims “absurd”").
 _QUOTED_OBJECT = re.compile(r"\s+(?:[\w'’-]+\s+){1,4}[\"“‘]")
 #: Words that open an apposition after a name: "Abdou Kane, one of the
 #: candidates, said"; "The Democratic Alliance, which came second, said".
 _APPOSITION_OPENERS = frozenset({"who", "which", "one", "speaking", "addressing", "writing"})
-
-
-@dataclass(frozen=True, slots=True)
-class Attribution:
-    """A speaker found in a sentence; offsets index the sentence."""
-
-    name: str
-    start: int
-    end: int
-    #: Set when the speaker is a pronoun the caller must resolve.
-    pronoun: str | None = None
-    #: True when the words around the name say it is a person (a title, a pronoun).
-    person: bool = False
-    #: Set for a definite description: the title of a person ("the foreign
-    #: minister said", ``person`` true), which the caller resolves to the name
-    #: last written with that title; or an institution noun ("the court said"),
-    #: resolved to the last name holding that noun ("Romania's Constitutional Court").
-    role: str | None = None
 
 
 def find_attribution(
@@ -108,24 +99,24 @@ def _subject(sentence: str, words: list[Word], rules: SpeechRules) -> Attributio
     """The name a sentence opens with, when a lowercase word (its verb) follows
     it: "Azerbaijan summoned …", "Russian President Vladimir Putin signed …",
     "Bangladesh's main opposition party boycotted …"."""
-    first = 1 if words and words[0].key in _DETERMINERS else 0
+    first = 1 if words and words[0].key in DETERMINERS else 0
     if first >= len(words):
         return None
     if not is_name(words[first], rules):  # "The opposition leader Maria Machado refused …"
         named = _titled_name_after(words, first, rules)
         if named is None or not is_verb(words, named[1] + 1):
             return None
-        return _clean(sentence, words[named[0] : named[1] + 1], rules)
+        return clean_name(sentence, words[named[0] : named[1] + 1], rules)
     last = run_right(words, first, rules)
     if is_possessive(words[last].text):  # the name is the owner, not the subject
-        head = _institution_head(words, last, rules)
+        head = institution_head(words, last, rules)
         while (
             head is not None and head + 1 < len(words) and words[head + 1].key in rules.institutions
         ):
             head += 1  # a compound head: "opposition party"
         if head is None or not is_verb(words, head + 1):
             return None
-        return _institution_phrase(sentence, words, head, rules)
+        return institution_phrase(sentence, words, head, rules)
     named = _titled_name_after(words, last + 1, rules)
     if named is not None:  # "Fresno State head coach Carl Benning declined …"
         first, last = named
@@ -135,7 +126,7 @@ def _subject(sentence: str, words: list[Word], rules: SpeechRules) -> Attributio
         # A lone capitalised word opening a sentence is as often a common
         # noun ("Protests grew, …") as a name: trust only a known state.
         return None
-    return _clean(sentence, words[first : last + 1], rules)
+    return clean_name(sentence, words[first : last + 1], rules)
 
 
 def _titled_name_after(words: list[Word], index: int, rules: SpeechRules) -> tuple[int, int] | None:
@@ -173,14 +164,14 @@ def _speaker_of_verb(
         return _institution_before(sentence, words, left, rules)
     if word.key in rules.institutions:
         return (
-            _institution_phrase(sentence, words, left, rules)
-            or _definite_role(sentence, words, left, rules)
-            or _definite_institution(sentence, words, left, rules)
+            institution_phrase(sentence, words, left, rules)
+            or definite_role(sentence, words, left, rules)
+            or definite_institution(sentence, words, left, rules)
         )
     if word.key in rules.titles:
-        return _definite_role(sentence, words, left, rules)
+        return definite_role(sentence, words, left, rules)
     if word.key in rules.companies:  # "the company said"
-        return _definite_institution(sentence, words, left, rules)
+        return definite_institution(sentence, words, left, rules)
     if word.text == ",":
         if left > 0 and words[left - 1].text in _QUOTE_MARKS:
             return _name_after(sentence, words, verb + 1, rules)
@@ -189,8 +180,8 @@ def _speaker_of_verb(
             if _place_after_place(words, first, left - 1, rules):
                 return None  # "A recount in Marlow County, Pennsylvania, has confirmed"
             if _opens_with_comma(words, first, rules):
-                found = _name_before(sentence, words, left - 1, rules)
-                return found if found is None else _as_person(found)
+                found = name_before(sentence, words, left - 1, rules)
+                return found if found is None else as_person(found)
         return _apposition(sentence, words, left, rules)
     if word.text in _QUOTE_MARKS:
         return _name_after(sentence, words, verb + 1, rules)
@@ -224,117 +215,38 @@ def _opens_with_comma(words: list[Word], first: int, rules: SpeechRules) -> bool
     return index >= 0 and words[index].text == ","
 
 
-def _name_before(
-    sentence: str, words: list[Word], last: int, rules: SpeechRules
-) -> Attribution | None:
-    return _clean(sentence, words[run_left(words, last, rules) : last + 1], rules)
-
-
 def _placed(sentence: str, words: list[Word], last: int, rules: SpeechRules) -> Attribution | None:
     """A name before the verb, unless it is only the place of the speaker:
     "the Chinese embassy in London said" → the embassy; "Officials in Berlin said" → nobody."""
     first = run_left(words, last, rules)
     before = first - 1
-    if before >= 0 and words[before].key in _DETERMINERS:
+    if before >= 0 and words[before].key in DETERMINERS:
         before -= 1
     if before >= 1 and words[before].key in rules.place_prepositions:
         head = words[before - 1]
         if head.key in rules.institutions or head.key in rules.roles:
-            return _institution_phrase(sentence, words, before - 1, rules)
+            return institution_phrase(sentence, words, before - 1, rules)
         if head.key in rules.generic and words[before].key in rules.member_prepositions:
-            return _name_before(sentence, words, last, rules)
+            return name_before(sentence, words, last, rules)
         return None
-    return _name_before(sentence, words, last, rules)
-
-
-def _institution_phrase(
-    sentence: str, words: list[Word], head: int, rules: SpeechRules
-) -> Attribution | None:
-    """ "Moldova's intelligence service", "the Czech government": a name, then up to
-    three lowercase words, ending in an institution noun."""
-    index = head - 1
-    while index >= 0 and head - index <= 4 and not is_name(words[index], rules):
-        word = words[index]
-        if word.key in _DETERMINERS or not word.text.replace("-", "").isalpha():
-            return None
-        index -= 1
-    if index < 0 or not is_name(words[index], rules):
-        return None
-    first = run_left(words, index, rules)
-    while first <= index and words[first].key in rules.not_names:
-        first += 1
-    if first > index or (first == index == 0 and _common_opening(words[0], words[head], rules)):
-        return None
-    start, end = words[first].start, words[head].end
-    if sentence[end - 1] == ".":  # the sentence's full stop ("…, said Cho's ministry.")
-        end -= 1
-    return Attribution(sentence[start:end], start, end)
-
-
-def _common_opening(word: Word, head: Word, rules: SpeechRules) -> bool:
-    """Whether ``word``, opening a sentence before the plural institution noun
-    ``head``, is a common noun capitalised by its place ("Aid agencies said",
-    "Health authorities said": nobody in particular) rather than a name: it
-    is no state, demonym or acronym."""
-    key = word.key.removesuffix("’s").removesuffix("'s")
-    return (
-        head.key.endswith("s")
-        and key not in rules.states
-        and key not in rules.generic
-        and not word.text.isupper()
-    )
+    return name_before(sentence, words, last, rules)
 
 
 def _institution_before(
     sentence: str, words: list[Word], role: int, rules: SpeechRules
 ) -> Attribution | None:
     """ "a Kremlin spokesman said", "Venezuela’s foreign ministry said"."""
-    definite = _definite_role(sentence, words, role, rules)
+    definite = definite_role(sentence, words, role, rules)
     if definite is not None:
         return definite
     index = role - 1
     while index >= 0 and index >= role - 2 and not is_name(words[index], rules):
-        if words[index].key in _DETERMINERS or not words[index].text.isalpha():
+        if words[index].key in DETERMINERS or not words[index].text.isalpha():
             return None
         index -= 1
     if index < 0 or not is_name(words[index], rules):
         return None
-    return _name_before(sentence, words, index, rules)
-
-
-def _definite_role(
-    sentence: str, words: list[Word], head: int, rules: SpeechRules
-) -> Attribution | None:
-    """ "the foreign minister said": "the", up to two lowercase words, a title."""
-    if words[head].key not in rules.titles and words[head].key not in rules.roles:
-        return None
-    for index in range(head - 1, max(head - 4, -1), -1):
-        word = words[index]
-        if word.key == "the":
-            start, end = word.start, words[head].end
-            return Attribution(sentence[start:end], start, end, person=True, role=words[head].key)
-        if not word.text.isalpha() or not word.text.islower():
-            return None
-    return None
-
-
-def _definite_institution(
-    sentence: str, words: list[Word], head: int, rules: SpeechRules
-) -> Attribution | None:
-    """ "the court said", "the electoral commission said": "the", up to two
-    lowercase words, an institution noun that names nobody on its own (not
-    "the police"). The caller resolves it to the name last written with that
-    noun ("Romania's Constitutional Court")."""
-    if words[head].key in rules.generic or not words[head].text.islower():
-        return None
-    for index in range(head - 1, max(head - 4, -1), -1):
-        word = words[index]
-        if word.key == "the":
-            start, end = word.start, words[head].end
-            return Attribution(sentence[start:end], start, end, role=words[head].key)
-        if not word.text.isalpha() or not word.text.islower():
-            return None
-    return None
+    return name_before(sentence, words, index, rules)
 
 
 def _apposition(
@@ -346,15 +258,15 @@ def _apposition(
             continue
         opener = words[index + 1]
         opens_apposition = (
-            opener.key in _DETERMINERS
+            opener.key in DETERMINERS
             or opener.key in rules.titles
             or opener.key in _APPOSITION_OPENERS
             or is_possessive(opener.text)  # "Sergei Lavrov, Russia's foreign minister, said"
         )
         if opens_apposition and index > 0 and is_name(words[index - 1], rules):
-            found = _name_before(sentence, words, index - 1, rules)
+            found = name_before(sentence, words, index - 1, rules)
             # "which" follows an institution; every other opener, a person.
-            return found if found is None or opener.key == "which" else _as_person(found)
+            return found if found is None or opener.key == "which" else as_person(found)
         return None
     return None
 
@@ -369,15 +281,15 @@ def _name_after(
         word = words[index]
         if is_name(word, rules):
             last = run_right(words, index, rules)
-            head = _institution_head(words, last, rules)
+            head = institution_head(words, last, rules)
             if head is not None:
-                return _institution_phrase(sentence, words, head, rules)
+                return institution_phrase(sentence, words, head, rules)
             if is_verb(words, last + 1) and is_possessive(words[last].text):
                 return best  # "according to Korea's largest steelmaker": not Korea
-            best = _clean(sentence, words[index : last + 1], rules) or best
+            best = clean_name(sentence, words[index : last + 1], rules) or best
             index = last + 1
             continue
-        if word.key in _DETERMINERS or word.key in rules.titles or word.key in rules.roles:
+        if word.key in DETERMINERS or word.key in rules.titles or word.key in rules.roles:
             index += 1
             continue
         if word.text == "," and index > first and words[index - 1].key in rules.titles:
@@ -404,45 +316,3 @@ def _describes_next(words: list[Word], index: int, rules: SpeechRules) -> bool:
         if not (word.text.isalpha() and word.text.islower()):
             return False
     return False
-
-
-def _institution_head(words: list[Word], last: int, rules: SpeechRules) -> int | None:
-    """Index of the institution noun closing "Swedish security service", if any."""
-    for index in range(last + 1, min(last + 4, len(words))):
-        word = words[index]
-        if word.key in rules.institutions:
-            return index
-        if is_name(word, rules) or not word.text.isalpha() or word.key in _DETERMINERS:
-            return None
-    return None
-
-
-def _clean(sentence: str, run: list[Word], rules: SpeechRules) -> Attribution | None:
-    """Drop titles and determiners from a name run; keep the name as written."""
-    person = False
-    titled = [i for i, w in enumerate(run) if w.key in rules.titles]
-    if titled and titled[-1] < len(run) - 1:
-        title = titled[-1]
-        after = run[title + 1 :]
-        while len(after) > 2 and after[0].key in rules.connectors:
-            after = after[2:]  # "President of Brazil Luiz Inacio Lula da Silva"
-        if len(after) == 1 and run[title + 1].key in rules.connectors:
-            run = run[title:]  # an office, no person: "Director of National Intelligence"
-        else:
-            run, person = after, True
-    while run and (run[0].key in rules.not_names or run[0].key in rules.connectors):
-        run = run[1:]
-    if not run or (len(run) == 1 and run[0].key in rules.generic):
-        return None
-    start, end = run[0].start, run[-1].end
-    name = sentence[start:end]
-    # "Peskov's", and the plural possessive's bare mark: "the FSS' report".
-    for suffix in ("’s", "'s", "’", "'"):
-        if name.endswith(suffix):
-            name, end = name[: -len(suffix)], end - len(suffix)
-    name = name.rstrip(".") if not run[-1].key.endswith(("jr", "sr")) else name
-    return Attribution(name, start, start + len(name), person=person) if name else None
-
-
-def _as_person(found: Attribution) -> Attribution:
-    return Attribution(found.name, found.start, found.end, found.pronoun, person=True)

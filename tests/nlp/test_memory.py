@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from monitor.nlp.memory import SpeakerMemory
-from monitor.nlp.speakers import Attribution
+from monitor.nlp.names import Attribution
 from monitor.nlp.speech_rules import SpeechRules
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.nlp.names import Attribution
 from monitor.nlp.segment import quote_spans
-from monitor.nlp.speakers import Attribution, find_attribution
+from monitor.nlp.speakers import find_attribution
 from monitor.nlp.speech_rules import SpeechRules
 
 
