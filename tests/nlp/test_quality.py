@@ -20,6 +20,7 @@ SETS = {
     "challenge2": "challenge2.jsonl",
     "challenge3": "challenge3.jsonl",
     "challenge4": "challenge4.jsonl",
+    "challenge5": "challenge5.jsonl",
 }
 DOC = REPO / "docs" / "nlp-quality.md"
 _NUMBER = r"\**([01]\.\d+)\**"
