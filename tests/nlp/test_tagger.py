@@ -320,6 +320,20 @@ def test_the_union_said_takes_the_names_its_of_part_lists(tagger: Tagger) -> Non
     assert _speakers(tagger, text)[1] == "Union of Rail, Sea and Road Workers"
 
 
+@pytest.mark.parametrize(
+    ("text", "tags"),
+    [
+        ("Prosecutors say Azerbaijan bribed three Belgian lawmakers.", ("foreign_interference",)),
+        ("A Ghent builder bribed two local officials, prosecutors said.", ()),
+        ("She promised to close the border if elected.", ("election",)),
+        ("The academy elected 64 new fellows on Tuesday.", ()),
+        ("The sheriff beat a better-funded US senator in the Republican primary.", ("election",)),
+    ],
+)
+def test_senses_seen_in_blind_copy(tagger: Tagger, text: str, tags: tuple[str, ...]) -> None:
+    assert [s.tags for s in tagger.tag(text).statements] == [tags]
+
+
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
     texts = ["Nothing here.", "Voters went to the polls.", "", "Russia denied meddling."]
     results = list(tagger.tag_many(texts))
