@@ -115,10 +115,20 @@ def _cue_terms(lexicon: Lexicon) -> dict[str, tuple[str, ...]]:
 _LINE_BREAK_CHARS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-def _bounded(text: str, start: int, end: int) -> bool:
-    before = text[start - 1] if start > 0 else " "
-    after = text[end] if end < len(text) else " "
-    return not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_")
+def _bounded(text: str, start: int, end: int, lo: int = 0, hi: int | None = None) -> bool:
+    """Whether ``text[start:end]`` stands as whole words within ``text[lo:hi]``
+    (its edges count as boundaries): a term's edge that is a word character
+    needs a non-word character beside it; one that is not ("%" of "% of the
+    vote", after "41") needs none, as spaCy's tokenizer splits "41%" into "41"
+    and "%"."""
+    hi = len(text) if hi is None else hi
+    if _is_word(text[start]) and start > lo and _is_word(text[start - 1]):
+        return False
+    return not (_is_word(text[end - 1]) and end < hi and _is_word(text[end]))
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 class WordFinder:
@@ -315,9 +325,7 @@ class TermIndex:
             if index < 0 or end > spans[index][1]:
                 continue
             first, last = spans[index]
-            before = lowered[start - 1] if start > first else " "
-            after = lowered[end] if end < last else " "
-            if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            if _bounded(lowered, start, end, first, last):
                 return True
         return False
 

@@ -36,6 +36,16 @@ def test_prefilter_sees_triggers_on_word_boundaries_only(index: TermIndex) -> No
     assert not index.has_trigger("A victory for the home team.")  # weak cues alone do not trigger
 
 
+def test_a_term_opening_with_a_symbol_needs_no_boundary_before_it(index: TermIndex) -> None:
+    # spaCy splits "41%" into "41" and "%", so its matcher finds "% of the vote";
+    # the prefilter must see it too (and in one line of several).
+    text = "She won 41% of the vote."
+    assert index.has_trigger(text)
+    scan = index.scan(text)
+    assert scan is not None
+    assert index.has_trigger_in(text, [(0, len(text))], scan) is True
+
+
 def test_entities_are_longest_leftmost_and_bounded(index: TermIndex) -> None:
     text = "Russian Federation troops left; the U.S. and USAID staff stayed in Moscow."
     found = [(e.text, e.label) for e in index.entities(text)]
