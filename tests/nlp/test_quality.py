@@ -21,6 +21,7 @@ SETS = {
     "challenge3": "challenge3.jsonl",
     "challenge4": "challenge4.jsonl",
     "challenge5": "challenge5.jsonl",
+    "challenge6": "challenge6.jsonl",
 }
 DOC = REPO / "docs" / "nlp-quality.md"
 _NUMBER = r"\**([01]\.\d+)\**"

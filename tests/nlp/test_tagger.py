@@ -124,6 +124,7 @@ def _prefilter_corpora() -> dict[str, list[str]]:
         "challenge3": _labelled("challenge3.jsonl"),
         "challenge4": _labelled("challenge4.jsonl"),
         "challenge5": _labelled("challenge5.jsonl"),
+        "challenge6": _labelled("challenge6.jsonl"),
         # The benchmark's corpora: one relevant article in ten, and all relevant.
         "bench mix": build_corpus(300, 10, seed=4),
         "bench dense": build_corpus(30, 1, seed=5),
