@@ -223,7 +223,7 @@ def build_statements(
             else None
         )
         if found is not None and found.pronoun is None and " " not in found.name:
-            fuller = memory.written_before(memory.expand(found.name), document[:start], speech)
+            fuller = memory.written_before(memory.expand(found.name), document[:start])
             if fuller != found.name:
                 memory.full_names.append(fuller)
         speaker = (

@@ -26,9 +26,8 @@ from monitor.nlp.words import is_possessive
 class SpeakerMemory:
     """What earlier statements said about people, for resolving later ones."""
 
-    #: The titles and company nouns (none: definite descriptions of companies
-    #: and titled mentions are not resolved).
-    rules: SpeechRules | None = None
+    #: The speech vocabulary: titles, company nouns, words that are no names.
+    rules: SpeechRules
     full_names: list[str] = field(default_factory=list)
     last_speaker: str | None = None
     last_person: str | None = None
@@ -64,7 +63,7 @@ class SpeakerMemory:
                 return full
         return name
 
-    def written_before(self, name: str, earlier: str, rules: SpeechRules) -> str:
+    def written_before(self, name: str, earlier: str) -> str:
         """The fuller form of a one-word ``name`` first written in ``earlier`` text
         ("Marco Bellini" for "Bellini"), without titles; ``name`` when there is none."""
         if " " in name or not earlier:
@@ -76,6 +75,7 @@ class SpeakerMemory:
         if match is None:
             return name
         words = match.group(1).split()
+        rules = self.rules
         while words and (
             words[0].lower().rstrip(".") in rules.titles
             or words[0].lower() in rules.not_names
@@ -140,7 +140,7 @@ class SpeakerMemory:
         for organisation in reversed(self.organisations):
             if organisation.lower().rsplit(None, 1)[-1] == found.role:
                 return organisation
-        if self.organisations and self.rules is not None and found.role in self.rules.companies:
+        if self.organisations and found.role in self.rules.companies:
             return self.organisations[-1]
         return None
 
@@ -149,8 +149,6 @@ class SpeakerMemory:
         written after a title in the last sentence that has one, the sentence's
         subject as a rule ("State Representative Elena Marquez defeated
         congressman Walter Haines" → Elena Marquez)."""
-        if self.rules is None:
-            return None
         mentions = list(self.rules.titled_name.finditer(earlier))
         if not mentions:
             return None
