@@ -178,6 +178,10 @@ def _speakers(tagger: Tagger, text: str) -> list[str | None]:
     return [s.speaker for s in tagger.tag(text).statements]
 
 
+def _tags(tagger: Tagger, text: str) -> list[tuple[str, ...]]:
+    return [s.tags for s in tagger.tag(text).statements]
+
+
 def test_definite_description_resolves_to_the_titled_name(tagger: Tagger) -> None:
     text = (
         "Lavrov in Minsk\n"
@@ -236,7 +240,7 @@ def test_no_sentence_of_a_conclave_story_is_an_election_statement(tagger: Tagger
         "The cardinals opened the conclave to elect the next pope on Monday.\n"
         "No candidate won the two-thirds majority in the first ballot, the Vatican said."
     )
-    assert [s.tags for s in tagger.tag(text).statements] == [(), (), ()]
+    assert _tags(tagger, text) == [(), (), ()]
 
 
 def test_a_definite_description_may_refer_back_into_its_own_sentence(tagger: Tagger) -> None:
@@ -302,7 +306,7 @@ def test_run_off_from_fields_is_no_election(tagger: Tagger) -> None:
         "A landslide blocked the road for hours.\n"
         "Farmers warned that run-off from the fields could reach rivers."
     )
-    assert [s.tags for s in tagger.tag(text).statements] == [(), (), ()]
+    assert _tags(tagger, text) == [(), (), ()]
     (runoff,) = tagger.tag("Run-offs will be held in 34 towns, after the election.").statements
     assert runoff.tags == ("election",)
 
@@ -313,7 +317,7 @@ def test_a_topic_shift_leaves_the_interference_story(tagger: Tagger) -> None:
         "The agency said a foreign government had tried to recruit political staff.\n"
         "Separately, the agency said it had seen a rise in corporate espionage."
     )
-    assert [s.tags for s in tagger.tag(text).statements][2] == ()
+    assert _tags(tagger, text)[2] == ()
 
 
 def test_the_union_said_takes_the_names_its_of_part_lists(tagger: Tagger) -> None:
@@ -332,7 +336,7 @@ def test_the_union_said_takes_the_names_its_of_part_lists(tagger: Tagger) -> Non
     ],
 )
 def test_senses_seen_in_blind_copy(tagger: Tagger, text: str, tags: tuple[str, ...]) -> None:
-    assert [s.tags for s in tagger.tag(text).statements] == [tags]
+    assert _tags(tagger, text) == [tags]
 
 
 def test_tag_many_keeps_order(tagger: Tagger) -> None:
@@ -456,7 +460,7 @@ def test_interfering_in_a_vote_is_election_and_interference(tagger: Tagger, text
     ],
 )
 def test_senses_seen_in_real_news_copy(tagger: Tagger, text: str, tags: tuple[str, ...]) -> None:
-    assert [s.tags for s in tagger.tag(text).statements] == [tags]
+    assert _tags(tagger, text) == [tags]
 
 
 @pytest.mark.parametrize(
@@ -477,4 +481,4 @@ def test_senses_seen_in_real_news_copy(tagger: Tagger, text: str, tags: tuple[st
 def test_a_denied_foreign_marker_is_no_marker(
     tagger: Tagger, text: str, tags: tuple[str, ...]
 ) -> None:
-    assert [s.tags for s in tagger.tag(text).statements] == [tags]
+    assert _tags(tagger, text) == [tags]
