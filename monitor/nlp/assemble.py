@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol, TypeVar
 
 from monitor.messages import TAG_FOREIGN_INTERFERENCE, Evidence, Span, Statement
+from monitor.nlp.framing import Frames, FramingRules, find_frames
 from monitor.nlp.memory import SpeakerMemory
 from monitor.nlp.names import Attribution
 from monitor.nlp.rules import (
@@ -29,6 +30,7 @@ from monitor.nlp.scope import ScopeRules
 from monitor.nlp.segment import quote_spans, quote_text
 from monitor.nlp.speakers import find_attribution
 from monitor.nlp.speech_rules import SpeechRules
+from monitor.nlp.subjects import subject_attribution
 from monitor.nlp.terms import EntityHit
 
 
@@ -48,6 +50,11 @@ class Context:
     election_blocked: bool = False
     #: Lowercase openings of a sentence that leaves the story ("separately").
     topic_shifts: tuple[str, ...] = ()
+    #: How official documents frame their author; None: framing is not read.
+    framing: FramingRules | None = None
+    #: Back-references that carry an interference story on
+    #: (:func:`~monitor.nlp.rules.back_reference`).
+    references: re.Pattern[str] | None = None
 
 
 class _Parts(NamedTuple):
@@ -170,24 +177,84 @@ def _has_speech(positions: list[int] | None, start: int, end: int) -> bool:
     return first < len(positions) and positions[first] < end
 
 
+def _refers_back(context: Context, text: str, before: list[Statement]) -> bool:
+    """Whether ``text`` refers back to the interference story told in one of
+    the two statements right before it."""
+    if context.references is None or not any(
+        TAG_FOREIGN_INTERFERENCE in s.tags for s in before[-2:]
+    ):
+        return False
+    return context.references.search(text) is not None
+
+
 def _continued(
-    document: str,
-    span: tuple[int, int],
-    found: Attribution | None,
-    quotes: list[tuple[int, int]],
+    document: str, span: tuple[int, int], context: Context, quotes: list[tuple[int, int]]
 ) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
     """The tag and evidence of the statement at ``span`` that continues an
-    interference story: the evidence is who speaks ("the Russian embassy"),
-    or, for a quotation going on from the sentence before, the quotation."""
+    interference story: the evidence is the back-reference ("these actions"),
+    or, failing that, the quotation or the sentence."""
     start, end = span
-    if found is not None:
-        first, last = start + found.start, start + found.end
+    text = document[start:end]
+    match = context.references.search(text) if context.references is not None else None
+    if match is not None:
+        first, last = start + match.start(), start + match.end()
     elif quotes:
         first, last = start + quotes[0][0], start + quotes[0][1]
     else:
         first, last = start, end
     evidence = Evidence(TAG_FOREIGN_INTERFERENCE, document[first:last], first, last)
     return (TAG_FOREIGN_INTERFERENCE,), (evidence,)
+
+
+def _line_subject(speech: SpeechRules) -> Callable[[str], Attribution | None]:
+    """Who a line of a document says made a statement (for framing)."""
+
+    def subject(line: str) -> Attribution | None:
+        quotes = quote_spans(line)
+        return find_attribution(line, quotes, speech) or subject_attribution(line, quotes, speech)
+
+    return subject
+
+
+#: Words of reported speech: what a third party said, inside a framed statement.
+_REPORTED = re.compile(
+    r"(?i)\b(?:said|says|told|tells|according to|reported|reports|stated|claimed|alleged|"
+    r"wrote|made clear)\b"
+)
+
+
+def _framed(
+    speaker: str | None, strict: Attribution | None, frames: Frames, number: int, text: str
+) -> str | None:
+    """The speaker of statement ``number`` given the document's framing: a
+    header or byline is nobody's statement; a transcript turn is its
+    speaker's; under a frame, a sentence is the author's unless it names a
+    third party itself ("…, said the minister"), its author's own name or
+    "we" excepted."""
+    if number in frames.frame_lines:
+        return None
+    turn = frames.turns[number]
+    if turn is not None:
+        return turn
+    author = frames.authors[number]
+    if author is None:
+        return speaker
+    # Only reported speech names a third party; "The EU notes …", "The UK
+    # condemns …" under a frame are the author speaking.
+    if (
+        strict is not None
+        and strict.pronoun is None
+        and speaker is not None
+        and not _same_party(speaker, author)
+        and _REPORTED.search(text) is not None
+    ):
+        return speaker
+    return author
+
+
+def _same_party(speaker: str, author: str) -> bool:
+    own, theirs = speaker.lower().removeprefix("the "), author.lower()
+    return own in ("we", "i") or own in theirs or theirs in own
 
 
 def build_statements(
@@ -208,20 +275,23 @@ def build_statements(
         election_blocked=context.election_blocked,
     )
     memory = SpeakerMemory(context.speech)
+    frames = (
+        find_frames(document, spans, context.framing, _line_subject(context.speech))
+        if context.framing is not None
+        else Frames.none(len(parts))
+    )
     statements: list[Statement] = []
     previous_quoted = False
     speech, speech_at = context.speech, context.speech_at
-    for part in parts:
+    for number, part in enumerate(parts):
         start, end, own_entities = part.start, part.end, part.entities
         text = document[start:end]
         if own_entities:
             memory.learn_names(own_entities)
         quotes = quote_spans(text)
-        found = (
-            find_attribution(text, quotes, speech, prechecked=True)
-            if _has_speech(speech_at, start, end)
-            else None
-        )
+        has_speech = _has_speech(speech_at, start, end)
+        strict = find_attribution(text, quotes, speech, prechecked=True) if has_speech else None
+        found = strict or (subject_attribution(text, quotes, speech) if has_speech else None)
         if found is not None and found.pronoun is None and " " not in found.name:
             fuller = memory.written_before(memory.expand(found.name), document[:start])
             if fuller != found.name:
@@ -233,8 +303,16 @@ def build_statements(
             if found
             else None
         )
+        if speaker is None and strict is not None and has_speech:
+            # A description that names nobody before ("The government has
+            # denied …"): the sentence's subject, as written.
+            subject = subject_attribution(text, quotes, speech)
+            if subject is not None and subject.pronoun is None:
+                earlier = document[: start + subject.start]
+                speaker = memory.resolve(subject, own_entities, start, earlier)
         if speaker is None and previous_quoted and text[:1] in '“"':
             speaker = statements[-1].speaker
+        speaker = _framed(speaker, strict, frames, number, text)
         previous_quoted = bool(quotes) and speaker is not None
         if own_entities:
             memory.mentioned(own_entities)
@@ -246,10 +324,10 @@ def build_statements(
         if article.interference and continues_interference(  # most articles are not
             tags,
             article,
-            found is not None or speaker is not None,
+            _refers_back(context, text, statements),
             text.lower().startswith(context.topic_shifts),
         ):
-            tags, evidence = _continued(document, (start, end), found, quotes)
+            tags, evidence = _continued(document, (start, end), context, quotes)
         statements.append(
             Statement(
                 text,

@@ -14,6 +14,7 @@ Any problem raises :class:`~monitor.errors.ConfigError` naming file and key.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -99,6 +100,11 @@ class InterferenceCues(_Frozen):
     #: Lowercase openings of a sentence that leaves the article's story
     #: ("separately"): it does not continue an interference story.
     topic_shifts: tuple[str, ...] = ()
+    #: Head nouns of back-references ("these actions", "the operation") and
+    #: pronouns opening a sentence ("They …") that carry the story's topic to
+    #: a sentence right after it.
+    references: tuple[str, ...] = ()
+    reference_pronouns: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _topical_are_weak(self) -> InterferenceCues:
@@ -113,10 +119,43 @@ class Cues(_Frozen):
     foreign_interference: InterferenceCues
 
 
+class Framing(_Frozen):
+    """How official documents frame their author (:mod:`monitor.nlp.framing`)."""
+
+    #: Regexes with a group ``who``: statement and speech headers naming the author.
+    headers: tuple[str, ...] = ()
+    #: Regexes matching the first words of a speech ("Thank you, Mr Chair").
+    openings: tuple[str, ...] = ()
+    #: Regexes a lead-in line holds ("released the following statement").
+    lead_ins: tuple[str, ...] = ()
+    #: Labels before a colon that name no speaker ("Note", "Photo").
+    not_speakers: tuple[str, ...] = ()
+    #: Turn labels of an unnamed speaker ("QUESTION", "Q").
+    anonymous_turns: tuple[str, ...] = ()
+    #: How many lines from the top a header may sit on.
+    header_lines: int = Field(default=6, ge=1)
+
+    @model_validator(mode="after")
+    def _patterns_compile(self) -> Framing:
+        for key in ("headers", "openings", "lead_ins"):
+            for pattern in getattr(self, key):
+                try:
+                    compiled = re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"{key}: invalid regex {pattern!r}: {exc}") from exc
+                if key == "headers" and "who" not in compiled.groupindex:
+                    raise ValueError(f"headers: {pattern!r} has no (?P<who>…) group")
+        return self
+
+
 class Speech(_Frozen):
     """Words that make up an attribution."""
 
     verbs: tuple[str, ...]
+    #: More verbs that report a statement when a sentence's subject is their
+    #: speaker ("opposition parties accused …", "Analysts say …"); the broad
+    #: list of ``LABELING.md``, read by :mod:`monitor.nlp.subjects` only.
+    statement_verbs: tuple[str, ...] = ()
     #: Words allowed between a speaker and the verb ("on Tuesday", "also").
     fillers: tuple[str, ...] = ()
     #: Titles dropped from the front of a speaker's name.
@@ -149,6 +188,8 @@ class Speech(_Frozen):
     group_pronouns: tuple[str, ...] = ("they", "it")
     #: Capitalised words that never start or form a name.
     not_names: tuple[str, ...] = ()
+    #: How official documents frame their author.
+    framing: Framing = Framing()
 
     @model_validator(mode="after")
     def _passive_phrases_are_pairs(self) -> Speech:

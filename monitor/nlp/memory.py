@@ -96,7 +96,9 @@ class SpeakerMemory:
         if found.role is not None:
             name = self._described(found, earlier)
             if name is None:
-                return None
+                # A description naming nobody before is the speaker as written
+                # (LABELING.md: "written as in the text").
+                return found.name.rstrip(".")
             found = Attribution(name, found.start, found.end, person=found.person)
         if found.pronoun is not None:
             if found.pronoun in ("he", "she"):
@@ -115,7 +117,12 @@ class SpeakerMemory:
             or name != found.name
             # Two to four unknown words are a person's name, unless written
             # after "the" ("according to The Associated Press").
-            or (label is None and 2 <= len(name.split()) <= 4 and not _after_the(earlier))
+            or (
+                label is None
+                and 2 <= len(name.split()) <= 4
+                and not _after_the(earlier)
+                and self._capitalised(name)
+            )
         )
         if person and " " in name:
             self._learn(name)
@@ -125,6 +132,11 @@ class SpeakerMemory:
         else:
             self.organisations.append(name)
         return name
+
+    def _capitalised(self, name: str) -> bool:
+        """Whether every word of ``name`` is capitalised or a connector ("Ana
+        de Souza"): "opposition parties" and "state television" are no persons."""
+        return all(w[:1].isupper() or w in self.rules.connectors for w in name.split())
 
     def _described(self, found: Attribution, earlier: str) -> str | None:
         """The name a definite description ("the minister", "the court", "the

@@ -38,6 +38,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -187,19 +188,27 @@ def _outermost(hits: list[Hit]) -> list[Hit]:
 
 
 def continues_interference(
-    tags: Sequence[str], context: ArticleContext, attributed: bool, shifts: bool = False
+    tags: Sequence[str], context: ArticleContext, refers_back: bool, shifts: bool = False
 ) -> bool:
     """Whether a statement with no tag of its own continues its article's
-    story of foreign interference: it is attributed to someone, named or not
-    (a reaction, a denial, an investigator's finding: "The Russian embassy
-    said the warnings were 'anti-Russian hysteria'", "the agency said").
-    An election statement stays one: a candidate's words on the result are
-    not about the meddling, and a statement that ``shifts`` the topic
-    ("Separately, the agency said …") leaves the story. (Generic speakers,
-    "British officials said", do not count: counting every sentence with a
-    speech verb cost more precision on the dev and held-out sets than it
-    gained elsewhere.)"""
-    return context.interference and attributed and not tags and not shifts
+    story of foreign interference: it refers back to it ("these actions",
+    "the operation", "They started using …") right after a statement of the
+    story (``refers_back``, see :func:`refers_back`). LABELING.md: a unit
+    takes its topic from what it refers to, not merely from standing in the
+    story. An election statement stays one, and a statement that ``shifts``
+    the topic ("Separately, the agency said …") leaves the story."""
+    return context.interference and refers_back and not tags and not shifts
+
+
+def back_reference(references: Sequence[str], pronouns: Sequence[str]) -> re.Pattern[str]:
+    """The pattern of a back-reference: "these actions", "the wider operation",
+    "400 accounts", or a sentence opened (after a connective) by one of ``pronouns``."""
+    heads = "|".join(re.escape(h) for h in sorted(references, key=len, reverse=True)) or "(?!)"
+    opening = "|".join(re.escape(p) for p in pronouns) or "(?!)"
+    return re.compile(
+        rf"(?i)\b(?:these|those|such|this|the|its|their|\d[\d,.]*)\s+(?:[\w-]+\s+){{0,2}}(?:{heads})\b"
+        rf"|^(?:(?:however|but|and|in fact|instead|indeed|yet|so),?\s+)?(?:{opening})\b"
+    )
 
 
 def to_evidence(tag: str, hits: Iterable[Hit], document: str) -> list[Evidence]:

@@ -34,6 +34,8 @@ class SpeechRules:
     #: Lowercase one-word names of states, their capitals and seats of power.
     states: frozenset[str] = frozenset()
     object_pronouns: frozenset[str] = frozenset()
+    #: The broad statement verbs of the subject rule (:mod:`monitor.nlp.subjects`).
+    statement_verbs: frozenset[str] = frozenset()
     #: Matches a sentence that may hold an attribution (a cheap first test).
     trigger: re.Pattern[str] = re.compile(r"(?!)")
     #: A title and the name after it ("State Representative Elena Marquez"):
@@ -60,7 +62,7 @@ class SpeechRules:
             roles=keys(speech.roles),
             connectors=keys(speech.connectors),
             pronouns=keys(speech.person_pronouns) | keys(speech.group_pronouns),
-            not_names=keys(speech.not_names) | keys(speech.verbs),
+            not_names=keys(speech.not_names) | keys(speech.verbs) | keys(speech.statement_verbs),
             institutions=keys(speech.institutions),
             companies=keys(speech.companies),
             generic=keys(speech.generic) | keys(demonyms),
@@ -72,6 +74,7 @@ class SpeechRules:
             participles=keys(speech.participles),
             states=keys(states),
             object_pronouns=keys(speech.object_pronouns),
+            statement_verbs=keys(speech.statement_verbs),
             trigger=_trigger(trigger_words(speech)),
             titled_name=_titled_name(keys(speech.titles)),
         )
@@ -86,7 +89,13 @@ def trigger_words(speech: Speech) -> frozenset[str]:
     """Words without which a sentence has no attribution."""
     return frozenset(
         w.lower().rstrip(".")
-        for w in (*speech.verbs, *speech.object_verbs, *speech.participles, "according")
+        for w in (
+            *speech.verbs,
+            *speech.statement_verbs,
+            *speech.object_verbs,
+            *speech.participles,
+            "according",
+        )
     )
 
 

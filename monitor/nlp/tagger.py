@@ -56,11 +56,17 @@ from monitor.nlp.boilerplate import (
     boilerplate_spans,
     split_lines,
 )
+from monitor.nlp.framing import FramingRules
 from monitor.nlp.lexicon import Lexicon, load_lexicon
 from monitor.nlp.pieces import Piece, cut_pieces
 from monitor.nlp.pipeline import COMPONENT, ChunkFeeder, build_pipeline, cue_hits, entity_offsets
 from monitor.nlp.result import TagResult, joined, shifted
-from monitor.nlp.rules import Hit, has_election_context, non_political_article
+from monitor.nlp.rules import (
+    Hit,
+    back_reference,
+    has_election_context,
+    non_political_article,
+)
 from monitor.nlp.scope import ScopeRules
 from monitor.nlp.segment import statement_spans
 from monitor.nlp.settings import NlpSettings
@@ -119,6 +125,9 @@ class Tagger:
         self._speech = SpeechRules.from_lexicon(lexicon.speech, lexicon.gazetteer)
         self._speech_words = WordFinder(speech_words)
         self._scope = ScopeRules.from_cues(lexicon.cues)
+        self._framing = FramingRules.from_lexicon(lexicon.speech.framing)
+        interference = lexicon.cues.foreign_interference
+        self._references = back_reference(interference.references, interference.reference_pronouns)
         self._feeder = ChunkFeeder(nlp)
         if nlp.pipe_names == [COMPONENT]:  # no other entity source: offsets suffice
             component: Any = nlp.get_pipe(COMPONENT)
@@ -248,6 +257,8 @@ class Tagger:
             self._scope,
             blocked,
             self._lexicon.cues.foreign_interference.topic_shifts,
+            self._framing,
+            self._references,
         )
         statements = build_statements(text, item.piece.spans, entities, hits, context)
         return shifted(

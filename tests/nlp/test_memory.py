@@ -36,7 +36,8 @@ def test_definite_descriptions_resolve_to_names_written_before(speech: SpeechRul
     memory = SpeakerMemory(speech)
     court = Attribution("the court", 0, 9, role="court")
     assert memory.resolve(court, [], 0, earlier="Peru's Top Court ruled. ") == "Peru's Top Court"
-    assert memory.resolve(court, [], 0, earlier="A court ruled. ") is None
+    # No court named before: the description is the speaker, as written.
+    assert memory.resolve(court, [], 0, earlier="A court ruled. ") == "the court"
     minister = Attribution("the minister", 0, 12, person=True, role="minister")
     earlier = "Foreign Minister Ana Lima spoke. "
     assert memory.resolve(minister, [], 0, earlier=earlier) == "Ana Lima"
@@ -50,7 +51,7 @@ def test_the_company_said_falls_back_to_the_last_speaker_that_was_no_person(
     company = Attribution("the company", 0, 11, role="company")
     ministry = Attribution("the ministry", 0, 12, role="ministry")
     assert memory.resolve(company, [], 0, earlier="Orvale said sorry. ") == "Orvale"
-    assert memory.resolve(ministry, [], 0, earlier="Orvale said sorry. ") is None
+    assert memory.resolve(ministry, [], 0, earlier="Orvale said sorry. ") == "the ministry"
 
 
 def test_a_name_after_the_is_no_person(speech: SpeechRules) -> None:

@@ -13,6 +13,7 @@ from monitor.nlp.rules import (
     ArticleContext,
     Hit,
     _outermost,
+    back_reference,
     continues_interference,
     decide_tags,
     election_evidence,
@@ -52,13 +53,23 @@ def test_an_article_whose_strong_cues_are_mostly_blocked_is_not_political() -> N
     assert decide_tags([far], 0, blocked, "x" * 400) == ((), ())
 
 
-def test_only_an_untagged_attributed_statement_continues_an_interference_story() -> None:
+def test_only_an_untagged_statement_referring_back_continues_an_interference_story() -> None:
     story = ArticleContext(election=False, interference=True, block_window=40)
     other = ArticleContext(election=True, interference=False, block_window=40)
-    assert continues_interference((), story, attributed=True)
-    assert not continues_interference((), story, attributed=False)
-    assert not continues_interference(("election",), story, attributed=True)
-    assert not continues_interference((), other, attributed=True)
+    assert continues_interference((), story, refers_back=True)
+    assert not continues_interference((), story, refers_back=False)
+    assert not continues_interference(("election",), story, refers_back=True)
+    assert not continues_interference((), other, refers_back=True)
+    assert not continues_interference((), story, refers_back=True, shifts=True)
+
+
+def test_a_back_reference_is_a_determiner_and_a_story_noun_or_an_opening_pronoun() -> None:
+    pattern = back_reference(["actions", "operation"], ["they"])
+    assert pattern.search("These hostile actions must stop.")
+    assert pattern.search("The wider operation ran for years.")
+    assert pattern.search("However, they started using ugly methods.")
+    assert not pattern.search("Actions speak louder than words.")
+    assert not pattern.search("We asked what they wanted.")  # "they" not opening
 
 
 def test_weak_election_cue_inside_an_interference_phrase_is_not_election() -> None:

@@ -1,0 +1,291 @@
+"""Who speaks in an official document, from how the text is framed.
+
+Press statements, speeches, briefing transcripts and readouts rarely say
+"X said": ``LABELING.md`` gives their author by framing instead. This module
+finds that framing, line by line, and says for each statement span who the
+framed author is (or None):
+
+* **transcript turns**: a line opening with a speaker and a colon
+  ("President of Russia Vladimir Putin: …", "MR. STROH: …"); the lines after
+  it, up to the next turn, are that speaker's (when the text has two turns or
+  more: one such line alone frames only itself);
+* **statement and speech headers** near the top: "Statement by the
+  Spokesperson …", "U.S. Embassy Statement on …", "…: UK statement to the
+  OSCE", "Blog by …"; a byline (a line that is only a name) under the header
+  names the author more exactly and is itself nobody's statement;
+* **speech openings** ("Thank you, Mr Chair."): the speech is the byline's,
+  or else the subject of the summary line above it ("Ambassador Neil Holland
+  condemns …");
+* **lead-ins**: a line ending in a colon after a statement verb ("our agency
+  states:", "X released the following statement:") frames the lines after it.
+
+Pure: a function of the document text, the spans and the framing vocabulary
+(``framing`` in ``config/nlp/speech.yaml``); the caller decides when a
+sentence's own attribution overrides the framed author.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from monitor.nlp.lexicon import Framing
+from monitor.nlp.names import Attribution
+
+#: The statement subject of a line ("Ambassador Neil Holland condemns …"), or None.
+SubjectFinder = Callable[[str], Attribution | None]
+
+#: Lines of a document: (start, end) without the line break.
+_LINE = re.compile(r"[^\n]+")
+_TURN = re.compile(r"^\s*([^:\n]{1,90}?)\s*:\s+(?=\S)")
+_CONNECTORS = frozenset({"of", "the", "for", "and", "de", "von", "van", "al", "bin", "da", "del"})
+_NAME_WORD = re.compile(r"^[A-Z][\w.’'-]*$|^[A-Z]\.$")
+_SENTENCE_END = re.compile(r"[.!?…\"”’)]\s*$")
+_DATE_OR_NUMBER = re.compile(r"\d")
+
+
+@dataclass(frozen=True, slots=True)
+class FramingRules:
+    """The ``framing`` vocabulary, compiled."""
+
+    headers: tuple[re.Pattern[str], ...]
+    openings: re.Pattern[str]
+    not_speakers: frozenset[str]
+    anonymous: frozenset[str]
+    lead_in: re.Pattern[str]
+    header_lines: int
+
+    @classmethod
+    def from_lexicon(cls, framing: Framing) -> FramingRules:
+        """Compile ``framing``; its regexes were checked when the lexicon loaded."""
+        return cls(
+            headers=tuple(re.compile(p) for p in framing.headers),
+            openings=_alternatives(framing.openings),
+            not_speakers=frozenset(w.lower() for w in framing.not_speakers),
+            anonymous=frozenset(w.lower() for w in framing.anonymous_turns),
+            lead_in=_alternatives(framing.lead_ins),
+            header_lines=framing.header_lines,
+        )
+
+
+def _alternatives(patterns: Sequence[str]) -> re.Pattern[str]:
+    if not patterns:
+        return re.compile(r"(?!)")
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+@dataclass(frozen=True, slots=True)
+class Frames:
+    """Per statement span: the framed author, and whether the span is part of
+    the frame itself (a header or byline: nobody's statement)."""
+
+    authors: tuple[str | None, ...]
+    frame_lines: frozenset[int]
+    #: Per span: the speaker of a transcript turn that opens in it, else None.
+    turns: tuple[str | None, ...]
+
+    @classmethod
+    def none(cls, count: int) -> Frames:
+        return cls((None,) * count, frozenset(), (None,) * count)
+
+
+def find_frames(
+    document: str,
+    spans: Sequence[tuple[int, int]],
+    rules: FramingRules,
+    subject_of: SubjectFinder,
+) -> Frames:
+    """The framing of ``document``; ``subject_of`` finds a line's statement
+    subject (for summary lines and lead-ins)."""
+    lines = [(m.start(), m.end()) for m in _LINE.finditer(document) if m.group().strip()]
+    if not lines or not spans:
+        return Frames.none(len(spans))
+    turn_of = [_turn(document[s:e], rules) for s, e in lines]
+    named = [n for n, t in enumerate(turn_of) if t is not None and t[0] is not None]
+    line_authors: list[str | None] = [None] * len(lines)
+    frame_lines: set[int] = set()
+    # Two turns make a transcript; so does one under a title ("Excerpts from
+    # the transcript …" then "President of Russia Vladimir Putin: …").
+    if len(named) >= 2 or (named and named[0] > 0 and _long_label(turn_of[named[0]])):
+        _by_turns(turn_of, line_authors)
+    else:
+        for number, found in enumerate(turn_of):
+            if found is not None:
+                line_authors[number] = found[0]
+        _by_header(document, lines, rules, subject_of, line_authors, frame_lines)
+    _by_lead_ins(document, lines, rules, subject_of, line_authors)
+    return _per_span(lines, spans, line_authors, frame_lines, turn_of)
+
+
+def _turn(line: str, rules: FramingRules) -> tuple[str | None, int] | None:
+    """(speaker, length of the turn's label) when ``line`` opens a turn."""
+    match = _TURN.match(line)
+    if match is None:
+        return None
+    label = match.group(1).strip()
+    key = label.lower().rstrip(".")
+    if key in rules.anonymous:
+        return None, match.end()
+    if key in rules.not_speakers or not _looks_like_name(label):
+        return None
+    if _junk(line[match.end() :]):  # "Wikinews Shorts: August 13, 2009"
+        return None
+    return label, match.end()
+
+
+def _long_label(turn: tuple[str | None, int] | None) -> bool:
+    return turn is not None and turn[0] is not None and len(turn[0].split()) >= 2
+
+
+def _looks_like_name(label: str) -> bool:
+    """A speaker label: up to eight words, each capitalised or a connector,
+    a one-word label only in capitals ("QUESTION", "PUTIN")."""
+    words = label.split()
+    if not words or len(words) > 8 or not words[-1][:1].isupper():
+        return False
+    if len(words) == 1:
+        return label.isupper() and label.replace(".", "").isalpha() and len(label) > 1
+    return all(_NAME_WORD.match(w) or w in _CONNECTORS for w in words)
+
+
+def _by_turns(turn_of: list[tuple[str | None, int] | None], authors: list[str | None]) -> None:
+    """Each line after a turn, up to the next one, is the turn's speaker's."""
+    current: str | None = None
+    seen = False
+    for number, found in enumerate(turn_of):
+        if found is not None:
+            current, seen = found[0], True
+        if seen:
+            authors[number] = current
+
+
+def _by_header(
+    document: str,
+    lines: list[tuple[int, int]],
+    rules: FramingRules,
+    subject_of: SubjectFinder,
+    authors: list[str | None],
+    frame_lines: set[int],
+) -> None:
+    """A statement or speech header near the top frames every line after it."""
+    top = min(len(lines), rules.header_lines)
+    author: str | None = None
+    header = False
+    first_body = -1
+    for number in range(top):
+        text = document[lines[number][0] : lines[number][1]].strip()
+        who = _header_author(text, rules)
+        if who is not None:  # "" for a header naming nobody ("Press Statement")
+            author, header, first_body = who or author, True, number + 1
+            if who:
+                authors[number] = who  # the header line is the author's too
+            continue
+        if header and number == first_body and _byline(text):
+            author, first_body = text, number + 1  # "Neil Holland" under the header
+            frame_lines.add(number)
+            continue
+        if rules.openings.match(text):
+            author = _speech_author(document, lines, number, subject_of, frame_lines) or author
+            first_body = number
+            break
+    if author is None or first_body < 0:
+        return
+    for number in range(first_body, len(lines)):
+        if authors[number] is None and number not in frame_lines:
+            text = document[lines[number][0] : lines[number][1]]
+            if not _junk(text):
+                authors[number] = author
+
+
+def _header_author(line: str, rules: FramingRules) -> str | None:
+    for pattern in rules.headers:
+        match = pattern.search(line)
+        if match is not None:
+            who = match.group("who").strip(" ,;:–—-")
+            return re.sub(r"^(?i:the)\s+", "", who)
+    return None
+
+
+def _speech_author(
+    document: str,
+    lines: list[tuple[int, int]],
+    opening: int,
+    subject_of: SubjectFinder,
+    frame_lines: set[int],
+) -> str | None:
+    """The author of a speech opening at line ``opening``: a byline right
+    above it, else the subject of a summary line above it."""
+    for number in range(opening - 1, -1, -1):
+        text = document[lines[number][0] : lines[number][1]].strip()
+        if _byline(text):
+            frame_lines.add(number)
+            return text
+        found = subject_of(text)
+        if found is not None and found.pronoun is None:
+            return found.name
+    return None
+
+
+def _byline(text: str) -> bool:
+    """A line that is only a name: two to five capitalised words, no digit."""
+    words = text.split()
+    return (
+        2 <= len(words) <= 5
+        and not _DATE_OR_NUMBER.search(text)
+        and not _SENTENCE_END.search(text)
+        and all(_NAME_WORD.match(w) or w in _CONNECTORS for w in words)
+    )
+
+
+def _junk(text: str) -> bool:
+    """Dates, datelines, separators and labels ("FOR IMMEDIATE RELEASE"):
+    short lines without a sentence, holding a digit or no lowercase letter.
+    (A short sub-heading in words is the author's.)"""
+    text = text.strip()
+    if len(text.split()) > 6 or _SENTENCE_END.search(text):
+        return False
+    return bool(_DATE_OR_NUMBER.search(text)) or not any(c.islower() for c in text)
+
+
+def _by_lead_ins(
+    document: str,
+    lines: list[tuple[int, int]],
+    rules: FramingRules,
+    subject_of: SubjectFinder,
+    authors: list[str | None],
+) -> None:
+    """A line ending in a colon after a statement verb frames the lines after
+    it that are not framed already."""
+    current: str | None = None
+    for number, (start, end) in enumerate(lines):
+        text = document[start:end].strip()
+        if current is not None and authors[number] is None and not _junk(text):
+            authors[number] = current
+        if text.endswith(":") and rules.lead_in.search(text):
+            found = subject_of(text)
+            if found is not None and found.pronoun is None:
+                current = found.name
+
+
+def _per_span(
+    lines: list[tuple[int, int]],
+    spans: Sequence[tuple[int, int]],
+    line_authors: list[str | None],
+    frame_lines: set[int],
+    turn_of: list[tuple[str | None, int] | None],
+) -> Frames:
+    authors: list[str | None] = []
+    frames: set[int] = set()
+    turns: list[str | None] = []
+    line = 0
+    for index, (start, _end) in enumerate(spans):
+        while line + 1 < len(lines) and lines[line + 1][0] <= start:
+            line += 1
+        authors.append(line_authors[line])
+        if line in frame_lines:
+            frames.add(index)
+        found = turn_of[line]
+        opens_turn = found is not None and start < lines[line][0] + found[1]
+        turns.append(found[0] if found is not None and opens_turn else None)
+    return Frames(tuple(authors), frozenset(frames), tuple(turns))

@@ -1,0 +1,229 @@
+"""The subject of a statement verb: "opposition parties accused …",
+"Analysts say …", "On Friday, state television praised …".
+
+:func:`subject_attribution` is the broad rule of ``LABELING.md``: whoever a
+sentence's main clause says made a statement is its speaker, generic sources
+("officials", "witnesses", "U.S. officials") included, named as written.
+The narrow rules of :mod:`monitor.nlp.speakers` run first; this one answers
+when they find nobody.
+
+Pure: a function of the sentence, its quotations and the speech vocabulary.
+There is no parser; the subject is the run of words from the clause's start
+(the sentence's, or after an opening phrase and its comma) to the verb,
+accepted only when it reads as a noun phrase: short, holding no clause word
+("that", "when", "who") and ending in a word that can end one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.nlp.names import Attribution
+from monitor.nlp.speech_rules import SpeechRules
+from monitor.nlp.words import Word, outside, words_of
+
+#: Words between a subject and its verb: auxiliaries and adverbs.
+_AUXILIARIES = frozenset(
+    {"has", "have", "had", "is", "are", "was", "were", "will", "would", "could", "can",
+     "may", "might", "should", "did", "does", "do", "been", "be", "being", "also",
+     "jointly", "again", "then", "now", "still", "already", "further", "even", "just",
+     "once", "first", "later", "today", "yesterday", "reportedly", "allegedly", "must",
+     "each", "both", "all", "shall"}
+)  # fmt: skip
+_BE = frozenset({"is", "are", "was", "were", "been", "be", "being"})
+_NEGATIONS = frozenset({"not", "never", "n't", "no"})
+#: Words a subject never holds: they open clauses or belong to verbs.
+_CLAUSE_WORDS = frozenset(
+    {"that", "which", "who", "whom", "whose", "when", "after", "before", "because",
+     "while", "if", "although", "though", "since", "where", "whether", "than", "until",
+     "unless", "once", "as", "so", "to", "not", "is", "are", "was", "were", "has", "have",
+     "had", "will", "would", "be", "been", "can", "could", "should", "may", "might",
+     "did", "does", "do", "what", "how", "why", "there"}
+)  # fmt: skip
+#: Words a subject does not end with.
+_NOT_LAST = frozenset(
+    {"the", "a", "an", "of", "to", "in", "on", "at", "for", "with", "by", "from", "and",
+     "or", "but", "this", "that", "these", "those", "its", "their", "his", "her", "our",
+     "my", "your", "it", "there", "here", "which", "what", "all", "both", "each", "such",
+     "about", "into", "over", "under", "between", "against", "per", "via", "than", "as",
+     "i", "we", "you", "me", "us", "them", "him"}
+)  # fmt: skip
+#: Words opening a sentence that are not part of its subject.
+_OPENERS = frozenset(
+    {"but", "and", "however", "meanwhile", "so", "yet", "also", "still", "now", "then",
+     "instead", "moreover", "furthermore", "indeed", "separately", "later", "earlier",
+     "previously", "today", "yesterday", "finally", "thus", "hence", "or", "nor"}
+)  # fmt: skip
+#: Prepositions that open an introductory phrase ("On Friday morning, …").
+_INTRODUCERS = frozenset(
+    {"on", "in", "at", "during", "from", "after", "before", "since", "for", "with",
+     "amid", "following", "despite", "under", "over", "according", "as", "when", "while",
+     "by", "to", "within", "without", "last", "this", "earlier", "later", "speaking",
+     "referring", "asked", "addressing", "writing", "meanwhile", "however", "also",
+     "separately", "but", "and", "instead", "today", "yesterday", "like", "unlike"}
+)  # fmt: skip
+_DETERMINERS = frozenset({"the", "a", "an"})
+_PUNCTUATION = frozenset({",", ";", ":", "(", ")", "—", "–", "“", "”", '"', "‘", "’"})
+_MAX_WORDS = 12
+#: Verbs that report speech only with one of these words after them ("called for").
+_PARTICLE_VERBS = {
+    "call": ("for", "on", "upon"),
+    "calls": ("for", "on", "upon"),
+    "called": ("for", "on", "upon"),
+    "calling": ("for", "on", "upon"),
+    "find": ("that",),
+    "finds": ("that",),
+    "found": ("that",),
+}
+
+
+def subject_attribution(
+    sentence: str, quotes: list[tuple[int, int]], rules: SpeechRules
+) -> Attribution | None:
+    """The subject of the first statement verb of the sentence's main clause
+    (outside quotations), or None; a pronoun subject comes back as an
+    :class:`Attribution` with ``pronoun`` set, for the caller to resolve."""
+    words = words_of(sentence)
+    if quotes:
+        words = outside(words, quotes)
+    fallback: Attribution | None = None
+    for index, word in enumerate(words):
+        if word.key == "according" and index + 1 < len(words) and words[index + 1].key == "to":
+            source = _source_after(sentence, words, index + 2)
+            if source is not None:
+                return source
+            continue
+        if not _is_statement_verb(words, index, rules):
+            continue
+        found = _subject_before(sentence, words, index, rules)
+        if found is None:
+            continue
+        if found[1]:  # in the main clause
+            return found[0]
+        fallback = fallback or found[0]
+    return fallback
+
+
+def _source_after(sentence: str, words: list[Word], first: int) -> Attribution | None:
+    """ "according to the documents", "according to documents leaked by The
+    Guardian": the words after "according to", up to a comma or the end."""
+    last = first
+    while last < len(words) and words[last].text not in _PUNCTUATION and last - first < 8:
+        last += 1
+    run = words[first:last]
+    if not run or run[-1].key in _NOT_LAST or any(w.key in _CLAUSE_WORDS for w in run):
+        return None
+    start, end = run[0].start, run[-1].end
+    return Attribution(sentence[start:end].rstrip("."), start, end)
+
+
+def _is_statement_verb(words: list[Word], index: int, rules: SpeechRules) -> bool:
+    key = words[index].key
+    if key in _PARTICLE_VERBS:
+        following = words[index + 1].key if index + 1 < len(words) else ""
+        return following in _PARTICLE_VERBS[key]
+    if key not in rules.verbs and key not in rules.statement_verbs:
+        return False
+    following = words[index + 1].key if index + 1 < len(words) else ""
+    return words[index].text.islower() and (key, following) not in rules.passive_phrases
+
+
+def _subject_before(
+    sentence: str, words: list[Word], verb: int, rules: SpeechRules
+) -> tuple[Attribution, bool] | None:
+    """The subject ending right before ``verb`` (auxiliaries skipped), and
+    whether it opens the sentence's main clause."""
+    last = verb - 1
+    skipped: list[str] = []
+    while last >= 0 and (words[last].key in _AUXILIARIES or _adverb(words[last])):
+        skipped.append(words[last].key)
+        last -= 1
+    if last < 0 or words[last].key in _NEGATIONS:
+        return None
+    if _BE.intersection(skipped) and not words[verb].key.endswith("ing"):
+        return None  # a passive: "was accused"
+    if words[last].text == ",":
+        return _apposed(sentence, words, last, rules)
+    if words[last].key in _NOT_LAST or words[last].text in _PUNCTUATION:
+        return None
+    first = _clause_start(words, last)
+    main = first == 0 or words[first - 1].text == ","
+    return _phrase(sentence, words, first, last, rules, main)
+
+
+def _adverb(word: Word) -> bool:
+    return len(word.key) > 4 and word.key.endswith("ly") and word.text.islower()
+
+
+def _clause_start(words: list[Word], last: int) -> int:
+    """Index of the first word of the phrase ending at ``last``: after the
+    nearest comma, semicolon or colon before it, or the sentence's start."""
+    first = last
+    while first > 0 and words[first - 1].text not in (",", ";", ":", "—", "–", "(", ")"):
+        first -= 1
+    return first
+
+
+def _phrase(
+    sentence: str, words: list[Word], first: int, last: int, rules: SpeechRules, main: bool
+) -> tuple[Attribution, bool] | None:
+    while first <= last and words[first].key in _OPENERS:
+        first += 1
+    if first > last or last - first + 1 > _MAX_WORDS:
+        return None
+    run = words[first : last + 1]
+    if any(w.key in _CLAUSE_WORDS for w in run) or any(w.text in _PUNCTUATION for w in run):
+        return None
+    if words[first].key in _INTRODUCERS and words[first].text[:1].isupper() and first == 0:
+        return None  # "In Moscow said" is no subject; the clause starts later
+    if len(run) == 1 and run[0].key in rules.pronouns:
+        word = run[0]
+        return Attribution(word.text, word.start, word.end, pronoun=word.key), main
+    if len(run) == 1 and run[0].key in _DETERMINERS:
+        return None
+    if not any(w.text[:1].isalpha() for w in run):
+        return None
+    start, end = run[0].start, run[-1].end
+    name = sentence[start:end]
+    if name.endswith(".") and len(run[-1].text) > 2:  # "SK hynix Inc." → "SK hynix Inc"
+        name, end = name[:-1], end - 1
+    if name.endswith(("’s", "'s")):
+        return None  # an owner, not a subject
+    return Attribution(name, start, end, **_description(run, rules)), main
+
+
+_DESCRIBERS = frozenset({"the", "its", "his", "her", "their", "this", "that"})
+
+
+def _description(run: list[Word], rules: SpeechRules) -> dict[str, Any]:
+    """For "The President", "Its founder", "the federal Member of Parliament":
+    the title, for the caller to resolve to the person named before it."""
+    if len(run) > 5 or run[0].key not in _DESCRIBERS:
+        return {}
+    titles = [w.key for w in run[1:3] if w.key in rules.titles or w.key in _PERSON_NOUNS]
+    if not titles:
+        return {}
+    return {"role": titles[0], "person": True}
+
+
+#: Nouns that describe a person named before ("its founder").
+_PERSON_NOUNS = frozenset({"founder", "member", "lecturer", "woman", "man", "politician"})
+
+
+def _apposed(
+    sentence: str, words: list[Word], comma: int, rules: SpeechRules
+) -> tuple[Attribution, bool] | None:
+    """ "Luciano Joaquim, 47, a resident of …, said": the phrase before the
+    apposition — the sentence's first comma-separated phrase, or its second
+    when the first is an opening phrase ("On Sunday, Ana Lima, …, said")."""
+    commas = [i for i in range(comma) if words[i].text == ","]
+    starts = [0, *(i + 1 for i in commas)]
+    for number, start in enumerate(starts[:2]):
+        end = (commas[number] if number < len(commas) else comma) - 1
+        if end < start:
+            return None
+        opener = words[start].key
+        if number == 0 and (opener in _INTRODUCERS or opener in _OPENERS):
+            continue  # an opening phrase
+        return _phrase(sentence, words, start, end, rules, True)
+    return None

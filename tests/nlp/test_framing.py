@@ -1,0 +1,95 @@
+"""Framing: who speaks in an official document, from its headers and turns."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.nlp.framing import FramingRules, find_frames
+from monitor.nlp.lexicon import Lexicon
+from monitor.nlp.names import Attribution
+from monitor.nlp.tagger import Tagger
+
+
+@pytest.fixture(scope="module")
+def rules(lexicon: Lexicon) -> FramingRules:
+    return FramingRules.from_lexicon(lexicon.speech.framing)
+
+
+def _nobody(_line: str) -> Attribution | None:
+    return None
+
+
+def _authors(text: str, rules: FramingRules) -> list[str | None]:
+    spans = [(m, m + len(line)) for m, line in _lines(text)]
+    return list(find_frames(text, spans, rules, _nobody).authors)
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    out, at = [], 0
+    for line in text.split("\n"):
+        if line:
+            out.append((at, line))
+        at += len(line) + 1
+    return out
+
+
+def test_transcript_turns_frame_the_lines_after_them(rules: FramingRules) -> None:
+    text = (
+        "Meeting with election officials\n"
+        "President of Russia Vladimir Putin: Good afternoon.\n"
+        "I am delighted to welcome you.\n"
+        "Ella Pamfilova: Thank you.\n"
+        "The results are unprecedented."
+    )
+    assert _authors(text, rules) == [
+        None,
+        "President of Russia Vladimir Putin",
+        "President of Russia Vladimir Putin",
+        "Ella Pamfilova",
+        "Ella Pamfilova",
+    ]
+
+
+def test_a_statement_header_and_byline_frame_the_body(rules: FramingRules) -> None:
+    text = (
+        "U.S. Embassy Statement on Local Elections (June 22, 2015)\n"
+        "U.S. Embassy Tirana\n"
+        "We congratulate the citizens of Albania on a peaceful vote.\n"
+        "JUNE 22, 2015"
+    )
+    frames = find_frames(text, [(m, m + len(x)) for m, x in _lines(text)], rules, _nobody)
+    assert frames.authors == ("U.S. Embassy", None, "U.S. Embassy Tirana", None)
+    assert frames.frame_lines == frozenset({1})  # the byline is nobody's statement
+
+
+def test_a_speech_opening_takes_the_byline_above_it(rules: FramingRules) -> None:
+    text = (
+        "Russia is attempting to apply a veneer of legitimacy: UK statement to the OSCE\n"
+        "Neil Holland\n"
+        "Thank you, Madam Chair.\n"
+        "Russia is holding its election against the will of the people."
+    )
+    assert _authors(text, rules) == ["UK", None, "Neil Holland", "Neil Holland"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Clean sweep in north: Katter\nThe party expects to win seats.",  # a colon headline
+        "Note: figures are provisional.\nTurnout was 61 percent.",  # a label, not a speaker
+        "Wikinews Shorts: August 13, 2009\nThe vote was held on Sunday.",  # a date after it
+    ],
+)
+def test_no_frame_in_ordinary_news(rules: FramingRules, text: str) -> None:
+    assert _authors(text, rules)[1:] == [None]
+
+
+def test_the_tagger_keeps_third_party_attributions_inside_a_frame(tagger: Tagger) -> None:
+    text = (
+        "Statement by the Spokesperson on the elections in Ruritania\n"
+        "The EU notes the conduct of the vote.\n"
+        "Observers said turnout was low, according to the OSCE mission.\n"
+    )
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers[1] == "Spokesperson"
+    assert speakers[2] == "OSCE mission"

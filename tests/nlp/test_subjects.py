@@ -1,0 +1,70 @@
+"""The subject rule: who a sentence's main clause says made a statement."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.nlp.segment import quote_spans
+from monitor.nlp.speech_rules import SpeechRules
+from monitor.nlp.subjects import subject_attribution
+
+
+def _subject(sentence: str, speech: SpeechRules) -> str | None:
+    found = subject_attribution(sentence, quote_spans(sentence), speech)
+    return None if found is None else found.name
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("Analysts say China's goal is to help the KMT win.", "Analysts"),
+        ("During the campaign, opposition parties accused the ruling party.", "opposition parties"),
+        ("On Friday morning, state television praised the poll.", "state television"),
+        ("European Union election observers have questioned the results.",
+         "European Union election observers"),
+        ("But the leading opposition party, the National Union, said that it won.",
+         "the National Union"),
+        ("Luciano Joaquim, 47, a resident of Cazenga, said he believes the opposition won.",
+         "Luciano Joaquim"),
+        ("Both Odinga and President Kibaki's camps had each accused the other side.",
+         "Both Odinga and President Kibaki's camps"),
+        ("The opposition is calling for a recount.", "The opposition"),
+        ("According to the documents, Rajoelina won with Russian support.", "the documents"),
+    ],
+)  # fmt: skip
+def test_the_subject_of_a_statement_verb_is_the_speaker(
+    speech: SpeechRules, sentence: str, speaker: str
+) -> None:
+    assert _subject(sentence, speech) == speaker
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "UNITA has not said whether it will contest the results.",  # negated
+        "President Kibaki has been declared the winner.",  # passive
+        "The claims were rejected by the court.",  # passive
+        "Official results gave the party just over 24 percent.",  # no statement verb
+        "The party called the meeting to order.",  # "called" without "for"/"on"
+    ],
+)
+def test_no_speaker_without_an_active_statement_verb(speech: SpeechRules, sentence: str) -> None:
+    assert _subject(sentence, speech) is None
+
+
+def test_a_pronoun_subject_is_left_to_the_caller(speech: SpeechRules) -> None:
+    found = subject_attribution("He appealed for calm.", [], speech)
+    assert found is not None and found.pronoun == "he"
+
+
+def test_a_description_carries_its_title_for_resolution(speech: SpeechRules) -> None:
+    found = subject_attribution("The President congratulated the winners.", [], speech)
+    assert found is not None and found.role == "president" and found.person
+
+
+def test_a_main_clause_subject_beats_one_in_an_opening_clause(speech: SpeechRules) -> None:
+    sentence = (
+        "Hours before the electoral commission announced the lead, "
+        "the People's Movement declared victory."
+    )
+    assert _subject(sentence, speech) == "the People's Movement"
