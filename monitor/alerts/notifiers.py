@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Callable
 from typing import ClassVar, Protocol
 
 import httpx
 
-from monitor.alerts.payloads import RENDERERS
+from monitor.alerts.payloads import render
 from monitor.alerts.settings import ReceiverSettings
 from monitor.alerts.signing import IDEMPOTENCY_HEADER, signed_headers
 from monitor.clock import Clock
@@ -82,7 +81,6 @@ class HttpNotifier:
         self._receiver = receiver
         self._secret = secret
         self._clock = clock
-        self._render: Callable[[Alert], bytes] = RENDERERS[receiver.kind]
         self._url = endpoint(receiver)
         self._backend = DeadlineBackend()
         self._client = httpx.Client(
@@ -95,7 +93,8 @@ class HttpNotifier:
         return f"HttpNotifier({self.name!r}, {self._receiver.kind}, {self._url})"
 
     def send(self, alert: Alert) -> None:
-        body = self._render(alert)
+        now = self._clock.now()
+        body = render(self._receiver, alert, now)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
@@ -103,9 +102,9 @@ class HttpNotifier:
             **self._receiver.headers,
         }
         if self._secret is not None:
-            headers.update(signed_headers(self._secret, int(self._clock.now()), body))
+            headers.update(signed_headers(self._secret, int(now), body))
         # The backend measures the deadline on the real monotonic clock, as it
-        # bounds real socket waits; the injected clock is for signing only.
+        # bounds real socket waits; the injected clock is for the body and signing.
         deadline = time.monotonic() + self._receiver.timeout_s
         try:
             with self._backend.deadline(deadline):

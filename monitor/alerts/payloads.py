@@ -6,15 +6,24 @@
   Block Kit ``blocks``); Mattermost and Rocket.Chat accept the same shape.
 * ``alertmanager``: a one-element list for Alertmanager's ``POST
   /api/v2/alerts``. The alert id is a label, so each alert is its own
-  Alertmanager alert and a re-sent one is merged by Alertmanager itself.
+  Alertmanager alert and a re-sent one is merged by Alertmanager itself. It
+  ends (resolves) ``resolve_after_s`` after it was posted (``endsAt``), and
+  its ``generatorURL`` is the story's article.
+
+:func:`render` picks the body for a receiver; the time it is given (the
+moment of sending, from the injected clock) is the only input besides the
+alert and the receiver's settings.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
+from monitor.alerts.settings import DEFAULT_RESOLVE_AFTER_S, ReceiverSettings
 from monitor.bus.codec import encode
+from monitor.clock import iso_utc
 from monitor.messages import Alert
 
 _LABEL_NAME = re.compile(r"[^A-Za-z0-9_]")
@@ -49,7 +58,16 @@ def slack_body(alert: Alert) -> bytes:
     return json.dumps({"text": text, "blocks": blocks}, ensure_ascii=False).encode("utf-8")
 
 
-def alertmanager_body(alert: Alert) -> bytes:
+def alertmanager_body(
+    alert: Alert, *, now: float, resolve_after_s: float = DEFAULT_RESOLVE_AFTER_S
+) -> bytes:
+    """Alertmanager's alert list for ``alert`` posted at ``now``.
+
+    ``endsAt`` is ``now + resolve_after_s``: without it Alertmanager resolves
+    the alert by itself after its own ``resolve_timeout`` (5 minutes by
+    default). ``generatorURL`` is the article, when it is an http(s) URL
+    (Alertmanager refuses the whole request for a malformed one).
+    """
     labels = {_label_name(k): v for k, v in alert.labels.items()}
     labels.update({
         "alertname": alert.rule,
@@ -66,12 +84,14 @@ def alertmanager_body(alert: Alert) -> bytes:
         "matched": ", ".join(sorted({m.text for m in alert.matches})),
         "sources": ", ".join(sorted({s.entry_url or s.feed_id for s in alert.sources})),
     }
-    entry = {
+    entry: dict[str, object] = {
         "labels": labels,
         "annotations": {k: v for k, v in annotations.items() if v},
         "startsAt": alert.created_at,
-        "generatorURL": alert.article.url,
+        "endsAt": iso_utc(now + resolve_after_s, millis=True),
     }
+    if alert.article.url.startswith(("http://", "https://")):
+        entry["generatorURL"] = alert.article.url
     return json.dumps([entry], ensure_ascii=False).encode("utf-8")
 
 
@@ -80,4 +100,14 @@ def _label_name(key: str) -> str:
     return name if name and not name[0].isdigit() else f"l_{name}"
 
 
-RENDERERS = {"webhook": webhook_body, "slack": slack_body, "alertmanager": alertmanager_body}
+def render(receiver: ReceiverSettings, alert: Alert, now: float) -> bytes:
+    """The request body for ``receiver`` carrying ``alert``, sent at ``now``."""
+    return RENDERERS[receiver.kind](receiver, alert, now)
+
+
+RENDERERS: dict[str, Callable[[ReceiverSettings, Alert, float], bytes]] = {
+    "webhook": lambda receiver, alert, now: webhook_body(alert),
+    "slack": lambda receiver, alert, now: slack_body(alert),
+    "alertmanager": lambda receiver, alert, now: alertmanager_body(
+        alert, now=now, resolve_after_s=receiver.resolve_after_s),
+}

@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_val
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.retry import BackoffPolicy
 
+#: How long an alert posted to Alertmanager stays firing (its ``endsAt``).
+DEFAULT_RESOLVE_AFTER_S = 3600.0
+
 
 class ReceiverSettings(BaseModel):
     """One place alerts are delivered to."""
@@ -37,6 +40,9 @@ class ReceiverSettings(BaseModel):
     timeout_s: float = Field(default=10.0, gt=0)
     #: Extra request headers (e.g. an Authorization for Alertmanager behind a proxy).
     headers: dict[str, str] = Field(default_factory=dict)
+    #: ``kind: alertmanager`` only: each posted alert ends (resolves) this many
+    #: seconds after it was sent (``endsAt``); the default is one hour.
+    resolve_after_s: float = Field(default=DEFAULT_RESOLVE_AFTER_S, gt=0)
 
     @model_validator(mode="after")
     def _one_secret_source(self) -> ReceiverSettings:

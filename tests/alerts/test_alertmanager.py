@@ -16,7 +16,7 @@ from monitor.alerts.role import DeliveryRole
 from monitor.alerts.settings import ReceiverSettings
 from monitor.bus.codec import encode
 from monitor.bus.memory import MemoryBus
-from monitor.clock import SystemClock
+from monitor.clock import parse_iso
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.alerts.helpers import settings_for
@@ -70,16 +70,32 @@ def alertmanager(tmp_path: Path) -> Iterator[str]:
         process.wait(timeout=10)
 
 
+class PinnedClock:
+    """The wall clock stopped at one whole second (so endsAt is known exactly);
+    the monotonic clock runs on, for the delivery engine's waits."""
+
+    def __init__(self) -> None:
+        self.at = float(int(time.time()))
+
+    def now(self) -> float:
+        return self.at
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
 def test_alerts_reach_alertmanager_once_each(tmp_path: Path, alertmanager: str) -> None:
     settings = settings_for(tmp_path, [ReceiverSettings(
-        name="am", kind="alertmanager", url=alertmanager)])  # type: ignore[arg-type]
+        name="am", kind="alertmanager", url=alertmanager,  # type: ignore[arg-type]
+        resolve_after_s=5400)])
     bus = MemoryBus()
     alerts = alerts_from_fixture(3)
     producer = bus.producer()
     for alert in [*alerts, alerts[0]]:  # the first one is read twice (a replayed record)
         producer.send(settings.bus.topics.alerts, alert.id, encode(alert))
     metrics = Metrics()
-    role = DeliveryRole(RoleContext(settings, bus, metrics, SystemClock()))
+    clock = PinnedClock()
+    role = DeliveryRole(RoleContext(settings, bus, metrics, clock))
     role.run_once(idle_s=0.3)
     role.close()
 
@@ -91,6 +107,12 @@ def test_alerts_reach_alertmanager_once_each(tmp_path: Path, alertmanager: str) 
     assert first["labels"]["alertname"] == alerts[0].rule
     assert first["annotations"]["summary"] == alerts[0].statement.text
     assert first["annotations"]["article_url"] == alerts[0].article.url
+    assert first["generatorURL"] == alerts[0].article.url
+    # Alertmanager keeps the end we sent (not its own resolve_timeout): each
+    # alert fires until resolve_after_s after it was posted.
+    for alert in ours:
+        assert alert["status"]["state"] == "active"
+        assert parse_iso(alert["endsAt"]) == clock.at + 5400
     sent = metrics.registry.get_sample_value(
         "monitor_deliveries_total", {"receiver": "am", "outcome": "delivered"})
     assert sent == len(alerts)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from email.utils import formatdate
 
 import pytest
+from pydantic import ValidationError
 
 from monitor.alerts.notifiers import (
     HttpNotifier,
@@ -16,9 +18,9 @@ from monitor.alerts.notifiers import (
     endpoint,
     parse_retry_after,
 )
-from monitor.alerts.payloads import alertmanager_body, slack_body
+from monitor.alerts.payloads import alertmanager_body, render, slack_body
 from monitor.alerts.settings import ReceiverSettings
-from monitor.clock import SystemClock
+from monitor.clock import SystemClock, iso_utc
 from monitor.errors import RetryableError
 from tests.alerts.helpers import dripping_receiver
 from tests.alerts.test_delivery import alerts_from_fixture
@@ -60,11 +62,39 @@ def test_slack_and_alertmanager_payloads_carry_the_essentials() -> None:
     slack = json.loads(slack_body(alert))
     assert alert.statement.text in slack["text"] and alert.article.url in slack["text"]
     assert slack["blocks"][0]["type"] == "header"
-    [entry] = json.loads(alertmanager_body(alert))
+    [entry] = json.loads(alertmanager_body(alert, now=NOW))
     assert entry["labels"]["alertname"] == alert.rule
     assert entry["labels"]["alert_id"] == alert.id
     assert all(k.replace("_", "").isalnum() for k in entry["labels"])
     assert entry["generatorURL"] == alert.article.url
+
+
+def test_alertmanager_alerts_end_resolve_after_s_after_they_are_sent() -> None:
+    alert = alerts_from_fixture(1)[0]
+    [default] = json.loads(alertmanager_body(alert, now=NOW))
+    assert default["endsAt"] == iso_utc(NOW + 3600, millis=True)
+    assert default["startsAt"] == alert.created_at
+    [short] = json.loads(alertmanager_body(alert, now=NOW, resolve_after_s=90))
+    assert short["endsAt"] == iso_utc(NOW + 90, millis=True)
+    receiver = ReceiverSettings.model_validate(
+        {"name": "am", "kind": "alertmanager", "url": "http://127.0.0.1:9093",
+         "resolve_after_s": 600})
+    [rendered] = json.loads(render(receiver, alert, NOW))
+    assert rendered["endsAt"] == iso_utc(NOW + 600, millis=True)
+    for bad in (0, -5):
+        with pytest.raises(ValidationError, match="resolve_after_s"):
+            ReceiverSettings.model_validate(
+                {"name": "am", "kind": "alertmanager", "url": "http://127.0.0.1:9093",
+                 "resolve_after_s": bad})
+
+
+def test_alertmanager_generator_url_is_the_article_when_it_is_a_web_address() -> None:
+    alert = alerts_from_fixture(1)[0]
+    [entry] = json.loads(alertmanager_body(alert, now=NOW))
+    assert entry["generatorURL"] == alert.article.url
+    odd = dataclasses.replace(alert, article=dataclasses.replace(alert.article, url="urn:x:1"))
+    [entry] = json.loads(alertmanager_body(odd, now=NOW))
+    assert "generatorURL" not in entry
 
 
 @pytest.mark.parametrize("head", [
