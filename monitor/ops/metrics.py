@@ -4,11 +4,30 @@ Metrics are created against a registry that is passed in (never the global
 default), so tests and several monitors in one process do not collide.
 Label values are bounded: outcomes, kinds and reasons are fixed strings from
 code; rule and receiver names come from config; feed ids are never labels.
+
+Beside the monitor's own metrics the registry carries prometheus_client's
+process (CPU, memory, file descriptors), platform (``python_info``) and
+garbage-collector collectors, and ``monitor_build_info``: 1, labelled with
+the versions this process runs.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import platform
+from functools import cache
+from importlib import metadata
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+
+import monitor
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -19,6 +38,15 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
+        # -- the process and the build
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
+        self.build_info = Gauge(
+            "monitor_build_info", "Always 1; the labels say what this process runs.",
+            list(build_labels()), registry=r,
+        )
+        self.build_info.labels(**build_labels()).set(1)
         # -- feeds
         self.polls = Counter(
             "monitor_polls", "Feed polls by outcome.", ["outcome"], registry=r
@@ -82,3 +110,20 @@ class Metrics:
         self.role_restarts = Counter(
             "monitor_role_restarts", "Roles restarted after a crash.", ["role"], registry=r
         )
+
+
+@cache
+def build_labels() -> dict[str, str]:
+    """``monitor_build_info``'s labels: the monitor's, Python's and spaCy's versions."""
+    return {
+        "version": _package_version("news-monitor", monitor.__version__),
+        "python": platform.python_version(),
+        "spacy": _package_version("spacy", "unknown"),
+    }
+
+
+def _package_version(name: str, fallback: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return fallback
