@@ -4,8 +4,9 @@ expression shipped in the Grafana dashboard and the alerting rules returns data.
 Expressions are read from the shipped files, so a new panel or rule is
 covered without touching this test. An alerting rule is a condition that is
 normally false, so each of its operands (split at top-level comparisons and
-``and``/``or``/``unless``) must return data, and Prometheus must report the
-rule as evaluated without error.
+``and``/``or``/``unless``; the argument of ``absent()``) must return data, and
+Prometheus must report the rule as evaluated without error. When each rule
+fires is tested by ``promtool test rules`` (``tests/ops/test_promtool.py``).
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ PROMETHEUS = Path("/usr/bin/prometheus")
 DASHBOARDS = REPO_ROOT / "config" / "grafana" / "dashboards"
 ALERT_RULES = REPO_ROOT / "config" / "prometheus" / "alerts.yml"
 DELIVERY_COUNT = 'monitor_delivery_seconds_count{receiver="hook0"}'
-#: Splits an expression at top-level comparison and set operators.
-_OPERATORS = re.compile(r"\s(?:==|!=|>=|<=|>|<|and|or|unless)\s")
+#: Splits an expression at top-level comparison and set operators (with their
+#: ``on``/``ignoring`` and ``group_left``/``group_right`` modifiers).
+_OPERATORS = re.compile(
+    r"\s(?:==|!=|>=|<=|>|<|and|or|unless)\s+"
+    r"(?:(?:on|ignoring)\s*\([^)]*\)\s*)?(?:group_(?:left|right)\s*(?:\([^)]*\))?\s*)?"
+)
 
 
 def dashboard_exprs() -> list[str]:
@@ -74,7 +79,11 @@ def operands(expr: str) -> list[str]:
             continue
         i += 1
     parts.append(expr[start:])
-    return [p.strip() for p in parts if not re.fullmatch(r"\s*[0-9.]+\s*", p)]
+    # absent(x) has data exactly when x has none: what must return data is x.
+    return [
+        re.sub(r"^absent\((.*)\)$", r"\1", p.strip())
+        for p in parts if not re.fullmatch(r"\s*[0-9.]+\s*", p)
+    ]
 
 
 def test_operands_splits_only_at_top_level() -> None:
@@ -82,6 +91,11 @@ def test_operands_splits_only_at_top_level() -> None:
         'sum(a{x!~"b|c"})', "rate(b[5m])"
     ]
     assert operands("a / (b > 1)") == ["a / (b > 1)"]
+    assert operands('absent(up{job="x"})') == ['up{job="x"}']
+    assert operands("max(a[1d]) unless on (role) group by (role) (b)") == [
+        "max(a[1d])", "group by (role) (b)"
+    ]
+    assert operands("a > ignoring (x) group_left (y) b") == ["a", "b"]
 
 
 @pytest.fixture
