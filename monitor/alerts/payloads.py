@@ -4,6 +4,7 @@
   ``docs/alert.schema.json``.
 * ``slack``: a Slack-compatible incoming-webhook message (``text`` plus
   Block Kit ``blocks``); Mattermost and Rocket.Chat accept the same shape.
+  Feed text is escaped and cut to Slack's limits (:mod:`monitor.alerts.slack`).
 * ``alertmanager``: a one-element list for Alertmanager's ``POST
   /api/v2/alerts``. The alert id is a label, so each alert is its own
   Alertmanager alert and a re-sent one is merged by Alertmanager itself. It
@@ -22,9 +23,12 @@ import re
 from collections.abc import Callable
 
 from monitor.alerts.settings import DEFAULT_RESOLVE_AFTER_S, ReceiverSettings
+from monitor.alerts.slack import slack_body
 from monitor.bus.codec import encode
 from monitor.clock import iso_utc
 from monitor.messages import Alert
+
+__all__ = ["RENDERERS", "alertmanager_body", "render", "slack_body", "webhook_body"]
 
 _LABEL_NAME = re.compile(r"[^A-Za-z0-9_]")
 #: Alertmanager annotations are free text; keep them readable in its UI.
@@ -33,29 +37,6 @@ _ANNOTATION_CAP = 2000
 
 def webhook_body(alert: Alert) -> bytes:
     return encode(alert)
-
-
-def slack_body(alert: Alert) -> bytes:
-    statement = alert.statement
-    speaker = f"{statement.speaker}: " if statement.speaker else ""
-    terms = ", ".join(sorted({m.text for m in alert.matches})) or "-"
-    outlets = ", ".join(sorted({s.feed_id for s in alert.sources})) or alert.article.feed_id
-    headline = f"[{alert.severity.upper()}] {alert.rule}"
-    text = f"{headline}: {speaker}“{statement.text}” <{alert.article.url}|{alert.article.title}>"
-    blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": headline[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"{speaker}“{statement.text}”"}},
-        {
-            "type": "context",
-            "elements": [
-                {"type": "mrkdwn", "text": f"<{alert.article.url}|{alert.article.title}>"},
-                {"type": "mrkdwn", "text": f"matched: {terms}"},
-                {"type": "mrkdwn", "text": f"sources: {outlets}"},
-                {"type": "mrkdwn", "text": f"tags: {', '.join(statement.tags) or '-'}"},
-            ],
-        },
-    ]
-    return json.dumps({"text": text, "blocks": blocks}, ensure_ascii=False).encode("utf-8")
 
 
 def alertmanager_body(
