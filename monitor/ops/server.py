@@ -9,13 +9,21 @@ Endpoints:
 ``/fragment``     the live part of the page, fetched by its refresh script.
 ``/api/status``   the same data as JSON, for scripts.
 
+Every path also answers ``HEAD`` with the status and headers ``GET`` would
+give, and no body.
+
 It is the standard library's :class:`~http.server.ThreadingHTTPServer`: the
 traffic is a scrape every few seconds and a person or two, the page is
 rendered in a few milliseconds, and it adds no dependency or event loop to
-the daemon. It binds to ``ops.http_host`` (loopback by default, since the
-page shows alert history). When ``ops.http_token`` is set, every request
-except ``/healthz`` needs ``Authorization: Bearer <token>`` or ``?token=``,
-compared in constant time.
+the daemon. Its resources are bounded all the same: a connection whose
+client sends or reads nothing for ``ops.http_timeout_s`` is closed (one
+request per connection, HTTP/1.0, so there are no idle keep-alives either),
+and at most ``ops.http_max_connections`` are served at once, each on its own
+thread; one more is answered ``503`` with ``Retry-After`` and closed. It
+binds to ``ops.http_host`` (loopback by default, since the page shows alert
+history). When ``ops.http_token`` is set, every request except ``/healthz``
+needs ``Authorization: Bearer <token>`` or ``?token=``, compared in constant
+time.
 """
 
 from __future__ import annotations
@@ -24,7 +32,9 @@ import hmac
 import json
 import logging
 import secrets
+import socket
 import threading
+import time
 from dataclasses import asdict
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -154,7 +164,11 @@ def start_ops_server(daemon: Daemon) -> OpsServer:
         open_feed_health(lambda: daemon.settings),
     )
     try:
-        httpd = _Server((ops.http_host, ops.http_port), _Handler)
+        httpd = _Server(
+            (ops.http_host, ops.http_port),
+            timeout_s=ops.http_timeout_s,
+            max_connections=ops.http_max_connections,
+        )
     except OSError as exc:
         raise OpsServerError(
             f"ops: cannot listen on {ops.http_host}:{ops.http_port}: {exc.strerror or exc}"
@@ -169,15 +183,90 @@ def start_ops_server(daemon: Daemon) -> OpsServer:
     return server
 
 
+#: The answer to a connection beyond ``ops.http_max_connections``.
+_BUSY = (
+    b"HTTP/1.0 503 Service Unavailable\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\n"
+    b"Content-Length: 5\r\n"
+    b"Retry-After: 1\r\n"
+    b"Connection: close\r\n"
+    b"\r\n"
+    b"busy\n"
+)
+#: How long the accepting thread spends on refusing one connection, at most.
+_BUSY_DRAIN_S = 0.5
+
+
 class _Server(ThreadingHTTPServer):
+    """A thread per connection, at most ``max_connections`` of them at once."""
+
     daemon_threads = True
     app: OpsApp
+
+    def __init__(
+        self, address: tuple[str, int], *, timeout_s: float, max_connections: int
+    ) -> None:
+        super().__init__(address, _Handler)
+        self.request_timeout_s = timeout_s
+        self.max_connections = max_connections
+        self._slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            log.debug("ops http: all %d connections busy, refusing one", self.max_connections)
+            _refuse(request)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)  # starts the thread
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away mid-answer; not worth a traceback on stderr.
+        log.debug("ops http: connection dropped", exc_info=True)
+
+
+def _refuse(request: socket.socket) -> None:
+    """Answer 503 on a connection there is no thread for, then read what the
+    client sent (briefly) so that closing does not reset the connection
+    before the client has read the answer."""
+    deadline = time.monotonic() + _BUSY_DRAIN_S
+    try:
+        request.settimeout(_BUSY_DRAIN_S)
+        request.sendall(_BUSY)
+        request.shutdown(socket.SHUT_WR)
+        while (left := deadline - time.monotonic()) > 0:
+            request.settimeout(left)
+            if not request.recv(65536):
+                break
+    except OSError:
+        pass
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "news-monitor"
     sys_version = ""
+    #: True while answering HEAD: everything as for GET but the body.
+    _head: bool = False
+
+    def setup(self) -> None:
+        super().setup()
+        # Every read and write on the connection waits at most this long; an
+        # idle client is dropped (handle_one_request catches the timeout).
+        self.connection.settimeout(self.server.request_timeout_s)
+
+    def do_HEAD(self) -> None:
+        self._head = True
+        self.do_GET()
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
@@ -262,11 +351,14 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        if not self._head:
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
         # The request line may carry ?token=; log the path only, and quietly.
-        log.debug("ops http %s %s", self.command, urlsplit(self.path).path)
+        # (A connection that timed out before its request line has neither.)
+        path = getattr(self, "path", "")
+        log.debug("ops http %s %s", getattr(self, "command", None), urlsplit(path).path)
 
 
 def _first(params: dict[str, list[str]], name: str) -> str:

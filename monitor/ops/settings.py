@@ -21,6 +21,11 @@ class OpsSettings(BaseModel):
     #: Loopback by default: the status page shows alert history.
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=9464, ge=0, le=65535)
+    #: Seconds a connection may wait on one read or write (an idle client is
+    #: dropped after this, freeing its thread).
+    http_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    #: Connections served at once; one more is answered 503 at once.
+    http_max_connections: int = Field(default=16, ge=1, le=1024)
     #: When set, every request except /healthz must carry it (Bearer or ?token=).
     http_token: SecretStr | None = None
     #: A file holding the token (e.g. a mounted secret); read at load and on

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from monitor.feeds.store import PollerStore
 from monitor.messages import Alert, ArticleRef, Evidence, Match, Statement
 from monitor.ops.server import OpsServer, OpsServerError, start_ops_server
 from monitor.ops.settings import OpsSettings
-from tests.support import free_port, write_config
+from tests.support import free_port, wait_for, write_config
 
 TOKEN = "loopback-token-7f3a"
 STATEMENT = "Officials warned Zembla against interfering <script>alert(1)</script> in the vote."
@@ -213,3 +214,104 @@ def test_a_taken_port_is_a_one_line_error(tmp_path: Path) -> None:
         running.close()
         first.close()
         second.close()
+
+
+# -- HEAD, timeouts and the connection cap, on raw sockets ---------------------
+#: Bound for every raw socket wait below: far longer than any answer takes.
+SOCKET_BOUND_S = 15.0
+
+
+def raw_exchange(port: int, request: bytes) -> bytes:
+    """Send ``request`` on a fresh connection and read until the server closes it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=SOCKET_BOUND_S) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+def split_answer(raw: bytes) -> tuple[int, dict[str, str], bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body
+
+
+#: Headers that may differ between two answers to the same request.
+VARYING = {"date", "content-length", "content-security-policy"}
+
+
+@pytest.mark.parametrize(
+    "path", ["/healthz", "/readyz", "/metrics", "/", "/?q=zembla", "/fragment", "/api/status",
+             "/nowhere"],
+)
+def test_head_answers_every_get_path_with_its_status_and_headers_and_no_body(
+    server: OpsServer, path: str
+) -> None:
+    auth = f"Authorization: Bearer {TOKEN}\r\n".encode()
+    get = split_answer(raw_exchange(server.port, f"GET {path} HTTP/1.0\r\n".encode() + auth
+                                    + b"\r\n"))
+    status, headers, body = split_answer(
+        raw_exchange(server.port, f"HEAD {path} HTTP/1.0\r\n".encode() + auth + b"\r\n")
+    )
+    assert status == get[0] != 501
+    assert body == b""
+    assert set(headers) == set(get[1])
+    assert {k: v for k, v in headers.items() if k not in VARYING} == {
+        k: v for k, v in get[1].items() if k not in VARYING
+    }
+    assert int(headers["content-length"]) > 0  # the length the GET body has
+
+
+HEAD_METRICS = b"HEAD /metrics HTTP/1.0\r\n\r\n"
+HEAD_HEALTHZ = b"HEAD /healthz HTTP/1.0\r\n\r\n"
+
+
+def test_head_is_refused_without_the_token_like_get(server: OpsServer) -> None:
+    status, headers, body = split_answer(raw_exchange(server.port, HEAD_METRICS))
+    assert status == 401 and body == b""
+    assert headers["www-authenticate"] == 'Bearer realm="monitor"'
+    status, headers, body = split_answer(raw_exchange(server.port, HEAD_HEALTHZ))
+    assert (status, headers["content-length"], body) == (200, "3", b"")
+
+
+def test_an_idle_connection_is_closed_after_the_timeout(tmp_path: Path) -> None:
+    """A client that connects and sends nothing does not keep a thread: the
+    server closes the connection (timeout 0.5 s here; the test waits up to 15 s)."""
+    made = make_daemon(tmp_path, http_timeout_s=0.5)
+    running = start_ops_server(made)
+    try:
+        with socket.create_connection(("127.0.0.1", running.port), timeout=SOCKET_BOUND_S) as idle:
+            assert idle.recv(1024) == b""  # end of stream, not our own timeout
+        # A client that stops half-way through its request is dropped the same way.
+        with socket.create_connection(("127.0.0.1", running.port), timeout=SOCKET_BOUND_S) as slow:
+            slow.sendall(b"GET /healthz HTTP/1.0\r\nHost: x\r\n")
+            assert slow.recv(1024) == b""
+        assert httpx.get(url(running, "/healthz")).status_code == 200
+    finally:
+        running.close()
+        made.close()
+
+
+def test_connections_beyond_the_cap_are_answered_busy_until_a_slot_frees(
+    tmp_path: Path
+) -> None:
+    made = make_daemon(tmp_path, http_max_connections=1, http_timeout_s=60)
+    running = start_ops_server(made)
+    try:
+        with socket.create_connection(("127.0.0.1", running.port), timeout=SOCKET_BOUND_S) as held:
+            held.sendall(b"GET /healthz HTTP/1.0\r\n")  # and not the end of the request
+            status, headers, body = split_answer(
+                raw_exchange(running.port, b"GET /healthz HTTP/1.0\r\n\r\n")
+            )
+            assert (status, headers["retry-after"], body) == (503, "1", b"busy\n")
+        # The held connection is closed by its client: its slot comes back.
+        wait_for(lambda: httpx.get(url(running, "/healthz")).status_code == 200, SOCKET_BOUND_S,
+                 "the connection slot to be released")
+    finally:
+        running.close()
+        made.close()
