@@ -12,6 +12,7 @@ import importlib
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -81,7 +82,11 @@ def parse_roles(value: str) -> tuple[str, ...]:
     return names
 
 
-@click.group(cls=LazyGroup)
+#: ``-h`` as well as ``--help``; click hands it down to every subcommand's context.
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.option(
     "--config",
     "config_path",

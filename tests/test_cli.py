@@ -61,3 +61,49 @@ def test_unreachable_feed_is_reported_and_the_run_goes_on(tmp_path: Path) -> Non
     output = result.stdout + result.stderr
     assert "Traceback" not in output
     assert "deadfeed" in output
+
+
+def command_paths() -> list[tuple[str, ...]]:
+    """Every command and subcommand of ``monitor``, as the words that invoke it."""
+    import click
+
+    from monitor.cli import cli
+
+    found: list[tuple[str, ...]] = [()]
+
+    def walk(group: click.Group, prefix: tuple[str, ...]) -> None:
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None, name
+            found.append((*prefix, name))
+            if isinstance(command, click.Group):
+                walk(command, (*prefix, name))
+
+    walk(cli, ())
+    return found
+
+
+def test_dash_h_is_help_on_monitor_and_every_subcommand() -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    paths = command_paths()
+    assert ("feeds", "status") in paths and ("run",) in paths
+    runner = CliRunner()
+    for path in paths:
+        short = runner.invoke(cli, [*path, "-h"])
+        long = runner.invoke(cli, [*path, "--help"])
+        assert short.exit_code == 0, (path, short.output)
+        assert short.output == long.output, path
+        assert short.output.startswith("Usage: "), path
+        assert "-h, --help" in short.output, path
+
+
+def test_dash_h_through_the_entry_point() -> None:
+    """``main()``, as the console script runs it (here via ``python -m monitor``)."""
+    result = run_monitor(None, "-h")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: ")
+    assert "-h, --help" in result.stdout and "check-config" in result.stdout
