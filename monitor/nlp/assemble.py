@@ -30,8 +30,9 @@ from monitor.nlp.scope import ScopeRules
 from monitor.nlp.segment import quote_spans, quote_text
 from monitor.nlp.speakers import find_attribution
 from monitor.nlp.speech_rules import SpeechRules
-from monitor.nlp.subjects import subject_attribution
+from monitor.nlp.subjects import in_opening_clause, subject_attribution
 from monitor.nlp.terms import EntityHit
+from monitor.nlp.words import Word, outside, words_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,11 @@ def _has_speech(positions: list[int] | None, start: int, end: int) -> bool:
     return first < len(positions) and positions[first] < end
 
 
+def _words(text: str, quotes: list[tuple[int, int]]) -> list[Word]:
+    words = words_of(text)
+    return outside(words, quotes) if quotes else words
+
+
 def _refers_back(context: Context, text: str, before: list[Statement]) -> bool:
     """Whether ``text`` refers back to the interference story told in one of
     the two statements right before it."""
@@ -274,7 +280,7 @@ def build_statements(
         block_window=context.block_window,
         election_blocked=context.election_blocked,
     )
-    memory = SpeakerMemory(context.speech)
+    memory = SpeakerMemory(context.speech, gender_words=context.speech.gender)
     frames = (
         find_frames(document, spans, context.framing, _line_subject(context.speech))
         if context.framing is not None
@@ -290,8 +296,17 @@ def build_statements(
             memory.learn_names(own_entities)
         quotes = quote_spans(text)
         has_speech = _has_speech(speech_at, start, end)
-        strict = find_attribution(text, quotes, speech, prechecked=True) if has_speech else None
-        found = strict or (subject_attribution(text, quotes, speech) if has_speech else None)
+        words = _words(text, quotes) if has_speech else None
+        strict = (
+            find_attribution(text, quotes, speech, prechecked=True, words=words)
+            if has_speech
+            else None
+        )
+        if strict is not None and words and in_opening_clause(text, words, strict.start):
+            # The main clause's speaker comes first: "Hours before the electoral
+            # commission announced …, the party declared …" is the party's.
+            strict = subject_attribution(text, quotes, speech, words, main_only=True) or strict
+        found = strict or (subject_attribution(text, quotes, speech, words) if has_speech else None)
         if found is not None and found.pronoun is None and " " not in found.name:
             fuller = memory.written_before(memory.expand(found.name), document[:start])
             if fuller != found.name:
@@ -306,7 +321,7 @@ def build_statements(
         if speaker is None and strict is not None and has_speech:
             # A description that names nobody before ("The government has
             # denied …"): the sentence's subject, as written.
-            subject = subject_attribution(text, quotes, speech)
+            subject = subject_attribution(text, quotes, speech, words)
             if subject is not None and subject.pronoun is None:
                 earlier = document[: start + subject.start]
                 speaker = memory.resolve(subject, own_entities, start, earlier)
@@ -314,8 +329,7 @@ def build_statements(
             speaker = statements[-1].speaker
         speaker = _framed(speaker, strict, frames, number, text)
         previous_quoted = bool(quotes) and speaker is not None
-        if own_entities:
-            memory.mentioned(own_entities)
+        memory.mentioned(own_entities, text)
         tags, evidence = (
             decide_tags(part.hits, part.states, article, document, part.home)
             if part.hits

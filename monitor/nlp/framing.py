@@ -55,6 +55,8 @@ class FramingRules:
     anonymous: frozenset[str]
     lead_in: re.Pattern[str]
     header_lines: int
+    introductions: tuple[re.Pattern[str], ...] = ()
+    institution_headers: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def from_lexicon(cls, framing: Framing) -> FramingRules:
@@ -66,6 +68,8 @@ class FramingRules:
             anonymous=frozenset(w.lower() for w in framing.anonymous_turns),
             lead_in=_alternatives(framing.lead_ins),
             header_lines=framing.header_lines,
+            introductions=tuple(re.compile(p) for p in framing.introductions),
+            institution_headers=tuple(re.compile(p) for p in framing.institution_headers),
         )
 
 
@@ -101,7 +105,11 @@ def find_frames(
     lines = [(m.start(), m.end()) for m in _LINE.finditer(document) if m.group().strip()]
     if not lines or not spans:
         return Frames.none(len(spans))
-    turn_of = [_turn(document[s:e], rules) for s, e in lines]
+    # Turns and lead-ins need a colon: most articles skip both at once.
+    colon = ":" in document
+    turn_of: list[tuple[str | None, int] | None] = (
+        [_turn(document[s:e], rules) for s, e in lines] if colon else [None] * len(lines)
+    )
     named = [n for n, t in enumerate(turn_of) if t is not None and t[0] is not None]
     line_authors: list[str | None] = [None] * len(lines)
     frame_lines: set[int] = set()
@@ -114,7 +122,11 @@ def find_frames(
             if found is not None:
                 line_authors[number] = found[0]
         _by_header(document, lines, rules, subject_of, line_authors, frame_lines)
-    _by_lead_ins(document, lines, rules, subject_of, line_authors)
+    if colon:
+        _by_lead_ins(document, lines, rules, subject_of, line_authors)
+        _by_colon_attribution(document, lines, line_authors)
+    if not frame_lines and not any(line_authors):  # the common case: no framing
+        return Frames.none(len(spans))
     return _per_span(lines, spans, line_authors, frame_lines, turn_of)
 
 
@@ -189,6 +201,12 @@ def _by_header(
             author = _speech_author(document, lines, number, subject_of, frame_lines) or author
             first_body = number
             break
+    if author is None:
+        author, first_body = _introduced(document, lines, rules, top)
+    if author is None:
+        author, first_body = _institution_header(document, lines, rules)
+        if author is not None:
+            authors[0] = author
     if author is None or first_body < 0:
         return
     for number in range(first_body, len(lines)):
@@ -196,6 +214,65 @@ def _by_header(
             text = document[lines[number][0] : lines[number][1]]
             if not _junk(text):
                 authors[number] = author
+
+
+def _introduced(
+    document: str, lines: list[tuple[int, int]], rules: FramingRules, top: int
+) -> tuple[str | None, int]:
+    """A speaker introducing themselves near the top ("This is Georgia, and in
+    this video …"): the author, and the line the frame starts on."""
+    for number in range(top):
+        text = document[lines[number][0] : lines[number][1]]
+        for pattern in rules.introductions:
+            match = pattern.search(text)
+            if match is not None:
+                return match.group("who"), number
+    return None, -1
+
+
+#: A sentence opened by "We": the text speaks as an institution.
+_WE = re.compile(r"(?:^|[.!?]\s+)(?:We|Our)\b")
+
+
+def _institution_header(
+    document: str, lines: list[tuple[int, int]], rules: FramingRules
+) -> tuple[str | None, int]:
+    """A headline whose subject is an institution ("U.S. Embassy Stands by its
+    Assessment …") frames a text that then speaks as "we" (an official
+    statement); in a news story, which does not, it frames nothing."""
+    if len(lines) < 2:
+        return None, -1
+    headline = document[lines[0][0] : lines[0][1]]
+    for pattern in rules.institution_headers:
+        match = pattern.search(headline)
+        if match is None:
+            continue
+        body = document[lines[1][0] :]
+        if _WE.search(body) is not None:
+            return match.group("who"), 1
+    return None, -1
+
+
+def _by_colon_attribution(
+    document: str, lines: list[tuple[int, int]], authors: list[str | None]
+) -> None:
+    """A headline or sub-heading ending in a colon and a name ("Clean sweep in
+    north: Katter", "…: Member for Gregory") is that name's."""
+    for number, (start, end) in enumerate(lines):
+        if authors[number] is not None:
+            continue
+        text = document[start:end].strip()
+        head, colon, name = text.rpartition(":")
+        name = name.strip()
+        if not colon or not head.strip() or _SENTENCE_END.search(text) or len(text.split()) > 20:
+            continue
+        words = name.split()
+        if (
+            1 <= len(words) <= 5
+            and not _DATE_OR_NUMBER.search(name)
+            and all(_NAME_WORD.match(w) or w in _CONNECTORS for w in words)
+        ):
+            authors[number] = name
 
 
 def _header_author(line: str, rules: FramingRules) -> str | None:

@@ -134,17 +134,23 @@ class Framing(_Frozen):
     anonymous_turns: tuple[str, ...] = ()
     #: How many lines from the top a header may sit on.
     header_lines: int = Field(default=6, ge=1)
+    #: Regexes with a group ``who``: a speaker introducing themselves ("This is …").
+    introductions: tuple[str, ...] = ()
+    #: Regexes with a group ``who``: a headline whose subject is an institution;
+    #: it frames the text when the text speaks as "we".
+    institution_headers: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _patterns_compile(self) -> Framing:
-        for key in ("headers", "openings", "lead_ins"):
+        for key in ("headers", "openings", "lead_ins", "introductions", "institution_headers"):
             for pattern in getattr(self, key):
                 try:
                     compiled = re.compile(pattern)
                 except re.error as exc:
                     raise ValueError(f"{key}: invalid regex {pattern!r}: {exc}") from exc
-                if key == "headers" and "who" not in compiled.groupindex:
-                    raise ValueError(f"headers: {pattern!r} has no (?P<who>…) group")
+                named = key in ("headers", "introductions", "institution_headers")
+                if named and "who" not in compiled.groupindex:
+                    raise ValueError(f"{key}: {pattern!r} has no (?P<who>…) group")
         return self
 
 
@@ -190,6 +196,10 @@ class Speech(_Frozen):
     not_names: tuple[str, ...] = ()
     #: How official documents frame their author.
     framing: Framing = Framing()
+    #: Words that tell the gender of the name right after them ("Ms.",
+    #: "mother", "spokeswoman"), for resolving "he" and "she".
+    female_words: tuple[str, ...] = ()
+    male_words: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _passive_phrases_are_pairs(self) -> Speech:

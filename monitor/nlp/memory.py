@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from monitor.nlp.gender import PRONOUN_GENDER, GenderWords
 from monitor.nlp.names import Attribution
 from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.terms import EntityHit
@@ -35,17 +36,45 @@ class SpeakerMemory:
     #: The speakers that were no person, in order ("Vantor", "Czech foreign
     #: ministry"), for "the company said", "the ministry added".
     organisations: list[str] = field(default_factory=list)
+    #: Gender words; None: "he" and "she" resolve without them.
+    gender_words: GenderWords | None = None
+    #: What the text told of each person's gender ("Ms.", a "she" resolved to them).
+    genders: dict[str, str] = field(default_factory=dict)
 
     def learn_names(self, entities: Sequence[EntityHit]) -> None:
         for entity in entities:
             if entity.label == "PERSON" and " " in entity.text:
                 self._learn(entity.text)
 
-    def mentioned(self, entities: Sequence[EntityHit]) -> None:
-        """Remember the last person named, for a "he said" with no speaker before it."""
+    def mentioned(self, entities: Sequence[EntityHit], sentence: str = "") -> None:
+        """Remember the last person named, for a "he said" with no speaker
+        before it: a person the gazetteer knows, else a two- or three-word
+        name written inside ``sentence`` ("… accused Viktor Yanukovich of …")."""
         people = [e.text for e in entities if e.label == "PERSON"]
+        if not people and sentence:
+            people = self._names_in(sentence)
         if people:
             self.last_person_mentioned = self.expand(people[-1])
+
+    def _names_in(self, sentence: str) -> list[str]:
+        """Two- or three-word capitalised names past a sentence's first word
+        that hold no title, institution, state or other word that is no name."""
+        rules = self.rules
+        found = []
+        for match in _NAME_RUN.finditer(sentence, 1):
+            words = match.group().split()
+            keys = [w.lower().rstrip(".") for w in words]
+            if any(
+                k in rules.not_names
+                or k in rules.titles
+                or k in rules.institutions
+                or k in rules.states
+                or k in rules.generic
+                for k in keys
+            ):
+                continue
+            found.append(match.group())
+        return found
 
     def _learn(self, name: str) -> None:
         if name not in self.full_names:
@@ -101,18 +130,15 @@ class SpeakerMemory:
                 return found.name.rstrip(".")
             found = Attribution(name, found.start, found.end, person=found.person)
         if found.pronoun is not None:
-            if found.pronoun in ("he", "she"):
-                return (
-                    self.last_person
-                    or self.last_person_mentioned
-                    or self._titled_mention(earlier)
-                    or self.last_speaker
-                )
+            if found.pronoun in PRONOUN_GENDER:
+                return self._person_for(PRONOUN_GENDER[found.pronoun], earlier)
             return self.last_speaker
         name = self.expand(found.name)
         label = _label_at(entities, base + found.start, base + found.end)
+        told = self.gender_words.title_gender(earlier) if self.gender_words else None
         person = (
             found.person
+            or told is not None
             or label == "PERSON"
             or name != found.name
             # Two to four unknown words are a person's name, unless written
@@ -126,12 +152,45 @@ class SpeakerMemory:
         )
         if person and " " in name:
             self._learn(name)
+        if told is not None:
+            self.genders[name] = told
         self.last_speaker = name
         if person:
             self.last_person = name
         else:
             self.organisations.append(name)
         return name
+
+    def _person_for(self, gender: str, earlier: str) -> str | None:
+        """The person a "he" or "she" stands for: a name introduced with a word
+        of that gender (or "named") after the last person spoke, else the last
+        person speaking, or named, whose gender the text did not contradict."""
+        candidates = [
+            self.last_person,
+            self.last_person_mentioned,
+            self._titled_mention(earlier),
+            self.last_speaker,
+        ]
+        chosen = None
+        if self.gender_words is not None:
+            mention = self.gender_words.last_mention(earlier, gender)
+            if mention is not None and self._after_last_person(mention[0], earlier):
+                chosen = self.expand(mention[1])
+        if chosen is None:
+            chosen = next(
+                (c for c in candidates if c and self.genders.get(c, gender) == gender), None
+            )
+        if chosen is not None and self.gender_words is not None:
+            self.genders[chosen] = gender
+            self.last_person = chosen
+        return chosen
+
+    def _after_last_person(self, position: int, earlier: str) -> bool:
+        """Whether ``position`` in ``earlier`` comes after the last time the last
+        person speaking was named (by surname)."""
+        if self.last_person is None:
+            return True
+        return position > earlier.rfind(self.last_person.split()[-1])
 
     def _capitalised(self, name: str) -> bool:
         """Whether every word of ``name`` is capitalised or a connector ("Ana
@@ -168,6 +227,11 @@ class SpeakerMemory:
         sentence = max(earlier.rfind(". ", 0, last), earlier.rfind("\n", 0, last))
         first = next(m for m in mentions if m.start() > sentence)
         return self.expand(first.group(1))
+
+
+#: Two or three capitalised words in a row, each with lowercase letters after
+#: the first ("Viktor Yanukovich", not "NATO" or "U.S.").
+_NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][a-z][\w’'-]*(?:\s+[A-Z][a-z][\w’'-]*){1,2}(?![\w’'-])")
 
 
 @lru_cache(maxsize=1024)

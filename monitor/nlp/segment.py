@@ -91,18 +91,54 @@ _QUOTES = (
 
 
 def statement_spans(text: str, lines: Iterable[Line], skip: list[bool]) -> list[tuple[int, int]]:
-    """Offsets of every statement in ``text``; lines flagged in ``skip`` are left out."""
+    """Offsets of every statement in ``text``; lines flagged in ``skip`` are left out.
+
+    In hard-wrapped text (paragraphs broken into lines of similar length, as
+    plain-text wire copy is: see :func:`_hard_wrapped`), the lines of one
+    paragraph are read as one paragraph, so a sentence is not cut at a wrap.
+    """
+    lines = list(lines)
     spans: list[tuple[int, int]] = []
     has_headline = "\n" in text or "\r" in text
     may_quote = "“" in text or '"' in text
+    wrapped = _hard_wrapped(lines) if has_headline else frozenset()
+    paragraph_start: int | None = None
     for index, ((start, end, line), skipped) in enumerate(zip(lines, skip, strict=True)):
         if skipped or not line or line.isspace():  # ``not line.strip()``, without the copy
             continue
         if index == 0 and has_headline:
             spans.append(_trim(text, start, end))
             continue
-        spans.extend(sentence_spans(text, start, end, may_quote=may_quote))
+        if index in wrapped and index + 1 < len(lines) and not skip[index + 1]:
+            paragraph_start = start if paragraph_start is None else paragraph_start
+            continue  # the paragraph goes on on the next line
+        first = start if paragraph_start is None else paragraph_start
+        paragraph_start = None
+        spans.extend(sentence_spans(text, first, end, may_quote=may_quote))
     return [span for span in spans if span[1] > span[0]]
+
+
+#: A wrapped line: long, ending in no sentence stop, colon or closing mark.
+_WRAP_MIN = 40
+_UNWRAPPED_END = frozenset('.!?…:;"”’)]')
+
+
+def _hard_wrapped(lines: list[Line]) -> frozenset[int]:
+    """Indices of the lines a paragraph goes on after, in a text that is
+    hard-wrapped: at least three long lines run on, without a stop, into a
+    non-empty line that does not open a list item. (A single such line is
+    more often a sub-heading than a wrap: it stays a line of its own.)"""
+    found = []
+    for index in range(1, len(lines) - 1):
+        line, following = lines[index].text.rstrip(), lines[index + 1].text.lstrip()
+        if (
+            len(line) >= _WRAP_MIN
+            and line[-1] not in _UNWRAPPED_END
+            and following
+            and following[0] not in "•*-–—"
+        ):
+            found.append(index)
+    return frozenset(found) if len(found) >= 3 else frozenset()
 
 
 def sentence_spans(

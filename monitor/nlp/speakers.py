@@ -51,17 +51,25 @@ _APPOSITION_OPENERS = frozenset({"who", "which", "one", "speaking", "addressing"
 
 
 def find_attribution(
-    sentence: str, quotes: list[tuple[int, int]], rules: SpeechRules, *, prechecked: bool = False
+    sentence: str,
+    quotes: list[tuple[int, int]],
+    rules: SpeechRules,
+    *,
+    prechecked: bool = False,
+    words: list[Word] | None = None,
 ) -> Attribution | None:
     """The first attribution outside quotes, or None.
 
-    ``prechecked`` says the caller already knows the sentence holds a speech verb.
+    ``prechecked`` says the caller already knows the sentence holds a speech
+    verb; ``words``, when given, are the sentence's words outside ``quotes``
+    (:func:`~monitor.nlp.words.words_of` then :func:`~monitor.nlp.words.outside`).
     """
     if not prechecked and not rules.trigger.search(sentence):
         return None
-    words = words_of(sentence)
-    if quotes:
-        words = outside(words, quotes)
+    if words is None:
+        words = words_of(sentence)
+        if quotes:
+            words = outside(words, quotes)
     for index, word in enumerate(words):
         key = word.key
         if key == "according" and index + 2 < len(words) and words[index + 1].key == "to":
@@ -291,6 +299,10 @@ def _name_after(
             continue
         if word.key in DETERMINERS or word.key in rules.titles or word.key in rules.roles:
             index += 1
+            continue
+        if word.key == "of" and best is not None and best.name.lower() in rules.titles:
+            # "said Secretary of the Treasury Steven T. Mnuchin": an office, then the name
+            best, index = None, index + 1
             continue
         if word.text == "," and index > first and words[index - 1].key in rules.titles:
             index += 1  # "said his lawyer, Henrik Lund"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from monitor.nlp.gender import GenderWords
 from monitor.nlp.lexicon import Gazetteer, Speech
 
 
@@ -36,6 +37,8 @@ class SpeechRules:
     object_pronouns: frozenset[str] = frozenset()
     #: The broad statement verbs of the subject rule (:mod:`monitor.nlp.subjects`).
     statement_verbs: frozenset[str] = frozenset()
+    #: Gender words, for resolving "he" and "she".
+    gender: GenderWords | None = None
     #: Matches a sentence that may hold an attribution (a cheap first test).
     trigger: re.Pattern[str] = re.compile(r"(?!)")
     #: A title and the name after it ("State Representative Elena Marquez"):
@@ -75,6 +78,7 @@ class SpeechRules:
             states=keys(states),
             object_pronouns=keys(speech.object_pronouns),
             statement_verbs=keys(speech.statement_verbs),
+            gender=GenderWords.from_words(speech.female_words, speech.male_words),
             trigger=_trigger(trigger_words(speech)),
             titled_name=_titled_name(keys(speech.titles)),
         )

@@ -78,14 +78,22 @@ _PARTICLE_VERBS = {
 
 
 def subject_attribution(
-    sentence: str, quotes: list[tuple[int, int]], rules: SpeechRules
+    sentence: str,
+    quotes: list[tuple[int, int]],
+    rules: SpeechRules,
+    words: list[Word] | None = None,
+    *,
+    main_only: bool = False,
 ) -> Attribution | None:
     """The subject of the first statement verb of the sentence's main clause
     (outside quotations), or None; a pronoun subject comes back as an
-    :class:`Attribution` with ``pronoun`` set, for the caller to resolve."""
-    words = words_of(sentence)
-    if quotes:
-        words = outside(words, quotes)
+    :class:`Attribution` with ``pronoun`` set, for the caller to resolve.
+    ``words``, when given, are the sentence's words outside ``quotes``;
+    ``main_only`` leaves out a subject found in an opening clause only."""
+    if words is None:
+        words = words_of(sentence)
+        if quotes:
+            words = outside(words, quotes)
     fallback: Attribution | None = None
     for index, word in enumerate(words):
         if word.key == "according" and index + 1 < len(words) and words[index + 1].key == "to":
@@ -93,6 +101,14 @@ def subject_attribution(
             if source is not None:
                 return source
             continue
+        if word.key in _QUOTING and index + 1 < len(words):
+            quoted = _quoted_as_saying(sentence, words, index)
+            if quoted is not None:  # "Reuters quotes X as saying": the wire is a conduit
+                return quoted
+        if word.key in _INVERTED and _after_quotation(sentence, word.start):
+            inverted = _name_run(sentence, words, index + 1)
+            if inverted is not None:  # "“…,” began peace activist Antonio Mazzeo"
+                return inverted
         if not _is_statement_verb(words, index, rules):
             continue
         found = _subject_before(sentence, words, index, rules)
@@ -101,7 +117,51 @@ def subject_attribution(
         if found[1]:  # in the main clause
             return found[0]
         fallback = fallback or found[0]
-    return fallback
+    return None if main_only else fallback
+
+
+#: "quotes X as saying": a conduit quoting the speaker.
+_QUOTING = frozenset({"quotes", "quoted", "quoting", "cites", "cited", "citing"})
+#: Verbs written after a quotation, before its speaker ("…,” began X).
+_INVERTED = frozenset(
+    {"began", "begins", "continued", "continues", "concluded", "concludes", "added", "adds",
+     "explained", "explains", "wrote", "writes", "asked", "asks", "replied", "replies",
+     "insisted", "noted", "recalled", "remarked", "said", "says", "told", "warned",
+     "stressed", "argued", "declared", "announced", "responded"}
+)  # fmt: skip
+
+
+def _after_quotation(sentence: str, start: int) -> bool:
+    """Whether a closing quotation mark (maybe after a comma) comes right before ``start``."""
+    before = sentence[:start].rstrip()
+    return before.endswith(("”", '"', ",”", ',"', "’", "”,", '",'))
+
+
+def _name_run(sentence: str, words: list[Word], first: int) -> Attribution | None:
+    """The capitalised name after an inverted verb, lowercase titles before it
+    skipped ("peace activist Antonio Mazzeo")."""
+    index = first
+    while index < len(words) and index < first + 3 and words[index].text.islower():
+        index += 1
+    last = index
+    while last < len(words) and words[last].text[:1].isupper():
+        last += 1
+    if last == index:
+        return None
+    start, end = words[index].start, words[last - 1].end
+    return Attribution(sentence[start:end].rstrip("."), start, end, person=True)
+
+
+def _quoted_as_saying(sentence: str, words: list[Word], verb: int) -> Attribution | None:
+    """ "… quotes Tanzania Foreign Minister Bernard Membe as saying …": the quoted."""
+    for index in range(verb + 1, min(verb + 10, len(words) - 1)):
+        if words[index].key == "as" and words[index + 1].key in ("saying", "stating"):
+            run = words[verb + 1 : index]
+            if run and all(w.text[:1].isupper() or w.key in ("of", "the") for w in run):
+                start, end = run[0].start, run[-1].end
+                return Attribution(sentence[start:end], start, end, person=True)
+            return None
+    return None
 
 
 def _source_after(sentence: str, words: list[Word], first: int) -> Attribution | None:
@@ -115,6 +175,22 @@ def _source_after(sentence: str, words: list[Word], first: int) -> Attribution |
         return None
     start, end = run[0].start, run[-1].end
     return Attribution(sentence[start:end].rstrip("."), start, end)
+
+
+#: Words opening a subordinate clause at the start of a sentence.
+_SUBORDINATORS = frozenset(
+    {"hours", "days", "weeks", "minutes", "after", "before", "when", "while", "as", "since",
+     "although", "though", "if", "once", "until", "because", "whereas"}
+)  # fmt: skip
+
+
+def in_opening_clause(sentence: str, words: list[Word], position: int) -> bool:
+    """Whether ``position`` lies in a subordinate clause opening the sentence
+    ("Hours before the electoral commission announced …, the party declared")."""
+    if not words or words[0].key not in _SUBORDINATORS:
+        return False
+    comma = next((w.start for w in words if w.text == ","), None)
+    return comma is not None and position < comma
 
 
 def _is_statement_verb(words: list[Word], index: int, rules: SpeechRules) -> bool:

@@ -75,7 +75,6 @@ def test_a_speech_opening_takes_the_byline_above_it(rules: FramingRules) -> None
 @pytest.mark.parametrize(
     "text",
     [
-        "Clean sweep in north: Katter\nThe party expects to win seats.",  # a colon headline
         "Note: figures are provisional.\nTurnout was 61 percent.",  # a label, not a speaker
         "Wikinews Shorts: August 13, 2009\nThe vote was held on Sunday.",  # a date after it
     ],
@@ -93,3 +92,25 @@ def test_the_tagger_keeps_third_party_attributions_inside_a_frame(tagger: Tagger
     speakers = [s.speaker for s in tagger.tag(text).statements]
     assert speakers[1] == "Spokesperson"
     assert speakers[2] == "OSCE mission"
+
+
+def test_a_speaker_introducing_themselves_frames_the_text(rules: FramingRules) -> None:
+    text = "How to vote\nHello, everyone. This is Georgia, and I will show you how.\nClick Start."
+    assert _authors(text, rules)[1:] == ["Georgia", "Georgia"]
+
+
+def test_an_institution_headline_frames_a_text_speaking_as_we(rules: FramingRules) -> None:
+    statement = (
+        "U.S. Embassy Stands by its Assessment of the Electoral Process\n"
+        "We remain confident in the commission.\n"
+    )
+    news = "Russian Embassy Denies Meddling in the Vote\nThe embassy called the report false.\n"
+    assert _authors(statement, rules) == ["U.S. Embassy", "U.S. Embassy"]
+    assert _authors(news, rules) == [None, None]
+
+
+def test_a_heading_ending_in_a_colon_and_a_name_is_that_name(rules: FramingRules) -> None:
+    assert _authors("Clean sweep in north: Katter\nThe party expects seats.", rules) == [
+        "Katter",
+        None,
+    ]

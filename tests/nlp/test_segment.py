@@ -167,3 +167,24 @@ def test_no_letter_or_digit_lowercases_shorter_or_to_an_opening_mark() -> None:
         if char.isalnum():
             lowered = char.lower()
             assert lowered and lowered[0] not in _OPENING_MARKS, hex(ord(char))
+
+
+def test_hard_wrapped_paragraphs_are_read_whole() -> None:
+    text = (
+        "Headline\n\n"
+        "The World Anti-Doping Agency is urging the International Olympic\n"
+        "Committee to ban all Russian teams from the upcoming Olympics in\n"
+        "Rio de Janeiro.\n\n"
+        "WADA also wants the IOC to ban all Russian officials from access to\n"
+        "international competitions next month in Rio.\n"
+    )
+    spans = statement_spans(text, split_lines(text), [False] * len(split_lines(text)))
+    sentences = [text[s:e] for s, e in spans]
+    assert sentences[1].startswith("The World") and sentences[1].endswith("Rio de Janeiro.")
+    assert sentences[2].startswith("WADA") and sentences[2].endswith("in Rio.")
+
+
+def test_one_long_line_without_a_stop_stays_a_line_of_its_own() -> None:
+    text = "Headline\nA sub-heading that runs on for more than forty characters\nA sentence."
+    spans = statement_spans(text, split_lines(text), [False] * 3)
+    assert len(spans) == 3

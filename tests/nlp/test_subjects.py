@@ -7,6 +7,7 @@ import pytest
 from monitor.nlp.segment import quote_spans
 from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.subjects import subject_attribution
+from monitor.nlp.tagger import Tagger
 
 
 def _subject(sentence: str, speech: SpeechRules) -> str | None:
@@ -68,3 +69,22 @@ def test_a_main_clause_subject_beats_one_in_an_opening_clause(speech: SpeechRule
         "the People's Movement declared victory."
     )
     assert _subject(sentence, speech) == "the People's Movement"
+
+
+def test_a_wire_quoting_someone_is_a_conduit(speech: SpeechRules) -> None:
+    sentence = "Reuters quotes Foreign Minister Bernard Membe as saying the vote was rigged."
+    assert _subject(sentence, speech) == "Foreign Minister Bernard Membe"
+
+
+def test_a_verb_after_a_quotation_names_the_speaker_after_it(speech: SpeechRules) -> None:
+    sentence = "“I express solidarity,” began peace activist Antonio Mazzeo."
+    assert _subject(sentence, speech) == "Antonio Mazzeo"
+
+
+def test_an_attribution_in_an_opening_clause_is_not_the_main_one(tagger: Tagger) -> None:
+    text = (
+        "Results\n"
+        "Hours before the electoral commission announced the lead, the People's Movement "
+        "declared that it had won."
+    )
+    assert tagger.tag(text).statements[-1].speaker == "the People's Movement"
