@@ -104,6 +104,32 @@ def _inside_any(hit: Hit, spans: Sequence[EntityHit] | Sequence[Hit]) -> bool:
     return any(s.start <= hit.start and hit.end <= s.end for s in spans)
 
 
+_CAPITALISED_BEFORE = re.compile(r"[A-Z][\w’'.-]*\s+$")
+
+
+def _not_in_capitalised_names(document: str, hits: list[Hit], start: int) -> list[Hit]:
+    """``hits`` without weak interference cues written as part of a name the
+    gazetteer does not know: a capitalised cue after a capitalised word, past
+    the sentence's first word ("the German Marshall Fund", "Foreign Assets
+    Control"), unless the line is in title case (a headline: "Russia Funds …")."""
+    if not any(h.kind in _NOT_IN_NAMES and document[h.start].isupper() for h in hits):
+        return hits
+    line_start = document.rfind("\n", 0, start) + 1
+    line_end = document.find("\n", start)
+    line = document[line_start : line_end if line_end >= 0 else len(document)]
+    words = line.split()
+    if words and sum(w[:1].isupper() for w in words) / len(words) > 0.6:
+        return hits
+    return [
+        h
+        for h in hits
+        if h.kind not in _NOT_IN_NAMES
+        or not document[h.start].isupper()
+        or h.start == start
+        or _CAPITALISED_BEFORE.search(document, max(start, h.start - 40), h.start) is None
+    ]
+
+
 def _outside_names(hits: list[Hit], entities: list[EntityHit]) -> list[Hit]:
     """``hits`` without the weak interference cues and foreign markers that lie
     inside an entity's name."""
@@ -160,7 +186,7 @@ def _split(
         own_entities = _between(entities, entity_starts, start, end)
         own_hits = _between(hits, hit_starts, start, end)
         if own_hits:
-            own_hits = _unnegated(document, own_hits)
+            own_hits = _not_in_capitalised_names(document, _unnegated(document, own_hits), start)
         if own_hits and own_entities:
             own_hits = _targeted(document, _outside_names(own_hits, own_entities), own_entities)
         home = 0
@@ -176,6 +202,15 @@ def _has_speech(positions: list[int] | None, start: int, end: int) -> bool:
         return True
     first = bisect_left(positions, start)
     return first < len(positions) and positions[first] < end
+
+
+_REFERENCE_OPENING = re.compile(
+    r"(?:(?:However|But|And|In fact|Indeed|Yet),?\s+)?(?:These|Those|They|Such|This|It)\b"
+)
+
+
+def _opens_with_reference(text: str) -> bool:
+    return _REFERENCE_OPENING.match(text) is not None
 
 
 def _words(text: str, quotes: list[tuple[int, int]]) -> list[Word]:
@@ -330,10 +365,13 @@ def build_statements(
         speaker = _framed(speaker, strict, frames, number, text)
         previous_quoted = bool(quotes) and speaker is not None
         memory.mentioned(own_entities, text)
+        states = part.states
+        if part.hits and number and _opens_with_reference(text):
+            # "These have included disinformation campaigns …" after "threats
+            # from Russia": the states the sentence refers back to are its own.
+            states += parts[number - 1].states
         tags, evidence = (
-            decide_tags(part.hits, part.states, article, document, part.home)
-            if part.hits
-            else ((), ())
+            decide_tags(part.hits, states, article, document, part.home) if part.hits else ((), ())
         )
         if article.interference and continues_interference(  # most articles are not
             tags,

@@ -489,3 +489,21 @@ def test_a_denied_foreign_marker_is_no_marker(
     tagger: Tagger, text: str, tags: tuple[str, ...]
 ) -> None:
     assert _tags(tagger, text) == [tags]
+
+
+def test_a_sentence_referring_back_takes_the_states_it_refers_to(tagger: Tagger) -> None:
+    text = (
+        "Moldova holds firm\n"
+        "Moldova has faced sustained hybrid threats originating from Russia.\n"
+        "These have included disinformation campaigns and attempts to undermine its elections."
+    )
+    assert "foreign_interference" in tagger.tag(text).statements[-1].tags
+
+
+def test_a_weak_cue_inside_a_capitalised_name_is_no_cue(tagger: Tagger) -> None:
+    text = (
+        "Hearing on Russia\n"
+        "Russia ran disinformation campaigns abroad, an independent group says.\n"
+        "The group, the non-profit German Marshall Fund, studies public policy."
+    )
+    assert tagger.tag(text).statements[-1].tags == ()
