@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol, TypeVar
 
-from monitor.messages import TAG_FOREIGN_INTERFERENCE, Evidence, Span, Statement
+from monitor.messages import TAG_ELECTION, TAG_FOREIGN_INTERFERENCE, Evidence, Span, Statement
 from monitor.nlp.framing import Frames, FramingRules, find_frames
 from monitor.nlp.memory import SpeakerMemory
 from monitor.nlp.names import Attribution
@@ -56,6 +56,8 @@ class Context:
     #: Back-references that carry an interference story on
     #: (:func:`~monitor.nlp.rules.back_reference`).
     references: re.Pattern[str] | None = None
+    #: Back-references that carry an election story on.
+    election_references: re.Pattern[str] | None = None
 
 
 class _Parts(NamedTuple):
@@ -218,14 +220,32 @@ def _words(text: str, quotes: list[tuple[int, int]]) -> list[Word]:
     return outside(words, quotes) if quotes else words
 
 
-def _refers_back(context: Context, text: str, before: list[Statement]) -> bool:
-    """Whether ``text`` refers back to the interference story told in one of
-    the two statements right before it."""
-    if context.references is None or not any(
-        TAG_FOREIGN_INTERFERENCE in s.tags for s in before[-2:]
-    ):
+def _refers_back(
+    references: re.Pattern[str] | None, text: str, before: list[Statement], tag: str
+) -> bool:
+    """Whether ``text`` refers back to the story of ``tag`` told in one of the
+    two statements right before it."""
+    if references is None or not any(tag in s.tags for s in before[-2:]):
         return False
-    return context.references.search(text) is not None
+    return references.search(text) is not None
+
+
+def _carried(
+    document: str,
+    span: tuple[int, int],
+    references: re.Pattern[str],
+    tag: str,
+    tags: tuple[str, ...],
+    evidence: tuple[Evidence, ...],
+) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
+    """``tags`` and ``evidence`` with ``tag`` added, its evidence the back-reference."""
+    start, end = span
+    match = references.search(document, start, end)
+    assert match is not None
+    first, last = match.start(), match.end()
+    added = Evidence(tag, document[first:last], first, last)
+    ordered = tuple(t for t in (TAG_ELECTION, TAG_FOREIGN_INTERFERENCE) if t in tags or t == tag)
+    return ordered, (*evidence, added)
 
 
 def _continued(
@@ -373,10 +393,20 @@ def build_statements(
         tags, evidence = (
             decide_tags(part.hits, states, article, document, part.home) if part.hits else ((), ())
         )
+        if (
+            context.election_references is not None
+            and article.election
+            and not article.election_blocked
+            and TAG_ELECTION not in tags
+            and _refers_back(context.election_references, text, statements, TAG_ELECTION)
+        ):
+            tags, evidence = _carried(
+                document, (start, end), context.election_references, TAG_ELECTION, tags, evidence
+            )
         if article.interference and continues_interference(  # most articles are not
             tags,
             article,
-            _refers_back(context, text, statements),
+            _refers_back(context.references, text, statements, TAG_FOREIGN_INTERFERENCE),
             text.lower().startswith(context.topic_shifts),
         ):
             tags, evidence = _continued(document, (start, end), context, quotes)

@@ -61,6 +61,9 @@ class ElectionCues(_Frozen):
 
     strong: tuple[str, ...]
     weak: tuple[str, ...] = ()
+    #: Head nouns of back-references ("the results", "the ruling") that carry
+    #: an election story to the sentence right after it.
+    references: tuple[str, ...] = ()
     #: Non-political elections (club, pope, board) near a cue cancel it ...
     block: tuple[str, ...] = ()
     #: ... unless a political qualifier sits right next to the cue.

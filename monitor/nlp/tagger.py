@@ -128,6 +128,11 @@ class Tagger:
         self._framing = FramingRules.from_lexicon(lexicon.speech.framing)
         interference = lexicon.cues.foreign_interference
         self._references = back_reference(interference.references, interference.reference_pronouns)
+        self._election_references = (
+            back_reference(lexicon.cues.election.references, ())
+            if lexicon.cues.election.references
+            else None
+        )
         self._feeder = ChunkFeeder(nlp)
         if nlp.pipe_names == [COMPONENT]:  # no other entity source: offsets suffice
             component: Any = nlp.get_pipe(COMPONENT)
@@ -259,6 +264,7 @@ class Tagger:
             self._lexicon.cues.foreign_interference.topic_shifts,
             self._framing,
             self._references,
+            self._election_references,
         )
         statements = build_statements(text, item.piece.spans, entities, hits, context)
         return shifted(

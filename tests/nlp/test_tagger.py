@@ -507,3 +507,15 @@ def test_a_weak_cue_inside_a_capitalised_name_is_no_cue(tagger: Tagger) -> None:
         "The group, the non-profit German Marshall Fund, studies public policy."
     )
     assert tagger.tag(text).statements[-1].tags == ()
+
+
+def test_a_sentence_referring_back_carries_an_election_story(tagger: Tagger) -> None:
+    text = (
+        "Tribunal upholds vote\n"
+        "A tribunal upheld the president's election victory on Monday.\n"
+        "The petitioners said they would appeal the ruling.\n"
+        "The weather in the capital was mild."
+    )
+    tags = [s.tags for s in tagger.tag(text).statements]
+    assert tags[2] == ("election",)  # "the ruling" refers back to the vote's ruling
+    assert tags[3] == ()
