@@ -30,7 +30,7 @@ from monitor.nlp.scope import ScopeRules
 from monitor.nlp.segment import quote_spans, quote_text
 from monitor.nlp.speakers import find_attribution
 from monitor.nlp.speech_rules import SpeechRules
-from monitor.nlp.subjects import in_opening_clause, subject_attribution
+from monitor.nlp.subjects import in_opening_clause, opening_subject, subject_attribution
 from monitor.nlp.terms import EntityHit
 from monitor.nlp.words import Word, outside, words_of
 
@@ -215,6 +215,14 @@ def _opens_with_reference(text: str) -> bool:
     return _REFERENCE_OPENING.match(text) is not None
 
 
+def _pronoun_in_relative(found: Attribution, words: list[Word]) -> bool:
+    """Whether ``found`` is a pronoun right after "what", "which" or "as"."""
+    if found.pronoun is None:
+        return False
+    index = next((i for i, w in enumerate(words) if w.start == found.start), 0)
+    return index > 0 and words[index - 1].key in ("what", "which", "as")
+
+
 def _words(text: str, quotes: list[tuple[int, int]]) -> list[Word]:
     words = words_of(text)
     return outside(words, quotes) if quotes else words
@@ -357,6 +365,10 @@ def build_statements(
             if has_speech
             else None
         )
+        if strict is not None and words and _pronoun_in_relative(strict, words):
+            # "The Helsinki Commission met to discuss what it called …": the
+            # pronoun is the sentence's own subject.
+            strict = opening_subject(text, words, speech) or strict
         if strict is not None and words and in_opening_clause(text, words, strict.start):
             # The main clause's speaker comes first: "Hours before the electoral
             # commission announced …, the party declared …" is the party's.

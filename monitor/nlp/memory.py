@@ -61,7 +61,9 @@ class SpeakerMemory:
         that hold no title, institution, state or other word that is no name."""
         rules = self.rules
         found = []
-        for match in _NAME_RUN.finditer(sentence, 1):
+        for match in _NAME_RUN.finditer(sentence):
+            if match.start() == 0 and not _LOWER_AFTER.match(sentence, match.end()):
+                continue  # a capitalised opening is a name only before a lowercase verb
             words = match.group().split()
             keys = [w.lower().rstrip(".") for w in words]
             if any(
@@ -124,6 +126,8 @@ class SpeakerMemory:
         (``earlier``, which ends where the sentence's attribution starts)."""
         if found.role is not None:
             name = self._described(found, earlier)
+            if name is None and found.person and found.role is not None:
+                name = self._compatible_person(found.role, earlier)
             if name is None:
                 # A description naming nobody before is the speaker as written
                 # (LABELING.md: "written as in the text").
@@ -160,6 +164,22 @@ class SpeakerMemory:
         else:
             self.organisations.append(name)
         return name
+
+    def _compatible_person(self, role: str, earlier: str) -> str | None:
+        """For a description no name was written with ("the Russian leader",
+        "The President", "Its founder"): the last person speaking or named, when
+        the text gave them no other title ("the governor" is not the foreign
+        minister Sergei Lavrov) — a generic role fits any title."""
+        person = self.last_person or self.last_person_mentioned
+        if person is None:
+            return None
+        if role in _GENERIC_ROLES:
+            return person
+        at = earlier.find(person)
+        before = earlier[max(0, at - 40) : at].split() if at >= 0 else []
+        titles = [w.lower().rstrip(".,") for w in before[-3:]]
+        known = [t for t in titles if t in self.rules.titles]
+        return person if not known or role in known else None
 
     def _person_for(self, gender: str, earlier: str) -> str | None:
         """The person a "he" or "she" stands for: a name introduced with a word
@@ -229,8 +249,13 @@ class SpeakerMemory:
         return self.expand(first.group(1))
 
 
+#: Descriptions that fit a person of any title ("the Russian leader" is
+#: President Putin).
+_GENERIC_ROLES = frozenset({"leader", "founder", "member", "politician", "head", "chief"})
+
 #: Two or three capitalised words in a row, each with lowercase letters after
 #: the first ("Viktor Yanukovich", not "NATO" or "U.S.").
+_LOWER_AFTER = re.compile(r"\s+[a-z]")
 _NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][a-z][\w’'-]*(?:\s+[A-Z][a-z][\w’'-]*){1,2}(?![\w’'-])")
 
 

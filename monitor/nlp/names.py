@@ -90,7 +90,8 @@ def definite_role(
         if word.key == "the":
             start, end = word.start, words[head].end
             return Attribution(sentence[start:end], start, end, person=True, role=words[head].key)
-        if not word.text.isalpha() or not word.text.islower():
+        demonym = word.key in rules.generic or word.key in rules.states  # "the Russian leader"
+        if not word.text.isalpha() or not (word.text.islower() or demonym):
             return None
     return None
 

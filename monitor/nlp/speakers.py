@@ -171,6 +171,10 @@ def _speaker_of_verb(
     if word.key in rules.roles:
         return _institution_before(sentence, words, left, rules)
     if word.key in rules.institutions:
+        if word.key in rules.titles:  # "the Russian leader said": a person, described
+            described = definite_role(sentence, words, left, rules)
+            if described is not None:
+                return described
         return (
             institution_phrase(sentence, words, left, rules)
             or definite_role(sentence, words, left, rules)

@@ -220,11 +220,72 @@ def _subject_before(
         return None  # a passive: "was accused"
     if words[last].text == ",":
         return _apposed(sentence, words, last, rules)
+    if words[last].key == "and":  # "The third video uses the FBI seal and claims …"
+        opening = opening_subject(sentence, words, rules)
+        return None if opening is None else (opening, True)
     if words[last].key in _NOT_LAST or words[last].text in _PUNCTUATION:
         return None
     first = _clause_start(words, last)
+    if first >= 2 and words[first - 1].text == "," and words[first].key in _DETERMINERS:
+        named = _name_before_comma(sentence, words, first - 1)
+        if named is not None:  # "Aparna Garg, the railway manager discussed …"
+            return named, True
     main = first == 0 or words[first - 1].text == ","
     return _phrase(sentence, words, first, last, rules, main)
+
+
+#: Words after a verb that show it is one ("uses the seal", "states that").
+_AFTER_VERB = frozenset(
+    {"the", "a", "an", "that", "to", "its", "his", "her", "their", "this", "these", "on",
+     "in", "for", "with", "by", "from", "of", "it", "them", "him", "us"}
+)  # fmt: skip
+
+
+def opening_subject(sentence: str, words: list[Word], rules: SpeechRules) -> Attribution | None:
+    """The noun phrase a sentence opens with, up to its first verb: "The third
+    video" in "The third video uses the FBI seal and claims …". The verb is
+    the first auxiliary, "-ly" adverb, statement verb, or lowercase word
+    followed by a word that follows verbs ("uses the", "met to")."""
+    first = 0
+    while first < len(words) and words[first].key in _OPENERS:
+        first += 1
+    for index in range(first + 1, min(first + 7, len(words))):
+        word = words[index]
+        if word.text in _PUNCTUATION:
+            return None
+        following = words[index + 1] if index + 1 < len(words) else None
+        verb_like = (
+            word.key in _AUXILIARIES
+            or _adverb(word)
+            or word.key in rules.verbs
+            or word.key in rules.statement_verbs
+            or (
+                word.text.islower()
+                and word.key not in _DETERMINERS
+                and following is not None
+                and following.key != "of"
+                and (following.key in _AFTER_VERB or following.text[:1].isupper())
+            )
+        )
+        if verb_like:
+            found = _phrase(sentence, words, first, index - 1, rules, True)
+            return None if found is None else found[0]
+    return None
+
+
+def _name_before_comma(sentence: str, words: list[Word], comma: int) -> Attribution | None:
+    """A capitalised name of two to four words ending right before ``comma``
+    and opening the sentence."""
+    start = comma - 1
+    while start > 0 and words[start - 1].text[:1].isupper() and comma - start < 4:
+        start -= 1
+    run = words[start:comma]
+    if start != 0 or not 2 <= len(run) <= 4 or not all(w.text[:1].isupper() for w in run):
+        return None
+    if any(w.key in _OPENERS for w in run):
+        return None
+    start, end = run[0].start, run[-1].end
+    return Attribution(sentence[start:end], start, end, person=True)
 
 
 def _adverb(word: Word) -> bool:

@@ -88,3 +88,33 @@ def test_an_attribution_in_an_opening_clause_is_not_the_main_one(tagger: Tagger)
         "declared that it had won."
     )
     assert tagger.tag(text).statements[-1].speaker == "the People's Movement"
+
+
+def test_a_verb_after_and_takes_the_subject_the_sentence_opens_with(speech: SpeechRules) -> None:
+    sentence = "The third video uses the FBI seal and claims a company saw a rise."
+    assert _subject(sentence, speech) == "The third video"
+
+
+def test_a_name_before_its_title_in_an_unclosed_apposition(speech: SpeechRules) -> None:
+    sentence = "Aparna Garg, the Divisional Railway Manager discussed the initiatives."
+    assert _subject(sentence, speech) == "Aparna Garg"
+
+
+def test_a_pronoun_in_a_relative_clause_is_the_sentence_subject(tagger: Tagger) -> None:
+    text = (
+        "Hearing\n"
+        "The German Marshall Fund reported these claims.\n"
+        "The Helsinki Commission met to discuss what it called the “scourge” of disinformation."
+    )
+    assert tagger.tag(text).statements[-1].speaker == "The Helsinki Commission"
+
+
+def test_a_generic_description_is_the_last_person_a_specific_one_must_fit(tagger: Tagger) -> None:
+    text = (
+        "Doping\n"
+        "Russian President Vladimir Putin announced the suspension of a minister.\n"
+        "“The allegations are baseless,” the Russian leader said.\n"
+        "The governor told reporters nothing."
+    )
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers[2:] == ["Vladimir Putin", "The governor"]
