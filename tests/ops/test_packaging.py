@@ -9,12 +9,17 @@ exists. ``promtool`` checks the Prometheus files in ``test_promtool.py``.
 from __future__ import annotations
 
 import configparser
+import re
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from monitor.ops.settings import OpsSettings
 from monitor.roles import ROLE_NAMES
@@ -23,6 +28,15 @@ from tests.support import REPO_ROOT
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 UNIT = REPO_ROOT / "config" / "systemd" / "news-monitor.service"
 PROMETHEUS_CONFIG = REPO_ROOT / "config" / "prometheus" / "prometheus.yml"
+RUNTIME_LOCK = REPO_ROOT / "requirements.lock"
+DEV_LOCK = REPO_ROOT / "requirements-dev.lock"
+#: What the locks are resolved for (scripts/lock): the image's and CI's Python.
+LOCK_TARGET = {
+    "python_version": "3.11", "python_full_version": "3.11.0", "sys_platform": "linux",
+    "platform_system": "Linux", "platform_machine": "x86_64", "os_name": "posix",
+    "implementation_name": "cpython", "platform_python_implementation": "CPython",
+}
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 
 
 def compose() -> dict[str, Any]:
@@ -99,6 +113,80 @@ def test_systemd_unit_reloads_with_hup_and_outwaits_the_drain(tmp_path: Path) ->
         result = subprocess.run([analyze, "verify", str(local)], capture_output=True, text=True,
                                 check=False)
         assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
+def locked(lock: Path) -> dict[str, Version]:
+    """Package (canonical name) → pinned version; every pin must carry a hash."""
+    pins: dict[str, Version] = {}
+    entries = re.split(r"\n(?=\S)", lock.read_text())
+    for entry in entries:
+        if entry.startswith("#") or not entry.strip():
+            continue
+        match = _PIN.match(entry)
+        assert match, f"{lock.name}: not an exact pin: {entry.splitlines()[0]}"
+        assert "--hash=sha256:" in entry, f"{lock.name}: {match[1]} has no hash"
+        pins[canonicalize_name(match[1])] = Version(match[2])
+    return pins
+
+
+def unmet(requirements: list[str], pins: dict[str, Version]) -> list[str]:
+    """The requirements (those that apply on the lock's target) the pins do not satisfy."""
+    problems = []
+    for text in requirements:
+        requirement = Requirement(text)
+        if requirement.marker and not requirement.marker.evaluate(LOCK_TARGET):
+            continue
+        pinned = pins.get(canonicalize_name(requirement.name))
+        if pinned is None:
+            problems.append(f"{text}: not in the lock")
+        elif not requirement.specifier.contains(pinned, prereleases=True):
+            problems.append(f"{text}: the lock pins {pinned}")
+    return problems
+
+
+def test_lock_files_pin_every_dependency_of_pyproject() -> None:
+    """Drift between pyproject.toml and the hashed locks fails here: run scripts/lock."""
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    runtime = project["project"]["dependencies"] + project["build-system"]["requires"]
+    dev = runtime + project["project"]["optional-dependencies"]["dev"]
+    for lock, wanted in ((RUNTIME_LOCK, runtime), (DEV_LOCK, dev)):
+        problems = unmet(wanted, locked(lock))
+        assert not problems, (
+            f"{lock.name} disagrees with pyproject.toml; run scripts/lock and commit it:\n  "
+            + "\n  ".join(problems)
+        )
+
+
+def test_dev_lock_holds_the_runtime_lock_versions() -> None:
+    """The image and CI run the same versions of every package they share."""
+    runtime, dev = locked(RUNTIME_LOCK), locked(DEV_LOCK)
+    assert {name: dev.get(name) for name in runtime} == runtime
+    assert {"check-jsonschema", "uv", "pytest"} <= dev.keys()
+
+
+def test_lock_check_catches_a_missing_or_stale_pin() -> None:
+    pins = {"httpx": Version("0.27.0"), "click": Version("8.1.7")}
+    assert unmet(["httpx>=0.27", "click>=8.1", "pywin32; sys_platform == 'win32'"], pins) == []
+    assert unmet(["httpx>=0.28", "slack-sdk>=3", "Click>=8"], pins) == [
+        "httpx>=0.28: the lock pins 0.27.0", "slack-sdk>=3: not in the lock"
+    ]
+
+
+def test_bootstrap_and_image_install_from_the_locks_by_hash() -> None:
+    bootstrap = (REPO_ROOT / "scripts" / "bootstrap").read_text()
+    assert "lock=requirements-dev.lock" in bootstrap
+    assert '--require-hashes --no-deps -r "$lock"' in bootstrap
+    assert "--no-deps --no-build-isolation -e ." in bootstrap
+    assert 'cat pyproject.toml "$lock" | sha256sum' in bootstrap  # the stamp
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    assert "--require-hashes --no-deps -r /src/requirements.lock" in dockerfile
+    assert "--no-deps --no-build-isolation /src" in dockerfile
+    images = re.findall(r"^FROM\s+(\S+)", dockerfile, re.MULTILINE)
+    assert len(images) == 2
+    for image in images:  # an exact Python release on a named Debian suite, never `3.11-slim`
+        assert re.fullmatch(r"python:3\.11\.\d+-slim-[a-z]+", image), image
+    ignored = (REPO_ROOT / ".dockerignore").read_text().split()
+    assert ".env" in ignored and ".venv" in ignored
 
 
 def test_dockerfile_serves_the_default_ops_port() -> None:
