@@ -81,7 +81,7 @@ def assert_seed_style_alerts(received: list[ReceivedAlert], base_url: str) -> No
     assert any(a["rule"] == "election-result-disputed" for a in defeat), alerts
     for r in received:
         assert r.headers.get("Idempotency-Key")
-        assert r.headers.get("X-Monitor-Signature", "").startswith("sha256=")
+        assert r.headers.get("webhook-signature", "").startswith("v1,")  # Standard Webhooks
 
 
 def test_embedded_pipeline_raises_a_signed_alert(

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Sequence
 from typing import ClassVar, Protocol
 
 import httpx
 
 from monitor.alerts.payloads import render
 from monitor.alerts.settings import ReceiverSettings
-from monitor.alerts.signing import IDEMPOTENCY_HEADER, signed_headers
+from monitor.alerts.signing import IDEMPOTENCY_HEADER, legacy_headers, signed_headers
 from monitor.clock import Clock
 from monitor.errors import PermanentError, RetryableError
 from monitor.feeds.deadline import DeadlineBackend, deadline_transport
@@ -67,7 +68,11 @@ class Notifier(Protocol):
 
 
 class HttpNotifier:
-    """POSTs a rendered alert to a receiver, signed when it has a secret.
+    """POSTs a rendered alert to a receiver, signed when it has keys.
+
+    Signed requests carry the Standard Webhooks headers, one signature per key
+    (:mod:`monitor.alerts.signing`), and the former ``X-Monitor-*`` headers too
+    when the receiver asks for them.
 
     One attempt ends within ``receiver.timeout_s`` from start to last byte:
     httpx's timeouts bound each socket operation only, so a receiver that
@@ -76,10 +81,12 @@ class HttpNotifier:
     limit is enforced by the connection pool's network backend.
     """
 
-    def __init__(self, receiver: ReceiverSettings, secret: bytes | None, clock: Clock) -> None:
+    def __init__(
+        self, receiver: ReceiverSettings, keys: Sequence[bytes], clock: Clock
+    ) -> None:
         self.name = receiver.name
         self._receiver = receiver
-        self._secret = secret
+        self._keys = tuple(keys)
         self._clock = clock
         self._url = endpoint(receiver)
         self._backend = DeadlineBackend()
@@ -101,8 +108,10 @@ class HttpNotifier:
             IDEMPOTENCY_HEADER: alert.id,
             **self._receiver.headers,
         }
-        if self._secret is not None:
-            headers.update(signed_headers(self._secret, int(now), body))
+        if self._keys:
+            headers.update(signed_headers(self._keys, alert.id, int(now), body))
+            if self._receiver.legacy_signature_headers:
+                headers.update(legacy_headers(self._keys[0], int(now), body))
         # The backend measures the deadline on the real monotonic clock, as it
         # bounds real socket waits; the injected clock is for the body and signing.
         deadline = time.monotonic() + self._receiver.timeout_s

@@ -22,7 +22,7 @@ from monitor.alerts.matching import evaluate, make_alert
 from monitor.alerts.notifiers import HttpNotifier, Notifier
 from monitor.alerts.progress import Deferred, Extract
 from monitor.alerts.rules import Rule, RuleSet, load_rules
-from monitor.alerts.settings import AlertSettings, resolve_secret
+from monitor.alerts.settings import AlertSettings, resolve_keys
 from monitor.alerts.sqlite import StoreError
 from monitor.alerts.state import StateStore
 from monitor.alerts.store import AlertStore
@@ -176,9 +176,10 @@ class AlertRole:
 
 
 def build_notifiers(settings: AlertSettings, clock: Clock) -> dict[str, Notifier]:
-    """An HTTP notifier per configured receiver (raises ConfigError on a missing secret)."""
+    """An HTTP notifier per configured receiver (raises ConfigError on a missing or
+    malformed secret)."""
     return {
-        receiver.name: HttpNotifier(receiver, resolve_secret(receiver, index), clock)
+        receiver.name: HttpNotifier(receiver, resolve_keys(receiver, index), clock)
         for index, receiver in enumerate(settings.receivers)
     }
 

@@ -4,7 +4,10 @@ Initial version by the lead; owned and extended by the alerts package.
 Receiver secrets are never written into files that get committed: give one
 of ``secret`` (usually ``${ENV}`` expanded by the loader), ``secret_env``
 (the name of an environment variable) or ``secret_file`` (a file holding the
-key, e.g. a mounted Kubernetes secret). :func:`resolve_secret` reads it.
+key, e.g. a mounted Kubernetes secret). :func:`resolve_secret` reads it and
+:func:`resolve_keys` turns it into signing keys: ``whsec_<base64>`` secrets,
+several separated by whitespace while keys are rotated, or one plain secret
+(:func:`monitor.alerts.signing.parse_secret`).
 """
 
 from __future__ import annotations
@@ -14,8 +17,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from monitor.alerts.signing import SecretFormatError, parse_secret
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.retry import BackoffPolicy
 
@@ -31,12 +44,16 @@ class ReceiverSettings(BaseModel):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     kind: Literal["webhook", "slack", "alertmanager"] = "webhook"
     url: HttpUrl
-    #: HMAC-SHA256 key for the signature header; from env/file in production.
+    #: Signing secret(s): ``whsec_<base64>`` (several, space-separated, while
+    #: rotating keys) or one plain secret; from env/file in production.
     secret: SecretStr | None = None
-    #: Name of an environment variable holding the key.
+    #: Name of an environment variable holding the secret(s).
     secret_env: str | None = None
-    #: A file whose (stripped) content is the key.
+    #: A file whose (stripped) content is the secret(s), e.g. one per line.
     secret_file: Path | None = None
+    #: Also send the former X-Monitor-Timestamp / X-Monitor-Signature headers
+    #: (signed with the first key), for receivers not yet on Standard Webhooks.
+    legacy_signature_headers: bool = False
     timeout_s: float = Field(default=10.0, gt=0)
     #: Extra request headers (e.g. an Authorization for Alertmanager behind a proxy).
     headers: dict[str, str] = Field(default_factory=dict)
@@ -44,11 +61,24 @@ class ReceiverSettings(BaseModel):
     #: seconds after it was sent (``endsAt``); the default is one hour.
     resolve_after_s: float = Field(default=DEFAULT_RESOLVE_AFTER_S, gt=0)
 
+    @field_validator("secret")
+    @classmethod
+    def _secret_format(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None:
+            try:
+                parse_secret(value.get_secret_value())
+            except SecretFormatError as exc:
+                name = info.data.get("name", "?")
+                raise ValueError(f"receiver {name!r}: {exc}") from exc
+        return value
+
     @model_validator(mode="after")
     def _one_secret_source(self) -> ReceiverSettings:
         given = [s for s in (self.secret, self.secret_env, self.secret_file) if s is not None]
         if len(given) > 1:
             raise ValueError("give at most one of secret, secret_env, secret_file")
+        if self.legacy_signature_headers and not given:
+            raise ValueError("legacy_signature_headers needs a secret to sign with")
         return self
 
 
@@ -161,3 +191,26 @@ def resolve_secret(
     if not value:
         raise ConfigError([ConfigProblem("config", where, "secret is empty")])
     return value.encode("utf-8")
+
+
+def resolve_keys(
+    receiver: ReceiverSettings, index: int, environ: Mapping[str, str] | None = None
+) -> tuple[bytes, ...]:
+    """The receiver's signing keys (none when it has no secret), in the order given.
+
+    Raises :class:`ConfigError` naming the receiver and ``alerts.receivers.<index>``
+    when the secret cannot be read or is not a valid key; never shows the key.
+    """
+    value = resolve_secret(receiver, index, environ)
+    if value is None:
+        return ()
+    source = ("secret" if receiver.secret is not None
+              else "secret_env" if receiver.secret_env is not None else "secret_file")
+    origin = (receiver.secret_env if receiver.secret_env is not None
+              else str(receiver.secret_file) if receiver.secret_file is not None else "config")
+    try:
+        return parse_secret(value.decode("utf-8"))
+    except SecretFormatError as exc:
+        raise ConfigError([ConfigProblem(
+            origin, f"alerts.receivers.{index}.{source}", f"receiver {receiver.name!r}: {exc}"
+        )]) from exc

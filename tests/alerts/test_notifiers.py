@@ -106,7 +106,7 @@ def test_a_dribbling_receiver_is_given_up_on_at_the_timeout(head: bytes) -> None
     with dripping_receiver(head) as url:
         receiver = ReceiverSettings.model_validate(
             {"name": "slow", "url": url, "timeout_s": timeout_s})
-        notifier = HttpNotifier(receiver, None, SystemClock())
+        notifier = HttpNotifier(receiver, (), SystemClock())
         started = time.monotonic()
         try:
             with pytest.raises(ReceiverUnavailable) as info:

@@ -60,10 +60,10 @@ def test_seed_like_article_raises_signed_alert_with_statement_tags_rule_and_url(
     interference = [b for b in bodies if b["rule"] == "foreign-interference-warning"]
     assert interference and interference[0]["statement"]["speaker"] == "Dmitry Peskov"
     for request in receiver.requests:
-        assert verify(SECRET.encode(), request.headers["X-Monitor-Timestamp"],
-                      request.headers["X-Monitor-Signature"], request.body,
-                      now=ctx.clock.now())
+        assert verify([SECRET.encode()], request.headers, request.body, now=ctx.clock.now())
+        assert "X-Monitor-Signature" not in request.headers  # the former scheme is opt-in
         assert request.headers["Idempotency-Key"] == json.loads(request.body)["id"]
+        assert request.headers["webhook-id"] == json.loads(request.body)["id"]
     assert len(set(receiver.accepted_keys())) == len(receiver.requests)
     for role in roles:
         role.close()
