@@ -285,6 +285,9 @@ def _line_subject(speech: SpeechRules) -> Callable[[str], Attribution | None]:
     return subject
 
 
+#: A statement that is only a stage direction: "(laughter)", "(applause)".
+_STAGE_DIRECTION = re.compile(r"^\([^()]{1,40}\)$")
+
 #: Words of reported speech: what a third party said, inside a framed statement.
 _REPORTED = re.compile(
     r"(?i)\b(?:said|says|told|tells|according to|reported|reports|stated|claimed|alleged|"
@@ -300,7 +303,7 @@ def _framed(
     speaker's; under a frame, a sentence is the author's unless it names a
     third party itself ("…, said the minister"), its author's own name or
     "we" excepted."""
-    if number in frames.frame_lines:
+    if number in frames.frame_lines or _STAGE_DIRECTION.match(text):
         return None
     turn = frames.turns[number]
     if turn is not None:

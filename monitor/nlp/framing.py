@@ -57,6 +57,8 @@ class FramingRules:
     header_lines: int
     introductions: tuple[re.Pattern[str], ...] = ()
     institution_headers: tuple[re.Pattern[str], ...] = ()
+    turn_labels: tuple[re.Pattern[str], ...] = ()
+    interviews: tuple[re.Pattern[str], ...] = ()
 
     @classmethod
     def from_lexicon(cls, framing: Framing) -> FramingRules:
@@ -70,6 +72,8 @@ class FramingRules:
             header_lines=framing.header_lines,
             introductions=tuple(re.compile(p) for p in framing.introductions),
             institution_headers=tuple(re.compile(p) for p in framing.institution_headers),
+            turn_labels=tuple(re.compile(p) for p in framing.turn_labels),
+            interviews=tuple(re.compile(p) for p in framing.interviews),
         )
 
 
@@ -108,7 +112,9 @@ def find_frames(
     # Turns and lead-ins need a colon: most articles skip both at once.
     colon = ":" in document
     turn_of: list[tuple[str | None, int] | None] = (
-        [_turn(document[s:e], rules) for s, e in lines] if colon else [None] * len(lines)
+        [_turn(document[s:e], rules) for s, e in lines]
+        if colon or rules.turn_labels
+        else [None] * len(lines)
     )
     named = [n for n, t in enumerate(turn_of) if t is not None and t[0] is not None]
     line_authors: list[str | None] = [None] * len(lines)
@@ -116,12 +122,14 @@ def find_frames(
     # Two turns make a transcript; so does one under a title ("Excerpts from
     # the transcript …" then "President of Russia Vladimir Putin: …").
     if len(named) >= 2 or (named and named[0] > 0 and _long_label(turn_of[named[0]])):
-        _by_turns(turn_of, line_authors)
+        _by_turns(document, lines, turn_of, line_authors)
     else:
         for number, found in enumerate(turn_of):
             if found is not None:
                 line_authors[number] = found[0]
         _by_header(document, lines, rules, subject_of, line_authors, frame_lines)
+    if not named:
+        _by_interview(document, lines, rules, line_authors)
     if colon:
         _by_lead_ins(document, lines, rules, subject_of, line_authors)
         _by_colon_attribution(document, lines, line_authors)
@@ -132,6 +140,10 @@ def find_frames(
 
 def _turn(line: str, rules: FramingRules) -> tuple[str | None, int] | None:
     """(speaker, length of the turn's label) when ``line`` opens a turn."""
+    for pattern in rules.turn_labels:  # other markups of a turn (``turn_labels``)
+        labelled = pattern.match(line)
+        if labelled is not None:
+            return labelled.group("who").strip(), labelled.end()
     match = _TURN.match(line)
     if match is None:
         return None
@@ -161,13 +173,21 @@ def _looks_like_name(label: str) -> bool:
     return all(_NAME_WORD.match(w) or w in _CONNECTORS for w in words)
 
 
-def _by_turns(turn_of: list[tuple[str | None, int] | None], authors: list[str | None]) -> None:
-    """Each line after a turn, up to the next one, is the turn's speaker's."""
+def _by_turns(
+    document: str,
+    lines: list[tuple[int, int]],
+    turn_of: list[tuple[str | None, int] | None],
+    authors: list[str | None],
+) -> None:
+    """Each line after a turn, up to the next one, is the turn's speaker's
+    (stage directions such as "(laughter)" and other junk lines excepted)."""
     current: str | None = None
     seen = False
     for number, found in enumerate(turn_of):
         if found is not None:
             current, seen = found[0], True
+        elif seen and _junk(document[lines[number][0] : lines[number][1]]):
+            continue
         if seen:
             authors[number] = current
 
@@ -320,9 +340,37 @@ def _junk(text: str) -> bool:
     short lines without a sentence, holding a digit or no lowercase letter.
     (A short sub-heading in words is the author's.)"""
     text = text.strip()
+    if text.startswith("(") and text.endswith(")") and len(text.split()) <= 4:
+        return True  # a stage direction: "(laughter)"
     if len(text.split()) > 6 or _SENTENCE_END.search(text):
         return False
     return bool(_DATE_OR_NUMBER.search(text)) or not any(c.islower() for c in text)
+
+
+def _by_interview(
+    document: str, lines: list[tuple[int, int]], rules: FramingRules, authors: list[str | None]
+) -> None:
+    """A question-and-answer interview ("Our third interview is with X", then
+    questions ending in "?"): every answer line after the first question is
+    the interviewee's; the questions are nobody's in particular."""
+    if not rules.interviews or document.count("?") < 2:
+        return
+    texts = [document[s:e].strip() for s, e in lines]
+    questions = [n for n, t in enumerate(texts) if t.endswith("?") and len(t.split()) <= 30]
+    if len(questions) < 2:
+        return
+    interviewee = None
+    for text in texts[: questions[0]]:
+        for pattern in rules.interviews:
+            match = pattern.search(text)
+            if match is not None:
+                interviewee = match.group("who")
+    if interviewee is None:
+        return
+    asked = set(questions)
+    for number in range(questions[0] + 1, len(lines)):
+        if number not in asked and authors[number] is None and not _junk(texts[number]):
+            authors[number] = interviewee
 
 
 def _by_lead_ins(

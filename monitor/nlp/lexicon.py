@@ -142,16 +142,30 @@ class Framing(_Frozen):
     #: Regexes with a group ``who``: a headline whose subject is an institution;
     #: it frames the text when the text speaks as "we".
     institution_headers: tuple[str, ...] = ()
+    #: Regexes with a group ``who`` matching a turn's label at a line's start,
+    #: other than "Name:" (an interview template's images around the name).
+    turn_labels: tuple[str, ...] = ()
+    #: Regexes with a group ``who``: the introduction of a question-and-answer
+    #: interview's interviewee.
+    interviews: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _patterns_compile(self) -> Framing:
-        for key in ("headers", "openings", "lead_ins", "introductions", "institution_headers"):
+        for key in (
+            "headers",
+            "openings",
+            "lead_ins",
+            "introductions",
+            "institution_headers",
+            "turn_labels",
+            "interviews",
+        ):
             for pattern in getattr(self, key):
                 try:
                     compiled = re.compile(pattern)
                 except re.error as exc:
                     raise ValueError(f"{key}: invalid regex {pattern!r}: {exc}") from exc
-                named = key in ("headers", "introductions", "institution_headers")
+                named = key not in ("openings", "lead_ins")
                 if named and "who" not in compiled.groupindex:
                     raise ValueError(f"{key}: {pattern!r} has no (?P<who>…) group")
         return self
@@ -165,6 +179,9 @@ class Speech(_Frozen):
     #: speaker ("opposition parties accused …", "Analysts say …"); the broad
     #: list of ``LABELING.md``, read by :mod:`monitor.nlp.subjects` only.
     statement_verbs: tuple[str, ...] = ()
+    #: Words that make a subject a conduit, not a speaker (LABELING.md): a
+    #: reporter, or a medium reporting what others told it.
+    conduits: tuple[str, ...] = ()
     #: Words allowed between a speaker and the verb ("on Tuesday", "also").
     fillers: tuple[str, ...] = ()
     #: Titles dropped from the front of a speaker's name.

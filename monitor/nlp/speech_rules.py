@@ -37,6 +37,8 @@ class SpeechRules:
     object_pronouns: frozenset[str] = frozenset()
     #: The broad statement verbs of the subject rule (:mod:`monitor.nlp.subjects`).
     statement_verbs: frozenset[str] = frozenset()
+    #: Words of a subject that make it a conduit (a reporter, the publishing medium).
+    conduits: frozenset[str] = frozenset()
     #: Gender words, for resolving "he" and "she".
     gender: GenderWords | None = None
     #: Matches a sentence that may hold an attribution (a cheap first test).
@@ -78,6 +80,7 @@ class SpeechRules:
             states=keys(states),
             object_pronouns=keys(speech.object_pronouns),
             statement_verbs=keys(speech.statement_verbs),
+            conduits=keys(speech.conduits),
             gender=GenderWords.from_words(speech.female_words, speech.male_words),
             trigger=_trigger(trigger_words(speech)),
             titled_name=_titled_name(keys(speech.titles)),

@@ -320,6 +320,8 @@ def _phrase(
         return None
     if not any(w.text[:1].isalpha() for w in run):
         return None
+    if any(w.key.removesuffix("’s").removesuffix("'s") in rules.conduits for w in run):
+        return None  # a reporter or a medium reporting: a conduit, not a speaker
     start, end = run[0].start, run[-1].end
     name = sentence[start:end]
     if name.endswith(".") and len(run[-1].text) > 2:  # "SK hynix Inc." → "SK hynix Inc"

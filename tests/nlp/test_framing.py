@@ -114,3 +114,33 @@ def test_a_heading_ending_in_a_colon_and_a_name_is_that_name(rules: FramingRules
         "Katter",
         None,
     ]
+
+
+def test_an_interview_template_marks_turns_with_images(rules: FramingRules) -> None:
+    text = (
+        "Interview with a founder\n"
+        "Site waves Left.pngLaura HaleSite waves Right.png You are from Canada?\n"
+        "Duncan Campbell: Yes, from Winnipeg.\n"
+        "(laughter)\n"
+        "Site waves Left.pngLaura HaleSite waves Right.png I do not know hockey."
+    )
+    assert _authors(text, rules) == [None, "Laura Hale", "Duncan Campbell", None, "Laura Hale"]
+
+
+def test_a_question_and_answer_interview_gives_answers_to_the_interviewee(
+    rules: FramingRules,
+) -> None:
+    text = (
+        "Our third interview is with Henderson, Nevada's Brad Lord-Leutwyler, a professor.\n"
+        "Why do you want to be President?\n"
+        "I do not want to be the President.\n"
+        "Have you ever run for office before?\n"
+        "I am not a member of a party now."
+    )
+    assert _authors(text, rules) == [
+        None,
+        None,
+        "Brad Lord-Leutwyler",
+        None,
+        "Brad Lord-Leutwyler",
+    ]

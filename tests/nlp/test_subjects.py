@@ -118,3 +118,8 @@ def test_a_generic_description_is_the_last_person_a_specific_one_must_fit(tagger
     )
     speakers = [s.speaker for s in tagger.tag(text).statements]
     assert speakers[2:] == ["Vladimir Putin", "The governor"]
+
+
+def test_a_reporter_or_medium_is_a_conduit_not_a_speaker(speech: SpeechRules) -> None:
+    assert _subject("VOA’s Igor Tsikhanenka discussed the topic with experts.", speech) is None
+    assert _subject("The reporter asked about the vote.", speech) is None
