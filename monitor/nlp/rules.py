@@ -160,7 +160,10 @@ def interference_evidence(
     )
     found = []
     for hit in hits:
-        if hit.kind == INTERFERENCE or (hit.kind == INTERFERENCE_CONTEXT and article_context):
+        if hit.kind == INTERFERENCE:
+            if not any(_covers(b, hit) for b in blocks):  # "meddling in judicial proceedings"
+                found.append(hit)
+        elif hit.kind == INTERFERENCE_CONTEXT and article_context:
             found.append(hit)
         elif hit.kind == INTERFERENCE_WEAK and not any(_covers(b, hit) for b in blocks):
             in_topic = article_context and (hit.start, hit.end) in topical
