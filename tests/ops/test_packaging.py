@@ -9,6 +9,7 @@ exists. ``promtool`` checks the Prometheus files in ``test_promtool.py``.
 from __future__ import annotations
 
 import configparser
+import json
 import re
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ from tests.support import REPO_ROOT
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 UNIT = REPO_ROOT / "config" / "systemd" / "news-monitor.service"
 PROMETHEUS_CONFIG = REPO_ROOT / "config" / "prometheus" / "prometheus.yml"
+DASHBOARD = REPO_ROOT / "config" / "grafana" / "dashboards" / "news-monitor.json"
 RUNTIME_LOCK = REPO_ROOT / "requirements.lock"
 DEV_LOCK = REPO_ROOT / "requirements-dev.lock"
 #: What the locks are resolved for (scripts/lock): the image's and CI's Python.
@@ -92,8 +94,68 @@ def test_compose_mounts_exist_and_grafana_finds_the_dashboards() -> None:
     datasource = yaml.safe_load(
         (REPO_ROOT / "config/grafana/provisioning/datasources/prometheus.yml").read_text()
     )
-    assert datasource["datasources"][0]["uid"] == "prometheus"  # what every panel names
+    assert datasource["datasources"][0]["uid"] == "prometheus"  # the dashboard's default
     assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
+
+
+def dashboard() -> dict[str, Any]:
+    doc = json.loads(DASHBOARD.read_text())
+    assert isinstance(doc, dict)
+    return doc
+
+
+def dashboard_targets() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(panel, target) for every query of the dashboard."""
+    return [(panel, target) for panel in dashboard()["panels"]
+            for target in panel.get("targets", [])]
+
+
+def test_dashboard_has_datasource_job_and_instance_variables() -> None:
+    variables = {v["name"]: v for v in dashboard()["templating"]["list"]}
+    assert list(variables) == ["datasource", "job", "instance"]
+    source = variables["datasource"]
+    assert source["type"] == "datasource" and source["query"] == "prometheus"
+    assert source["current"]["value"] == "prometheus"  # the provisioned datasource's uid
+    for name in ("job", "instance"):
+        variable = variables[name]
+        assert variable["type"] == "query"
+        assert variable["datasource"]["uid"] == "${datasource}"
+        assert variable["includeAll"] and variable["multi"] and variable["allValue"] == ".+"
+        # Label values of a metric every monitor process exports.
+        assert variable["definition"].startswith("label_values(monitor_build_info")
+        assert variable["definition"] == variable["query"]["query"]
+    assert 'monitor_build_info{job=~"$job"}' in variables["instance"]["definition"]
+    metrics = (REPO_ROOT / "monitor" / "ops" / "metrics.py").read_text()
+    assert '"monitor_build_info"' in metrics
+
+
+def test_every_dashboard_query_uses_the_variables() -> None:
+    targets = dashboard_targets()
+    assert len(targets) >= 10
+    for panel, target in targets:
+        assert panel["datasource"]["uid"] == "${datasource}", panel["title"]
+        assert target["datasource"]["uid"] == "${datasource}", panel["title"]
+        expr = target["expr"]
+        selectors = re.findall(r"\b(monitor_[a-z_]+)(\{[^}]*\})?", expr)
+        assert selectors, expr
+        for name, matchers in selectors:
+            assert 'job=~"$job"' in matchers and 'instance=~"$instance"' in matchers, (
+                f"{panel['title']}: {name} is not filtered by $job and $instance"
+            )
+
+
+def test_dashboard_rates_use_the_rate_interval() -> None:
+    """rate() over $__rate_interval; increase() too, or over $__range for a total."""
+    for panel, target in dashboard_targets():
+        expr = target["expr"]
+        for function, window in re.findall(r"\b(rate|irate|increase)\(.*?\[([^\]]+)\]", expr):
+            if function == "increase" and window == "$__range":
+                # A total over the dashboard's time range: one instant value.
+                assert target.get("instant") is True, panel["title"]
+                assert "time range" in panel["title"]
+            else:
+                assert window == "$__rate_interval", f"{panel['title']}: [{window}]"
+    assert not re.search(r"\[\d+[smhd]\]", json.dumps(dashboard()))
 
 
 def test_systemd_unit_reloads_with_hup_and_outwaits_the_drain(tmp_path: Path) -> None:
