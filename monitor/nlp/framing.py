@@ -43,6 +43,8 @@ _CONNECTORS = frozenset({"of", "the", "for", "and", "de", "von", "van", "al", "b
 _NAME_WORD = re.compile(r"^[A-Z][\w.’'-]*$|^[A-Z]\.$")
 _SENTENCE_END = re.compile(r"[.!?…\"”’)]\s*$")
 _DATE_OR_NUMBER = re.compile(r"\d")
+#: How far into a text its frame (header, byline, opening) is looked for.
+_TOP_CHARS = 800
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,13 @@ class FramingRules:
     institution_headers: tuple[re.Pattern[str], ...] = ()
     turn_labels: tuple[re.Pattern[str], ...] = ()
     interviews: tuple[re.Pattern[str], ...] = ()
+    #: ``turn_labels`` matching at any line's start (one search of the text).
+    turn_labels_anywhere: tuple[re.Pattern[str], ...] = ()
+    #: What a text must hold for ``turn_labels`` to be tried (a cheap search).
+    turn_label_hint: re.Pattern[str] = re.compile(r"(?!)")
+    #: Any header, opening, introduction or institution headline: the top of
+    #: a text that matches none of them is searched no further.
+    any_header: tuple[tuple[bool, re.Pattern[str]], ...] = ()
 
     @classmethod
     def from_lexicon(cls, framing: Framing) -> FramingRules:
@@ -74,7 +83,33 @@ class FramingRules:
             institution_headers=tuple(re.compile(p) for p in framing.institution_headers),
             turn_labels=tuple(re.compile(p) for p in framing.turn_labels),
             interviews=tuple(re.compile(p) for p in framing.interviews),
+            turn_labels_anywhere=tuple(re.compile(p, re.MULTILINE) for p in framing.turn_labels),
+            turn_label_hint=re.compile(framing.turn_label_hint or r"(?!)"),
+            any_header=_first_tests(
+                (
+                    *framing.headers,
+                    *framing.openings,
+                    *framing.introductions,
+                    *framing.institution_headers,
+                )
+            ),
         )
+
+
+def _first_tests(patterns: Sequence[str]) -> tuple[tuple[bool, re.Pattern[str]], ...]:
+    """The patterns as (anchored, compiled) first tests: those written from a
+    line's start ("^…") as one alternation tried with ``match`` on each line
+    (a search would try every position), the others each with ``search``."""
+    anchored = [_unnamed(p[1:]) for p in patterns if p.startswith("^")]
+    tests = [(False, re.compile(p)) for p in patterns if not p.startswith("^")]
+    if anchored:
+        tests.insert(0, (True, re.compile("|".join(f"(?:{p})" for p in anchored))))
+    return tuple(tests)
+
+
+def _unnamed(pattern: str) -> str:
+    """``pattern`` with its named groups unnamed (several may share a name)."""
+    return re.sub(r"\(\?P<\w+>", "(?:", pattern)
 
 
 def _alternatives(patterns: Sequence[str]) -> re.Pattern[str]:
@@ -111,9 +146,10 @@ def find_frames(
         return Frames.none(len(spans))
     # Turns and lead-ins need a colon: most articles skip both at once.
     colon = ":" in document
+    labelled = rules.turn_labels_anywhere and rules.turn_label_hint.search(document) is not None
     turn_of: list[tuple[str | None, int] | None] = (
         [_turn(document[s:e], rules) for s, e in lines]
-        if colon or rules.turn_labels
+        if colon or labelled
         else [None] * len(lines)
     )
     named = [n for n, t in enumerate(turn_of) if t is not None and t[0] is not None]
@@ -202,6 +238,8 @@ def _by_header(
 ) -> None:
     """A statement or speech header near the top frames every line after it."""
     top = min(len(lines), rules.header_lines)
+    if not _may_frame(document, lines[:top], rules):
+        return  # the common case: no header, opening or introduction at the top
     author: str | None = None
     header = False
     first_body = -1
@@ -293,6 +331,19 @@ def _by_colon_attribution(
             and all(_NAME_WORD.match(w) or w in _CONNECTORS for w in words)
         ):
             authors[number] = name
+
+
+def _may_frame(document: str, top: list[tuple[int, int]], rules: FramingRules) -> bool:
+    """Whether any header, opening, introduction or institution headline
+    pattern matches in the ``top`` lines (within their first characters)."""
+    end = min(top[-1][1], _TOP_CHARS)
+    for anchored, pattern in rules.any_header:
+        if anchored:
+            if any(pattern.match(document, start, min(stop, end)) for start, stop in top):
+                return True
+        elif pattern.search(document, 0, end):
+            return True
+    return False
 
 
 def _header_author(line: str, rules: FramingRules) -> str | None:

@@ -145,6 +145,8 @@ class Framing(_Frozen):
     #: Regexes with a group ``who`` matching a turn's label at a line's start,
     #: other than "Name:" (an interview template's images around the name).
     turn_labels: tuple[str, ...] = ()
+    #: A regex a text must match for ``turn_labels`` to be tried (a cheap first test).
+    turn_label_hint: str = ""
     #: Regexes with a group ``who``: the introduction of a question-and-answer
     #: interview's interviewee.
     interviews: tuple[str, ...] = ()
@@ -168,6 +170,10 @@ class Framing(_Frozen):
                 named = key not in ("openings", "lead_ins")
                 if named and "who" not in compiled.groupindex:
                     raise ValueError(f"{key}: {pattern!r} has no (?P<who>…) group")
+        try:
+            re.compile(self.turn_label_hint)
+        except re.error as exc:
+            raise ValueError(f"turn_label_hint: invalid regex: {exc}") from exc
         return self
 
 

@@ -12,7 +12,7 @@ in document order.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -40,6 +40,8 @@ class SpeakerMemory:
     gender_words: GenderWords | None = None
     #: What the text told of each person's gender ("Ms.", a "she" resolved to them).
     genders: dict[str, str] = field(default_factory=dict)
+    #: Sentences since the last person the gazetteer knew, not yet read for names.
+    _unread: list[str] = field(default_factory=list)
 
     def learn_names(self, entities: Sequence[EntityHit]) -> None:
         for entity in entities:
@@ -51,10 +53,21 @@ class SpeakerMemory:
         before it: a person the gazetteer knows, else a two- or three-word
         name written inside ``sentence`` ("… accused Viktor Yanukovich of …")."""
         people = [e.text for e in entities if e.label == "PERSON"]
-        if not people and sentence:
-            people = self._names_in(sentence)
         if people:
             self.last_person_mentioned = self.expand(people[-1])
+            self._unread.clear()
+        elif sentence:
+            # Read for names only when a "he" or "she" needs them (most never do).
+            self._unread.append(sentence)
+
+    def _mentioned_person(self) -> str | None:
+        """The last person named, reading the sentences not read yet, latest first."""
+        while self._unread:
+            names = self._names_in(self._unread.pop())
+            if names:
+                self.last_person_mentioned = self.expand(names[-1])
+                self._unread.clear()
+        return self.last_person_mentioned
 
     def _names_in(self, sentence: str) -> list[str]:
         """Two- or three-word capitalised names past a sentence's first word
@@ -170,7 +183,7 @@ class SpeakerMemory:
         "The President", "Its founder"): the last person speaking or named, when
         the text gave them no other title ("the governor" is not the foreign
         minister Sergei Lavrov) — a generic role fits any title."""
-        person = self.last_person or self.last_person_mentioned
+        person = self.last_person or self._mentioned_person()
         if person is None:
             return None
         if role in _GENERIC_ROLES:
@@ -185,21 +198,25 @@ class SpeakerMemory:
         """The person a "he" or "she" stands for: a name introduced with a word
         of that gender (or "named") after the last person spoke, else the last
         person speaking, or named, whose gender the text did not contradict."""
-        candidates = [
-            self.last_person,
-            self.last_person_mentioned,
-            self._titled_mention(earlier),
-            self.last_speaker,
-        ]
+        candidates: tuple[Callable[[], str | None], ...] = (
+            # Lazily: the later ones cost a search of the text before.
+            lambda: self.last_person,
+            self._mentioned_person,
+            lambda: self._titled_mention(earlier),
+            lambda: self.last_speaker,
+        )
         chosen = None
         if self.gender_words is not None:
-            mention = self.gender_words.last_mention(earlier, gender)
-            if mention is not None and self._after_last_person(mention[0], earlier):
+            window = max(0, len(earlier) - _GENDER_REACH)
+            mention = self.gender_words.last_mention(earlier[window:], gender)
+            if mention is not None and self._after_last_person(window + mention[0], earlier):
                 chosen = self.expand(mention[1])
         if chosen is None:
-            chosen = next(
-                (c for c in candidates if c and self.genders.get(c, gender) == gender), None
-            )
+            for candidate in candidates:
+                name = candidate()
+                if name and self.genders.get(name, gender) == gender:
+                    chosen = name
+                    break
         if chosen is not None and self.gender_words is not None:
             self.genders[chosen] = gender
             self.last_person = chosen
@@ -248,6 +265,9 @@ class SpeakerMemory:
         first = next(m for m in mentions if m.start() > sentence)
         return self.expand(first.group(1))
 
+
+#: How far back a "she" looks for a woman introduced ("his mother, Ruth").
+_GENDER_REACH = 600
 
 #: Descriptions that fit a person of any title ("the Russian leader" is
 #: President Putin).
