@@ -275,9 +275,12 @@ class DeliveryRole:
         The current engine finishes its running attempts and leaves the group
         without committing unsettled alerts; the new one reads them again and
         skips receivers already recorded as delivered. A receiver whose secret
-        cannot be read is reported and the old settings stay.
+        cannot be read is reported and the old settings stay. Secrets in files
+        (``secret_file``) are read again even when the settings are unchanged,
+        so a key file rotated in place takes effect on SIGHUP.
         """
-        if settings.alerts != self._settings.alerts:
+        reads_files = any(r.secret_file is not None for r in settings.alerts.receivers)
+        if settings.alerts != self._settings.alerts or reads_files:
             self._pending = settings
 
     def _adopt_pending(self) -> None:

@@ -104,6 +104,30 @@ def test_the_library_verifies_every_request_through_a_key_rotation(
         assert library_accepts(NEW, seen) and not library_accepts(OLD, seen)
 
 
+def test_a_key_file_rotated_in_place_is_read_again_on_reload(
+    tmp_path: Path, server: Receiver
+) -> None:
+    key_file = tmp_path / "newsroom.key"
+    key_file.write_text(OLD + "\n")
+    settings = settings_for(tmp_path, [ReceiverSettings.model_validate(
+        {"name": "newsroom", "url": server.url, "secret_file": str(key_file)})])
+    bus = MemoryBus()
+    alerts = alerts_from_fixture(2)
+    role = DeliveryRole(RoleContext(settings, bus, Metrics(), ShiftedClock()))
+    try:
+        bus.producer().send(settings.bus.topics.alerts, alerts[0].id, encode(alerts[0]))
+        role.run_once(idle_s=0.3)
+        key_file.write_text(f"{NEW}\n{OLD}\n")  # the new key first, the old kept
+        role.reload(settings)  # what SIGHUP does, with the same settings
+        bus.producer().send(settings.bus.topics.alerts, alerts[1].id, encode(alerts[1]))
+        role.run_once(idle_s=0.3)
+    finally:
+        role.close()
+    first, second = server.requests
+    assert library_accepts(OLD, first) and not library_accepts(NEW, first)
+    assert library_accepts(OLD, second) and library_accepts(NEW, second)
+
+
 def test_the_library_refuses_a_tampered_body_a_wrong_key_and_a_stale_timestamp(
     tmp_path: Path, server: Receiver
 ) -> None:
