@@ -58,6 +58,8 @@ class Context:
     references: re.Pattern[str] | None = None
     #: Back-references that carry an election story on.
     election_references: re.Pattern[str] | None = None
+    #: The author a feed entry gives, for a frame that names nobody.
+    author: str | None = None
 
 
 class _Parts(NamedTuple):
@@ -348,7 +350,7 @@ def build_statements(
     )
     memory = SpeakerMemory(context.speech, gender_words=context.speech.gender)
     frames = (
-        find_frames(document, spans, context.framing, _line_subject(context.speech))
+        find_frames(document, spans, context.framing, _line_subject(context.speech), context.author)
         if context.framing is not None
         else Frames.none(len(parts))
     )

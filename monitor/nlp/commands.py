@@ -5,7 +5,8 @@ CLI contract (kept exact; evaluation outside this repo depends on it):
 * ``monitor tag [PATH|-]`` reads one article as UTF-8 (first line = headline
   when a line break follows) and prints one JSON object
   ``{"statements": [...], "entities": [...], "boilerplate": [...]}``.
-* ``monitor tag --jsonl [PATH|-]`` reads lines ``{"id", "text"}`` and writes one
+* ``monitor tag --jsonl [PATH|-]`` reads lines ``{"id", "text"}`` (and an
+  optional ``"author"``, a feed entry's author) and writes one
   line ``{"id", ...same fields...}`` per input line, as soon as it is tagged.
 
 Failures print ``error: <path>: <reason>`` on stderr and exit 2. In JSON-lines
@@ -66,8 +67,8 @@ def _run_lines(
             continue
         item_id: Any = None
         try:
-            item_id, text = _parse_line(raw)
-            line = tagger.tag(text).to_json_text(item_id)  # = json.dumps({"id", **to_json()})
+            item_id, text, author = _parse_line(raw)
+            line = tagger.tag(text, author).to_json_text(item_id)  # json.dumps({"id", …})
         except (_LineError, MonitorError) as exc:
             if isinstance(exc, _LineError):
                 item_id = exc.item_id
@@ -89,7 +90,8 @@ def _decode(data: bytes, keep_bom: bool = False) -> str:
         raise _LineError(f"not UTF-8 text (bad byte at offset {exc.start})") from exc
 
 
-def _parse_line(raw: bytes) -> tuple[Any, str]:
+def _parse_line(raw: bytes) -> tuple[Any, str, str | None]:
+    """A line's id, text and optional author (a feed entry's author)."""
     try:
         item = json.loads(_decode(raw))
     except json.JSONDecodeError as exc:
@@ -99,7 +101,10 @@ def _parse_line(raw: bytes) -> tuple[Any, str]:
     text = item.get("text")
     if not isinstance(text, str):
         raise _LineError('"text" must be a string', item.get("id"))
-    return item.get("id"), text
+    author = item.get("author")
+    if author is not None and not isinstance(author, str):
+        raise _LineError('"author" must be a string when given', item.get("id"))
+    return item.get("id"), text, author
 
 
 @click.command("tag")

@@ -138,9 +138,12 @@ def find_frames(
     spans: Sequence[tuple[int, int]],
     rules: FramingRules,
     subject_of: SubjectFinder,
+    author: str | None = None,
 ) -> Frames:
     """The framing of ``document``; ``subject_of`` finds a line's statement
-    subject (for summary lines and lead-ins)."""
+    subject (for summary lines and lead-ins). ``author`` (a feed entry's
+    author) is the author of a statement or speech whose frame names nobody
+    ("Press Statement" with no byline); it frames nothing on its own."""
     lines = [(m.start(), m.end()) for m in _LINE.finditer(document) if m.group().strip()]
     if not lines or not spans:
         return Frames.none(len(spans))
@@ -163,7 +166,7 @@ def find_frames(
         for number, found in enumerate(turn_of):
             if found is not None:
                 line_authors[number] = found[0]
-        _by_header(document, lines, rules, subject_of, line_authors, frame_lines)
+        _by_header(document, lines, rules, subject_of, line_authors, frame_lines, author)
     if not named:
         _by_interview(document, lines, rules, line_authors)
     if colon:
@@ -235,8 +238,10 @@ def _by_header(
     subject_of: SubjectFinder,
     authors: list[str | None],
     frame_lines: set[int],
+    fallback: str | None = None,
 ) -> None:
-    """A statement or speech header near the top frames every line after it."""
+    """A statement or speech header near the top frames every line after it;
+    ``fallback`` names its author when the frame does not."""
     top = min(len(lines), rules.header_lines)
     if not _may_frame(document, lines[:top], rules):
         return  # the common case: no header, opening or introduction at the top
@@ -257,8 +262,10 @@ def _by_header(
             continue
         if rules.openings.match(text):
             author = _speech_author(document, lines, number, subject_of, frame_lines) or author
-            first_body = number
+            header, first_body = True, number
             break
+    if author is None and header and fallback:
+        author = fallback  # "Press Statement" with no byline: the feed entry's author
     if author is None:
         author, first_body = _introduced(document, lines, rules, top)
     if author is None:

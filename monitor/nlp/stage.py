@@ -42,7 +42,7 @@ class NlpRole:
 
     def _handle(self, article: Article) -> Iterator[Outgoing]:
         started = time.perf_counter()
-        result = self._tagger.tag(article.document)
+        result = self._tagger.tag(article.document, article.author)
         self._ctx.metrics.nlp_seconds.observe(time.perf_counter() - started)
         for statement in result.statements:
             for tag in statement.tags or ("none",):

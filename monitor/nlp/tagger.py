@@ -149,11 +149,15 @@ class Tagger:
         nlp = build_pipeline(settings.model, Terms.from_lexicon(lexicon))
         return cls(settings, lexicon, nlp)
 
-    def tag(self, text: str) -> TagResult:
-        """Tag one article (headline, line break, body)."""
-        return next(self.tag_many([text]))
+    def tag(self, text: str, author: str | None = None) -> TagResult:
+        """Tag one article (headline, line break, body); ``author`` is what its
+        feed entry gives, if anything: the author of a statement or speech
+        whose framing names nobody (see :mod:`monitor.nlp.framing`)."""
+        return next(self.tag_many([text], [author]))
 
-    def tag_many(self, texts: Iterable[str]) -> Iterator[TagResult]:
+    def tag_many(
+        self, texts: Iterable[str], authors: Iterable[str | None] | None = None
+    ) -> Iterator[TagResult]:
         """Tag a stream of articles in order; spaCy runs in batches via ``nlp.pipe``.
 
         Raises :class:`BinaryText` when it reaches an unreadable text, after yielding
@@ -161,7 +165,11 @@ class Tagger:
         must go on call :meth:`tag` per text).
         """
         iterator = iter(texts)
+        author_of = iter(authors) if authors is not None else None
         while batch := list(islice(iterator, self._settings.batch_size)):
+            batch_authors = (
+                [next(author_of, None) for _ in batch] if author_of else [None] * len(batch)
+            )
             prepared = [self._prepare_or_error(text) for text in batch]
             heavy = [
                 piece.spacy_text
@@ -173,10 +181,12 @@ class Tagger:
             for text in heavy:
                 self._feeder.feed(text)
             docs = iter(self._nlp.pipe(heavy)) if heavy else iter(())
-            for item in prepared:
+            for item, author in zip(prepared, batch_authors, strict=True):
                 if isinstance(item, BinaryText):
                     raise item
-                yield joined([self._finish(p, next(docs) if p.heavy else None) for p in item])
+                yield joined(
+                    [self._finish(p, next(docs) if p.heavy else None, author) for p in item]
+                )
 
     def _prepare_or_error(self, text: str) -> list[_Prepared] | BinaryText:
         try:
@@ -223,7 +233,7 @@ class Tagger:
         spacy_text, blanked = _blank_lines(text, piece.lines, piece.flags, starts)
         return _Prepared(piece, True, spacy_text, blanked, speech_at)
 
-    def _finish(self, item: _Prepared, doc: Doc | None) -> TagResult:
+    def _finish(self, item: _Prepared, doc: Doc | None, author: str | None = None) -> TagResult:
         """Entities, statements and boilerplate of a prepared piece, with offsets
         into the whole article."""
         text, boiler = item.piece.text, item.piece.boilerplate
@@ -265,6 +275,7 @@ class Tagger:
             self._framing,
             self._references,
             self._election_references,
+            author,
         )
         statements = build_statements(text, item.piece.spans, entities, hits, context)
         return shifted(

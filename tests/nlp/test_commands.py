@@ -88,3 +88,20 @@ def test_article_longer_than_max_chars_is_tagged_to_the_end_without_warnings() -
     assert len(statements) == 1 + 2 * 200 + 1
     assert all(text[s["start"] : s["end"]] == s["text"] for s in statements)
     assert statements[-1]["tags"] == ["election"]
+
+
+def test_jsonl_takes_a_feed_entry_author_for_a_frame_naming_nobody(tagger: Tagger) -> None:
+    text = "Press Statement\nThe United States condemns the sham referendum in the region."
+    lines = [
+        {"id": "framed", "text": text, "author": "Jane Doe"},
+        {"id": "plain", "text": "Quiet day\nThe market rose.", "author": "Jane Doe"},
+        {"id": "bad", "text": "x", "author": 5},
+    ]
+    data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    code, out, err = _run(data, tagger, jsonl=True)
+    framed, plain, bad = (json.loads(line) for line in out.splitlines())
+    assert framed["statements"][1]["speaker"] == "Jane Doe"
+    # No frame: a feed's author (a reporter, as a rule) speaks for nothing.
+    assert [s["speaker"] for s in plain["statements"]] == [None, None]
+    assert "error" in bad and code == 2
+    assert err.strip() == 'error: in.txt:3: "author" must be a string when given'
