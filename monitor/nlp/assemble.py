@@ -287,6 +287,8 @@ def _line_subject(speech: SpeechRules) -> Callable[[str], Attribution | None]:
     return subject
 
 
+_COLON_QUOTE = re.compile(r":\s*[“\"«]")
+
 #: A statement that is only a stage direction: "(laughter)", "(applause)".
 _STAGE_DIRECTION = re.compile(r"^\([^()]{1,40}\)$")
 
@@ -363,7 +365,10 @@ def build_statements(
         if own_entities:
             memory.learn_names(own_entities)
         quotes = quote_spans(text)
-        has_speech = _has_speech(speech_at, start, end)
+        # A quotation after a colon is speech too ("… sounded an alarm: “…”").
+        has_speech = _has_speech(speech_at, start, end) or (
+            bool(quotes) and _COLON_QUOTE.search(text) is not None
+        )
         words = _words(text, quotes) if has_speech else None
         strict = (
             find_attribution(text, quotes, speech, prechecked=True, words=words)

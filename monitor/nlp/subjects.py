@@ -109,7 +109,17 @@ def subject_attribution(
             inverted = _name_run(sentence, words, index + 1)
             if inverted is not None:  # "“…,” began peace activist Antonio Mazzeo"
                 return inverted
-        if not _is_statement_verb(words, index, rules):
+        if _introduces_quotation(sentence, words, index):
+            # "But Antonio Mazzeo then wanted to sound an alarm: “…”"
+            opening = opening_subject(sentence, words[:index], rules)
+            if opening is not None:
+                return opening
+        if _participle_after_noun(words, index, rules):
+            # "… is a fabricated video claiming …", "following police reports alleging …"
+            noun = _noun_before(sentence, words, index)
+            if noun is not None:
+                return noun
+        if not _is_statement_verb(words, index, rules) and not _verb_after_and(words, index):
             continue
         found = _subject_before(sentence, words, index, rules)
         if found is None:
@@ -118,6 +128,58 @@ def subject_attribution(
             return found[0]
         fallback = fallback or found[0]
     return None if main_only else fallback
+
+
+#: Words that are verbs, not nouns, right after "and" ("… and falsely states …").
+_VERBS_AFTER_AND = frozenset({"states", "reports", "notes", "claims", "questions", "warns"})
+
+
+def _verb_after_and(words: list[Word], index: int) -> bool:
+    if words[index].key not in _VERBS_AFTER_AND:
+        return False
+    before = index - 1
+    while before >= 0 and _adverb(words[before]):
+        before -= 1
+    return before >= 0 and words[before].key == "and"
+
+
+def _introduces_quotation(sentence: str, words: list[Word], index: int) -> bool:
+    """Whether ``words[index]`` is a colon right before a quotation mark."""
+    if words[index].text != ":":
+        return False
+    after = sentence[words[index].end :].lstrip()
+    return after[:1] in ("“", '"', "«")
+
+
+def _participle_after_noun(words: list[Word], index: int, rules: SpeechRules) -> bool:
+    """Whether ``words[index]`` is a speech participle right after a noun
+    ("a fabricated video claiming that …"), not after a comma."""
+    return (
+        words[index].key in rules.participles
+        and index > 0
+        and words[index - 1].text.isalpha()
+        and words[index - 1].text.islower()
+        and not _adverb(words[index - 1])
+        and words[index - 1].key not in _NOT_LAST
+    )
+
+
+#: Words a noun phrase before a participle does not reach past.
+_NOUN_STOPS = _AUXILIARIES | {"following", "after", "before", "with", "by", "of", "to", "for"}
+
+
+def _noun_before(sentence: str, words: list[Word], index: int) -> Attribution | None:
+    """The noun phrase (up to four words) right before ``words[index]``."""
+    first = index
+    while first > 0 and index - first < 4:
+        word = words[first - 1]
+        if word.text in _PUNCTUATION or word.key in _NOUN_STOPS or _adverb(word):
+            break
+        first -= 1
+    if first == index:
+        return None
+    start, end = words[first].start, words[index - 1].end
+    return Attribution(sentence[start:end], start, end)
 
 
 #: "quotes X as saying": a conduit quoting the speaker.
@@ -306,6 +368,8 @@ def _phrase(
 ) -> tuple[Attribution, bool] | None:
     while first <= last and words[first].key in _OPENERS:
         first += 1
+    if first == 0 and first < last and words[first].key in _SUBORDINATORS:
+        first, main = 1, False  # "After President Trump suggested …, …": an opening clause
     if first > last or last - first + 1 > _MAX_WORDS:
         return None
     run = words[first : last + 1]

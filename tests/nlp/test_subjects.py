@@ -123,3 +123,17 @@ def test_a_generic_description_is_the_last_person_a_specific_one_must_fit(tagger
 def test_a_reporter_or_medium_is_a_conduit_not_a_speaker(speech: SpeechRules) -> None:
     assert _subject("VOA’s Igor Tsikhanenka discussed the topic with experts.", speech) is None
     assert _subject("The reporter asked about the vote.", speech) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("But Antonio Mazzeo then wanted to sound an alarm: “This worries me.”", "Antonio Mazzeo"),
+        ("Guards were deployed, following police reports alleging plans.", "police reports"),
+        ("The video uses the seal and falsely states the FBI knew.", "The video"),
+        ("After President Trump suggested a delay, critics objected loudly.", "critics"),
+        ("After President Trump suggested a delay, mail was slow.", "President Trump"),
+    ],
+)  # fmt: skip
+def test_more_shapes_of_real_copy(speech: SpeechRules, sentence: str, speaker: str) -> None:
+    assert _subject(sentence, speech) == speaker
