@@ -98,16 +98,22 @@ def has_election_context(hits: Iterable[Hit], block_window: int) -> bool:
     )
 
 
-def non_political_article(hits: Sequence[Hit], block_window: int) -> bool:
+def non_political_article(hits: Sequence[Hit], block_window: int, headline_end: int = 0) -> bool:
     """True when the article's election is not about governing a state: it has
     block terms, and at least as many of its strong election cues lie near one
     as not (a conclave story whose "no candidate had won" sentence names no
-    pope; a synod's headline "Synod elects …" and its "third ballot")."""
+    pope; a synod's headline "Synod elects …" and its "third ballot"), or the
+    headline (``hits`` before ``headline_end``) holds strong cues and all lie
+    near one ("How to vote in the 2023 board election")."""
     blocks = [h for h in hits if h.kind == ELECTION_BLOCK]
     if not blocks:
         return False
     strong = [h for h in hits if h.kind == ELECTION]
-    blocked = sum(1 for h in strong if any(_near(h, b, block_window) for b in blocks))
+    near = [any(_near(h, b, block_window) for b in blocks) for h in strong]
+    blocked = sum(near)
+    in_headline = [n for h, n in zip(strong, near, strict=True) if h.end <= headline_end]
+    if in_headline and all(in_headline):
+        return True
     return blocked > 0 and blocked >= len(strong) - blocked
 
 

@@ -263,7 +263,8 @@ class Tagger:
             entities = [e for e in entities if not _overlaps(boiler, e.start, e.end)]
             hits = [h for h in hits if not _overlaps(boiler, h.start, h.end)]
         window = self._lexicon.cues.election.block_window
-        blocked = non_political_article(hits, window)
+        headline_end = text.find("\n") if item.piece.start == 0 else 0
+        blocked = non_political_article(hits, window, max(headline_end, 0))
         context = Context(
             self._speech,
             not blocked and has_election_context(hits, window),

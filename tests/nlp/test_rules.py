@@ -154,3 +154,13 @@ def test_outermost_keeps_the_longest_hits_one_per_span_in_document_order() -> No
     ]
     assert _outermost([Hit(ELECTION, 5, 9)]) == [Hit(ELECTION, 5, 9)]
     assert _outermost([]) == []
+
+
+def test_a_headline_whose_election_cues_are_all_blocked_makes_the_article_non_political() -> None:
+    headline_vote = Hit(ELECTION, 12, 16)
+    board = Hit(ELECTION_BLOCK, 30, 44)
+    body_vote = Hit(ELECTION, 200, 204)
+    body_ballot = Hit(ELECTION, 300, 306)
+    hits = [headline_vote, board, body_vote, body_ballot]
+    assert non_political_article(hits, 40, headline_end=50)
+    assert not non_political_article(hits, 40)  # one blocked cue of three: political
