@@ -103,11 +103,23 @@ class InterferenceCues(_Frozen):
     #: Lowercase openings of a sentence that leaves the article's story
     #: ("separately"): it does not continue an interference story.
     topic_shifts: tuple[str, ...] = ()
+    #: Regexes for weak cues no fixed phrase can write: "help the KMT win",
+    #: "targeted U.S. voters"; they need a foreign marker or actor like any weak cue.
+    weak_patterns: tuple[str, ...] = ()
     #: Head nouns of back-references ("these actions", "the operation") and
     #: pronouns opening a sentence ("They …") that carry the story's topic to
     #: a sentence right after it.
     references: tuple[str, ...] = ()
     reference_pronouns: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _weak_patterns_compile(self) -> InterferenceCues:
+        for pattern in self.weak_patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"weak_patterns: invalid regex {pattern!r}: {exc}") from exc
+        return self
 
     @model_validator(mode="after")
     def _topical_are_weak(self) -> InterferenceCues:

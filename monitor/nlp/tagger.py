@@ -38,7 +38,7 @@ from __future__ import annotations
 import pathlib
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, ClassVar
@@ -62,6 +62,7 @@ from monitor.nlp.pieces import Piece, cut_pieces
 from monitor.nlp.pipeline import COMPONENT, ChunkFeeder, build_pipeline, cue_hits, entity_offsets
 from monitor.nlp.result import TagResult, joined, shifted
 from monitor.nlp.rules import (
+    INTERFERENCE_WEAK,
     Hit,
     back_reference,
     has_election_context,
@@ -126,6 +127,10 @@ class Tagger:
         self._speech_words = WordFinder(speech_words)
         self._scope = ScopeRules.from_cues(lexicon.cues)
         self._framing = FramingRules.from_lexicon(lexicon.speech.framing)
+        patterns = lexicon.cues.foreign_interference.weak_patterns
+        self._weak_patterns = (
+            re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
+        )
         interference = lexicon.cues.foreign_interference
         self._references = back_reference(interference.references, interference.reference_pronouns)
         self._election_references = (
@@ -225,13 +230,28 @@ class Tagger:
             content = "\n".join(text[start:end] for start, end in spans)
             trigger = self._index.has_trigger(content)
         speech_at = self._speech_words.starts(text) if scan is None else scan.speech_starts
-        if not trigger:
+        # Pattern cues ("help the KMT win") trigger and keep their lines as
+        # phrase cues do, so the fast path tags as the full one.
+        patterned = self._pattern_starts(text, spans)
+        if not trigger and not patterned:
             return _Prepared(piece, False, speech_at=speech_at, scan=scan)
         if self._settings.model is not None:  # a trained model reads everything
             return _Prepared(piece, True, text, speech_at=speech_at)
         starts = self._index.cue_starts(text) if scan is None else scan.cue_starts
+        if patterned:
+            starts = sorted(starts + patterned)
         spacy_text, blanked = _blank_lines(text, piece.lines, piece.flags, starts)
         return _Prepared(piece, True, spacy_text, blanked, speech_at)
+
+    def _pattern_starts(self, text: str, spans: Sequence[tuple[int, int]]) -> list[int]:
+        """Starts of the pattern cues inside the statement ``spans``."""
+        if self._weak_patterns is None:
+            return []
+        return [
+            m.start()
+            for m in self._weak_patterns.finditer(text)
+            if any(start <= m.start() < end for start, end in spans)
+        ]
 
     def _finish(self, item: _Prepared, doc: Doc | None, author: str | None = None) -> TagResult:
         """Entities, statements and boilerplate of a prepared piece, with offsets
@@ -259,6 +279,8 @@ class Tagger:
                 ]
                 entities.sort(key=lambda e: e.start)
             hits = cue_hits(doc)
+            if self._weak_patterns is not None:
+                hits += _pattern_hits(self._weak_patterns, text, item.blanked)
         if boiler:
             entities = [e for e in entities if not _overlaps(boiler, e.start, e.end)]
             hits = [h for h in hits if not _overlaps(boiler, h.start, h.end)]
@@ -313,6 +335,17 @@ def _blank_lines(
         position = line.end
     parts.append(text[position:])
     return "".join(parts), tuple(blanked)
+
+
+def _pattern_hits(
+    pattern: re.Pattern[str], text: str, blanked: tuple[tuple[int, int], ...]
+) -> list[Hit]:
+    """Weak interference hits of the cue ``pattern`` outside the ``blanked`` lines."""
+    return [
+        Hit(INTERFERENCE_WEAK, m.start(), m.end())
+        for m in pattern.finditer(text)
+        if not _overlaps(list(blanked), m.start(), m.end())
+    ]
 
 
 def _in_line(lines: tuple[tuple[int, int], ...], starts: list[int], position: int) -> bool:

@@ -26,7 +26,11 @@ def test_interference_article_with_denial_quotes_and_boilerplate(tagger: Tagger)
         ("election", "foreign_interference"),
         "Beijing",
     )
-    assert _by_start(result, text, "clear evidence") == (("election",), "Chen Wei-lin")
+    # "They target young voters": the minister describes the operation itself.
+    assert _by_start(result, text, "clear evidence") == (
+        ("election", "foreign_interference"),
+        "Chen Wei-lin",
+    )
     # No cue, but "400 accounts" refers back to the network of fake accounts.
     assert _by_start(result, text, "Chen said more") == (("foreign_interference",), "Chen Wei-lin")
     assert _by_start(result, text, "dismissed the accusations") == (
@@ -519,3 +523,20 @@ def test_a_sentence_referring_back_carries_an_election_story(tagger: Tagger) -> 
     tags = [s.tags for s in tagger.tag(text).statements]
     assert tags[2] == ("election",)  # "the ruling" refers back to the vote's ruling
     assert tags[3] == ()
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Analysts say China's goal is to help the KMT win the January elections.",
+        "Russia targeted U.S. voters on social media, the report says.",
+        "The Chinese government pays Taiwanese media outlets for pro-Beijing reports.",
+    ],
+)
+def test_pattern_cues_need_a_foreign_actor_like_any_weak_cue(tagger: Tagger, sentence: str) -> None:
+    assert "foreign_interference" in tagger.tag(f"Report\n{sentence}").statements[1].tags
+
+
+def test_pattern_cues_without_a_foreign_actor_tag_nothing(tagger: Tagger) -> None:
+    text = "Club news\nThe coach paid local journalists a visit and helped the team win the cup."
+    assert all(not s.tags for s in tagger.tag(text).statements)
