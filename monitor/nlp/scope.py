@@ -33,6 +33,7 @@ _INTERFERENCE_KINDS = frozenset({INTERFERENCE, INTERFERENCE_WEAK})
 #: How far before a state "<home_before word> in" may start.
 _BEFORE_REACH = 40
 #: What joins coordinated states: "Kenya and Uganda", "Kenya, Uganda".
+_LOCATIVE = re.compile(r"\bin\s+$")
 _COORDINATION = re.compile(r"\s*(?:,|,?\s+(?:and|or)|&)\s+")
 
 
@@ -94,6 +95,12 @@ class ScopeRules:
             or self._home_before(document, bounds[0], e)
             for e in states
         ]
+        if len({e.country for e in states}) == 1 and _LOCATIVE.search(
+            document, max(bounds[0], states[0].start - 4), states[0].start
+        ):
+            # The one state named, and named as a place ("… food programs in
+            # Venezuela"), is where the politics happen, not a foreign actor.
+            home = [True] * len(states)
         _spread_over_coordination(document, states, home)
         return frozenset(
             e.country for e, is_home in zip(states, home, strict=True) if is_home and e.country
