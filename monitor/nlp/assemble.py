@@ -431,7 +431,8 @@ def build_statements(
             _refers_back(context.references, text, statements, TAG_FOREIGN_INTERFERENCE),
             text.lower().startswith(context.topic_shifts),
         ):
-            tags, evidence = _continued(document, (start, end), context, quotes)
+            more, added = _continued(document, (start, end), context, quotes)
+            tags, evidence = (*tags, *more), (*evidence, *added)
         statements.append(
             Statement(
                 text,

@@ -204,9 +204,12 @@ def continues_interference(
     "the operation", "They started using …") right after a statement of the
     story (``refers_back``, see :func:`refers_back`). LABELING.md: a unit
     takes its topic from what it refers to, not merely from standing in the
-    story. An election statement stays one, and a statement that ``shifts``
-    the topic ("Separately, the agency said …") leaves the story."""
-    return context.interference and refers_back and not tags and not shifts
+    story. An election statement referring back takes the topic as well (it
+    is about both); a statement that ``shifts`` the topic ("Separately, the
+    agency said …") leaves the story."""
+    return (
+        context.interference and refers_back and TAG_FOREIGN_INTERFERENCE not in tags and not shifts
+    )
 
 
 def back_reference(references: Sequence[str], pronouns: Sequence[str]) -> re.Pattern[str]:

@@ -95,8 +95,10 @@ class ScopeRules:
             or self._home_before(document, bounds[0], e)
             for e in states
         ]
-        if len({e.country for e in states}) == 1 and _LOCATIVE.search(
-            document, max(bounds[0], states[0].start - 4), states[0].start
+        if (
+            self.home_before is not None
+            and len({e.country for e in states}) == 1
+            and _LOCATIVE.search(document, max(bounds[0], states[0].start - 4), states[0].start)
         ):
             # The one state named, and named as a place ("… food programs in
             # Venezuela"), is where the politics happen, not a foreign actor.

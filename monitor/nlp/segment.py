@@ -106,17 +106,25 @@ def statement_spans(text: str, lines: Iterable[Line], skip: list[bool]) -> list[
     for index, ((start, end, line), skipped) in enumerate(zip(lines, skip, strict=True)):
         if skipped or not line or line.isspace():  # ``not line.strip()``, without the copy
             continue
-        if index == 0 and has_headline:
-            spans.append(_trim(text, start, end))
+        if index == 0 and has_headline and _DATELINE.match(text, start, end) is None:
+            spans.append(_trim(text, start, end))  # (a dateline opens a body, not a headline)
             continue
         if index in wrapped and index + 1 < len(lines) and not skip[index + 1]:
             paragraph_start = start if paragraph_start is None else paragraph_start
             continue  # the paragraph goes on on the next line
         first = start if paragraph_start is None else paragraph_start
         paragraph_start = None
+        dateline = _DATELINE.match(text, first, end)
+        if dateline is not None:  # "WASHINGTON - Russia, China and Iran …": a unit of its own
+            spans.append(_trim(text, first, dateline.end(1)))
+            first = dateline.end()
         spans.extend(sentence_spans(text, first, end, may_quote=may_quote))
     return [span for span in spans if span[1] > span[0]]
 
+
+#: A wire dateline opening a paragraph, in capitals, and its dash: "WASHINGTON -",
+#: "MOSCOW (Reuters) —". Group 1 is the dateline with its dash.
+_DATELINE = re.compile(r"(\s*[A-Z][A-Z.'’ ]{2,30}(?:,\s*[A-Z][A-Za-z.]+)?(?:\s*\([^()\n]{1,30}\))?\s+[-–—])\s+(?=[“\"A-Z])")
 
 #: A wrapped line: long, ending in no sentence stop, colon or closing mark.
 _WRAP_MIN = 40

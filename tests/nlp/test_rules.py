@@ -53,12 +53,14 @@ def test_an_article_whose_strong_cues_are_mostly_blocked_is_not_political() -> N
     assert decide_tags([far], 0, blocked, "x" * 400) == ((), ())
 
 
-def test_only_an_untagged_statement_referring_back_continues_an_interference_story() -> None:
+def test_only_a_statement_referring_back_continues_an_interference_story() -> None:
     story = ArticleContext(election=False, interference=True, block_window=40)
     other = ArticleContext(election=True, interference=False, block_window=40)
     assert continues_interference((), story, refers_back=True)
     assert not continues_interference((), story, refers_back=False)
-    assert not continues_interference(("election",), story, refers_back=True)
+    # An election statement referring back is about both.
+    assert continues_interference(("election",), story, refers_back=True)
+    assert not continues_interference(("foreign_interference",), story, refers_back=True)
     assert not continues_interference((), other, refers_back=True)
     assert not continues_interference((), story, refers_back=True, shifts=True)
 

@@ -188,3 +188,13 @@ def test_one_long_line_without_a_stop_stays_a_line_of_its_own() -> None:
     text = "Headline\nA sub-heading that runs on for more than forty characters\nA sentence."
     spans = statement_spans(text, split_lines(text), [False] * 3)
     assert len(spans) == 3
+
+
+def test_a_wire_dateline_in_capitals_is_a_unit_of_its_own() -> None:
+    text = "WASHINGTON - Russia is meddling, officials say.\nMoscow – The Kremlin denied it."
+    spans = statement_spans(text, split_lines(text), [False, False])
+    assert [text[s:e] for s, e in spans] == [
+        "WASHINGTON -",
+        "Russia is meddling, officials say.",
+        "Moscow – The Kremlin denied it.",  # not in capitals: part of the sentence
+    ]
