@@ -124,7 +124,11 @@ def statement_spans(text: str, lines: Iterable[Line], skip: list[bool]) -> list[
 
 #: A wire dateline opening a paragraph, in capitals, and its dash: "WASHINGTON -",
 #: "MOSCOW (Reuters) —". Group 1 is the dateline with its dash.
-_DATELINE = re.compile(r"(\s*[A-Z][A-Z.'’ ]{2,30}(?:,\s*[A-Z][A-Za-z.]+)?(?:\s*\([^()\n]{1,30}\))?\s+[-–—])\s+(?=[“\"A-Z])")
+_DATELINE = re.compile(
+    r"(\s*[A-Z][A-Z.'’ ]{2,30}(?:,\s*[A-Z][A-Za-z.]+)?"  # WASHINGTON, D.C.
+    r"(?:\s*\([^()\n]{1,30}\))?\s+[-–—])"  # (Reuters) -
+    r"\s+(?=[“\"A-Z])"
+)
 
 #: A wrapped line: long, ending in no sentence stop, colon or closing mark.
 _WRAP_MIN = 40
