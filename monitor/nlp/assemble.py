@@ -250,9 +250,9 @@ def _carried(
 ) -> tuple[tuple[str, ...], tuple[Evidence, ...]]:
     """``tags`` and ``evidence`` with ``tag`` added, its evidence the back-reference."""
     start, end = span
-    match = references.search(document, start, end)
+    match = references.search(document[start:end])  # "^" must see the sentence's start
     assert match is not None
-    first, last = match.start(), match.end()
+    first, last = start + match.start(), start + match.end()
     added = Evidence(tag, document[first:last], first, last)
     ordered = tuple(t for t in (TAG_ELECTION, TAG_FOREIGN_INTERFERENCE) if t in tags or t == tag)
     return ordered, (*evidence, added)

@@ -62,8 +62,10 @@ class ElectionCues(_Frozen):
     strong: tuple[str, ...]
     weak: tuple[str, ...] = ()
     #: Head nouns of back-references ("the results", "the ruling") that carry
-    #: an election story to the sentence right after it.
+    #: an election story to the sentence right after it, and pronouns opening
+    #: such a sentence ("This was a futile attempt …").
     references: tuple[str, ...] = ()
+    reference_pronouns: tuple[str, ...] = ()
     #: Non-political elections (club, pope, board) near a cue cancel it ...
     block: tuple[str, ...] = ()
     #: ... unless a political qualifier sits right next to the cue.

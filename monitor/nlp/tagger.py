@@ -134,7 +134,9 @@ class Tagger:
         interference = lexicon.cues.foreign_interference
         self._references = back_reference(interference.references, interference.reference_pronouns)
         self._election_references = (
-            back_reference(lexicon.cues.election.references, ())
+            back_reference(
+                lexicon.cues.election.references, lexicon.cues.election.reference_pronouns
+            )
             if lexicon.cues.election.references
             else None
         )

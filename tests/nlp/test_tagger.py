@@ -540,3 +540,14 @@ def test_pattern_cues_need_a_foreign_actor_like_any_weak_cue(tagger: Tagger, sen
 def test_pattern_cues_without_a_foreign_actor_tag_nothing(tagger: Tagger) -> None:
     text = "Club news\nThe coach paid local journalists a visit and helped the team win the cup."
     assert all(not s.tags for s in tagger.tag(text).statements)
+
+
+def test_a_sentence_opened_by_this_carries_an_election_story(tagger: Tagger) -> None:
+    text = (
+        "Sham vote\n"
+        "Russia is holding its presidential election in occupied regions of Ukraine.\n"
+        "This is another blatant attempt to apply a veneer of legitimacy."
+    )
+    statement = tagger.tag(text).statements[-1]
+    assert "election" in statement.tags
+    assert [e.text for e in statement.evidence if e.tag == "election"] == ["This"]
