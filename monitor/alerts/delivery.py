@@ -35,10 +35,10 @@ from monitor.alerts.pending import PendingHistory
 from monitor.alerts.progress import Deferred, Extract, InFlight, Outcome, Progress, next_attempt
 from monitor.alerts.receivers import Attempt, Receivers
 from monitor.alerts.settings import AlertSettings
-from monitor.alerts.sqlite import StoreError
 from monitor.alerts.store import DEADLETTERED, DELIVERED, AlertStore
 from monitor.bus.base import Consumer, Producer, Record
 from monitor.clock import Clock, parse_iso
+from monitor.db import StoreError
 from monitor.errors import MonitorError, PoisonError
 from monitor.messages import Alert
 from monitor.ops.metrics import Metrics

@@ -19,10 +19,10 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from monitor.alerts.progress import Outcome
-from monitor.alerts.sqlite import StoreError
 from monitor.alerts.store import AlertStore
 from monitor.bus.base import Record
 from monitor.clock import Clock
+from monitor.db import StoreError
 from monitor.ops.metrics import Metrics
 from monitor.retry import BackoffPolicy, backoff_delay
 

@@ -23,7 +23,6 @@ from monitor.alerts.notifiers import HttpNotifier, Notifier
 from monitor.alerts.progress import Deferred, Extract
 from monitor.alerts.rules import Rule, RuleSet, load_rules
 from monitor.alerts.settings import AlertSettings, resolve_keys
-from monitor.alerts.sqlite import StoreError
 from monitor.alerts.state import StateStore
 from monitor.alerts.store import AlertStore
 from monitor.alerts.story import Policy
@@ -32,6 +31,7 @@ from monitor.bus.codec import decode
 from monitor.bus.worker import Outgoing, StageWorker
 from monitor.clock import Clock
 from monitor.config import Settings
+from monitor.db import StoreError
 from monitor.errors import ConfigError, PoisonError
 from monitor.messages import Alert, DeadLetter, TaggedArticle
 from monitor.roles import Role, RoleContext

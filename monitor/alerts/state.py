@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from monitor.alerts.matching import normalise
-from monitor.alerts.sqlite import Database
 from monitor.alerts.story import Decision, Policy, Silence, Story, decide, length_band
 from monitor.bus.codec import decode, encode
+from monitor.db import Database
 from monitor.messages import Alert
 
 _SCHEMA = """

@@ -13,8 +13,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.alerts.sqlite import Database
 from monitor.bus.codec import decode, encode
+from monitor.db import Database
 from monitor.messages import Alert
 
 _SCHEMA = """

@@ -10,12 +10,12 @@ from monitor.alerts.notifiers import InProcessNotifier, ReceiverUnavailable
 from monitor.alerts.progress import Progress, next_attempt
 from monitor.alerts.role import topic_extractor
 from monitor.alerts.settings import AlertSettings, BreakerSettings, RetryBudget
-from monitor.alerts.sqlite import StoreError
 from monitor.alerts.store import DELIVERED, AlertStore
 from monitor.bus.base import Consumer, Record
 from monitor.bus.codec import encode
 from monitor.bus.memory import MemoryBus
 from monitor.clock import FrozenClock
+from monitor.db import StoreError
 from monitor.messages import Alert
 from monitor.ops.metrics import Metrics
 from monitor.retry import BackoffPolicy
