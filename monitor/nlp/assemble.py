@@ -292,15 +292,14 @@ _COLON_QUOTE = re.compile(r":\s*[“\"«]")
 #: A statement that is only a stage direction: "(laughter)", "(applause)".
 _STAGE_DIRECTION = re.compile(r"^\([^()]{1,40}\)$")
 
-#: Words of reported speech: what a third party said, inside a framed statement.
-_REPORTED = re.compile(
-    r"(?i)\b(?:said|says|told|tells|according to|reported|reports|stated|claimed|alleged|"
-    r"wrote|made clear)\b"
-)
-
 
 def _framed(
-    speaker: str | None, strict: Attribution | None, frames: Frames, number: int, text: str
+    speaker: str | None,
+    strict: Attribution | None,
+    frames: Frames,
+    number: int,
+    text: str,
+    reported: re.Pattern[str],
 ) -> str | None:
     """The speaker of statement ``number`` given the document's framing: a
     header or byline is nobody's statement; a transcript turn is its
@@ -322,7 +321,7 @@ def _framed(
         and strict.pronoun is None
         and speaker is not None
         and not _same_party(speaker, author)
-        and _REPORTED.search(text) is not None
+        and reported.search(text) is not None
     ):
         return speaker
     return author
@@ -404,7 +403,7 @@ def build_statements(
                 speaker = memory.resolve(subject, own_entities, start, earlier)
         if speaker is None and previous_quoted and text[:1] in '“"':
             speaker = statements[-1].speaker
-        speaker = _framed(speaker, strict, frames, number, text)
+        speaker = _framed(speaker, strict, frames, number, text, speech.reported)
         previous_quoted = bool(quotes) and speaker is not None
         memory.mentioned(own_entities, text)
         states = part.states

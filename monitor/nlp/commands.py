@@ -4,9 +4,11 @@ CLI contract (kept exact; evaluation outside this repo depends on it):
 
 * ``monitor tag [PATH|-]`` reads one article as UTF-8 (first line = headline
   when a line break follows) and prints one JSON object
-  ``{"statements": [...], "entities": [...], "boilerplate": [...]}``.
+  ``{"statements": [...], "entities": [...], "boilerplate": [...], "language": "en"}``
+  (the language identified; statements of a language not tagged carry no tags).
 * ``monitor tag --jsonl [PATH|-]`` reads lines ``{"id", "text"}`` (and an
-  optional ``"author"``, a feed entry's author) and writes one
+  optional ``"author"``, a feed entry's author, and ``"language"``, a feed's
+  declared language) and writes one
   line ``{"id", ...same fields...}`` per input line, as soon as it is tagged.
 
 Failures print ``error: <path>: <reason>`` on stderr and exit 2. In JSON-lines
@@ -23,8 +25,8 @@ from typing import IO, Any
 import click
 
 from monitor.errors import MonitorError
+from monitor.nlp.multilingual import MultilingualTagger
 from monitor.nlp.result import TagResult
-from monitor.nlp.tagger import Tagger
 
 
 class _LineError(Exception):
@@ -38,7 +40,7 @@ class _LineError(Exception):
 def run_tag(
     stream_in: IO[bytes],
     stream_out: IO[str],
-    tagger: Tagger,
+    tagger: MultilingualTagger,
     jsonl: bool,
     *,
     name: str = "-",
@@ -59,7 +61,11 @@ def run_tag(
 
 
 def _run_lines(
-    stream_in: IO[bytes], stream_out: IO[str], tagger: Tagger, name: str, errors: IO[str]
+    stream_in: IO[bytes],
+    stream_out: IO[str],
+    tagger: MultilingualTagger,
+    name: str,
+    errors: IO[str],
 ) -> int:
     status = 0
     for number, raw in enumerate(stream_in, start=1):
@@ -67,8 +73,8 @@ def _run_lines(
             continue
         item_id: Any = None
         try:
-            item_id, text, author = _parse_line(raw)
-            line = tagger.tag(text, author).to_json_text(item_id)  # json.dumps({"id", …})
+            item_id, text, author, language = _parse_line(raw)
+            line = tagger.tag(text, author, language).to_json_text(item_id)  # json.dumps(…)
         except (_LineError, MonitorError) as exc:
             if isinstance(exc, _LineError):
                 item_id = exc.item_id
@@ -90,8 +96,9 @@ def _decode(data: bytes, keep_bom: bool = False) -> str:
         raise _LineError(f"not UTF-8 text (bad byte at offset {exc.start})") from exc
 
 
-def _parse_line(raw: bytes) -> tuple[Any, str, str | None]:
-    """A line's id, text and optional author (a feed entry's author)."""
+def _parse_line(raw: bytes) -> tuple[Any, str, str | None, str | None]:
+    """A line's id, text, and optional author (a feed entry's) and language
+    (a feed's declared language: a hint)."""
     try:
         item = json.loads(_decode(raw))
     except json.JSONDecodeError as exc:
@@ -101,10 +108,13 @@ def _parse_line(raw: bytes) -> tuple[Any, str, str | None]:
     text = item.get("text")
     if not isinstance(text, str):
         raise _LineError('"text" must be a string', item.get("id"))
-    author = item.get("author")
-    if author is not None and not isinstance(author, str):
-        raise _LineError('"author" must be a string when given', item.get("id"))
-    return item.get("id"), text, author
+    optional = {}
+    for key in ("author", "language"):
+        value = item.get(key)
+        if value is not None and not isinstance(value, str):
+            raise _LineError(f'"{key}" must be a string when given', item.get("id"))
+        optional[key] = value
+    return item.get("id"), text, optional["author"], optional["language"]
 
 
 @click.command("tag")
@@ -116,7 +126,7 @@ def tag_command(ctx: click.Context, path: str, jsonl: bool) -> None:
     from monitor.cli import obtain_settings
 
     settings = obtain_settings(ctx)
-    tagger = Tagger.from_settings(settings.nlp, settings.config_dir)
+    tagger = MultilingualTagger.from_settings(settings.nlp, settings.config_dir)
     stdout: IO[str] = sys.stdout
     if path == "-":
         code = run_tag(sys.stdin.buffer, stdout, tagger, jsonl, name="<stdin>")

@@ -66,6 +66,13 @@ class ElectionCues(_Frozen):
     #: such a sentence ("This was a futile attempt …").
     references: tuple[str, ...] = ()
     reference_pronouns: tuple[str, ...] = ()
+    #: A story noun opening a sentence refers back with no determiner
+    #: (languages without articles: "Расследование продолжается").
+    bare_references: bool = False
+    #: Determiners of a back-reference ("these actions", "los esfuerzos").
+    reference_determiners: tuple[str, ...] = (
+        "these", "those", "such", "this", "the", "its", "their",
+    )  # fmt: skip
     #: Non-political elections (club, pope, board) near a cue cancel it ...
     block: tuple[str, ...] = ()
     #: ... unless a political qualifier sits right next to the cue.
@@ -113,6 +120,13 @@ class InterferenceCues(_Frozen):
     #: a sentence right after it.
     references: tuple[str, ...] = ()
     reference_pronouns: tuple[str, ...] = ()
+    #: A story noun opening a sentence refers back with no determiner
+    #: (languages without articles: "Расследование продолжается").
+    bare_references: bool = False
+    #: Determiners of a back-reference ("these actions", "los esfuerzos").
+    reference_determiners: tuple[str, ...] = (
+        "these", "those", "such", "this", "the", "its", "their",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _weak_patterns_compile(self) -> InterferenceCues:
@@ -202,6 +216,13 @@ class Speech(_Frozen):
     #: Words that make a subject a conduit, not a speaker (LABELING.md): a
     #: reporter, or a medium reporting what others told it.
     conduits: tuple[str, ...] = ()
+    #: Phrases that put the source after them: "according to X", "según X".
+    according: tuple[str, ...] = ("according to",)
+    #: Words of reported speech: inside a framed statement, a sentence that
+    #: names a third party with one of these is that party's ("…, said X").
+    reported_speech: tuple[str, ...] = ()
+    #: Words opening a description of a person named before ("The President said").
+    describers: tuple[str, ...] = ("the", "its", "his", "her", "their", "this", "that")
     #: Words allowed between a speaker and the verb ("on Tuesday", "also").
     fillers: tuple[str, ...] = ()
     #: Titles dropped from the front of a speaker's name.
@@ -289,6 +310,8 @@ def _load_model(path: Path, model: type[_M]) -> _M:
         raise ConfigError([ConfigProblem(str(path), "", f"invalid YAML: {message}")]) from exc
     if not isinstance(raw, dict):
         raise ConfigError([ConfigProblem(str(path), "", "expected a mapping at top level")])
+    if model in _WITH_FORMS:
+        raw = _expand_forms(raw)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -297,6 +320,41 @@ def _load_model(path: Path, model: type[_M]) -> _M:
             for err in exc.errors()
         ]
         raise ConfigError(problems) from exc
+
+
+#: Word lists may write a word's forms compactly: "выбор{ы|ов|ах}" stands for
+#: "выборы", "выборов", "выборах" (a group needs a "|"; regex lists, which
+#: use braces for repeats, are left alone).
+_FORMS = re.compile(r"\{([^{}|]*(?:\|[^{}|]*)+)\}")
+_REGEX_KEYS = frozenset({"weak_patterns", "framing"})
+_WITH_FORMS: tuple[type[BaseModel], ...] = (Gazetteer, Cues, Speech)
+
+
+def expand_forms(term: str) -> list[str]:
+    """Every form ``term`` writes: "Росси{я|и|ю}" → Россия, России, Россию."""
+    match = _FORMS.search(term)
+    if match is None:
+        return [term]
+    head, tail = term[: match.start()], term[match.end() :]
+    choices = match.group(1).split("|")
+    return [form for choice in choices for form in expand_forms(head + choice + tail)]
+
+
+def _expand_forms(value: object, key: str = "") -> object:
+    """``value`` (parsed YAML) with every string of every list expanded, regex lists excepted."""
+    if key in _REGEX_KEYS:
+        return value
+    if isinstance(value, dict):
+        return {k: _expand_forms(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        out: list[object] = []
+        for item in value:
+            if isinstance(item, str):
+                out.extend(expand_forms(item))
+            else:
+                out.append(_expand_forms(item, key))
+        return out
+    return value
 
 
 def load_lexicon(folder: Path) -> Lexicon:

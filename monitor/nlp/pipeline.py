@@ -119,10 +119,10 @@ def _make_lexicon_component(nlp: Language, name: str) -> LexiconComponent:
     return LexiconComponent(nlp)
 
 
-def build_pipeline(model: str | None, terms: Terms) -> Language:
-    """spaCy ``blank("en")``, or the installed pipeline ``model``, plus our component."""
+def build_pipeline(model: str | None, terms: Terms, language: str = "en") -> Language:
+    """spaCy ``blank(language)``, or the installed pipeline ``model``, plus our component."""
     if model is None:
-        nlp = spacy.blank("en")
+        nlp = spacy.blank(language)
     else:
         try:
             nlp = spacy.load(model, exclude=["lemmatizer", "textcat"])

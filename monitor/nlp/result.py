@@ -27,6 +27,8 @@ class TagResult:
     statements: tuple[Statement, ...] = ()
     entities: tuple[Span, ...] = ()
     boilerplate: tuple[Span, ...] = ()
+    #: The article's language (ISO 639-1), when it was identified.
+    language: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The ``monitor tag`` output object, exactly as the CLI contract says."""
@@ -51,6 +53,7 @@ class TagResult:
                 for e in self.entities
             ],
             "boilerplate": [{"start": b.start, "end": b.end} for b in self.boilerplate],
+            "language": self.language,
         }
 
     def to_json_text(self, item_id: Any = _NO_ID) -> str:
@@ -64,7 +67,8 @@ class TagResult:
             [_ENTITY % (_string(e.text), _string(e.label), e.start, e.end) for e in self.entities]
         )
         boilerplate = ", ".join([_BOILERPLATE % (b.start, b.end) for b in self.boilerplate])
-        body = _RESULT % (statements, entities, boilerplate)
+        language = "null" if self.language is None else _string(self.language)
+        body = _RESULT % (statements, entities, boilerplate, language)
         if item_id is _NO_ID:
             return body
         return '{"id": ' + json.dumps(item_id, ensure_ascii=False) + ", " + body[1:]
@@ -101,7 +105,7 @@ _PLAIN_STATEMENT = (
 _EVIDENCE = '{"tag": %s, "text": %s, "start": %d, "end": %d}'
 _ENTITY = '{"text": %s, "label": %s, "start": %d, "end": %d}'
 _BOILERPLATE = '{"start": %d, "end": %d}'
-_RESULT = '{"statements": [%s], "entities": [%s], "boilerplate": [%s]}'
+_RESULT = '{"statements": [%s], "entities": [%s], "boilerplate": [%s], "language": %s}'
 
 
 def _shift_span(span: Span, offset: int) -> Span:
@@ -128,6 +132,7 @@ def shifted(result: TagResult, offset: int) -> TagResult:
         statements,
         tuple(_shift_span(e, offset) for e in result.entities),
         tuple(_shift_span(b, offset) for b in result.boilerplate),
+        result.language,
     )
 
 
@@ -146,4 +151,5 @@ def joined(results: Sequence[TagResult]) -> TagResult:
         tuple(s for r in results for s in r.statements),
         tuple(e for r in results for e in r.entities),
         tuple(boilerplate),
+        results[0].language,
     )

@@ -212,14 +212,22 @@ def continues_interference(
     )
 
 
-def back_reference(references: Sequence[str], pronouns: Sequence[str]) -> re.Pattern[str]:
+def back_reference(
+    references: Sequence[str],
+    pronouns: Sequence[str],
+    bare: bool = False,
+    determiners: Sequence[str] = ("these", "those", "such", "this", "the", "its", "their"),
+) -> re.Pattern[str]:
     """The pattern of a back-reference: "these actions", "the wider operation",
     "400 accounts", or a sentence opened (after a connective) by one of ``pronouns``."""
     heads = "|".join(re.escape(h) for h in sorted(references, key=len, reverse=True)) or "(?!)"
     opening = "|".join(re.escape(p) for p in pronouns) or "(?!)"
+    bare_heads = rf"|^(?:{heads})\b" if bare else ""
+    dets = "|".join(re.escape(d) for d in sorted(determiners, key=len, reverse=True)) or "(?!)"
     return re.compile(
-        rf"(?i)\b(?:these|those|such|this|the|its|their|\d[\d,.]*)\s+(?:[\w-]+\s+){{0,2}}(?:{heads})\b"
+        rf"(?i)\b(?:{dets}|\d[\d,.]*)\s+(?:[\w-]+\s+){{0,2}}(?:{heads})\b"
         rf"|^(?:(?:however|but|and|in fact|instead|indeed|yet|so),?\s+)?(?:{opening})\b"
+        + bare_heads
     )
 
 

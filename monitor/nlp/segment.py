@@ -18,8 +18,8 @@ from monitor.nlp.boilerplate import Line
 #: (``[.!?…]+`` is spelt ``[.!?…][.!?…]*``, the same pattern: the regex engine
 #: skips fast to a possible start only when a pattern opens with a character
 #: set, not a repeat, and the search takes half the time.)
-_BOUNDARY = re.compile(r"[.!?…][.!?…]*[\"”’')\]]*(?=(\s+)[\"“‘'(\[]?[A-Z0-9À-Ý])")
-_LAST_WORD = re.compile(r"(\S+?)[.!?…]+[\"”’')\]]*$")
+_BOUNDARY = re.compile(r"[.!?…][.!?…]*[\"”’')\]»]*(?=(\s+)[\"“‘'(\[«„¿¡]?[A-Z0-9À-ÝА-ЯЁ])")
+_LAST_WORD = re.compile(r"(\S+?)[.!?…]+[\"”’')\]»]*$")
 # Words whose full stop does not end a sentence (lowercase, without the stop).
 _ABBREVIATIONS = frozenset(
     [
@@ -79,7 +79,7 @@ _LONGEST_ABBREVIATION = max(map(len, _ABBREVIATIONS))
 #: The opening marks an abbreviation may follow ("(Gen. Smith").
 _OPENING_MARKS = "(\"“‘'"
 #: The opening mark of each pattern in ``_QUOTES``, for a cheap first test.
-_QUOTE_OPENERS = ("“", '"', "‘", "'", "“")
+_QUOTE_OPENERS = ("“", '"', "‘", "'", "“", "«", "„")
 _QUOTES = (
     re.compile(r"“([^“”]+)”"),
     re.compile(r'(?<![\w])"([^"]+)"'),
@@ -87,6 +87,9 @@ _QUOTES = (
     re.compile(r"(?<![\w])'(.+?)'(?!\w)"),
     # A quote that runs on into the next paragraph (no closing mark in this one).
     re.compile(r"“([^“”]+)$"),
+    # Guillemets (Spanish, Russian) and low-high quotes („…“, Russian inner quotes).
+    re.compile(r"«([^«»]+)»"),
+    re.compile(r"„([^„“”]+)[“”]"),
 )
 
 
@@ -100,7 +103,7 @@ def statement_spans(text: str, lines: Iterable[Line], skip: list[bool]) -> list[
     lines = list(lines)
     spans: list[tuple[int, int]] = []
     has_headline = "\n" in text or "\r" in text
-    may_quote = "“" in text or '"' in text
+    may_quote = "“" in text or '"' in text or "«" in text
     wrapped = _hard_wrapped(lines) if has_headline else frozenset()
     paragraph_start: int | None = None
     for index, ((start, end, line), skipped) in enumerate(zip(lines, skip, strict=True)):
@@ -125,9 +128,9 @@ def statement_spans(text: str, lines: Iterable[Line], skip: list[bool]) -> list[
 #: A wire dateline opening a paragraph, in capitals, and its dash: "WASHINGTON -",
 #: "MOSCOW (Reuters) —". Group 1 is the dateline with its dash.
 _DATELINE = re.compile(
-    r"(\s*[A-Z][A-Z.'’ ]{2,30}(?:,\s*[A-Z][A-Za-z.]+)?"  # WASHINGTON, D.C.
+    r"(\s*[A-ZА-ЯЁ][A-ZА-ЯЁ.'’ ]{2,30}(?:,\s*[A-Z][A-Za-z.]+)?"  # WASHINGTON, D.C.; МОСКВА
     r"(?:\s*\([^()\n]{1,30}\))?\s+[-–—])"  # (Reuters) -
-    r"\s+(?=[“\"A-Z])"
+    r"\s+(?=[“\"«A-ZА-ЯЁ])"
 )
 
 #: A wrapped line: long, ending in no sentence stop, colon or closing mark.
@@ -225,10 +228,14 @@ def _double_quoted(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Spans between matching double quotes (curly or straight) in the paragraph
     ``text[start:end]``, and of a curly quote left open to its end; offsets are
     the paragraph's."""
-    if text.find("“", start, end) < 0 and text.find('"', start, end) < 0:
+    if (
+        text.find("“", start, end) < 0
+        and text.find('"', start, end) < 0
+        and text.find("«", start, end) < 0
+    ):
         return []  # the cheap answer for most paragraphs
     paragraph = text[start:end]  # the patterns look behind: give them the paragraph alone
-    patterns = (*_QUOTES[:2], _QUOTES[4])
+    patterns = (*_QUOTES[:2], _QUOTES[4], _QUOTES[5])
     return [m.span() for pattern in patterns for m in pattern.finditer(paragraph)]
 
 
@@ -254,7 +261,14 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 def quote_spans(sentence: str) -> list[tuple[int, int]]:
     """Spans of the quoted passages in a sentence (contents, without the marks),
     outermost first; straight, curly, double and single quotes."""
-    if '"' not in sentence and "“" not in sentence and "'" not in sentence and "‘" not in sentence:
+    if (
+        '"' not in sentence
+        and "“" not in sentence
+        and "'" not in sentence
+        and "‘" not in sentence
+        and "«" not in sentence
+        and "„" not in sentence
+    ):
         return []  # the cheap answer for most sentences (these are all the opening marks)
     found: list[tuple[int, int]] = []
     for mark, pattern in zip(_QUOTE_OPENERS, _QUOTES, strict=True):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class NlpSettings(BaseModel):
@@ -17,7 +17,18 @@ class NlpSettings(BaseModel):
     #: Name of an installed trained spaCy pipeline (e.g. ``en_core_web_sm``)
     #: used for entities on top of the gazetteer; ``None`` = rules only.
     model: str | None = None
+    #: The English lexicon folder.
     lexicon_dir: str = "nlp"
+    #: The other languages tagged, each with its lexicon folder (same layout as
+    #: ``lexicon_dir``; see README "Languages"). An article in a language not
+    #: listed is split into statements but never tagged (nor with English rules).
+    lexicons: dict[str, str] = Field(default_factory=lambda: {"es": "nlp/es", "ru": "nlp/ru"})
+    #: Languages the identifier chooses among (ISO 639-1); the tagged ones must
+    #: be among them. More candidates cost a little more per non-English article.
+    language_candidates: tuple[str, ...] = (
+        "en", "es", "ru", "fr", "de", "pt", "it", "uk", "pl", "ar", "zh", "tr", "fa", "nl",
+        "ro", "ja", "ko", "hi",
+    )  # fmt: skip
     #: Send articles with no candidate term, and lines with no cue, past spaCy.
     prefilter: bool = True
     #: Longest stretch tagged as one document. A longer article is tagged whole,
@@ -26,3 +37,10 @@ class NlpSettings(BaseModel):
     max_chars: int = Field(default=200_000, gt=0)
     #: Texts per ``nlp.pipe`` batch in :meth:`Tagger.tag_many`.
     batch_size: int = Field(default=32, gt=0)
+
+    @model_validator(mode="after")
+    def _tagged_languages_are_candidates(self) -> NlpSettings:
+        missing = sorted({"en", *self.lexicons} - set(self.language_candidates))
+        if missing:
+            raise ValueError(f"tagged languages missing from language_candidates: {missing}")
+        return self

@@ -42,7 +42,9 @@ from monitor.nlp.words import (
     words_of,
 )
 
-_QUOTE_MARKS = frozenset({"”", '"', "’", "“", "‘"})
+_QUOTE_MARKS = frozenset({"”", '"', "’", "“", "‘", "»", "«"})
+#: Dashes that lead from a quotation to its verb ("«…», — заявил Песков").
+_DASHES = frozenset({"—", "–", "-"})
 #: After an object verb: a short object, then a quotation ("called the claims “absurd”").
 _QUOTED_OBJECT = re.compile(r"\s+(?:[\w'’-]+\s+){1,4}[\"“‘]")
 #: Words that open an apposition after a name: "Abdou Kane, one of the
@@ -72,8 +74,14 @@ def find_attribution(
             words = outside(words, quotes)
     for index, word in enumerate(words):
         key = word.key
-        if key == "according" and index + 2 < len(words) and words[index + 1].key == "to":
-            found = _name_after(sentence, words, index + 2, rules)
+        phrase = according_phrase(words, index, rules)
+        if phrase:
+            keys = tuple(w.key for w in words[index : index + phrase])
+            pronoun = rules.according_pronouns.get(keys)
+            if pronoun is not None:  # "По его словам, …"
+                first, last = words[index], words[index + phrase - 1]
+                return Attribution(sentence[first.start : last.end], first.start, last.end, pronoun)
+            found = _after_verb(sentence, words, index + phrase - 1, rules)
         elif (key in rules.verbs or key in rules.object_verbs) and _reports_speech(
             sentence, words, index, rules
         ):
@@ -85,6 +93,16 @@ def find_attribution(
         if found is not None:
             return found
     return None
+
+
+def according_phrase(words: list[Word], index: int, rules: SpeechRules) -> int:
+    """The length of an "according to" phrase starting at ``index`` ("according
+    to", "según", "по словам"), or 0."""
+    for phrase in rules.according:
+        end = index + len(phrase)
+        if end <= len(words) and all(words[index + i].key == part for i, part in enumerate(phrase)):
+            return len(phrase)
+    return 0
 
 
 def _reports_speech(sentence: str, words: list[Word], index: int, rules: SpeechRules) -> bool:
@@ -157,9 +175,15 @@ def _speaker_of_verb(
         left -= 1
     if left >= 2 and words[left].text == ")" and words[left - 2].text == "(":
         left -= 3  # an acronym after the name: "The People's Progressive Alliance (PPA) said"
-    if left < 0:
-        return _name_after(sentence, words, verb + 1, rules) if verb == 0 else None
+    if left < 0:  # nothing but fillers before: "Об этом заявил пресс-секретарь Дмитрий Песков"
+        return _after_verb(sentence, words, verb, rules)
     word = words[left]
+    if (
+        word.text in _DASHES
+        and left > 0
+        and (words[left - 1].text == "," or words[left - 1].text in _QUOTE_MARKS)
+    ):
+        return _after_verb(sentence, words, verb, rules)  # "«…», – подчеркнул Майк Пенс"
     if word.key in rules.passive:
         return None
     if word.key == "and":  # "Kurup cast his vote … and said": the sentence's subject
@@ -186,7 +210,7 @@ def _speaker_of_verb(
         return definite_institution(sentence, words, left, rules)
     if word.text == ",":
         if left > 0 and words[left - 1].text in _QUOTE_MARKS:
-            return _name_after(sentence, words, verb + 1, rules)
+            return _after_verb(sentence, words, verb, rules)
         if left > 0 and is_name(words[left - 1], rules):
             first = run_left(words, left - 1, rules)
             if _place_after_place(words, first, left - 1, rules):
@@ -196,8 +220,20 @@ def _speaker_of_verb(
                 return found if found is None else as_person(found)
         return _apposition(sentence, words, left, rules)
     if word.text in _QUOTE_MARKS:
-        return _name_after(sentence, words, verb + 1, rules)
+        return _after_verb(sentence, words, verb, rules)
     return None
+
+
+def _after_verb(
+    sentence: str, words: list[Word], verb: int, rules: SpeechRules
+) -> Attribution | None:
+    """The speaker written after the verb: a name ("said Peskov", "заявил
+    Дмитрий Песков") or a pronoun ("– сказал он")."""
+    after = verb + 1
+    if after < len(words) and words[after].key in rules.pronouns and words[after].text.islower():
+        word = words[after]
+        return Attribution(word.text, word.start, word.end, pronoun=word.key)
+    return _name_after(sentence, words, after, rules)
 
 
 def _place_after_place(words: list[Word], first: int, last: int, rules: SpeechRules) -> bool:

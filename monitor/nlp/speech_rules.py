@@ -4,7 +4,7 @@ attribution rules (:mod:`monitor.nlp.speakers`, :mod:`monitor.nlp.words`)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.nlp.gender import GenderWords
 from monitor.nlp.lexicon import Gazetteer, Speech
@@ -39,6 +39,14 @@ class SpeechRules:
     statement_verbs: frozenset[str] = frozenset()
     #: Words of a subject that make it a conduit (a reporter, the publishing medium).
     conduits: frozenset[str] = frozenset()
+    #: "according to" phrases as word keys: ("according", "to"), ("по", "словам").
+    according: tuple[tuple[str, ...], ...] = (("according", "to"),)
+    #: Words opening a description of a person named before ("The President").
+    describers: frozenset[str] = frozenset({"the", "its", "his", "her", "their", "this", "that"})
+    #: Words of reported speech: what a third party said, inside a framed statement.
+    reported: re.Pattern[str] = re.compile(r"(?!)")
+    #: Phrases that hold their source as a pronoun ("по его словам" → "он").
+    according_pronouns: dict[tuple[str, ...], str] = field(default_factory=dict)
     #: Gender words, for resolving "he" and "she".
     gender: GenderWords | None = None
     #: Matches a sentence that may hold an attribution (a cheap first test).
@@ -81,10 +89,29 @@ class SpeechRules:
             object_pronouns=keys(speech.object_pronouns),
             statement_verbs=keys(speech.statement_verbs),
             conduits=keys(speech.conduits),
+            reported=_words_pattern(speech.reported_speech),
+            describers=keys(speech.describers),
+            according=tuple(_phrase(p) for p in speech.according),
+            according_pronouns={
+                _phrase(p): p.partition("=")[2].strip() for p in speech.according if "=" in p
+            },
             gender=GenderWords.from_words(speech.female_words, speech.male_words),
             trigger=_trigger(trigger_words(speech)),
             titled_name=_titled_name(keys(speech.titles)),
         )
+
+
+def _words_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A case-insensitive whole-word pattern of ``words`` (longest first)."""
+    if not words:
+        return re.compile(r"(?!)")
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?i)\b(?:{alternatives})\b")
+
+
+def _phrase(entry: str) -> tuple[str, ...]:
+    """An ``according`` entry's words ("по его словам=он" → по, его, словам)."""
+    return tuple(entry.partition("=")[0].lower().split())
 
 
 def _pair(phrase: str) -> tuple[str, str]:
@@ -101,7 +128,7 @@ def trigger_words(speech: Speech) -> frozenset[str]:
             *speech.statement_verbs,
             *speech.object_verbs,
             *speech.participles,
-            "according",
+            *(_phrase(p)[0] for p in speech.according),
         )
     )
 

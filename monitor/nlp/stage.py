@@ -1,4 +1,4 @@
-"""The NLP role: a thin bus shell around :class:`~monitor.nlp.tagger.Tagger`.
+"""The NLP role: a thin bus shell around :class:`~monitor.nlp.multilingual.MultilingualTagger`.
 
 Reads :class:`~monitor.messages.Article` records, tags the headline and body,
 and publishes one :class:`~monitor.messages.TaggedArticle` per article, keyed
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from monitor.bus.worker import Outgoing, StageWorker
 from monitor.config import Settings
 from monitor.messages import Article, ArticleRef, TaggedArticle
-from monitor.nlp.tagger import Tagger
+from monitor.nlp.multilingual import MultilingualTagger
 from monitor.roles import RoleContext
 
 
@@ -27,7 +27,7 @@ class NlpRole:
     def __init__(self, ctx: RoleContext) -> None:
         self._ctx = ctx
         settings = ctx.settings
-        self._tagger = Tagger.from_settings(settings.nlp, settings.config_dir)
+        self._tagger = MultilingualTagger.from_settings(settings.nlp, settings.config_dir)
         self._worker = StageWorker(
             stage=self.name,
             consumer=ctx.bus.consumer([settings.bus.topics.articles], settings.bus.groups.nlp),
@@ -42,7 +42,7 @@ class NlpRole:
 
     def _handle(self, article: Article) -> Iterator[Outgoing]:
         started = time.perf_counter()
-        result = self._tagger.tag(article.document, article.author)
+        result = self._tagger.tag(article.document, article.author, article.language)
         self._ctx.metrics.nlp_seconds.observe(time.perf_counter() - started)
         for statement in result.statements:
             for tag in statement.tags or ("none",):
@@ -73,7 +73,7 @@ class NlpRole:
 
     def reload(self, settings: Settings) -> None:
         """Re-read lexicons; the next article is tagged with the new ones."""
-        self._tagger = Tagger.from_settings(settings.nlp, settings.config_dir)
+        self._tagger = MultilingualTagger.from_settings(settings.nlp, settings.config_dir)
 
     def close(self) -> None:
         self._worker.close()

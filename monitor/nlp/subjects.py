@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from monitor.nlp.names import Attribution
+from monitor.nlp.speakers import according_phrase
 from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.words import Word, outside, words_of
 
@@ -96,8 +97,9 @@ def subject_attribution(
             words = outside(words, quotes)
     fallback: Attribution | None = None
     for index, word in enumerate(words):
-        if word.key == "according" and index + 1 < len(words) and words[index + 1].key == "to":
-            source = _source_after(sentence, words, index + 2)
+        phrase = according_phrase(words, index, rules)
+        if phrase:  # "according to the documents", "según el gobierno estadounidense"
+            source = _source_after(sentence, words, index + phrase)
             if source is not None:
                 return source
             continue
@@ -273,7 +275,9 @@ def _subject_before(
     whether it opens the sentence's main clause."""
     last = verb - 1
     skipped: list[str] = []
-    while last >= 0 and (words[last].key in _AUXILIARIES or _adverb(words[last])):
+    while last >= 0 and (
+        words[last].key in _AUXILIARIES or _adverb(words[last]) or words[last].key in rules.fillers
+    ):
         skipped.append(words[last].key)
         last -= 1
     if last < 0 or words[last].key in _NEGATIONS:
@@ -373,6 +377,8 @@ def _phrase(
     if first > last or last - first + 1 > _MAX_WORDS:
         return None
     run = words[first : last + 1]
+    if run[0].key in rules.place_prepositions or run[0].key in rules.member_prepositions:
+        return None  # a prepositional phrase ("Об этом", "In Moscow") is no subject
     if any(w.key in _CLAUSE_WORDS for w in run) or any(w.text in _PUNCTUATION for w in run):
         return None
     if words[first].key in _INTRODUCERS and words[first].text[:1].isupper() and first == 0:
@@ -395,13 +401,10 @@ def _phrase(
     return Attribution(name, start, end, **_description(run, rules)), main
 
 
-_DESCRIBERS = frozenset({"the", "its", "his", "her", "their", "this", "that"})
-
-
 def _description(run: list[Word], rules: SpeechRules) -> dict[str, Any]:
     """For "The President", "Its founder", "the federal Member of Parliament":
     the title, for the caller to resolve to the person named before it."""
-    if len(run) > 5 or run[0].key not in _DESCRIBERS:
+    if len(run) > 5 or run[0].key not in rules.describers:
         return {}
     titles = [w.key for w in run[1:3] if w.key in rules.titles or w.key in _PERSON_NOUNS]
     if not titles:

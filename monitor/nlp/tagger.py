@@ -47,7 +47,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from monitor.errors import PoisonError
-from monitor.messages import Span
+from monitor.messages import Span, Statement
 from monitor.nlp.assemble import Context, build_statements
 from monitor.nlp.boilerplate import (
     BoilerplateRules,
@@ -115,8 +115,11 @@ def check_text(text: str) -> None:
 class Tagger:
     """Tags articles; build it once per process with :meth:`from_settings`."""
 
-    def __init__(self, settings: NlpSettings, lexicon: Lexicon, nlp: Language) -> None:
+    def __init__(
+        self, settings: NlpSettings, lexicon: Lexicon, nlp: Language, language: str = "en"
+    ) -> None:
         terms = Terms.from_lexicon(lexicon)
+        self.language = language
         self._settings = settings
         self._lexicon = lexicon
         self._nlp = nlp
@@ -132,10 +135,18 @@ class Tagger:
             re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
         )
         interference = lexicon.cues.foreign_interference
-        self._references = back_reference(interference.references, interference.reference_pronouns)
+        self._references = back_reference(
+            interference.references,
+            interference.reference_pronouns,
+            interference.bare_references,
+            interference.reference_determiners,
+        )
         self._election_references = (
             back_reference(
-                lexicon.cues.election.references, lexicon.cues.election.reference_pronouns
+                lexicon.cues.election.references,
+                lexicon.cues.election.reference_pronouns,
+                lexicon.cues.election.bare_references,
+                lexicon.cues.election.reference_determiners,
             )
             if lexicon.cues.election.references
             else None
@@ -146,15 +157,35 @@ class Tagger:
             component.offsets_only = True
 
     @classmethod
-    def from_settings(cls, settings: NlpSettings, config_dir: pathlib.Path) -> Tagger:
-        """Load the lexicon from ``config_dir / settings.lexicon_dir`` and build the pipeline.
+    def from_settings(
+        cls, settings: NlpSettings, config_dir: pathlib.Path, language: str = "en"
+    ) -> Tagger:
+        """Load the lexicon of ``language`` (``settings.lexicon_dir`` for English,
+        ``settings.lexicons[language]`` for another) from ``config_dir`` and build
+        the pipeline (``spacy.blank(language)``, or the trained model for English).
 
         Raises :class:`~monitor.errors.ConfigError` for a missing or invalid lexicon
         or a model that is not installed.
         """
-        lexicon = load_lexicon(config_dir / settings.lexicon_dir)
-        nlp = build_pipeline(settings.model, Terms.from_lexicon(lexicon))
-        return cls(settings, lexicon, nlp)
+        folder = settings.lexicon_dir if language == "en" else settings.lexicons[language]
+        lexicon = load_lexicon(config_dir / folder)
+        model = settings.model if language == "en" else None
+        nlp = build_pipeline(model, Terms.from_lexicon(lexicon), language)
+        return cls(settings, lexicon, nlp, language)
+
+    def untagged(self, text: str, language: str | None) -> TagResult:
+        """``text`` split into statements with no tag, speaker or entity: for a
+        language no lexicon is configured for (never tagged with these rules)."""
+        check_text(text)
+        lines = split_lines(text)
+        flags = boilerplate_lines(lines, self._boilerplate, None)
+        spans = statement_spans(text, lines, flags)
+        boiler = boilerplate_spans(text, lines, flags)
+        return TagResult(
+            statements=tuple(Statement(text[s:e], s, e, (), None, None, (), ()) for s, e in spans),
+            boilerplate=tuple(Span(text[s:e], s, e, "BOILERPLATE") for s, e in boiler),
+            language=language,
+        )
 
     def tag(self, text: str, author: str | None = None) -> TagResult:
         """Tag one article (headline, line break, body); ``author`` is what its
@@ -308,6 +339,7 @@ class Tagger:
                 statements=tuple(statements),
                 entities=tuple(Span(e.text, e.start, e.end, e.label) for e in entities),
                 boilerplate=tuple(Span(text[s:e], s, e, "BOILERPLATE") for s, e in boiler),
+                language=self.language,
             ),
             item.piece.start,
         )

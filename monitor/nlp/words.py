@@ -17,14 +17,14 @@ from monitor.nlp.speech_rules import SpeechRules
 
 # A word: word characters, apostrophes and hyphens, with inner full stops
 # ("U.S"), and maybe a final one; or a punctuation mark that matters.
-_WORD = re.compile(r"\w[\w'’-]*+(?:\.(?=\w)[\w'’-]*+)*+\.?|[“”\"‘’,:;()—–]")
+_WORD = re.compile(r"\w[\w'’-]*+(?:\.(?=\w)[\w'’-]*+)*+\.?|[“”\"‘’,:;()—–«»„]")
 # The same words, each with what lies between it and the previous one (the
 # characters no word starts with), so that one ``findall`` gives the offsets.
 # The quantifiers are possessive (``*+``: they never give characters back),
 # which spares the regex engine its backtracking bookkeeping and changes no
 # match: a gap holds no character a word can start with, and after a word's
 # first character all is optional, so the first way of matching succeeds.
-_GAP_AND_WORD = re.compile(rf"([^\w“”\"‘’,:;()—–]*+)({_WORD.pattern})")
+_GAP_AND_WORD = re.compile(rf"([^\w“”\"‘’,:;()—–«»„]*+)({_WORD.pattern})")
 #: What joins the names an institution's "of" part lists ("Health and Human Services").
 _JOINERS = frozenset({"and", "&", ","})
 _LAST_JOINERS = frozenset({"and", "&"})

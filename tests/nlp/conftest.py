@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.nlp.lexicon import Lexicon, load_lexicon
+from monitor.nlp.multilingual import MultilingualTagger
 from monitor.nlp.result import TagResult
 from monitor.nlp.settings import NlpSettings
 from monitor.nlp.speech_rules import SpeechRules
@@ -25,6 +26,11 @@ def lexicon() -> Lexicon:
 @pytest.fixture(scope="session")
 def tagger() -> Tagger:
     return Tagger.from_settings(NlpSettings(), CONFIG_DIR)
+
+
+@pytest.fixture(scope="session")
+def multilingual() -> MultilingualTagger:
+    return MultilingualTagger.from_settings(NlpSettings(), CONFIG_DIR)
 
 
 @pytest.fixture(scope="session")

@@ -362,8 +362,8 @@ def test_tag_many_keeps_order(tagger: Tagger) -> None:
 
 
 def test_empty_and_blank_text_give_empty_results(tagger: Tagger) -> None:
-    assert tagger.tag("") == TagResult()
-    assert tagger.tag("\n \n\t") == TagResult()
+    assert tagger.tag("") == TagResult(language="en")
+    assert tagger.tag("\n \n\t") == TagResult(language="en")
 
 
 def test_binary_junk_is_a_poison_error_with_one_line(tagger: Tagger) -> None:

@@ -1,0 +1,78 @@
+"""Languages: identify, then tag with the language's lexicon, or only split."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.nlp.language import LanguageIdentifier
+from monitor.nlp.lexicon import expand_forms
+from monitor.nlp.multilingual import MultilingualTagger
+from monitor.nlp.settings import NlpSettings
+
+
+@pytest.fixture(scope="module")
+def identifier() -> LanguageIdentifier:
+    return LanguageIdentifier(NlpSettings().language_candidates)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("The Kremlin said the opposition must accept the result of the election.", "en"),
+        ("El Kremlin pidió a la oposición venezolana aceptar la derrota en las elecciones.", "es"),
+        ("Кремль призвал оппозицию Венесуэлы признать поражение на выборах.", "ru"),
+        ("Le Kremlin a demandé à l'opposition d'accepter sa défaite aux élections.", "fr"),
+    ],
+)
+def test_the_text_decides_the_language(
+    identifier: LanguageIdentifier, text: str, language: str
+) -> None:
+    assert identifier.identify(text).code == language
+
+
+def test_a_declared_language_decides_only_when_the_text_says_little(
+    identifier: LanguageIdentifier,
+) -> None:
+    assert identifier.identify("Venezuela: Maduro", "es-VE").code == "es"
+    assert identifier.identify("Кремль призвал оппозицию признать поражение.", "en").code == "ru"
+
+
+def test_forms_in_braces_expand_and_regex_repeats_do_not() -> None:
+    assert expand_forms("выбор{ы|ов}") == ["выборы", "выборов"]
+    assert expand_forms("{E|e}lecci{ón|ones}") == [
+        "Elección",
+        "Elecciones",
+        "elección",
+        "elecciones",
+    ]
+    assert expand_forms(r"\w{0,2}") == [r"\w{0,2}"]
+
+
+def test_spanish_and_russian_are_tagged_with_their_own_lexicons(
+    multilingual: MultilingualTagger,
+) -> None:
+    spanish = multilingual.tag(
+        "Rusia y las elecciones\n"
+        "“Rusia intenta minar nuestros esfuerzos en las elecciones”, dijo Michael Kozak."
+    )
+    assert spanish.language == "es"
+    statement = spanish.statements[1]
+    assert statement.tags == ("election", "foreign_interference")
+    assert statement.speaker == "Michael Kozak"
+    russian = multilingual.tag(
+        "Кремль о выборах\n«Россия не вмешивается в выборы», – заявил Дмитрий Песков."
+    )
+    assert russian.language == "ru"
+    assert russian.statements[1].tags == ("election", "foreign_interference")
+    assert russian.statements[1].speaker == "Дмитрий Песков"
+
+
+def test_a_language_not_tagged_is_split_but_never_tagged(multilingual: MultilingualTagger) -> None:
+    french = multilingual.tag(
+        "Ingérence étrangère\n"
+        "Le gouvernement a dénoncé une ingérence étrangère dans les élections. "
+        "Le ministre a démenti."
+    )
+    assert french.language == "fr"
+    assert len(french.statements) == 3
+    assert all(not s.tags and s.speaker is None for s in french.statements)
