@@ -390,6 +390,7 @@ class Offerer:
         self.sent_at: dict[str, float] = {}
         self.send_failures = 0
         self.done = threading.Event()
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> Offerer:
@@ -400,16 +401,18 @@ class Offerer:
         started = time.monotonic()
         for index, article in enumerate(self.items):
             pause = started + index / self.rate - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            while True:
+            if pause > 0 and self._stop.wait(pause):
+                break
+            while not self._stop.is_set():
                 try:
                     self._producer.send(self._topic, article.id, encode(article))
                     self._producer.flush(10)
                     break
                 except Exception:  # broker away: keep the article and try again
                     self.send_failures += 1
-                    time.sleep(0.5)
+                    self._stop.wait(0.5)
+            if self._stop.is_set():
+                break
             self.sent_at[article.id] = time.monotonic()
         self.done.set()
 
@@ -417,8 +420,18 @@ class Offerer:
         times = sorted(self.sent_at.values())
         return (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else 0.0
 
-    def close(self) -> None:
-        self.done.wait(600)
+    def close(self, grace_s: float = 600.0) -> None:
+        """Wait for the whole stream to be offered, then release the producer.
+
+        The wait is the stream's own length at the offered rate plus
+        ``grace_s`` for broker outages, so a soak of hours is offered in
+        full. The sending thread is stopped and joined before the producer is
+        closed, never closed under it.
+        """
+        self.done.wait(len(self.items) / self.rate + grace_s)
+        self._stop.set()
+        if self._thread.ident is not None:
+            self._thread.join()
         self._producer.close()
         self._bus.close()
 

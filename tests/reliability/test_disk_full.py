@@ -11,6 +11,8 @@ every expected alert is delivered once space is back.
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 import subprocess
 import time
@@ -64,20 +66,26 @@ def usage(folder: Path) -> str:
 
 
 def fill(folder: Path) -> Path:
-    """Write zeros until the filesystem refuses (ENOSPC); return the filler file."""
+    """Write zeros until the filesystem refuses (ENOSPC); return the filler file.
+
+    The file is written unbuffered through its descriptor: nothing is left in
+    a buffer for the close to flush, so the close cannot fail with ENOSPC too.
+    """
     filler = folder / "filler"
     try:
-        out = filler.open("wb")
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     except OSError as exc:
         pytest.fail(f"the disk filled up before the fault was injected: {exc}; {usage(folder)}",
                     pytrace=False)
-    with out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-        except OSError:
-            pass
+    chunk = b"\0" * 65536
+    try:
+        while True:
+            os.write(fd, chunk)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+    finally:
+        os.close(fd)
     return filler
 
 
