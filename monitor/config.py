@@ -20,10 +20,11 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from monitor.alerts.settings import AlertSettings
 from monitor.bus.codec import TopicNames
@@ -32,9 +33,22 @@ from monitor.errors import ConfigError, ConfigProblem
 from monitor.feeds.settings import FeedConfig, FeedList, PollerSettings
 from monitor.nlp.settings import NlpSettings
 from monitor.ops.settings import OpsSettings
+from monitor.roles import ROLE_NAMES
 
-RoleName = Literal["poller", "nlp", "alerts"]
 T = TypeVar("T", bound=BaseModel)
+
+
+def _known_role(name: str) -> str:
+    if name not in ROLE_NAMES:
+        raise PydanticCustomError(
+            "unknown_role", "unknown role {name}; choose from {choices}",
+            {"name": name, "choices": ", ".join(ROLE_NAMES)},
+        )
+    return name
+
+
+#: A role name from the registry (:data:`monitor.roles.REGISTRY`).
+RoleName = Annotated[str, AfterValidator(_known_role)]
 ENV_PREFIX = "MONITOR_"
 #: Variables with the prefix that are not config overrides.
 _ENV_RESERVED = {"MONITOR_CONFIG", "MONITOR_TEST_KAFKA"}
@@ -70,7 +84,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    roles: tuple[RoleName, ...] = ("poller", "nlp", "alerts")
+    roles: tuple[RoleName, ...] = ROLE_NAMES
     bus: BusSettings = BusSettings()
     poller: PollerSettings = PollerSettings()
     nlp: NlpSettings = NlpSettings()
@@ -83,6 +97,20 @@ class Settings(BaseModel):
     #: Filled in by the loader, not read from monitor.yaml.
     config_dir: Path = Field(default=Path("config"), exclude=True)
     feeds: tuple[FeedConfig, ...] = Field(default=(), exclude=True)
+
+
+def cross_section_problems(
+    settings: Settings, source: str, env_keys: Mapping[str, str]
+) -> list[ConfigProblem]:
+    """Rules that span two sections, each problem naming the key that breaks it."""
+    problems: list[ConfigProblem] = []
+
+    def problem(key: str, message: str) -> None:
+        problems.append(ConfigProblem(env_keys.get(key, source), key, message))
+
+    if settings.poller.sharing == "kafka" and settings.bus.kind != "kafka":
+        problem("poller.sharing", "sharing 'kafka' needs bus.kind 'kafka'")
+    return problems
 
 
 def default_config_path() -> Path:
@@ -107,6 +135,7 @@ def load_settings(
     settings = _validate(Settings, raw, str(path), env_keys, problems)
     if settings is None:
         raise ConfigError(problems)
+    problems.extend(cross_section_problems(settings, str(path), env_keys))
     config_dir = path.resolve().parent
     feeds_path = config_dir / settings.feeds_file
     feed_list = _validate(

@@ -35,20 +35,14 @@ from monitor.errors import ConfigError
 from monitor.ops.metrics import Metrics
 from monitor.ops.redact import SecretRedactor, collect_secrets, install_redactor
 from monitor.retry import BackoffPolicy, backoff_delay
-from monitor.roles import Role, RoleContext
+from monitor.roles import REGISTRY, SOURCE_STAGES, Role, RoleContext, owner_of
 
 log = logging.getLogger(__name__)
 
-#: Role name → "module:factory"; a factory takes a RoleContext and returns roles.
+#: Role name → "module:factory", from the registry (tests swap a factory here).
 #: Imported lazily so a poller process never loads spaCy.
-ROLE_FACTORIES: dict[str, str] = {
-    "poller": "monitor.feeds.role:PollerRole",
-    "nlp": "monitor.nlp.stage:NlpRole",
-    "alerts": "monitor.alerts.role:alert_roles",
-}
+ROLE_FACTORIES: dict[str, str] = {spec.name: spec.factory for spec in REGISTRY}
 _RESTART_BACKOFF = BackoffPolicy(base_s=1.0, cap_s=60.0)
-#: Roles that take in work from outside the bus; they are never drained.
-SOURCE_ROLES = frozenset({"poller"})
 #: A role that ran this long before crashing starts its backoff afresh.
 _HEALTHY_RUN_S = 300.0
 
@@ -64,11 +58,6 @@ def build_roles(names: Sequence[str], ctx: RoleContext) -> list[Role]:
         made = factory(ctx)
         roles.extend(made if isinstance(made, list) else [made])
     return roles
-
-
-def _builds(name: str, role: Role) -> bool:
-    """Whether the factory for role ``name`` makes roles like ``role``."""
-    return name == role.name or (name == "alerts" and role.name == "delivery")
 
 
 @dataclass(slots=True)
@@ -179,7 +168,7 @@ class Daemon:
             self._role_stops[index].set()
             thread.join(max(0.0, deadline - self.clock.monotonic()))
             drained = (
-                not staged or role.name in SOURCE_ROLES or thread.is_alive()
+                not staged or role.name in SOURCE_STAGES or thread.is_alive()
                 or self._drain(role, deadline)
             )
             if thread.is_alive() or not drained:
@@ -302,9 +291,8 @@ class Daemon:
         except Exception as exc:
             log.warning("closing crashed role %s: %s", crashed.name, exc)
         ctx = RoleContext(self.settings, self.bus, self.metrics, self.clock)
-        owner = next(n for n in self.role_names if n in ROLE_FACTORIES and _builds(n, crashed))
         try:
-            built = build_roles([owner], ctx)
+            built = build_roles([owner_of(crashed.name).name], ctx)
         except Exception as exc:  # e.g. the broker is still unreachable
             return exc
         for role in built:

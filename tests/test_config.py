@@ -120,3 +120,30 @@ def test_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
         lines.append(f"{level}: &{level} [" + ", ".join([f"*{previous}"] * 9) + "]")
     found = problems_of(write_config(tmp_path, "\n".join(lines) + "\n"))
     assert found == [f"{tmp_path / 'monitor.yaml'}: expands to more than 200000 values"]
+
+
+def test_unknown_role_names_the_choices(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "roles: [nlp, oracle]\n")
+    [found] = problems_of(path)
+    assert found == f"{path}: roles[1]: unknown role oracle; choose from poller, nlp, alerts"
+
+
+def test_kafka_sharing_on_the_embedded_bus_is_refused_when_settings_load(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "poller:\n  sharing: kafka\n")
+    assert problems_of(path) == [
+        f"{path}: poller.sharing: sharing 'kafka' needs bus.kind 'kafka'"
+    ]
+    from_env = problems_of(write_config(tmp_path, "{}\n"), {"MONITOR_POLLER__SHARING": "kafka"})
+    assert from_env == ["MONITOR_POLLER__SHARING: poller.sharing: sharing 'kafka' needs "
+                        "bus.kind 'kafka'"]
+    load_settings(write_config(tmp_path, "poller:\n  sharing: kafka\nbus:\n  kind: kafka\n"),
+                  environ={})
+
+
+def test_check_config_reports_a_cross_section_problem(tmp_path: Path) -> None:
+    from tests.support import run_monitor
+
+    path = write_config(tmp_path, "poller:\n  sharing: kafka\n")
+    result = run_monitor(path, "check-config", env={"MONITOR_POLLER__SHARING": "kafka"})
+    assert result.returncode != 0
+    assert "poller.sharing: sharing 'kafka' needs bus.kind 'kafka'" in result.stderr

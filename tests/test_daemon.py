@@ -297,3 +297,23 @@ def test_a_crashed_role_is_restarted_and_reported(
     assert crash_logs and getattr(crash_logs[0], "role", None) == "nlp"
     assert any("could not be rebuilt (RuntimeError: cannot build yet)" in m for m in messages)
     assert isinstance(daemon.roles[0], FlakyRole)  # a fresh instance replaced the crashed one
+
+
+def test_role_names_factories_and_stages_come_from_one_registry() -> None:
+    from monitor.config import GroupNames, Settings
+    from monitor.roles import (
+        ARTICLE_KEYED_STAGES,
+        REGISTRY,
+        ROLE_NAMES,
+        SOURCE_STAGES,
+        STAGE_NAMES,
+        owner_of,
+    )
+
+    assert ROLE_NAMES == tuple(spec.name for spec in REGISTRY) == Settings().roles
+    assert {spec.name: spec.factory for spec in REGISTRY} == ROLE_FACTORIES
+    assert set(GroupNames.model_fields) == set(STAGE_NAMES)
+    assert owner_of("delivery").name == "alerts"
+    assert all(owner_of(spec.name) is spec for spec in REGISTRY)
+    assert {"poller"} == SOURCE_STAGES
+    assert {"nlp", "alerts"} == ARTICLE_KEYED_STAGES

@@ -28,6 +28,7 @@ from monitor.errors import MonitorError, RetryableError
 from monitor.messages import Alert, Article, DeadLetter, Message, TaggedArticle
 from monitor.ops.metrics import Metrics
 from monitor.retry import BackoffPolicy, backoff_delay
+from monitor.roles import ARTICLE_KEYED_STAGES
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +38,6 @@ M = TypeVar("M", Article, TaggedArticle, Alert, DeadLetter)
 LAG_REPORT_S = 10.0
 #: How much of a bad record's value the dead-letter record keeps.
 DEADLETTER_VALUE_CAP = 64 * 1024
-#: Stages whose input records (articles, statements) are keyed by article id.
-_ARTICLE_KEYED_STAGES = frozenset({"nlp", "alerts"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +219,7 @@ class StageWorker(Generic[M]):
         context: dict[str, object] = {
             "stage": self.stage, "topic": record.topic, "key": record.key,
         }
-        if self.stage in _ARTICLE_KEYED_STAGES and record.key is not None:
+        if self.stage in ARTICLE_KEYED_STAGES and record.key is not None:
             context["article_id"] = record.key
         return context
 
