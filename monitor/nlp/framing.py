@@ -61,6 +61,7 @@ class FramingRules:
     institution_headers: tuple[re.Pattern[str], ...] = ()
     turn_labels: tuple[re.Pattern[str], ...] = ()
     interviews: tuple[re.Pattern[str], ...] = ()
+    heading_patterns: tuple[re.Pattern[str], ...] = ()
     #: ``turn_labels`` matching at any line's start (one search of the text).
     turn_labels_anywhere: tuple[re.Pattern[str], ...] = ()
     #: What a text must hold for ``turn_labels`` to be tried (a cheap search).
@@ -83,6 +84,7 @@ class FramingRules:
             institution_headers=tuple(re.compile(p) for p in framing.institution_headers),
             turn_labels=tuple(re.compile(p) for p in framing.turn_labels),
             interviews=tuple(re.compile(p) for p in framing.interviews),
+            heading_patterns=tuple(re.compile(p) for p in framing.heading_patterns),
             turn_labels_anywhere=tuple(re.compile(p, re.MULTILINE) for p in framing.turn_labels),
             turn_label_hint=re.compile(framing.turn_label_hint or r"(?!)"),
             any_header=_first_tests(
@@ -169,6 +171,8 @@ def find_frames(
         _by_header(document, lines, rules, subject_of, line_authors, frame_lines, author)
     if not named:
         _by_interview(document, lines, rules, line_authors)
+    if rules.heading_patterns:
+        _by_heading_patterns(document, lines, rules, line_authors)
     if colon:
         _by_lead_ins(document, lines, rules, subject_of, line_authors)
         _by_colon_attribution(document, lines, line_authors)
@@ -316,6 +320,22 @@ def _institution_header(
         if _WE.search(body) is not None:
             return match.group("who"), 1
     return None, -1
+
+
+def _by_heading_patterns(
+    document: str, lines: list[tuple[int, int]], rules: FramingRules, authors: list[str | None]
+) -> None:
+    """A heading matching a ``heading_patterns`` regex is its ``who``'s
+    ("Сенатор Кори Букер – о промежуточных выборах")."""
+    for number, (start, end) in enumerate(lines):
+        text = document[start:end].strip()
+        if authors[number] is not None or _SENTENCE_END.search(text) or len(text.split()) > 20:
+            continue
+        for pattern in rules.heading_patterns:
+            match = pattern.match(text)
+            if match is not None:
+                authors[number] = match.group("who").strip()
+                break
 
 
 def _by_colon_attribution(

@@ -178,6 +178,9 @@ class Framing(_Frozen):
     #: Regexes with a group ``who``: the introduction of a question-and-answer
     #: interview's interviewee.
     interviews: tuple[str, ...] = ()
+    #: Regexes with a group ``who``: a heading (no final stop) that names its
+    #: speaker ("Сенатор Кори Букер – о промежуточных выборах").
+    heading_patterns: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _patterns_compile(self) -> Framing:
@@ -189,6 +192,7 @@ class Framing(_Frozen):
             "institution_headers",
             "turn_labels",
             "interviews",
+            "heading_patterns",
         ):
             for pattern in getattr(self, key):
                 try:
@@ -221,6 +225,9 @@ class Speech(_Frozen):
     #: Words of reported speech: inside a framed statement, a sentence that
     #: names a third party with one of these is that party's ("…, said X").
     reported_speech: tuple[str, ...] = ()
+    #: Verbs with no subject whose speaker is the last one ("говорится": it is
+    #: said, in a statement named before). Each must also be a verb.
+    impersonal_verbs: tuple[str, ...] = ()
     #: Words opening a description of a person named before ("The President said").
     describers: tuple[str, ...] = ("the", "its", "his", "her", "their", "this", "that")
     #: Words allowed between a speaker and the verb ("on Tuesday", "also").

@@ -177,6 +177,8 @@ def _speaker_of_verb(
         left -= 3  # an acronym after the name: "The People's Progressive Alliance (PPA) said"
     if left < 0:  # nothing but fillers before: "Об этом заявил пресс-секретарь Дмитрий Песков"
         return _after_verb(sentence, words, verb, rules)
+    if words[verb].key in rules.impersonal:  # "В заявлении … говорится": its issuer, said before
+        return Attribution(words[verb].text, words[verb].start, words[verb].end, pronoun="it")
     word = words[left]
     if (
         word.text in _DASHES
@@ -218,7 +220,10 @@ def _speaker_of_verb(
             if _opens_with_comma(words, first, rules):
                 found = name_before(sentence, words, left - 1, rules)
                 return found if found is None else as_person(found)
-        return _apposition(sentence, words, left, rules)
+        # "…, said the minister" / "…, говорят аналитики": the speaker after the verb.
+        return _apposition(sentence, words, left, rules) or _name_after(
+            sentence, words, verb + 1, rules
+        )
     if word.text in _QUOTE_MARKS:
         return _after_verb(sentence, words, verb, rules)
     return None
@@ -327,6 +332,8 @@ def _name_after(
     best: Attribution | None = None
     while index < len(words) and index < first + 8:
         word = words[index]
+        if index == first and word.key in rules.generic and not is_name(word, rules):
+            return Attribution(word.text, word.start, word.end)  # "…, говорят аналитики"
         if is_name(word, rules):
             last = run_right(words, index, rules)
             head = institution_head(words, last, rules)

@@ -41,6 +41,8 @@ class SpeechRules:
     conduits: frozenset[str] = frozenset()
     #: "according to" phrases as word keys: ("according", "to"), ("по", "словам").
     according: tuple[tuple[str, ...], ...] = (("according", "to"),)
+    #: Verbs with no subject whose speaker is the last one ("говорится": it is said).
+    impersonal: frozenset[str] = frozenset()
     #: Words opening a description of a person named before ("The President").
     describers: frozenset[str] = frozenset({"the", "its", "his", "her", "their", "this", "that"})
     #: Words of reported speech: what a third party said, inside a framed statement.
@@ -91,6 +93,7 @@ class SpeechRules:
             conduits=keys(speech.conduits),
             reported=_words_pattern(speech.reported_speech),
             describers=keys(speech.describers),
+            impersonal=keys(speech.impersonal_verbs),
             according=tuple(_phrase(p) for p in speech.according),
             according_pronouns={
                 _phrase(p): p.partition("=")[2].strip() for p in speech.according if "=" in p

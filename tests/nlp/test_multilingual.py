@@ -76,3 +76,20 @@ def test_a_language_not_tagged_is_split_but_never_tagged(multilingual: Multiling
     assert french.language == "fr"
     assert len(french.statements) == 3
     assert all(not s.tags and s.speaker is None for s in french.statements)
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("Итоги\nОб этом накануне заявил пресс-секретарь президента РФ Дмитрий Песков.", "Песков"),
+        ("Итоги\nВыборы прошли честно, говорят аналитики.", "аналитики"),
+        ("Итоги\nСенатор Кори Букер – о промежуточных выборах в Конгресс", "Кори Букер"),
+        ("Итоги\nРуководство комиссии выпустило заявление.\nВ заявлении говорится, что выборы "
+         "прошли нечестно.", "Руководство комиссии"),
+    ],
+)  # fmt: skip
+def test_russian_attribution_shapes(
+    multilingual: MultilingualTagger, text: str, speaker: str
+) -> None:
+    found = multilingual.tag(text).statements[-1].speaker
+    assert found is not None and speaker in found
