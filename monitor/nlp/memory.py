@@ -69,11 +69,17 @@ class SpeakerMemory:
                 self._unread.clear()
         return self.last_person_mentioned
 
-    def _names_in(self, sentence: str) -> list[str]:
+    def _names_in(self, sentence: str, titled: bool = False) -> list[str]:
         """Two- or three-word capitalised names past a sentence's first word
-        that hold no title, institution, state or other word that is no name."""
+        that hold no title, institution, state or other word that is no name;
+        with ``titled``, also a title and a name ("Президент Трамп" → Трамп)."""
         rules = self.rules
         found = []
+        if titled:
+            for match in _TITLED_RUN.finditer(sentence):
+                title, name = match.group(1), match.group(2)
+                if title.lower() in rules.titles and name.lower() not in rules.not_names:
+                    found.append(name)
         for match in _NAME_RUN.finditer(sentence):
             if match.start() == 0 and not _LOWER_AFTER.match(sentence, match.end()):
                 continue  # a capitalised opening is a name only before a lowercase verb
@@ -200,6 +206,7 @@ class SpeakerMemory:
         person speaking, or named, whose gender the text did not contradict."""
         candidates: tuple[Callable[[], str | None], ...] = (
             # Lazily: the later ones cost a search of the text before.
+            lambda: self._named_in_sentence(earlier),
             lambda: self.last_person,
             self._mentioned_person,
             lambda: self._titled_mention(earlier),
@@ -221,6 +228,13 @@ class SpeakerMemory:
             self.genders[chosen] = gender
             self.last_person = chosen
         return chosen
+
+    def _named_in_sentence(self, earlier: str) -> str | None:
+        """A person named earlier in the pronoun's own sentence ("President
+        Trump chose me …, and he said"), titles dropped."""
+        start = max(earlier.rfind(". "), earlier.rfind("\n"), earlier.rfind("? ")) + 1
+        names = self._names_in(earlier[start:], titled=True)
+        return self.expand(names[-1]) if names else None
 
     def _after_last_person(self, position: int, earlier: str) -> bool:
         """Whether ``position`` in ``earlier`` comes after the last time the last
@@ -275,6 +289,7 @@ _GENERIC_ROLES = frozenset({"leader", "founder", "member", "politician", "head",
 
 #: Two or three capitalised words in a row, each with lowercase letters after
 #: the first ("Viktor Yanukovich", not "NATO" or "U.S.").
+_TITLED_RUN = re.compile(r"\b([A-ZА-ЯЁ][a-zа-яё-]+)\s+([A-ZА-ЯЁ][a-zа-яё-]+)\b")
 _LOWER_AFTER = re.compile(r"\s+[a-z]")
 _NAME_RUN = re.compile(r"(?<![\w’'-])[A-Z][a-z][\w’'-]*(?:\s+[A-Z][a-z][\w’'-]*){1,2}(?![\w’'-])")
 

@@ -334,6 +334,14 @@ def _name_after(
         word = words[index]
         if index == first and word.key in rules.generic and not is_name(word, rules):
             return Attribution(word.text, word.start, word.end)  # "…, говорят аналитики"
+        if (
+            index == first
+            and sentence[word.end : word.end + 1] == "%"
+            and _lower_next(words, index)
+        ):
+            # "Об этом заявили 60% опрошенных": a share of the people asked
+            end = words[index + 1].start + len(words[index + 1].key)
+            return Attribution(sentence[word.start : end], word.start, end)
         if is_name(word, rules):
             last = run_right(words, index, rules)
             head = institution_head(words, last, rules)
@@ -359,6 +367,14 @@ def _name_after(
             continue
         break
     return best
+
+
+def _lower_next(words: list[Word], index: int) -> bool:
+    """Whether a lowercase word follows ``words[index]``."""
+    if index + 1 >= len(words):
+        return False
+    key = words[index + 1].key
+    return key.isalpha() and words[index + 1].text[:1].islower()
 
 
 def _describes_next(words: list[Word], index: int, rules: SpeechRules) -> bool:

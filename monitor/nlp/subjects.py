@@ -31,6 +31,8 @@ _AUXILIARIES = frozenset(
      "once", "first", "later", "today", "yesterday", "reportedly", "allegedly", "must",
      "each", "both", "all", "shall"}
 )  # fmt: skip
+_CLOSING_QUOTES = frozenset({"»", "”"})
+_OPENING_QUOTES = frozenset({"«", "“"})
 _BE = frozenset({"is", "are", "was", "were", "been", "be", "being"})
 _NEGATIONS = frozenset({"not", "never", "n't", "no"})
 #: Words a subject never holds: they open clauses or belong to verbs.
@@ -64,7 +66,9 @@ _INTRODUCERS = frozenset(
      "separately", "but", "and", "instead", "today", "yesterday", "like", "unlike"}
 )  # fmt: skip
 _DETERMINERS = frozenset({"the", "a", "an"})
-_PUNCTUATION = frozenset({",", ";", ":", "(", ")", "—", "–", "“", "”", '"', "‘", "’"})
+_PUNCTUATION = frozenset(
+    {",", ";", ":", "(", ")", "—", "–", "“", "”", '"', "‘", "’", "«", "»", "„"}
+)
 _MAX_WORDS = 12
 #: Verbs that report speech only with one of these words after them ("called for").
 _PARTICLE_VERBS = {
@@ -284,6 +288,13 @@ def _subject_before(
         return None
     if _BE.intersection(skipped) and not words[verb].key.endswith("ing"):
         return None  # a passive: "was accused"
+    if words[last].text in _CLOSING_QUOTES:  # a quoted name in the phrase: "службе «…»"
+        mark = last - 1
+        while mark >= 0 and words[mark].text not in _OPENING_QUOTES:
+            mark -= 1
+        if mark <= 0:
+            return None
+        last = mark - 1
     if words[last].text == ",":
         return _apposed(sentence, words, last, rules)
     if words[last].key == "and":  # "The third video uses the FBI seal and claims …"
@@ -297,7 +308,12 @@ def _subject_before(
         if named is not None:  # "Aparna Garg, the railway manager discussed …"
             return named, True
     main = first == 0 or words[first - 1].text == ","
-    return _phrase(sentence, words, first, last, rules, main)
+    found = _phrase(sentence, words, first, last, rules, main)
+    if found is None and first > 0 and words[first].key in rules.place_prepositions:
+        # "Сенатор Кори Букер, представляющий …, в интервью … поделился": the
+        # phrase before the verb is an adverbial; the subject opens the sentence.
+        return _apposed(sentence, words, first - 1, rules)
+    return found
 
 
 #: Words after a verb that show it is one ("uses the seal", "states that").

@@ -45,3 +45,12 @@ def test_a_pronoun_skips_a_person_of_the_other_gender(tagger: Tagger) -> None:
         "He responded that only she could rig the vote."
     )
     assert tagger.tag(text).statements[-1].speaker == "Viktor Yanukovich"
+
+
+def test_a_pronoun_may_stand_for_a_person_named_earlier_in_its_sentence(tagger: Tagger) -> None:
+    text = (
+        "Appointment\n"
+        "President Trump chose me six months ago, and when that happened, he said "
+        "he wanted better relations."
+    )
+    assert tagger.tag(text).statements[-1].speaker == "Trump"

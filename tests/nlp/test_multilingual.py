@@ -93,3 +93,16 @@ def test_russian_attribution_shapes(
 ) -> None:
     found = multilingual.tag(text).statements[-1].speaker
     assert found is not None and speaker in found
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("Опрос\nОб этом заявили 60% опрошенных.", "60% опрошенных"),
+        ("Букер\nСенатор Кори Букер, представляющий штат Нью-Джерси, в интервью службе «Голоса "
+         "Америки» поделился своим мнением о выборах.", "Кори Букер"),
+    ],
+)  # fmt: skip
+def test_more_russian_shapes(multilingual: MultilingualTagger, text: str, speaker: str) -> None:
+    found = multilingual.tag(text).statements[-1].speaker
+    assert found is not None and speaker in found
