@@ -90,7 +90,8 @@ class FramingRules:
             any_header=_first_tests(
                 (
                     *framing.headers,
-                    *framing.openings,
+                    # Openings are only ever matched at a line's start.
+                    *(p if p.startswith("^") else "^" + p for p in framing.openings),
                     *framing.introductions,
                     *framing.institution_headers,
                 )

@@ -98,6 +98,8 @@ def find_attribution(
 def according_phrase(words: list[Word], index: int, rules: SpeechRules) -> int:
     """The length of an "according to" phrase starting at ``index`` ("according
     to", "según", "по словам"), or 0."""
+    if words[index].key not in rules.according_first:
+        return 0  # most words open no such phrase
     for phrase in rules.according:
         end = index + len(phrase)
         if end <= len(words) and all(words[index + i].key == part for i, part in enumerate(phrase)):

@@ -41,6 +41,8 @@ class SpeechRules:
     conduits: frozenset[str] = frozenset()
     #: "according to" phrases as word keys: ("according", "to"), ("по", "словам").
     according: tuple[tuple[str, ...], ...] = (("according", "to"),)
+    #: The first words of ``according``.
+    according_first: frozenset[str] = frozenset({"according"})
     #: Verbs with no subject whose speaker is the last one ("говорится": it is said).
     impersonal: frozenset[str] = frozenset()
     #: Words opening a description of a person named before ("The President").
@@ -95,6 +97,7 @@ class SpeechRules:
             describers=keys(speech.describers),
             impersonal=keys(speech.impersonal_verbs),
             according=tuple(_phrase(p) for p in speech.according),
+            according_first=frozenset(_phrase(p)[0] for p in speech.according),
             according_pronouns={
                 _phrase(p): p.partition("=")[2].strip() for p in speech.according if "=" in p
             },
