@@ -16,7 +16,6 @@ Errors are translated at this boundary:
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections.abc import Sequence
 from typing import ClassVar, Protocol
@@ -28,10 +27,10 @@ from monitor.alerts.settings import ReceiverSettings
 from monitor.alerts.signing import IDEMPOTENCY_HEADER, legacy_headers, signed_headers
 from monitor.clock import Clock
 from monitor.errors import PermanentError, RetryableError
-from monitor.feeds.deadline import DeadlineBackend, deadline_transport
+from monitor.http import BackendTransport, DeadlineBackend, parse_retry_after, user_agent
 from monitor.messages import Alert
 
-USER_AGENT = "news-monitor-alerts/0.1"
+USER_AGENT = user_agent("alerts")
 #: Longest Retry-After we honour; a receiver asking for more is retried after this.
 MAX_RETRY_AFTER_S = 3600.0
 _RETRYABLE_STATUS = frozenset({408, 425, 429})
@@ -91,7 +90,7 @@ class HttpNotifier:
         self._url = endpoint(receiver)
         self._backend = DeadlineBackend()
         self._client = httpx.Client(
-            transport=deadline_transport(self._backend, _LIMITS),
+            transport=BackendTransport(self._backend, _LIMITS),
             timeout=httpx.Timeout(receiver.timeout_s),
             follow_redirects=False,
         )
@@ -150,25 +149,16 @@ def check_response(name: str, status: int, retry_after: str | None, now: float) 
         outcome = "throttled" if status == 429 else "http_5xx" if status >= 500 else "http_4xx"
         raise ReceiverUnavailable(
             f"{name}: HTTP {status}", outcome=outcome,
-            retry_after=parse_retry_after(retry_after, now),
+            retry_after=receiver_pause(retry_after, now),
         )
     raise ReceiverRejected(f"{name}: HTTP {status} (not retried)")
 
 
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        seconds = float(value)
-    else:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - now
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
+def receiver_pause(retry_after: str | None, now: float) -> float | None:
+    """Seconds a receiver's ``Retry-After`` asks for (:func:`monitor.http.parse_retry_after`),
+    at most :data:`MAX_RETRY_AFTER_S`; None without a valid header."""
+    seconds = parse_retry_after(retry_after, now)
+    return None if seconds is None else min(seconds, MAX_RETRY_AFTER_S)
 
 
 class InProcessNotifier:

@@ -10,13 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from monitor.feeds.deadline import DeadlineBackend, deadline_transport
 from monitor.feeds.errors import (
     BadResponse,
     BodyTooLarge,
@@ -28,9 +26,20 @@ from monitor.feeds.errors import (
     ServerError,
     TooManyRedirects,
 )
-from monitor.feeds.guard import AddressGuardBackend, exempt, parse_address, refusal
 from monitor.feeds.politeness import HostGate
 from monitor.feeds.settings import PollerSettings
+from monitor.http import (
+    AddressGuardBackend,
+    AddressRefused,
+    BackendTransport,
+    DeadlineBackend,
+    Unresolvable,
+    exempt,
+    parse_address,
+    parse_retry_after,
+    refusal,
+)
+from monitor.text import one_line
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
@@ -87,22 +96,6 @@ class Fetcher(Protocol):
         """Release pooled connections."""
 
 
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds asked for by a ``Retry-After`` header (delta or HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        return None
-    return max(0.0, moment.timestamp() - now)
-
-
 def parse_max_age(cache_control: str | None) -> float | None:
     """``max-age`` seconds from a ``Cache-Control`` header, or None."""
     if not cache_control:
@@ -121,7 +114,7 @@ def check_url_allowed(
     loopback, private, link-local or otherwise non-public addresses.
 
     Pure: host names are not resolved here. Their addresses are checked by
-    :class:`~monitor.feeds.guard.AddressGuardBackend` when the connection is
+    :class:`~monitor.http.AddressGuardBackend` when the connection is
     made, against the very answer the connection uses (a check here would
     be a second lookup, which a rebinding name answers differently).
     """
@@ -149,7 +142,7 @@ class HttpxFetcher:
     address guard, counted, and sent through the per-host politeness gate of
     its own host; the body is streamed and abandoned as soon as it exceeds
     the cap or the total deadline passes. Connections go through
-    :class:`~monitor.feeds.guard.AddressGuardBackend`, which checks the
+    :class:`~monitor.http.AddressGuardBackend`, which checks the
     addresses a host name resolves to at the moment of connecting.
 
     ``gate`` is shared by every fetch (feeds and article pages); by default
@@ -173,7 +166,7 @@ class HttpxFetcher:
             self._backend, settings.allow_private_addresses, settings.allowed_private_hosts
         )
         self._client = httpx.Client(
-            transport=deadline_transport(guarded, limits),
+            transport=BackendTransport(guarded, limits),
             follow_redirects=False,
             timeout=httpx.Timeout(
                 connect=settings.connect_timeout_s,
@@ -234,9 +227,13 @@ class HttpxFetcher:
         except httpx.DecodingError as exc:
             raise BadResponse(f"undecodable body from {url}") from exc
         except (httpx.ProtocolError, httpx.NetworkError) as exc:
-            raise FetchUnreachable(f"cannot reach {url}: {_one_line(exc)}") from exc
+            raise FetchUnreachable(f"cannot reach {url}: {one_line(exc)}") from exc
         except httpx.HTTPError as exc:
-            raise BadResponse(f"HTTP failure for {url}: {_one_line(exc)}") from exc
+            raise BadResponse(f"HTTP failure for {url}: {one_line(exc)}") from exc
+        except AddressRefused as exc:  # from the guard, when connecting
+            raise RefusedUrl(str(exc)) from exc
+        except Unresolvable as exc:
+            raise FetchUnreachable(str(exc)) from exc
 
     def _read(
         self, response: httpx.Response, url: str, deadline: float
@@ -301,7 +298,3 @@ def _finish(result: FetchResult, started: float, permanent_url: str | None) -> F
         headers=result.headers,
     )
 
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -5,7 +5,8 @@ headers a byte at a time keeps a request alive forever. This network backend
 for httpcore caps each operation's timeout at the time left before the
 deadline of the request in progress on the calling thread; once it has
 passed, the next operation fails with :class:`httpcore.ReadTimeout` (or
-``WriteTimeout``), which httpx reports as a timeout like any other.
+``WriteTimeout``), which httpx reports as a timeout like any other. Clients
+install it with :class:`~monitor.http.transport.BackendTransport`.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpcore
-import httpx
 
 
 class DeadlineBackend(httpcore.NetworkBackend):
-    """Wraps httpcore's synchronous backend; deadlines are per thread."""
+    """Wraps a network backend (httpcore's synchronous one by default);
+    deadlines are per thread."""
 
-    def __init__(self) -> None:
-        self._inner = httpcore.SyncBackend()
+    def __init__(self, inner: httpcore.NetworkBackend | None = None) -> None:
+        self._inner = inner or httpcore.SyncBackend()
         self._local = threading.local()
 
     @contextmanager
@@ -99,24 +100,3 @@ class _DeadlineStream(httpcore.NetworkStream):
 
     def get_extra_info(self, info: str) -> typing.Any:
         return self._inner.get_extra_info(info)
-
-
-def deadline_transport(
-    backend: httpcore.NetworkBackend, limits: httpx.Limits
-) -> httpx.HTTPTransport:
-    """An httpx transport whose connections go through ``backend`` (a
-    :class:`DeadlineBackend`, or a backend that wraps one).
-
-    httpx does not take a network backend as an argument, so the transport's
-    connection pool is rebuilt with one (``_pool`` is the attribute httpx's
-    own transport sends every request through).
-    """
-    transport = httpx.HTTPTransport(limits=limits)
-    transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=backend,
-    )
-    return transport

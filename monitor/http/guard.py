@@ -12,7 +12,10 @@ socket was connected to.
 
 The decisions (:func:`is_public`, :func:`refusal`, :func:`exempt`) are pure;
 :mod:`monitor.feeds.fetcher` uses them for its early check of literal
-addresses, before any connection is attempted.
+addresses, before any connection is attempted. The backend raises
+:class:`~monitor.http.errors.AddressRefused` and
+:class:`~monitor.http.errors.Unresolvable`, which a client translates into
+its own errors.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from collections.abc import Iterable
 
 import httpcore
 
-from monitor.feeds.errors import FetchUnreachable, RefusedUrl
+from monitor.http.errors import AddressRefused, Unresolvable
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 #: IPv6 prefix of NAT64 (RFC 6052); its last 32 bits are an IPv4 address.
@@ -77,18 +80,18 @@ def _normal(host: str) -> str:
 
 def resolve(host: str, port: int) -> list[str]:
     """The distinct addresses ``host`` resolves to for a TCP connection, in the
-    resolver's order. Raises :class:`FetchUnreachable` when it does not resolve."""
+    resolver's order. Raises :class:`Unresolvable` when it does not resolve."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise FetchUnreachable(f"cannot resolve {host}: {exc}") from exc
+        raise Unresolvable(f"cannot resolve {host}: {exc}") from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 class AddressGuardBackend(httpcore.NetworkBackend):
     """Wraps a network backend; TCP connections go only to checked public addresses.
 
-    ``connect_tcp`` resolves the host itself, raises :class:`RefusedUrl`
+    ``connect_tcp`` resolves the host itself, raises :class:`AddressRefused`
     (before any connection) if one of the addresses is not public, and
     otherwise connects to the checked addresses in the resolver's order by
     their literal IP, so the inner backend resolves nothing (and a stream
@@ -115,13 +118,13 @@ class AddressGuardBackend(httpcore.NetworkBackend):
         socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         """A stream to ``host`` at a checked public address; raises
-        :class:`RefusedUrl` before connecting when one of its addresses is not."""
+        :class:`AddressRefused` before connecting when one of its addresses is not."""
         if exempt(host, self._allow_private, self._allowed_hosts):
             return self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         addresses = resolve(host, port)
         reason = refusal(host, addresses)
         if reason is not None:
-            raise RefusedUrl(reason)
+            raise AddressRefused(reason)
         return self._connect_first(addresses, port, timeout, local_address, socket_options)
 
     def _connect_first(
@@ -167,5 +170,5 @@ def _connected_to(stream: httpcore.NetworkStream, address: str) -> httpcore.Netw
     peer = stream.get_extra_info("server_addr")
     if isinstance(peer, tuple) and parse_address(str(peer[0])) != parse_address(address):
         stream.close()
-        raise RefusedUrl(f"connected to {peer[0]} instead of the checked address {address}")
+        raise AddressRefused(f"connected to {peer[0]} instead of the checked address {address}")
     return stream

@@ -16,7 +16,7 @@ from monitor.alerts.notifiers import (
     ReceiverUnavailable,
     check_response,
     endpoint,
-    parse_retry_after,
+    receiver_pause,
 )
 from monitor.alerts.payloads import alertmanager_body, render, slack_body
 from monitor.alerts.settings import ReceiverSettings
@@ -41,13 +41,17 @@ def test_status_codes_are_sorted_into_retryable_and_permanent() -> None:
     assert (info.value.retry_after, info.value.outcome) == (7.0, "throttled")
 
 
-def test_retry_after_as_seconds_or_http_date_is_bounded() -> None:
-    assert parse_retry_after("120", NOW) == 120.0
-    assert parse_retry_after(formatdate(NOW + 30, usegmt=True), NOW) == pytest.approx(30, abs=1)
-    assert parse_retry_after(formatdate(NOW - 30, usegmt=True), NOW) == 0.0
-    assert parse_retry_after("999999", NOW) == 3600.0
-    assert parse_retry_after("soon", NOW) is None
-    assert parse_retry_after(None, NOW) is None
+def test_a_receiver_pause_is_the_shared_reading_of_retry_after_at_most_an_hour() -> None:
+    assert receiver_pause("120", NOW) == 120.0
+    assert receiver_pause(formatdate(NOW + 30, usegmt=True), NOW) == pytest.approx(30, abs=1)
+    assert receiver_pause(formatdate(NOW - 30, usegmt=True), NOW) == 0.0
+    assert receiver_pause("86400", NOW) == 3600.0
+    assert receiver_pause("999999", NOW) == 3600.0
+    assert receiver_pause("soon", NOW) is None
+    assert receiver_pause(None, NOW) is None
+    with pytest.raises(ReceiverUnavailable) as info:
+        check_response("r", 503, "999999", NOW)
+    assert info.value.retry_after == 3600.0
 
 
 def test_alertmanager_url_gets_the_api_path_once() -> None:

@@ -26,7 +26,6 @@ from monitor.feeds.fetcher import (
     HttpxFetcher,
     check_url_allowed,
     parse_max_age,
-    parse_retry_after,
 )
 from monitor.feeds.settings import PollerSettings
 from tests.feeds.httpserver import FeedServer, Reply, conditional
@@ -262,8 +261,5 @@ def test_address_guard_allows_public_literal_and_listed_hosts() -> None:
 
 
 def test_header_parsers() -> None:
-    assert parse_retry_after("120", now=0) == 120
-    assert parse_retry_after("Thu, 01 Jan 1970 00:02:00 GMT", now=60) == 60
-    assert parse_retry_after("soon", now=0) is None
     assert parse_max_age("no-cache, max-age=60") == 60
     assert parse_max_age("private") is None

@@ -18,8 +18,8 @@ import pytest
 
 from monitor.feeds.errors import FetchUnreachable, RefusedUrl
 from monitor.feeds.fetcher import FetchRequest, HttpxFetcher
-from monitor.feeds.guard import AddressGuardBackend, is_public, refusal
 from monitor.feeds.settings import PollerSettings
+from monitor.http.guard import AddressGuardBackend, is_public, refusal
 from tests.feeds.httpserver import FeedServer, Reply
 
 PUBLIC = "93.184.216.34"
@@ -141,7 +141,7 @@ def test_a_resolver_that_redirects_the_literal_address_is_caught(
         return REAL_GETADDRINFO(target, port_, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr("monitor.feeds.guard.resolve", lambda host, port: [PUBLIC])
+    monkeypatch.setattr("monitor.http.guard.resolve", lambda host, port: [PUBLIC])
     with pytest.raises(RefusedUrl, match="instead of the checked address"):
         fetch(f"http://feeds.rebind.test:{port}/f")
     assert server.hits("/f") == []
