@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from functools import partial
 
 import click
 
@@ -67,10 +69,10 @@ def deep_check(settings: Settings) -> list[ConfigProblem]:
     from monitor.nlp.lexicon import load_lexicon
 
     problems: list[ConfigProblem] = []
-    for check in (
-        lambda: load_rules(settings.rules_file),
-        lambda: load_lexicon(settings.config_dir / settings.nlp.lexicon_dir),
-    ):
+    folders = [settings.nlp.lexicon_folder(lang) for lang in ("en", *settings.nlp.lexicons)]
+    checks: list[Callable[[], object]] = [partial(load_rules, settings.rules_file)]
+    checks += [partial(load_lexicon, settings.config_dir / folder) for folder in folders]
+    for check in checks:
         try:
             check()
         except ConfigError as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pathlib
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -20,9 +22,17 @@ class NlpSettings(BaseModel):
     #: The English lexicon folder.
     lexicon_dir: str = "nlp"
     #: The other languages tagged, each with its lexicon folder (same layout as
-    #: ``lexicon_dir``; see README "Languages"). An article in a language not
-    #: listed is split into statements but never tagged (nor with English rules).
-    lexicons: dict[str, str] = Field(default_factory=lambda: {"es": "nlp/es", "ru": "nlp/ru"})
+    #: ``lexicon_dir``, relative to it; see README "Languages"). An article in a
+    #: language not listed is split into statements but never tagged (nor with
+    #: English rules).
+    lexicons: dict[str, str] = Field(default_factory=lambda: {"es": "es", "ru": "ru"})
+
+    def lexicon_folder(self, language: str) -> str:
+        """The lexicon folder of ``language``, relative to the config folder."""
+        if language == "en":
+            return self.lexicon_dir
+        return str(pathlib.PurePath(self.lexicon_dir) / self.lexicons[language])
+
     #: Languages the identifier chooses among (ISO 639-1); the tagged ones must
     #: be among them. More candidates cost a little more per non-English article.
     language_candidates: tuple[str, ...] = (

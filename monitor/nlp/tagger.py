@@ -160,15 +160,14 @@ class Tagger:
     def from_settings(
         cls, settings: NlpSettings, config_dir: pathlib.Path, language: str = "en"
     ) -> Tagger:
-        """Load the lexicon of ``language`` (``settings.lexicon_dir`` for English,
-        ``settings.lexicons[language]`` for another) from ``config_dir`` and build
+        """Load the lexicon of ``language`` (:meth:`NlpSettings.lexicon_folder`)
+        from ``config_dir`` and build
         the pipeline (``spacy.blank(language)``, or the trained model for English).
 
         Raises :class:`~monitor.errors.ConfigError` for a missing or invalid lexicon
         or a model that is not installed.
         """
-        folder = settings.lexicon_dir if language == "en" else settings.lexicons[language]
-        lexicon = load_lexicon(config_dir / folder)
+        lexicon = load_lexicon(config_dir / settings.lexicon_folder(language))
         model = settings.model if language == "en" else None
         nlp = build_pipeline(model, Terms.from_lexicon(lexicon), language)
         return cls(settings, lexicon, nlp, language)

@@ -9,6 +9,7 @@ so a later change cannot quietly lose quality on real text.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.nlp.language import LanguageIdentifier
+from monitor.nlp.settings import NlpSettings
 from tests.nlp.conftest import REPO
 
 NLP = REPO.parent / "shared" / "nlp"
@@ -52,13 +55,23 @@ _ROW = re.compile(
 )
 
 
-@pytest.fixture(scope="module")
-def rows() -> dict[str, tuple[float, float, float, int, int]]:
+#: The Spanish and Russian sets (small: a few units move a figure by 0.02).
+LANGUAGE_FLOORS = {
+    ("realdev-es.jsonl", "election"): 0.88,
+    ("realdev-es.jsonl", "interference"): 0.90,
+    ("realdev-es.jsonl", "speaker"): 0.82,
+    ("realdev-ru.jsonl", "election"): 0.85,
+    ("realdev-ru.jsonl", "interference"): 0.83,
+    ("realdev-ru.jsonl", "speaker"): 0.74,
+}
+
+
+def _score(corpus: str) -> dict[str, tuple[float, float, float, int, int]]:
     run = subprocess.run(
         [
             sys.executable,
             str(NLP / "score.py"),
-            str(NLP / "realdev.jsonl"),
+            str(NLP / corpus),
             "--cmd",
             f"{MONITOR} tag --jsonl",
         ],
@@ -73,6 +86,30 @@ def rows() -> dict[str, tuple[float, float, float, int, int]]:
     }
     assert "all" in found, run.stdout[-2000:]
     return found
+
+
+@pytest.fixture(scope="module")
+def rows() -> dict[str, tuple[float, float, float, int, int]]:
+    return _score("realdev.jsonl")
+
+
+@pytest.mark.parametrize(("corpus", "figure"), sorted(LANGUAGE_FLOORS))
+def test_spanish_and_russian_quality_stays_above_its_floor(corpus: str, figure: str) -> None:
+    election, interference, speaker, _, _ = _score(corpus)["all"]
+    got = {"election": election, "interference": interference, "speaker": speaker}[figure]
+    assert got >= LANGUAGE_FLOORS[(corpus, figure)], f"{corpus} {figure}: {got:.3f}"
+
+
+def test_the_language_of_every_real_excerpt_is_identified() -> None:
+    identifier = LanguageIdentifier(NlpSettings().language_candidates)
+    docs = [
+        json.loads(line)
+        for name in ("realdev.jsonl", "realdev-es.jsonl", "realdev-ru.jsonl")
+        for line in (NLP / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    right = sum(identifier.identify(d["text"]).code == d["language"] for d in docs)
+    assert right / len(docs) >= 0.98, f"{right} of {len(docs)}"
 
 
 @pytest.mark.parametrize(("row", "figure"), sorted(FLOORS))
