@@ -32,6 +32,7 @@ from monitor.bus.base import Bus
 from monitor.clock import Clock, SystemClock
 from monitor.config import Settings, load_settings
 from monitor.errors import ConfigError
+from monitor.feeds.parsepool import close_shared_pool
 from monitor.ops.metrics import Metrics
 from monitor.ops.redact import SecretRedactor, collect_secrets, install_redactor
 from monitor.retry import BackoffPolicy, backoff_delay
@@ -231,6 +232,7 @@ class Daemon:
                 role.close()
             except Exception as exc:  # closing must reach every role
                 log.warning("closing role %s: %s", role.name, exc)
+        close_shared_pool()
         self.bus.close()
 
     # -- internals ----------------------------------------------------------

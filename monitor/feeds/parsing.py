@@ -12,6 +12,10 @@ the XML declaration, a BOM or the first bytes, and in UTF-7, UTF-16 without a
 BOM or EBCDIC ``<!ENTITY`` is not those ASCII bytes. So the body is first
 decoded exactly as feedparser would decode it (its own ``convert_to_utf8``),
 defused as UTF-8, and handed back declared as UTF-8 in body and header.
+
+A body larger than :data:`monitor.feeds.parsepool.INLINE_MAX_BYTES` is parsed
+in a worker process with a time limit (:mod:`.parsepool`), so one hostile
+feed cannot hold the GIL for the rest.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from monitor.clock import iso_utc
 from monitor.feeds.errors import HostileFeed, NotAFeed
 from monitor.feeds.jsonfeed import parse_json_feed
 from monitor.feeds.model import FeedEntry, ParsedFeed
+from monitor.feeds.parsepool import INLINE_MAX_BYTES, shared_pool
 from monitor.feeds.sanitize import defuse
 from monitor.feeds.urls import is_web_url
 
@@ -42,8 +47,18 @@ _SY_PERIODS = {"hourly": 3600.0, "daily": 86400.0, "weekly": 604800.0,
 def parse_feed(body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
     """Parse ``body`` (bytes as fetched) into a :class:`ParsedFeed`.
 
-    Raises :class:`NotAFeed` or :class:`HostileFeed` with a one-line reason.
+    Small bodies are parsed here, large ones in the shared parse pool under
+    its time limit. Raises :class:`NotAFeed` or :class:`HostileFeed` (its
+    :class:`~monitor.feeds.parsepool.ParseTimeout` when the limit is hit) with
+    a one-line reason.
     """
+    if len(body) <= INLINE_MAX_BYTES:
+        return parse_feed_inline(body, headers)
+    return shared_pool().parse(body, headers)
+
+
+def parse_feed_inline(body: bytes, headers: Mapping[str, str] | None = None) -> ParsedFeed:
+    """Parse ``body`` in the calling thread, however long it takes."""
     if not body.strip():  # before decoding, which adds an XML declaration
         raise NotAFeed("empty body")
     if body.removeprefix(codecs.BOM_UTF8).lstrip()[:1] in (b"{", b"["):
@@ -148,4 +163,4 @@ def _opt(value: object) -> str | None:
     return text or None
 
 
-__all__ = ["FeedEntry", "ParsedFeed", "parse_feed"]
+__all__ = ["FeedEntry", "ParsedFeed", "parse_feed", "parse_feed_inline"]
