@@ -10,6 +10,14 @@ Guarantees (at-least-once, nothing lost):
   carries on with the next record.
 * A retryable error rewinds the partition to the failed record and backs
   off; records before it in the batch are still committed.
+
+A watchdog runs with the loop: when the consumer has records waiting (its
+lag) and no poll has returned any for ``stall_after_s`` seconds, the stage
+is stalled. It is reported (``monitor_stage_stalled`` and
+``monitor_stage_stalls_total``, an error log line, a ``/readyz`` reason) and
+:meth:`StageWorker.run` raises :class:`StageStalled`: the daemon's
+supervisor then closes the role and builds it again, which re-creates the
+consumer and re-joins its group (see docs/reliability.md, "Stage watchdog").
 """
 
 from __future__ import annotations
@@ -34,8 +42,23 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", Article, TaggedArticle, Alert, DeadLetter)
 
-#: Seconds between consumer-lag reports while running.
+#: Seconds between consumer-lag reports (and watchdog checks) while running.
 LAG_REPORT_S = 10.0
+#: Seconds a consumer may have records waiting and read none before it is
+#: called stalled. Far above a rebalance (seconds) or a retry pause (≤ 30 s):
+#: a retried batch counts as read.
+STALL_AFTER_S = 120.0
+
+
+class StageStalled(RetryableError):
+    """A stage's consumer has records waiting and reads none; it must be re-created."""
+
+    reason = "stalled"
+
+
+def is_stalled(*, now: float, last_read: float, waiting: int, stall_after_s: float) -> bool:
+    """The watchdog's decision: records wait and none were read for ``stall_after_s``."""
+    return waiting > 0 and now - last_read >= stall_after_s
 #: How much of a bad record's value the dead-letter record keeps.
 DEADLETTER_VALUE_CAP = 64 * 1024
 
@@ -69,6 +92,8 @@ class StageWorker(Generic[M]):
         backoff: BackoffPolicy | None = None,
         poll_timeout_s: float = 0.5,
         rng: random.Random | None = None,
+        stall_after_s: float = STALL_AFTER_S,
+        lag_report_s: float = LAG_REPORT_S,
     ) -> None:
         self.stage = stage
         self._consumer = consumer
@@ -82,12 +107,18 @@ class StageWorker(Generic[M]):
         self._poll_timeout_s = poll_timeout_s
         self._rng = rng or random.Random()
         self._attempt = 0
+        self._stall_after_s = stall_after_s
+        self._lag_report_s = lag_report_s
+        #: Monotonic time of the last poll that returned records (or found none waiting).
+        self._last_read = clock.monotonic()
         #: Seconds to wait before polling again after a retryable failure.
         self.pause_s = 0.0
 
     def run_once(self, timeout_s: float | None = None) -> int:
         """Poll one batch and handle it; return how many records were settled."""
         batch = self._consumer.poll(self._poll_timeout_s if timeout_s is None else timeout_s)
+        if batch:
+            self._read_something()
         return self.handle_batch(batch)
 
     def handle_batch(self, batch: Sequence[Record]) -> int:
@@ -132,15 +163,17 @@ class StageWorker(Generic[M]):
     def run(self, stop: threading.Event) -> None:
         """Handle records until ``stop`` is set; the batch in hand is finished first.
 
-        Consumer lag is reported every :data:`LAG_REPORT_S` seconds and at stop,
-        for the lag gauge, ``/readyz`` and the status page.
+        Consumer lag is reported every ``lag_report_s`` seconds and at stop,
+        for the lag gauge, ``/readyz`` and the status page; the watchdog
+        checks it then and raises :class:`StageStalled` on a stall.
         """
-        next_report = self._clock.monotonic()
+        self._last_read = self._clock.monotonic()
+        next_report = self._last_read
         while not stop.is_set():
             self.run_once()
             if self._clock.monotonic() >= next_report:
-                self._report_lag()
-                next_report = self._clock.monotonic() + LAG_REPORT_S
+                self._watch(self._report_lag())
+                next_report = self._clock.monotonic() + self._lag_report_s
             if self.pause_s:
                 stop.wait(self.pause_s)
         self._report_lag()
@@ -223,10 +256,41 @@ class StageWorker(Generic[M]):
             context["article_id"] = record.key
         return context
 
-    def _report_lag(self) -> None:
+    def _report_lag(self) -> int:
+        """Set the lag gauges; return the records waiting in all held partitions."""
         group = self.stage
+        waiting = 0
         for (topic, partition), lag in self._consumer.lag().items():
             self._metrics.consumer_lag.labels(group, topic, str(partition)).set(lag)
+            waiting += lag
+        return waiting
+
+    # -- the watchdog -------------------------------------------------------
+    def _read_something(self) -> None:
+        self._last_read = self._clock.monotonic()
+        self._metrics.stage_stalled.labels(self.stage).set(0)
+
+    def _watch(self, waiting: int) -> None:
+        """Report a stall and raise :class:`StageStalled`; nothing waiting counts as read."""
+        now = self._clock.monotonic()
+        if waiting == 0:
+            self._read_something()
+            return
+        if not is_stalled(now=now, last_read=self._last_read, waiting=waiting,
+                          stall_after_s=self._stall_after_s):
+            return
+        idle = now - self._last_read
+        self._metrics.stage_stalled.labels(self.stage).set(1)
+        self._metrics.stage_stalls.labels(self.stage).inc()
+        self._metrics.errors.labels(self.stage, StageStalled.kind, StageStalled.reason).inc()
+        log.error(
+            "stage %s stalled: %d records waiting and none read for %.0fs; "
+            "re-creating its consumer", self.stage, waiting, idle,
+            extra={"stage": self.stage, "waiting": waiting},
+        )
+        raise StageStalled(
+            f"stage {self.stage} stalled: {waiting} records waiting, none read for {idle:.0f}s"
+        )
 
 
 def _where(record: Record) -> str:

@@ -106,6 +106,16 @@ class Metrics:
             "monitor_consumer_lag", "Records not yet consumed.",
             ["group", "topic", "partition"], registry=r,
         )
+        self.stage_stalled = Gauge(
+            "monitor_stage_stalled",
+            "1 while a stage's consumer has records waiting and has read none for the "
+            "watchdog's time; 0 again once it reads.", ["stage"], registry=r,
+        )
+        self.stage_stalls = Counter(
+            "monitor_stage_stalls",
+            "Stalls found by the stage watchdog (each re-creates the stage's consumer).",
+            ["stage"], registry=r,
+        )
         self.role_up = Gauge("monitor_role_up", "1 while a role is running.", ["role"], registry=r)
         self.role_restarts = Counter(
             "monitor_role_restarts", "Roles restarted after a crash.", ["role"], registry=r

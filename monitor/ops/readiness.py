@@ -11,7 +11,10 @@ The monitor is *ready* when all of these hold:
 4. it is caught up: for every consumer group, the consumer lag last reported
    (``monitor_consumer_lag``, summed over the group's topic-partitions) is at
    most ``ops.ready_max_lag`` records. A group that has not reported yet
-   counts as caught up.
+   counts as caught up;
+5. no stage is stalled: the stage watchdog (:mod:`monitor.bus.worker`) has
+   not found a consumer with records waiting that reads none
+   (``monitor_stage_stalled``); it clears once the re-created consumer reads.
 
 ``/healthz`` is simpler: the process answers HTTP, nothing more.
 """
@@ -44,6 +47,17 @@ def lag_by_group(registry: CollectorRegistry) -> dict[str, float]:
     return totals
 
 
+def stalled_stages(registry: CollectorRegistry) -> list[str]:
+    """Stages whose ``monitor_stage_stalled`` gauge is set, sorted."""
+    return sorted(
+        sample.labels.get("stage", "")
+        for family in registry.collect()
+        if family.name == "monitor_stage_stalled"
+        for sample in family.samples
+        if sample.value > 0
+    )
+
+
 def assess_readiness(
     *,
     stopping: bool,
@@ -51,6 +65,7 @@ def assess_readiness(
     roles_running: Iterable[tuple[str, bool]],
     lag: Mapping[str, float],
     max_lag: int,
+    stalled: Iterable[str] = (),
 ) -> Readiness:
     """Apply the rules in the module docstring."""
     reasons: list[str] = []
@@ -63,5 +78,9 @@ def assess_readiness(
         f"consumer group {group} is {behind:.0f} records behind (max {max_lag})"
         for group, behind in sorted(lag.items())
         if behind > max_lag
+    )
+    reasons.extend(
+        f"stage {stage} is stalled: records are waiting and its consumer reads none"
+        for stage in stalled
     )
     return Readiness(ready=not reasons, reasons=tuple(reasons))

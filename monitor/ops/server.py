@@ -46,7 +46,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from monitor.errors import PermanentError
 from monitor.ops.history import HistorySampler, MetricsHistory
 from monitor.ops.page import PageData, RoleRow, render_live, render_page
-from monitor.ops.readiness import Readiness, assess_readiness, lag_by_group
+from monitor.ops.readiness import Readiness, assess_readiness, lag_by_group, stalled_stages
 from monitor.ops.sources import (
     AlertHistory,
     FeedHealthSource,
@@ -98,6 +98,7 @@ class OpsApp:
             roles_running=[(s.name, s.running) for s in d.role_states],
             lag=lag_by_group(d.metrics.registry),
             max_lag=d.settings.ops.ready_max_lag,
+            stalled=stalled_stages(d.metrics.registry),
         )
 
     def page_data(self, query: str, token: str | None) -> PageData:
