@@ -4,13 +4,17 @@ Measures, in one run and on the same generated corpus:
 
 1. articles/s of ``monitor tag --jsonl``-equivalent work (tag + the JSON line
    ``monitor tag`` writes) versus spaCy's bare tokenizer
-   (``spacy.blank("en").tokenizer``), on election-dense articles (goal ≥ 0.8×)
-   and on a realistic mix where one article in ten is relevant (goal ≥ 10×);
+   (``spacy.blank("en").tokenizer``), on election-dense articles (goal ≥ 1×)
+   and on a realistic mix where one article in ten is relevant (goal ≥ 3×);
    both warmed on the corpus, and, for the mix, also cold: a new tokenizer's
    and a new tagger's first pass;
 2. where the mix's time goes: its relevant and its neutral articles apart
    (µs per article, tag and bare tokenizer);
-3. the same tagging work spread over 2 worker processes versus 1 (goal ≥ 1.7×).
+3. the same tagging work spread over 2 worker processes versus 1 (goal ≥ 1.7×);
+4. Spanish and Russian articles (``tests/fixtures/nlp/bench-{es,ru}.txt``)
+   through the multilingual tagger (language identification, then the
+   language's own lexicon) versus ``spacy.blank(lang)``'s bare tokenizer, and
+   what identifying the language costs per article.
 
 The corpus is built, with a fixed seed, from sentences written for this
 project: relevant sentences come from the labelled dev set, the rest from
@@ -37,6 +41,7 @@ from spacy.about import __version__ as spacy_version
 from spacy.tokenizer import Tokenizer
 
 from monitor.nlp.lexicon import load_lexicon
+from monitor.nlp.multilingual import MultilingualTagger
 from monitor.nlp.settings import NlpSettings
 from monitor.nlp.tagger import Tagger
 from monitor.nlp.terms import Terms
@@ -67,6 +72,31 @@ def build_corpus(articles: int, relevant_every: int, seed: int) -> list[str]:
         paragraphs = [" ".join(rng.sample(pool, 2)) for _ in range(10)]
         corpus.append(f"Article {number}\n" + "\n".join(paragraphs))
     return corpus
+
+
+def build_foreign(language: str, articles: int, seed: int) -> list[str]:
+    """Articles of a headline and 10 two-sentence paragraphs in ``language``."""
+    sentences = [
+        line
+        for line in (FIXTURES / f"bench-{language}.txt").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
+    rng = random.Random(seed)
+    return [
+        f"{sentences[number % len(sentences)]}\n"
+        + "\n".join(" ".join(rng.sample(sentences, 2)) for _ in range(10))
+        for number in range(articles)
+    ]
+
+
+def _tag_each(tagger: MultilingualTagger, texts: Sequence[str]) -> None:
+    for number, text in enumerate(texts):
+        tagger.tag(text).to_json_text(number)
+
+
+def _identify(tagger: MultilingualTagger, texts: Sequence[str]) -> None:
+    for text in texts:
+        tagger.identify(text)
 
 
 def _tokenize(tokenizer: Tokenizer, texts: Sequence[str]) -> None:
@@ -159,7 +189,7 @@ def main() -> None:
         _tag(tagger, texts)
 
     rows = []
-    for name, texts, goal in (("election-dense", dense, 0.8), ("realistic mix 1:10", mix, 10.0)):
+    for name, texts, goal in (("election-dense", dense, 1.0), ("realistic mix 1:10", mix, 3.0)):
         runs: list[Callable[[], None]] = [
             partial(_tokenize, bare, texts),
             partial(_tokenize, primed, texts),
@@ -182,6 +212,23 @@ def main() -> None:
 
     one = _process_rate(1, dense, args.repeat)
     two = _process_rate(2, dense, args.repeat)
+
+    multilingual = MultilingualTagger.from_settings(NlpSettings(), CONFIG_DIR)
+    languages = []
+    for language in ("es", "ru"):
+        texts = build_foreign(language, args.articles // 3, args.seed)
+        tokenizer = spacy.blank(language).tokenizer
+        assert isinstance(tokenizer, Tokenizer)
+        _tokenize(tokenizer, texts)
+        _tag_each(multilingual, texts)
+        runs = [
+            partial(_tokenize, tokenizer, texts),
+            partial(_tag_each, multilingual, texts),
+            partial(_identify, multilingual, texts),
+        ]
+        bare_rate, tag_rate, id_rate = _best_rate(runs, len(texts), args.repeat)
+        languages.append((language, bare_rate, tag_rate, 1e6 / id_rate))
+    (english_id,) = _best_rate([partial(_identify, multilingual, mix)], len(mix), args.repeat)
 
     words = sum(len(t.split()) for t in dense) / len(dense)
     print(
@@ -221,6 +268,18 @@ def main() -> None:
     print("|---|---|---|---|")
     print(f"| 1 process | {one:.0f} | 1.00× | |")
     print(f"| 2 processes | {two:.0f} | {two / one:.2f}× | ≥ 1.7× |")
+    print()
+    print(
+        "| language | bare tokenizer art/s | tag art/s (identify + tag + JSON) | tag / bare "
+        "| identify µs/article |"
+    )
+    print("|---|---|---|---|---|")
+    print(f"| en (the mix) | | | | {1e6 / english_id:.0f} |")
+    for language, bare_rate, tag_rate, id_us in languages:
+        print(
+            f"| {language} | {bare_rate:.0f} | {tag_rate:.0f} | {tag_rate / bare_rate:.2f}× "
+            f"| {id_us:.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -100,7 +100,10 @@ def subject_attribution(
         if quotes:
             words = outside(words, quotes)
     fallback: Attribution | None = None
-    for index, word in enumerate(words):
+    keys = _candidate_keys(rules)
+    # One set lookup per word finds the few words any rule below can start at.
+    for index in [i for i, w in enumerate(words) if w.key in keys or w.text == ":"]:
+        word = words[index]
         phrase = according_phrase(words, index, rules)
         if phrase:  # "according to the documents", "según el gobierno estadounidense"
             source = _source_after(sentence, words, index + phrase)
@@ -134,6 +137,29 @@ def subject_attribution(
             return found[0]
         fallback = fallback or found[0]
     return None if main_only else fallback
+
+
+#: _candidate_keys per speech vocabulary (by identity: one per tagger, for life).
+_KEYS: dict[int, tuple[SpeechRules, frozenset[str]]] = {}
+
+
+def _candidate_keys(rules: SpeechRules) -> frozenset[str]:
+    """Every word key a rule of :func:`subject_attribution` can start at."""
+    cached = _KEYS.get(id(rules))
+    if cached is not None and cached[0] is rules:
+        return cached[1]
+    keys = (
+        rules.verbs
+        | rules.statement_verbs
+        | rules.according_first
+        | rules.participles
+        | frozenset(_PARTICLE_VERBS)
+        | _QUOTING
+        | _INVERTED
+        | _VERBS_AFTER_AND
+    )
+    _KEYS[id(rules)] = (rules, keys)
+    return keys
 
 
 #: Words that are verbs, not nouns, right after "and" ("… and falsely states …").
