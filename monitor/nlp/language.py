@@ -42,6 +42,8 @@ _ENGLISH_WORDS = frozenset(
 #: Romance languages ("is", "in", "a", "an", "over") are left out.
 _ENGLISH_SHARE = 0.1
 _FIRST_WORDS = 80
+#: With fewer words the text says nothing: the hint decides, else English.
+_FEWEST_WORDS = 3
 #: Below this probability the text's evidence is weak and a hint may decide.
 _SURE = 0.9
 
@@ -51,7 +53,8 @@ class Identified:
     """A language and where the answer came from."""
 
     code: str
-    #: "words" (the English first test), "text" (the model) or "hint".
+    #: "words" (the English first test), "text" (the model), "hint", or
+    #: "default" (too little text, no hint: English).
     source: str
 
 
@@ -77,8 +80,8 @@ class LanguageIdentifier:
         if _reads_as_english(text):
             return Identified("en", "words")
         sample = text[: self._sample]
-        if not _WORD.search(sample):
-            return Identified(declared or "en", "hint" if declared else "text")
+        if len(_WORD.findall(sample)) < _FEWEST_WORDS:  # too little text to tell
+            return Identified(declared or "en", "hint" if declared else "default")
         ranked = self._model.rank(sample)
         code, probability = ranked[0]
         if declared in self._candidates and declared != code and probability < _SURE:

@@ -106,3 +106,8 @@ def test_russian_attribution_shapes(
 def test_more_russian_shapes(multilingual: MultilingualTagger, text: str, speaker: str) -> None:
     found = multilingual.tag(text).statements[-1].speaker
     assert found is not None and speaker in found
+
+
+def test_too_little_text_takes_the_hint_or_english(identifier: LanguageIdentifier) -> None:
+    assert identifier.identify("x").code == "en"
+    assert identifier.identify("Caracas", "es").code == "es"
