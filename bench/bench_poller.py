@@ -14,7 +14,16 @@ seconds, the poller's ``run`` loop runs for ``--duration`` seconds; we record
 how late each poll started after it was due (schedule lag, p50/p99) and the
 polls/s achieved. A 15-minute cycle over 100,000 feeds needs 111 polls/s.
 Then feedparser's cost for the changed feed body is timed in the same process.
+Phase 3 (hostile, with ``--hostile``; it runs first): ``--hostile-feeds`` feeds spread over
+``--hostile-cycle`` seconds, one of them (due early) answering every request
+with a 10 MB feed of 100,000 tiny items; we record the schedule lag of the
+others, as in phase 2, and the hostile feed's outcome (parse time-outs). Only
+phase 3 runs with ``--hostile-only``. ``--inline-parse`` parses every body in
+the polling thread, as before the parse pool, for comparison.
 Articles go to the embedded bus (no Kafka in this measurement).
+
+    .venv/bin/python bench/bench_poller.py --hostile-only --hostile-feeds 10000 \
+        --hostile-cycle 60 --duration 90
 """
 
 from __future__ import annotations
@@ -46,6 +55,18 @@ from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 
 ITEMS_PER_FEED = 10
+#: The hostile phase's feed number that serves the 10 MB body.
+HOSTILE_N = 100
+HOSTILE_ITEMS = 100_000
+
+
+def hostile_body(items: int = HOSTILE_ITEMS) -> bytes:
+    """About 10 MB (under the 10 MiB body cap) of ``items`` tiny RSS items."""
+    item = (b"<item><title>%06d</title><guid>https://h.example/%06d</guid>"
+            b"<description>d</description></item>")
+    return (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            b"<title>Hostile</title>" + b"".join(item % (i, i) for i in range(items))
+            + b"</channel></rss>")
 
 
 def feed_body(n: int, version: int) -> bytes:
@@ -69,6 +90,7 @@ def feed_body(n: int, version: int) -> bytes:
 # -- the feed server (its own process) ------------------------------------------------
 class _FeedProtocol(asyncio.Protocol):
     versions: dict[str, int] = {}  # noqa: RUF012 - one table per server process
+    hostile = hostile_body()
     rng = random.Random(42)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -86,6 +108,10 @@ class _FeedProtocol(asyncio.Protocol):
         lines = head.split(b"\r\n")
         path = lines[0].split(b" ")[1].decode()
         n = int(path.rsplit("/", 1)[1])  # paths are /<phase>/f/<n>
+        if path.startswith("/hostile/") and n == HOSTILE_N:
+            body = self.hostile
+            return (b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+                    b"Content-Length: %d\r\n\r\n" % len(body)) + body
         sent_etag = next((ln.split(b":", 1)[1].strip() for ln in lines[1:]
                           if ln.lower().startswith(b"if-none-match:")), None)
         version = self.versions.get(path, ITEMS_PER_FEED)
@@ -173,7 +199,8 @@ def run_phase(
                for n, f in enumerate(settings.feeds)}
         recorder = LagRecorder(HttpxFetcher(settings.poller), due)
         bus = MemoryBus()
-        role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()), fetcher=recorder)
+        metrics = Metrics()
+        role = PollerRole(RoleContext(settings, bus, metrics, SystemClock()), fetcher=recorder)
         stop = threading.Event()
         worker = threading.Thread(target=role.run, args=(stop,))
         ready = time.time()
@@ -200,9 +227,12 @@ def run_phase(
     return {
         "polls": polls, "seconds": elapsed, "polls_per_s": polls / elapsed,
         "lag_p50_s": percentile(recorder.lags, 0.50), "lag_p99_s": percentile(recorder.lags, 0.99),
+        "lag_max_s": max(recorder.lags, default=0.0),
         "changed_200": recorder.statuses.get(200, 0),
         "not_modified_304": recorder.statuses.get(304, 0),
         "articles": articles, "cpu_ms_per_poll": 1000 * cpu / max(polls, 1),
+        "parse_timeouts": metrics.errors.labels(
+            "poller", "permanent", "parse_timeout")._value.get(),
     }
 
 
@@ -218,11 +248,21 @@ def parse_cost(rounds: int = 300) -> dict[str, float]:
 
 
 def main() -> None:
+    if ARGS.inline_parse:
+        import monitor.feeds.parsing
+
+        monitor.feeds.parsing.INLINE_MAX_BYTES = sys.maxsize  # type: ignore[attr-defined]
     receive, send = multiprocessing.Pipe(duplex=False)
     server = multiprocessing.Process(target=serve, args=(send,), daemon=True)
     server.start()
     port = receive.recv()
     try:
+        if ARGS.hostile or ARGS.hostile_only:
+            hostile = run_phase(port, "hostile", ARGS.hostile_feeds, ARGS.hostile_cycle,
+                                ARGS.duration)
+            print(f"hostile: {hostile}", flush=True)
+        if ARGS.hostile_only:
+            return
         capacity = run_phase(port, "capacity", ARGS.capacity_feeds, 0.0, None)
         print(f"capacity: {capacity}", flush=True)
         scheduled = run_phase(port, "schedule", ARGS.feeds, ARGS.cycle, ARGS.duration)
@@ -243,5 +283,11 @@ if __name__ == "__main__":
     parser.add_argument("--capacity-feeds", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--lead", type=float, default=30.0, help="seconds to set up a phase")
+    parser.add_argument("--hostile", action="store_true", help="add phase 3 (a 10 MB feed)")
+    parser.add_argument("--hostile-only", action="store_true", help="run phase 3 only")
+    parser.add_argument("--hostile-feeds", type=int, default=10_000)
+    parser.add_argument("--hostile-cycle", type=float, default=60.0)
+    parser.add_argument("--inline-parse", action="store_true",
+                        help="parse every body in the polling thread (no parse pool), to compare")
     ARGS = parser.parse_args()
     main()
