@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
+import pluggy
 import pytest
 
 from tests.reliability.harness import CountingReceiver, Launcher, Results, counting_receiver
@@ -27,13 +28,17 @@ def results() -> Iterator[Results]:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
     """Record each reliability test's outcome beside the figures it wrote."""
     report = (yield).get_result()
     if item.get_closest_marker("reliability") is None:
         return
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        outcome = "xfailed" if hasattr(report, "wasxfail") and report.skipped else report.outcome
+        outcome: str = (
+            "xfailed" if hasattr(report, "wasxfail") and report.skipped else report.outcome
+        )
         if hasattr(report, "wasxfail") and report.passed:
             outcome = "XPASS(strict)"
         _RESULTS.outcome(item.nodeid, outcome)

@@ -551,5 +551,7 @@ def pipeline_state(bootstrap: str, topics: KafkaTopics, receiver: CountingReceiv
             lines.append(f"{name}: unreadable ({exc})")
     for process in launcher.processes:
         tail = "\n".join(line[:400] for line in process.output().splitlines()[-15:])
-        lines.append(f"--- pid {process.popen.pid} {process.popen.args[4:]}:\n{tail}")
+        args = process.popen.args
+        shown = args[4:] if isinstance(args, list) else args
+        lines.append(f"--- pid {process.popen.pid} {shown!r}:\n{tail}")
     return "\n".join(lines)

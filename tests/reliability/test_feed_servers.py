@@ -134,7 +134,7 @@ class _Good(socketserver.BaseRequestHandler):
 
 
 def test_one_pass_over_hostile_servers_still_publishes_the_good_feed(tmp_path: Path) -> None:
-    servers = {}
+    servers: dict[str, MisbehavingServer] = {}
     for mode in MODES:
         server = MisbehavingServer()
         server.current = mode
@@ -142,8 +142,8 @@ def test_one_pass_over_hostile_servers_still_publishes_the_good_feed(tmp_path: P
     good = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Good)
     good.daemon_threads = True
     everything: list[socketserver.BaseServer] = [*servers.values(), good]
-    for server in everything:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    for each in everything:
+        threading.Thread(target=each.serve_forever, daemon=True).start()
     feeds = {mode: f"http://127.0.0.1:{s.port}/feed.xml" for mode, s in servers.items()}
     feeds["good"] = f"http://127.0.0.1:{good.server_address[1]}/feed.xml"
     settings = settings_for(tmp_path, feeds, connect_timeout_s=1.0, read_timeout_s=2.0,
@@ -162,9 +162,9 @@ def test_one_pass_over_hostile_servers_still_publishes_the_good_feed(tmp_path: P
             role.close()
         for server in servers.values():
             server.stopping.set()
-        for server in everything:
-            server.shutdown()
-            server.server_close()
+        for each in everything:
+            each.shutdown()
+            each.server_close()
     published = [decode(r.value, Article) for r in bus.records_in(settings.bus.topics.articles)]
     assert [a.url for a in published] == ["https://wire.example/1"]
     health = {h.feed_id: h for h in read_health(settings.state_dir)}

@@ -46,7 +46,7 @@ def one_line(exc: MonitorError) -> None:
 _names = st.sampled_from(["rss", "channel", "item", "title", "link", "guid", "feed", "entry",
                           "description", "content:encoded", "pubDate", "updated", "rdf:RDF",
                           "html", "body", "script", "x"])
-_texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+_texts = st.text(st.characters(blacklist_categories=["Cs"]), max_size=40)
 
 
 @st.composite

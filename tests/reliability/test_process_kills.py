@@ -126,8 +126,8 @@ def test_sigkill_of_the_poller_mid_stream_loses_no_article(
             wait_for(lambda: len(receiver.articles_alerted()) >= ARTICLES, DRAIN_LIMIT_S,
                      "an alert for every feed item after the restart")
         except AssertionError:  # say where the stream stopped
-            published = read_topic(kafka_bootstrap, kafka_topics.articles)
-            print(f"alerted {len(receiver.articles_alerted())}, published {len(published)}")
+            on_articles = read_topic(kafka_bootstrap, kafka_topics.articles)
+            print(f"alerted {len(receiver.articles_alerted())}, published {len(on_articles)}")
             print("killed poller:", processes["poller"].output()[-3000:])
             print("restarted poller:", poller.output()[-5000:])
             raise
