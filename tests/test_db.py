@@ -114,7 +114,7 @@ def test_a_read_only_database_reads_without_creating_or_writing(tmp_path: Path) 
 )
 def test_errors_are_sorted_by_their_primary_result_code(code: int, kind: str) -> None:
     exc = sqlite3.OperationalError("boom")
-    exc.sqlite_errorcode = code  # type: ignore[attr-defined]
+    exc.sqlite_errorcode = code
     assert translate(Path("x.sqlite3"), exc).kind == kind
 
 

@@ -11,10 +11,10 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
-from monitor.alerts.delivery import DeliveryEngine, drain
+from monitor.alerts.delivery import DeliveryEngine, deadletter_extractor
 from monitor.alerts.matching import evaluate
 from monitor.alerts.notifiers import Notifier
-from monitor.alerts.role import build_notifiers, deadletter_extractor
+from monitor.alerts.role import build_notifiers
 from monitor.alerts.rules import RuleSet
 from monitor.alerts.settings import AlertSettings, RetryBudget
 from monitor.alerts.store import DELIVERED, AlertStore
@@ -112,7 +112,7 @@ def replay(
     store = AlertStore.in_dir(settings.state_dir)
     engine = _engine(settings, alert_settings, bus, chosen, store, metrics, clock, receiver)
     try:
-        return drain(engine, idle_s)
+        return engine.drain(idle_s)
     finally:
         engine.close()
         store.close()

@@ -4,7 +4,7 @@ The :class:`Notifier` protocol has an HTTP implementation for every receiver
 kind (generic webhook, Slack-compatible, Alertmanager) and an in-process one
 for unit tests. A notifier makes exactly one attempt; retries, backoff and
 the circuit breaker belong to :mod:`monitor.alerts.delivery` (which calls
-notifiers through :mod:`monitor.alerts.receivers`).
+notifiers through :mod:`monitor.alerts.delivery.receivers`).
 
 Errors are translated at this boundary:
 

@@ -16,24 +16,20 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from monitor.alerts.deadletters import RECEIVER_HEADER
-from monitor.alerts.delivery import DeliveryEngine, drain
+from monitor.alerts.delivery import DeliveryEngine, topic_extractor
 from monitor.alerts.matching import evaluate, make_alert
 from monitor.alerts.notifiers import HttpNotifier, Notifier
-from monitor.alerts.progress import Deferred, Extract
 from monitor.alerts.rules import Rule, RuleSet, load_rules
 from monitor.alerts.settings import AlertSettings, resolve_keys
 from monitor.alerts.state import StateStore
 from monitor.alerts.store import AlertStore
 from monitor.alerts.story import Policy
-from monitor.bus.base import Record
-from monitor.bus.codec import decode
 from monitor.bus.worker import Outgoing, StageWorker
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.db import StoreError
-from monitor.errors import ConfigError, PoisonError
-from monitor.messages import Alert, DeadLetter, TaggedArticle
+from monitor.errors import ConfigError
+from monitor.messages import TaggedArticle
 from monitor.roles import Role, RoleContext
 
 log = logging.getLogger(__name__)
@@ -184,38 +180,6 @@ def build_notifiers(settings: AlertSettings, clock: Clock) -> dict[str, Notifier
     }
 
 
-def topic_extractor(receivers: tuple[str, ...]) -> Extract:
-    """Alerts read from the alerts topic go to every receiver."""
-
-    def extract(record: Record) -> tuple[Alert, tuple[str, ...]]:
-        return decode(record.value, Alert), receivers
-
-    return extract
-
-
-def deadletter_extractor(
-    receivers: tuple[str, ...], started: str, only: str | None = None
-) -> Extract:
-    """Dead-lettered alerts go back to the receiver that failed them (or ``only``).
-
-    Letters written at or after ``started`` (ISO time; failures of this very
-    replay) are deferred to the next replay, so a replay always ends.
-    """
-
-    def extract(record: Record) -> tuple[Alert, tuple[str, ...]]:
-        letter = decode(record.value, DeadLetter)
-        if letter.failed_at >= started:
-            raise Deferred(letter.failed_at)
-        alert = decode(letter.value.encode("utf-8"), Alert)
-        failed = record.headers.get(RECEIVER_HEADER, b"").decode("utf-8", "replace")
-        target = only or failed
-        if target not in receivers:
-            raise PoisonError(f"dead letter names unknown receiver {target!r}")
-        return alert, (target,)
-
-    return extract
-
-
 class DeliveryRole:
     """Alerts in, HTTP deliveries out."""
 
@@ -253,13 +217,13 @@ class DeliveryRole:
         return self._store
 
     def run_once(self, idle_s: float = 1.0) -> int:
-        """Deliver what is available (see :func:`monitor.alerts.delivery.drain`).
+        """Deliver what is available (see :meth:`DeliveryEngine.drain`).
 
         Alerts still waiting for a receiver stay uncommitted and are picked up
         by the next run.
         """
         self._adopt_pending()
-        return drain(self._engine, idle_s)
+        return self._engine.drain(idle_s)
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():

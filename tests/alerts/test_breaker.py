@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.alerts import breaker as cb
+from monitor.alerts.delivery import breaker as cb
 from monitor.alerts.settings import BreakerSettings
 
 SETTINGS = BreakerSettings(failure_threshold=3, open_s=10, max_open_s=25)

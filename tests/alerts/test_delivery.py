@@ -227,8 +227,8 @@ def test_a_slow_receiver_does_not_hold_up_the_others(
 def test_group_wait_holds_a_new_alert_and_sends_its_latest_revision_once(
     tmp_path: Path, servers: dict[str, Receiver]
 ) -> None:
-    from monitor.alerts.delivery import DeliveryEngine
-    from monitor.alerts.role import build_notifiers, topic_extractor
+    from monitor.alerts.delivery import DeliveryEngine, topic_extractor
+    from monitor.alerts.role import build_notifiers
     from monitor.alerts.store import AlertStore
     from monitor.clock import FrozenClock, iso_utc
     from monitor.messages import Source

@@ -5,10 +5,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from monitor.alerts.delivery import DeliveryEngine
+from monitor.alerts.delivery import DeliveryEngine, Progress, next_attempt, topic_extractor
 from monitor.alerts.notifiers import InProcessNotifier, ReceiverUnavailable
-from monitor.alerts.progress import Progress, next_attempt
-from monitor.alerts.role import topic_extractor
 from monitor.alerts.settings import AlertSettings, BreakerSettings, RetryBudget
 from monitor.alerts.store import DELIVERED, AlertStore
 from monitor.bus.base import Consumer, Record

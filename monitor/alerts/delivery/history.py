@@ -7,8 +7,9 @@ after a backoff; outcomes that could not be recorded are kept and written
 later. Only the history lags while the store is down.
 
 :class:`PendingHistory` holds that work for the
-:class:`~monitor.alerts.delivery.DeliveryEngine`, which calls it from its own
-thread only.
+:class:`~monitor.alerts.delivery.engine.DeliveryEngine`, which calls it from
+its own thread only; it never calls back into the engine: the engine asks it
+for the next record to admit and tells it how admission went.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from __future__ import annotations
 import logging
 import random
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from monitor.alerts.progress import Outcome
+from monitor.alerts.delivery.progress import Outcome
 from monitor.alerts.store import AlertStore
 from monitor.bus.base import Record
 from monitor.clock import Clock
@@ -91,21 +92,18 @@ class PendingHistory:
         """Hold polled records for admission, after any already waiting."""
         self._unadmitted.extend(records)
 
-    def admit_waiting(self, admit: Callable[[Record], None]) -> None:
-        """Admit waiting records in order, stopping at the first one the store refuses.
-
-        ``admit`` takes a record in hand, or raises StoreError and takes nothing.
-        """
+    def next_record(self) -> Record | None:
+        """The record to admit next, in order; None when none waits or the store
+        is backing off. The engine answers with :meth:`admitted` or :meth:`refused`."""
         if not self._unadmitted or not self.usable():
-            return
-        while self._unadmitted:
-            try:
-                admit(self._unadmitted[0])
-            except StoreError as exc:
-                self.refused(exc)
-                return
-            self._unadmitted.popleft()
-        self._worked()
+            return None
+        return self._unadmitted[0]
+
+    def admitted(self) -> None:
+        """The record :meth:`next_record` gave is in hand: the next one waits."""
+        self._unadmitted.popleft()
+        if not self._unadmitted:
+            self._worked()
 
     def record(self, outcome: Outcome) -> None:
         """Write ``outcome`` to the history after those still waiting, or keep it."""

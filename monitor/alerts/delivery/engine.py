@@ -9,13 +9,16 @@ receiver's progress on each alert, and commits an offset only when that
 alert and every earlier one of its partition are settled: delivered to
 every receiver, or dead-lettered for the receivers that ran out of budget.
 
-Retry timing is pure (:func:`monitor.alerts.progress.next_attempt`), the circuit breaker is pure
-(:mod:`monitor.alerts.breaker`); this module is the I/O shell around them,
-with three parts the engine composes:
-:class:`~monitor.alerts.receivers.Receivers` runs the calls and knows when
-each receiver may be called, :class:`~monitor.alerts.pending.PendingHistory`
-keeps what the history store cannot take while it is down, and
-:class:`~monitor.alerts.deadletters.DeadLetterWriter` writes the dead letters.
+Retry timing is pure (:func:`~monitor.alerts.delivery.progress.next_attempt`),
+the circuit breaker is pure (:mod:`~monitor.alerts.delivery.breaker`); this
+module is the I/O shell around them, with three parts the engine composes and
+drives (none of them calls back into it):
+:class:`~monitor.alerts.delivery.receivers.Receivers` runs the calls and knows
+when each receiver may be called,
+:class:`~monitor.alerts.delivery.history.PendingHistory` keeps what the
+history store cannot take while it is down, and
+:class:`~monitor.alerts.delivery.deadletters.DeadLetterWriter` writes the
+dead letters.
 A killed process resumes from the last commit; receivers already recorded
 as delivered in the history store are skipped, and for the narrow window
 between a receiver's 2xx and that record, the ``Idempotency-Key`` lets the
@@ -29,11 +32,11 @@ import random
 import time
 from collections.abc import Mapping
 
-from monitor.alerts.deadletters import DeadLetterWriter
+from monitor.alerts.delivery.deadletters import DeadLetterWriter
+from monitor.alerts.delivery.history import PendingHistory
+from monitor.alerts.delivery.progress import Extract, InFlight, Outcome, Progress, next_attempt
+from monitor.alerts.delivery.receivers import Attempt, Receivers
 from monitor.alerts.notifiers import Notifier, ReceiverUnavailable
-from monitor.alerts.pending import PendingHistory
-from monitor.alerts.progress import Deferred, Extract, InFlight, Outcome, Progress, next_attempt
-from monitor.alerts.receivers import Attempt, Receivers
 from monitor.alerts.settings import AlertSettings
 from monitor.alerts.store import DEADLETTERED, DELIVERED, AlertStore
 from monitor.bus.base import Consumer, Producer, Record
@@ -43,7 +46,8 @@ from monitor.errors import MonitorError, PoisonError
 from monitor.messages import Alert
 from monitor.ops.metrics import Metrics
 
-log = logging.getLogger(__name__)
+# The package's name: delivery's log lines keep one logger, whichever module writes them.
+log = logging.getLogger("monitor.alerts.delivery")
 
 #: How long one step waits for a running attempt to finish before returning.
 _ATTEMPT_WAIT_S = 0.05
@@ -74,7 +78,12 @@ class DeliveryEngine:
         skip_statuses: frozenset[str] = frozenset({DELIVERED, DEADLETTERED}),
     ) -> None:
         """``skip_statuses``: receivers whose recorded status for an alert is one
-        of these are not called again (replay passes only DELIVERED)."""
+        of these are not called again (replay passes only DELIVERED).
+
+        A new alert is first sent ``settings.group_wait_s`` after it was raised,
+        so that copies of the story from other outlets arriving meanwhile go
+        out with it; :meth:`drain` reads a whole backlog at once and waits for
+        nothing."""
         self._consumer = consumer
         self._producer = producer
         self._receivers = Receivers(notifiers, settings.breaker)
@@ -89,9 +98,6 @@ class DeliveryEngine:
         self._inflight: list[InFlight] = []
         self._history = PendingHistory(store, metrics, clock, self._rng)
         self._last_poll = float("-inf")
-        #: A new alert is first sent this long after it was raised, so that copies
-        #: of the story from other outlets arriving meanwhile go out with it.
-        self.group_wait_s = settings.group_wait_s
 
     @property
     def in_flight(self) -> int:
@@ -106,7 +112,33 @@ class DeliveryEngine:
 
         Returns how many records were committed.
         """
-        self._history.admit_waiting(self._admit)
+        return self._step(poll_timeout_s, self._settings.group_wait_s)
+
+    def drain(self, idle_s: float = 1.0, join_s: float = 30.0) -> int:
+        """Deliver what the topic holds now, then return how many records were committed.
+
+        Returns once every assigned partition is read to its end and nothing is in
+        hand, or when the alerts in hand are all waiting longer than ``idle_s``
+        (a receiver that is down: they stay uncommitted for the next run). Waits
+        up to ``join_s`` for the consumer to be given partitions at all. The whole
+        backlog is read at once, so new alerts are not held for ``group_wait_s``.
+        """
+        total = 0
+        joined_by = time.monotonic() + join_s
+        while True:
+            total += self._step(idle_s, 0.0)
+            if self.in_flight == 0:
+                caught_up = self.caught_up()
+                if caught_up or (caught_up is None and time.monotonic() > joined_by):
+                    return total
+                continue
+            wait = self.wait_s(idle_s + 0.01)
+            if wait > idle_s:
+                return total
+            time.sleep(wait)
+
+    def _step(self, poll_timeout_s: float, group_wait_s: float) -> int:
+        self._admit_waiting(group_wait_s)
         if self._should_poll():
             room = self._settings.max_in_flight - len(self._inflight)
             timeout = poll_timeout_s
@@ -114,7 +146,7 @@ class DeliveryEngine:
                 timeout = min(poll_timeout_s, max(MIN_POLL_S, self.wait_s(poll_timeout_s)))
             self._last_poll = self._clock.monotonic()
             self._history.queue_records(self._consumer.poll(timeout, max_records=room))
-            self._history.admit_waiting(self._admit)
+            self._admit_waiting(group_wait_s)
         self._history.write_outcomes()
         self._collect(0.0)
         self._dispatch()
@@ -171,25 +203,36 @@ class DeliveryEngine:
         self._producer.close()
 
     # -- admission ------------------------------------------------------------
-    def _admit(self, record: Record) -> None:
+    def _admit_waiting(self, group_wait_s: float) -> None:
+        """Admit the records the history holds, in order, until the store refuses one."""
+        while (record := self._history.next_record()) is not None:
+            try:
+                self._admit(record, group_wait_s)
+            except StoreError as exc:
+                self._history.refused(exc)
+                return
+            self._history.admitted()
+
+    def _admit(self, record: Record, group_wait_s: float) -> None:
         """Take a record in hand; raises StoreError (and takes nothing) if the store
         cannot record it."""
         try:
-            alert, wanted = self._extract(record)
+            extracted = self._extract(record)
         except PoisonError as exc:
             self._letters.poison(record, exc)
             self._inflight.append(InFlight(record, None))
             return
-        except Deferred:
+        if extracted is None:  # left for a later run
             self._inflight.append(InFlight(record, None, deferred=True))
             return
+        alert, wanted = extracted
         now = self._clock.now()
         alert = self._store.record(alert, now)
         done = {r for r in wanted if self._history.recorded_status(alert.id, r) in self._skip}
         hold_until = 0.0
-        if self.group_wait_s:  # capped, so a producer's clock running ahead costs nothing
+        if group_wait_s:  # capped, so a producer's clock running ahead costs nothing
             created = parse_iso(alert.created_at)
-            hold_until = min(created if created is not None else now, now) + self.group_wait_s
+            hold_until = min(created if created is not None else now, now) + group_wait_s
         waiting = {
             name: Progress(next_at=hold_until) for name in wanted
             if name in self._receivers and name not in done
@@ -314,26 +357,3 @@ class DeliveryEngine:
         self._metrics.messages.labels("delivery", "handled").inc(len(settled))
         return len(settled)
 
-
-def drain(engine: DeliveryEngine, idle_s: float = 1.0, join_s: float = 30.0) -> int:
-    """Deliver what the topic holds now, then return how many records were committed.
-
-    Returns once every assigned partition is read to its end and nothing is in
-    hand, or when the alerts in hand are all waiting longer than ``idle_s``
-    (a receiver that is down: they stay uncommitted for the next run). Waits
-    up to ``join_s`` for the consumer to be given partitions at all.
-    """
-    engine.group_wait_s = 0.0  # the whole backlog is read at once: nothing to wait for
-    total = 0
-    joined_by = time.monotonic() + join_s
-    while True:
-        total += engine.step(idle_s)
-        if engine.in_flight == 0:
-            caught_up = engine.caught_up()
-            if caught_up or (caught_up is None and time.monotonic() > joined_by):
-                return total
-            continue
-        wait = engine.wait_s(idle_s + 0.01)
-        if wait > idle_s:
-            return total
-        time.sleep(wait)

@@ -1,7 +1,7 @@
 """The pure parts of delivery: what is in hand, each receiver's progress on it,
 and when to try again (:func:`next_attempt`, a function of data and ``now``).
 
-:mod:`monitor.alerts.delivery` is the I/O shell that drives these.
+:class:`~monitor.alerts.delivery.engine.DeliveryEngine` is the I/O shell that drives these.
 """
 
 from __future__ import annotations
@@ -15,17 +15,11 @@ from monitor.bus.base import Record
 from monitor.messages import Alert
 from monitor.retry import backoff_delay
 
-
-class Deferred(Exception):
-    """Raised by an extractor for a record that must be left for a later run.
-
-    The record stays uncommitted and blocks commits after it in its partition.
-    """
-
-
-#: Turns a record into the alert and the receivers it is for; raises PoisonError
-#: for a record that can never be delivered, Deferred for one to leave alone.
-Extract = Callable[[Record], tuple[Alert, tuple[str, ...]]]
+#: Turns a record into the alert and the receivers it is for. Returns None for a
+#: record that must be left for a later run (it stays uncommitted and blocks the
+#: commits after it in its partition); raises PoisonError for one that can never
+#: be delivered.
+Extract = Callable[[Record], tuple[Alert, tuple[str, ...]] | None]
 
 
 @dataclass(slots=True)

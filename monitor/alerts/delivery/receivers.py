@@ -19,9 +19,9 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from monitor.alerts import breaker as cb
+from monitor.alerts.delivery import breaker as cb
+from monitor.alerts.delivery.progress import InFlight, Progress
 from monitor.alerts.notifiers import Notifier
-from monitor.alerts.progress import InFlight, Progress
 from monitor.alerts.settings import BreakerSettings
 from monitor.errors import MonitorError, PermanentError
 from monitor.messages import Alert
