@@ -14,6 +14,17 @@ Contract shared by both:
   (or a rebalance) the group resumes after the last committed record.
 * :meth:`Consumer.seek_back` rewinds a partition to a record, so a record whose
   handling failed with a retryable error is read again.
+
+For a compacted topic read as a table (the pollers' shared feed list):
+
+* :meth:`Producer.tombstone` writes a record without value, which removes its
+  key once the topic is compacted; it is read back with ``tombstone`` set.
+* :meth:`Bus.table_reader` is a group member that reads every partition it is
+  given from the first record, commits nothing, tells an
+  :class:`AssignmentListener` what it gained and lost, and says when it has read
+  its partitions up to where they ended when it got them
+  (:meth:`TableReader.caught_up`).
+* :meth:`Bus.read_all` reads a whole topic to its present end without a group.
 """
 
 from __future__ import annotations
@@ -21,6 +32,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+#: A partition of a topic: (topic, partition number).
+TopicPartition = tuple[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +48,8 @@ class Record:
     value: bytes
     headers: Mapping[str, bytes] = field(default_factory=dict)
     timestamp_ms: int | None = None
+    #: A record without value (``value`` is then empty): its key is removed on compaction.
+    tombstone: bool = False
 
 
 class Producer(Protocol):
@@ -48,6 +64,9 @@ class Producer(Protocol):
     ) -> None:
         """Queue one record; raises :class:`~monitor.errors.BrokerUnavailable`
         or another :class:`~monitor.errors.MonitorError` on failure."""
+
+    def tombstone(self, topic: str, key: str) -> None:
+        """Queue a record without value for ``key``: a compacted topic forgets the key."""
 
     def flush(self, timeout_s: float | None = None) -> None:
         """Block until every queued record is acknowledged by the broker."""
@@ -75,6 +94,28 @@ class Consumer(Protocol):
         """Leave the group; uncommitted records will be read again by someone."""
 
 
+class AssignmentListener(Protocol):
+    """Hears which partitions a :class:`TableReader` gained and lost.
+
+    Called during :meth:`Consumer.poll`, possibly on the transport's own I/O
+    thread: it must only take note, never block or call the bus.
+    """
+
+    def assigned(self, partitions: Sequence[TopicPartition]) -> None:
+        """These partitions are now this member's; they will be read from the start."""
+
+    def revoked(self, partitions: Sequence[TopicPartition]) -> None:
+        """These partitions are no longer this member's."""
+
+
+class TableReader(Consumer, Protocol):
+    """A group member reading a compacted topic as a table (see :meth:`Bus.table_reader`)."""
+
+    def caught_up(self) -> bool:
+        """Whether every partition held has been read up to where it ended when it was
+        assigned (true while none is held)."""
+
+
 class Bus(Protocol):
     """A factory for producers and consumers on one transport."""
 
@@ -86,8 +127,22 @@ class Bus(Protocol):
     def consumer(self, topics: Sequence[str], group: str) -> Consumer:
         """A new member of ``group`` reading ``topics``."""
 
+    def table_reader(
+        self, topic: str, group: str, listener: AssignmentListener
+    ) -> TableReader:
+        """A new member of ``group`` reading ``topic``'s partitions it is given from
+        their first record on every assignment, committing nothing."""
+
+    def read_all(self, topic: str, timeout_s: float) -> list[Record]:
+        """Every record of ``topic`` up to its present end, partition by partition,
+        without joining a group; raises :class:`~monitor.errors.BrokerUnavailable`
+        when the end is not reached within ``timeout_s``."""
+
     def ensure_topics(self, topics: Sequence[str]) -> None:
         """Create missing topics (no-op where topics are implicit)."""
+
+    def ensure_compacted_topic(self, topic: str) -> None:
+        """Create ``topic`` compacted (one record kept per key), or make it so."""
 
     def reachable(self) -> bool:
         """Whether the transport answers now; cheap enough for a readiness probe."""

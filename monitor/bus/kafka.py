@@ -17,14 +17,23 @@ Contract beyond :mod:`monitor.bus.base`:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka import (
+    ConsumerRebalanceListener,
+    KafkaAdminClient,
+    KafkaConsumer,
+    KafkaProducer,
+    OffsetAndMetadata,
+    TopicPartition,
+)
 from kafka import errors as kafka_errors
+from kafka.admin import ConfigResource, ConfigResourceType
 
-from monitor.bus.base import Bus, Record
+from monitor.bus.base import AssignmentListener, Bus, Record
 from monitor.bus.settings import KafkaSettings
 from monitor.errors import BrokerUnavailable, MonitorError, PermanentError, RetryableError
 
@@ -80,6 +89,7 @@ def _to_record(raw: Any) -> Record:
         value=raw.value if raw.value is not None else b"",
         headers={name: value or b"" for name, value in raw.headers or ()},
         timestamp_ms=raw.timestamp,
+        tombstone=raw.value is None,
     )
 
 
@@ -124,6 +134,15 @@ class KafkaBusProducer:
         headers: Mapping[str, bytes] | None = None,
     ) -> None:
         """Queue one record; ``key`` is sent as UTF-8 and decides the partition."""
+        self._send(topic, key, value, headers)
+
+    def tombstone(self, topic: str, key: str) -> None:
+        """Queue a record with a null value for ``key``."""
+        self._send(topic, key, None, None)
+
+    def _send(
+        self, topic: str, key: str | None, value: bytes | None, headers: Mapping[str, bytes] | None
+    ) -> None:
         try:
             future = self._client.send(
                 topic,
@@ -241,6 +260,84 @@ class KafkaBusConsumer:
             raise translate(exc, "closing the consumer") from exc
 
 
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Passes kafka-python's rebalance callbacks (on its I/O thread) to a table reader."""
+
+    def __init__(self, reader: KafkaTableReader) -> None:
+        self._reader = reader
+
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        self._reader.revoked(list(revoked))
+
+    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        self._reader.assigned(list(assigned))
+
+
+class KafkaTableReader(KafkaBusConsumer):
+    """A group member that reads each partition it gets from the start and commits nothing.
+
+    The rebalance callbacks run on kafka-python's I/O thread and must not block:
+    they note the change and tell the listener. The next :meth:`poll` (on the
+    caller's thread) rewinds the partitions gained and notes where they end.
+    """
+
+    def __init__(self, client: KafkaConsumer, timeout_ms: int, listener: AssignmentListener):
+        super().__init__(client, timeout_ms)
+        self._listener = listener
+        self._lock = threading.Lock()
+        #: Partitions gained and not yet rewound; where each held partition ended when gained.
+        self._fresh: set[TopicPartition] = set()
+        self._ends: dict[TopicPartition, int] = {}
+
+    def assigned(self, partitions: list[TopicPartition]) -> None:
+        with self._lock:
+            self._fresh.update(partitions)
+        self._listener.assigned([(tp.topic, tp.partition) for tp in partitions])
+
+    def revoked(self, partitions: list[TopicPartition]) -> None:
+        with self._lock:
+            for tp in partitions:
+                self._fresh.discard(tp)
+                self._ends.pop(tp, None)
+        self._listener.revoked([(tp.topic, tp.partition) for tp in partitions])
+
+    def poll(self, timeout_s: float, max_records: int = 500) -> Sequence[Record]:
+        """Next records; those of partitions just gained come again from their start."""
+        records = super().poll(timeout_s, max_records)
+        with self._lock:
+            fresh, self._fresh = self._fresh, set()
+        fresh &= set(self._client.assignment())
+        if not fresh:
+            return records
+        try:
+            self._client.seek_to_beginning(*fresh)
+            ends = self._client.end_offsets(list(fresh), timeout_ms=self._timeout_ms)
+        except _KAFKA_FAILURES as exc:
+            with self._lock:
+                self._fresh |= fresh
+            raise translate(exc, "rewinding newly assigned partitions") from exc
+        with self._lock:
+            self._ends.update({tp: ends.get(tp, 0) for tp in fresh})
+        return [r for r in records if TopicPartition(r.topic, r.partition) not in fresh]
+
+    def caught_up(self) -> bool:
+        """Whether every held partition is read up to where it ended when gained."""
+        with self._lock:
+            if self._fresh:
+                return False
+            ends = dict(self._ends)
+        try:
+            done = [tp for tp, end in ends.items()
+                    if self._client.position(tp, timeout_ms=self._timeout_ms) >= end]
+        except _KAFKA_FAILURES as exc:
+            raise translate(exc, "reading positions") from exc
+        with self._lock:
+            for tp in done:
+                if self._ends.get(tp) == ends[tp]:
+                    del self._ends[tp]
+            return not self._ends and not self._fresh
+
+
 class KafkaBus:
     """The :class:`~monitor.bus.base.Bus` on a Kafka cluster described by ``settings``."""
 
@@ -270,8 +367,29 @@ class KafkaBus:
 
     def consumer(self, topics: Sequence[str], group: str) -> KafkaBusConsumer:
         """A new member of ``group`` subscribed to ``topics``, with manual commits only."""
+        config = self._group_config(group)
+        client = self._connect(
+            f"consumer for group {group}", lambda: KafkaConsumer(*topics, **config)
+        )
+        return KafkaBusConsumer(client, self._settings.request_timeout_ms)
+
+    def table_reader(
+        self, topic: str, group: str, listener: AssignmentListener
+    ) -> KafkaTableReader:
+        """A new member of ``group`` reading its partitions of ``topic`` from the start."""
+        config = self._group_config(group) | {"auto_offset_reset": "earliest"}
+        client = self._connect(f"table reader for group {group}", lambda: KafkaConsumer(**config))
+        reader = KafkaTableReader(client, self._settings.request_timeout_ms, listener)
+        try:
+            client.subscribe([topic], listener=_Rebalance(reader))
+        except _KAFKA_FAILURES as exc:
+            client.close(autocommit=False)
+            raise translate(exc, f"subscribing to {topic}") from exc
+        return reader
+
+    def _group_config(self, group: str) -> dict[str, Any]:
         s = self._settings
-        config = s.client_config() | {
+        return s.client_config() | {
             "group_id": group,
             "enable_auto_commit": False,
             "auto_offset_reset": s.auto_offset_reset,
@@ -280,10 +398,39 @@ class KafkaBus:
             "max_poll_interval_ms": s.max_poll_interval_ms,
             "max_poll_records": s.max_poll_records,
         }
-        client = self._connect(
-            f"consumer for group {group}", lambda: KafkaConsumer(*topics, **config)
-        )
-        return KafkaBusConsumer(client, s.request_timeout_ms)
+
+    def read_all(self, topic: str, timeout_s: float) -> list[Record]:
+        """Every record of ``topic`` up to its present end, with assigned partitions and
+        no group: nothing is joined or committed, no group is disturbed."""
+        deadline = time.monotonic() + timeout_s
+        config = self._settings.client_config() | {"enable_auto_commit": False}
+        reader = self._connect(f"reader of {topic}", lambda: KafkaConsumer(**config))
+        try:
+            return self._read_to_end(reader, topic, deadline)
+        except _KAFKA_FAILURES as exc:
+            raise translate(exc, f"reading {topic}") from exc
+        finally:
+            try:
+                reader.close(autocommit=False)
+            except _KAFKA_FAILURES as exc:
+                log.debug("kafka: closing the reader of %s failed: %s", topic, exc)
+
+    def _read_to_end(self, reader: KafkaConsumer, topic: str, deadline: float) -> list[Record]:
+        numbers = sorted(reader.partitions_for_topic(topic) or ())
+        partitions = [TopicPartition(topic, p) for p in numbers]
+        if not partitions:
+            return []
+        timeout_ms = self._settings.request_timeout_ms
+        reader.assign(partitions)
+        reader.seek_to_beginning(*partitions)
+        ends = reader.end_offsets(partitions, timeout_ms=timeout_ms)
+        found: dict[TopicPartition, list[Record]] = {tp: [] for tp in partitions}
+        while any(reader.position(tp, timeout_ms=timeout_ms) < ends[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise BrokerUnavailable(f"kafka: {topic} was not read to its end in time")
+            for tp, raws in reader.poll(timeout_ms=500).items():
+                found[tp].extend(_to_record(raw) for raw in raws if raw.offset < ends[tp])
+        return [record for tp in partitions for record in found[tp]]
 
     def ensure_topics(self, topics: Sequence[str]) -> None:
         """Create the missing topics with the configured partitions and replication.
@@ -309,6 +456,30 @@ class KafkaBus:
             raise translate(exc, f"creating topics {', '.join(topics)}") from exc
         if created:
             log.info("kafka: created topics %s", ", ".join(created))
+
+    def ensure_compacted_topic(self, topic: str) -> None:
+        """Create ``topic`` with ``cleanup.policy=compact``, or set that policy on it."""
+        admin = self._admin_client()
+        timeout_ms = self._settings.request_timeout_ms
+        spec = {
+            "num_partitions": self._settings.partitions,
+            "replication_factor": self._settings.replication_factor,
+            "configs": {"cleanup.policy": "compact"},
+        }
+        try:
+            created = self._created_topics(
+                admin.create_topics({topic: spec}, timeout_ms=timeout_ms, raise_errors=False)
+            )
+            if created:
+                admin.wait_for_topics(created, timeout_ms=timeout_ms)
+                return
+            policy = ConfigResource(ConfigResourceType.TOPIC, topic, {"cleanup.policy": "compact"})
+            result = admin.alter_configs([policy])
+        except _KAFKA_FAILURES as exc:
+            raise translate(exc, f"making {topic} compacted") from exc
+        answer = result.get("topic", {}).get(topic, "OK")
+        if answer != "OK":
+            raise KafkaPermanent(f"kafka: making {topic} compacted failed: {answer}")
 
     @staticmethod
     def _created_topics(result: Mapping[str, Any]) -> list[str]:

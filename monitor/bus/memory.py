@@ -2,8 +2,10 @@
 
 Topics are lists of partitions held in memory; consumer groups keep committed
 offsets, members of a group share partitions, and nothing is committed unless
-asked. Everything is guarded by one condition variable, so producers and
-consumers may live on different threads of the same process.
+asked. Compaction is not modelled: every record stays, tombstones included,
+which readers of a table handle anyway. Everything is guarded by one
+condition variable, so producers and consumers may live on different threads
+of the same process.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ import threading
 import time
 import zlib
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
-from monitor.bus.base import Record
-
-TopicPartition = tuple[str, int]
+from monitor.bus.base import AssignmentListener, Bus, Record, TopicPartition
 
 
 class MemoryBus:
@@ -37,9 +38,25 @@ class MemoryBus:
         return MemoryProducer(self)
 
     def consumer(self, topics: Sequence[str], group: str) -> MemoryConsumer:
-        member = MemoryConsumer(self, tuple(topics), group)
+        return self._join(MemoryConsumer(self, tuple(topics), group))
+
+    def table_reader(
+        self, topic: str, group: str, listener: AssignmentListener
+    ) -> MemoryTableReader:
+        return self._join(MemoryTableReader(self, (topic,), group, listener))
+
+    def read_all(self, topic: str, timeout_s: float) -> list[Record]:
+        """Every record of ``topic``, partition by partition; never waits."""
+        return self.records_in(topic)
+
+    def ensure_compacted_topic(self, topic: str) -> None:
+        """Create ``topic`` if missing (compaction is not modelled)."""
+        self.ensure_topics([topic])
+
+    def _join(self, member: _Member) -> _Member:
         with self._cond:
-            self._members.setdefault(group, []).append(member)
+            self._members.setdefault(member.group, []).append(member)
+            self._cond.notify_all()
         return member
 
     def reachable(self) -> bool:
@@ -62,7 +79,7 @@ class MemoryBus:
         return self._logs[topic]
 
     def _append(
-        self, topic: str, key: str | None, value: bytes, headers: Mapping[str, bytes]
+        self, topic: str, key: str | None, value: bytes | None, headers: Mapping[str, bytes]
     ) -> None:
         with self._cond:
             log = self._log(topic)
@@ -74,9 +91,10 @@ class MemoryBus:
                     partition=partition,
                     offset=len(records),
                     key=key,
-                    value=value,
+                    value=value if value is not None else b"",
                     headers=dict(headers),
                     timestamp_ms=int(time.time() * 1000),
+                    tombstone=value is None,
                 )
             )
             self._cond.notify_all()
@@ -118,6 +136,9 @@ class MemoryProducer:
     ) -> None:
         self._bus._append(topic, key, value, headers or {})
 
+    def tombstone(self, topic: str, key: str) -> None:
+        self._bus._append(topic, key, None, {})
+
     def flush(self, timeout_s: float | None = None) -> None:
         return None
 
@@ -133,20 +154,40 @@ class MemoryConsumer:
         self.topics = topics
         self.group = group
         self._positions: dict[TopicPartition, int] = {}
+        #: The partitions this member last noticed it holds.
+        self._assigned: list[TopicPartition] = []
 
     def poll(self, timeout_s: float, max_records: int = 500) -> list[Record]:
         deadline = time.monotonic() + timeout_s
-        with self._bus._cond:
-            while True:
+        while True:
+            self._notice_assignment()
+            with self._bus._cond:
                 batch = self._take(max_records)
                 remaining = deadline - time.monotonic()
                 if batch or remaining <= 0:
                     return batch
                 self._bus._cond.wait(remaining)
 
+    def _notice_assignment(self) -> None:
+        """Adopt the group's present share of partitions (and say so, in a table reader)."""
+        with self._bus._cond:
+            assigned = self._bus._assignment(self)
+            lost = [tp for tp in self._assigned if tp not in assigned]
+            gained = [tp for tp in assigned if tp not in self._assigned]
+            self._assigned = assigned
+            self._positions = {tp: pos for tp, pos in self._positions.items() if tp in assigned}
+            self._gained(gained)
+        if lost or gained:
+            self._announce(lost, gained)
+
+    def _gained(self, partitions: list[TopicPartition]) -> None:
+        """Hook for newly held partitions (lock held)."""
+
+    def _announce(self, lost: list[TopicPartition], gained: list[TopicPartition]) -> None:
+        """Hook to report a changed assignment (lock not held)."""
+
     def _take(self, max_records: int) -> list[Record]:
-        assigned = self._bus._assignment(self)
-        self._positions = {tp: pos for tp, pos in self._positions.items() if tp in assigned}
+        assigned = self._assigned
         batch: list[Record] = []
         for topic, partition in assigned:
             key = (self.group, topic, partition)
@@ -182,3 +223,37 @@ class MemoryConsumer:
 
     def close(self) -> None:
         self._bus._leave(self)
+
+
+class MemoryTableReader(MemoryConsumer):
+    """A group member reading its partitions of a table from the start, on every assignment."""
+
+    def __init__(
+        self, bus: MemoryBus, topics: tuple[str, ...], group: str, listener: AssignmentListener
+    ) -> None:
+        super().__init__(bus, topics, group)
+        self._listener = listener
+        #: Where each held partition ended when it was assigned.
+        self._ends: dict[TopicPartition, int] = {}
+
+    def _gained(self, partitions: list[TopicPartition]) -> None:
+        self._ends = {tp: end for tp, end in self._ends.items() if tp in self._assigned}
+        for topic, partition in partitions:
+            self._positions[(topic, partition)] = 0
+            self._ends[(topic, partition)] = len(self._bus._log(topic)[partition])
+
+    def _announce(self, lost: list[TopicPartition], gained: list[TopicPartition]) -> None:
+        if lost:
+            self._listener.revoked(lost)
+        if gained:
+            self._listener.assigned(gained)
+
+    def caught_up(self) -> bool:
+        with self._bus._cond:
+            return all(self._positions.get(tp, 0) >= end for tp, end in self._ends.items())
+
+
+_Member = TypeVar("_Member", MemoryConsumer, MemoryTableReader)
+
+if TYPE_CHECKING:  # mypy proves MemoryBus meets the protocol
+    _protocol_check: Bus = MemoryBus()

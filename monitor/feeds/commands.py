@@ -156,10 +156,15 @@ def feeds_status(ctx: click.Context, as_json: bool) -> None:
 def _health_rows(settings: Settings) -> tuple[list[FeedHealth], str]:
     """The health rows for ``feeds status`` and where they were read from."""
     if settings.bus.kind == "kafka" and settings.poller.sharing == "kafka":
+        from monitor.bus.kafka import KafkaBus  # the transport only when asked for
         from monitor.feeds.sharing import read_feed_records
 
         topic = settings.bus.topics.feeds
-        entries = read_feed_records(settings.bus.kafka, topic)
+        bus = KafkaBus(settings.bus.kafka)
+        try:
+            entries = read_feed_records(bus, topic)
+        finally:
+            bus.close()
         return shared_health(entries, settings.poller.broken_after_failures), f"topic {topic}"
     return read_health(settings.state_dir), str(settings.state_dir)
 

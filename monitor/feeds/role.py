@@ -10,8 +10,9 @@ health changes tell the metrics and logs, :mod:`monitor.feeds.reporting`'s.
 
 Which feeds this poller polls comes from a feed board
 (:mod:`monitor.feeds.sharing`): the local board hands it every configured
-feed; the Kafka board hands it its share of a list several pollers split
-through a consumer group, with each feed's state travelling on the topic.
+feed; the shared board hands it its share of a list several pollers split
+through a consumer group on the bus, with each feed's state travelling on
+the feeds topic.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from monitor.feeds.poller import FeedPoller, PollResult
 from monitor.feeds.publishing import ArticlePublisher, merged
 from monitor.feeds.reporting import report_health_change, report_health_counts, report_poll
 from monitor.feeds.settings import FeedConfig
-from monitor.feeds.sharing import FeedBoard, KafkaFeedBoard, LocalFeedBoard
+from monitor.feeds.sharing import FeedBoard, LocalFeedBoard, SharedFeedBoard
 from monitor.feeds.sites import load_site_rules
 from monitor.feeds.state import HEALTHS, FeedState, Health, new_state
 from monitor.feeds.store import PollerStore
@@ -59,6 +60,7 @@ class PollerRole:
 
     def __init__(self, ctx: RoleContext, fetcher: Fetcher | None = None) -> None:
         self._settings = ctx.settings.poller
+        self._bus = ctx.bus
         self._metrics = ctx.metrics
         self._clock = ctx.clock
         self._store = PollerStore.in_state_dir(ctx.settings.state_dir)
@@ -151,8 +153,7 @@ class PollerRole:
             raise ConfigError([ConfigProblem(
                 "monitor.yaml", "poller.sharing", "sharing 'kafka' needs bus.kind 'kafka'"
             )])
-        return KafkaFeedBoard(settings.bus.kafka, settings.bus.topics.feeds,
-                              settings.bus.groups.poller)
+        return SharedFeedBoard(self._bus, settings.bus.topics.feeds, settings.bus.groups.poller)
 
     def _refresh_board(self, timeout_s: float) -> None:
         owned = self._board.refresh(timeout_s)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 
 import pytest
+from kafka import KafkaAdminClient
 from kafka import errors as kafka_errors
+from kafka.admin import ConfigResource, ConfigResourceType
 
 from monitor.bus.base import Consumer, Producer, Record
 from monitor.bus.kafka import (
@@ -405,3 +408,69 @@ def test_broker_outage_is_retryable_and_clients_carry_on_after_restart(
     finally:
         consumer.close()
         producer.close()
+
+
+class Noted:
+    """An assignment listener that writes down what it hears."""
+
+    def __init__(self) -> None:
+        self.assigned_to: list[tuple[str, int]] = []
+
+    def assigned(self, partitions: Sequence[tuple[str, int]]) -> None:
+        self.assigned_to.extend(partitions)
+
+    def revoked(self, partitions: Sequence[tuple[str, int]]) -> None:
+        for tp in partitions:
+            self.assigned_to.remove(tp)
+
+
+@pytest.mark.kafka
+def test_a_compacted_table_is_read_from_the_start_with_its_tombstones(
+    bus: KafkaBus, producer: Producer, kafka_topics: KafkaTopics
+) -> None:
+    topic = kafka_topics.feeds  # exists already, not compacted: ensure makes it so
+    bus.ensure_compacted_topic(topic)
+    bus.ensure_compacted_topic(topic)
+    assert _cleanup_policy(bus, topic) == "compact"
+    producer.send(topic, "a", b"1")
+    producer.tombstone(topic, "a")
+    producer.send(topic, "b", b"2")
+    producer.flush(10)
+    # Committed offsets would not matter: a table reader starts at the first record.
+    group = kafka_topics.group("pollers")
+    member = bus.consumer([topic], group)
+    member.commit(poll_until(member, 3))
+    member.close()
+
+    heard = Noted()
+    reader = bus.table_reader(topic, group, heard)
+    try:
+        records: list[Record] = []
+        for _ in range(MAX_POLLS):
+            records.extend(reader.poll(0.5))
+            if heard.assigned_to and reader.caught_up():
+                break
+        assert sorted(heard.assigned_to) == [(topic, p) for p in range(3)]
+        assert reader.caught_up()
+    finally:
+        reader.close()
+    read = [(r.key, r.value, r.tombstone) for r in records]
+    assert sorted(read) == [("a", b"", True), ("a", b"1", False), ("b", b"2", False)]
+    everything = [(r.key, r.tombstone) for r in bus.read_all(topic, 30.0)]
+    assert sorted(everything) == [("a", False), ("a", True), ("b", False)]
+
+
+def _cleanup_policy(bus: KafkaBus, topic: str) -> str | None:
+    """The topic's cleanup.policy as the broker describes it, waiting for the
+    change to reach the broker's metadata (at most MAX_POLLS tries)."""
+    admin = KafkaAdminClient(**bus.settings.client_config())
+    try:
+        for _ in range(MAX_POLLS):
+            described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+            policy = described["topic"][topic].get("cleanup.policy")
+            if policy is not None and policy["value"] == "compact":
+                break
+            time.sleep(0.5)
+    finally:
+        admin.close()
+    return None if policy is None else str(policy["value"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from monitor.bus.memory import MemoryBus
 
@@ -77,3 +78,69 @@ def test_poll_wakes_up_when_a_record_arrives() -> None:
     records = consumer.poll(5.0)
     timer.join()
     assert [r.value for r in records] == [b"late"]
+
+
+class Noted:
+    """An assignment listener that writes down what it hears."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, list[tuple[str, int]]]] = []
+
+    def assigned(self, partitions: Sequence[tuple[str, int]]) -> None:
+        self.events.append(("assigned", sorted(partitions)))
+
+    def revoked(self, partitions: Sequence[tuple[str, int]]) -> None:
+        self.events.append(("revoked", sorted(partitions)))
+
+
+def test_a_tombstone_is_read_back_as_one() -> None:
+    bus = MemoryBus()
+    producer = bus.producer()
+    producer.send("t", "k", b"v")
+    producer.tombstone("t", "k")
+    records = bus.read_all("t", 1.0)
+    assert [(r.key, r.value, r.tombstone) for r in records] == [
+        ("k", b"v", False), ("k", b"", True)
+    ]
+
+
+def test_a_table_reader_reads_its_partitions_from_the_start_on_every_assignment() -> None:
+    bus = MemoryBus(partitions=2)
+    for i in range(6):
+        bus.producer().send("t", f"k{i}", b"v")
+    heard = Noted()
+    first = bus.table_reader("t", "g", heard)
+    first.commit(first.poll(0.0))  # a commit changes nothing for a table
+    assert heard.events == [("assigned", [("t", 0), ("t", 1)])]
+    assert first.caught_up()
+    second = bus.table_reader("t", "g", Noted())
+    assert len(second.poll(0.0)) > 0
+    first.poll(0.0)
+    assert heard.events[-1][0] == "revoked" and len(heard.events[-1][1]) == 1
+    second.close()
+    again = first.poll(0.0)
+    assert heard.events[-1][0] == "assigned"
+    assert {r.partition for r in again} == {heard.events[-1][1][0][1]}
+    assert [r.offset for r in again][:1] == [0]
+
+
+def test_a_table_reader_is_caught_up_once_it_read_what_was_there_when_assigned() -> None:
+    bus = MemoryBus()
+    for i in range(3):
+        bus.producer().send("t", None, str(i).encode())
+    reader = bus.table_reader("t", "g", Noted())
+    assert len(reader.poll(0.0, max_records=2)) == 2
+    assert not reader.caught_up()
+    bus.producer().send("t", None, b"later")  # written after the assignment
+    assert len(reader.poll(0.0, max_records=1)) == 1
+    assert reader.caught_up()
+
+
+def test_read_all_joins_no_group_and_ensure_compacted_topic_creates_it() -> None:
+    bus = MemoryBus(partitions=3)
+    bus.ensure_compacted_topic("table")
+    assert bus.read_all("table", 1.0) == []
+    bus.producer().send("table", "k", b"v")
+    member = bus.consumer(["table"], "g")
+    assert len(bus.read_all("table", 1.0)) == 1
+    assert len(member.poll(0.0)) == 1  # the group's position is untouched

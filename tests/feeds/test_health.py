@@ -27,14 +27,14 @@ def test_newest_record_per_feed_becomes_one_row_each() -> None:
     old_address = dataclasses.replace(new_state("d", "https://d.example/old", 0.0),
                                       last_success_at=30.0)
     records = [
-        (b"a", encode_record(a, None)),
-        (b"b", encode_record(b, None)),
-        (b"c", encode_record(c, None)),
-        (b"a", encode_record(a, polled)),
-        (b"b", encode_record(b, failing)),
-        (b"c", None),  # removed from the list
-        (b"d", encode_record(moved, old_address)),  # a late state of the old address
-        (b"e", b"{broken"),
+        ("a", encode_record(a, None)),
+        ("b", encode_record(b, None)),
+        ("c", encode_record(c, None)),
+        ("a", encode_record(a, polled)),
+        ("b", encode_record(b, failing)),
+        ("c", None),  # removed from the list
+        ("d", encode_record(moved, old_address)),  # a late state of the old address
+        ("e", b"{broken"),
     ]
     rows = shared_health(newest_per_key(records), broken_after=5)
     assert [(r.feed_id, r.health, r.failures) for r in rows] == [
@@ -53,6 +53,6 @@ def test_newest_record_per_feed_becomes_one_row_each() -> None:
 def test_a_later_definition_without_state_makes_the_feed_pending_again() -> None:
     a = feed("a", "https://a.example/f")
     polled = dataclasses.replace(new_state("a", "https://a.example/f", 0.0), last_success_at=1.0)
-    records = [(b"a", encode_record(a, polled)), (b"a", encode_record(a, None))]
+    records = [("a", encode_record(a, polled)), ("a", encode_record(a, None))]
     (row,) = shared_health(newest_per_key(records), broken_after=5)
     assert row.health == "pending"

@@ -1,7 +1,13 @@
-"""Two pollers share one feed list over real Kafka; a dead poller's feeds move."""
+"""Pollers share one feed list through a compacted topic; a dead poller's feeds move.
+
+The board is bus logic only, so most of this runs on the in-process bus; the
+tests marked ``kafka`` run it on a real broker (a killed poller process, the
+``feeds status`` command, and the stale-save race).
+"""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import json
@@ -13,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from kafka import KafkaProducer
 
+from monitor.bus.base import Bus
 from monitor.bus.codec import decode
 from monitor.bus.kafka import KafkaBus
 from monitor.bus.memory import MemoryBus
@@ -26,8 +32,8 @@ from monitor.feeds.fetcher import Fetcher, FetchRequest, FetchResult, HttpxFetch
 from monitor.feeds.role import PollerRole, adopted_state
 from monitor.feeds.settings import FeedConfig, PollerSettings
 from monitor.feeds.sharing import (
-    KafkaFeedBoard,
     Owned,
+    SharedFeedBoard,
     decode_record,
     encode_record,
     read_feed_records,
@@ -43,6 +49,8 @@ from tests.kafka_broker import KafkaTopics
 from tests.support import MonitorProcess, wait_for, write_config
 
 FEEDS = 6
+#: The feeds topic of pollers on the in-process bus (the default name).
+FEEDS_TOPIC = Settings().bus.topics.feeds
 
 
 def eventually(check: Callable[[], bool], limit_s: float = 60.0) -> None:
@@ -121,16 +129,21 @@ def test_a_carried_state_of_another_address_is_not_adopted(tmp_path: Path) -> No
 
 
 def shared_settings(
-    tmp: Path, name: str, server: FeedServer, kafka: KafkaSettings, topics: KafkaTopics
+    tmp: Path, name: str, server: FeedServer, kafka: KafkaSettings | None = None,
+    topics: KafkaTopics | None = None,
 ) -> Settings:
-    return Settings(
-        bus=BusSettings(
+    """A poller on the shared list; without ``kafka`` for a role given an in-process bus."""
+    bus = BusSettings(kind="kafka")
+    if kafka is not None and topics is not None:
+        bus = BusSettings(
             kind="kafka",
             kafka=kafka.model_copy(update={"session_timeout_ms": 6000,
                                            "heartbeat_interval_ms": 500}),
             topics=topics.names,
             groups=GroupNames(poller=topics.group("poller")),
-        ),
+        )
+    return Settings(
+        bus=bus,
         poller=PollerSettings(
             sharing="kafka", allow_private_addresses=True, per_host_delay_s=0.0,
             per_host_concurrency=8, min_interval_s=0.5, default_interval_s=0.5,
@@ -151,12 +164,11 @@ def server() -> Iterator[FeedServer]:
         yield running
 
 
-@pytest.mark.kafka
 def test_two_pollers_split_the_feeds_and_one_takes_over(
-    server: FeedServer, tmp_path: Path, kafka_settings: KafkaSettings, kafka_topics: KafkaTopics
+    server: FeedServer, tmp_path: Path
 ) -> None:
-    bus = KafkaBus(kafka_settings)
-    reader = bus.consumer([kafka_topics.articles], group=kafka_topics.group("reader"))
+    bus = MemoryBus(partitions=3)
+    reader = bus.consumer([Settings().bus.topics.articles], group="reader")
     seen: list[Article] = []
 
     def articles() -> list[Article]:
@@ -165,7 +177,7 @@ def test_two_pollers_split_the_feeds_and_one_takes_over(
 
     roles, stops, threads = [], [], []
     for name in ("a", "b"):
-        settings = shared_settings(tmp_path, name, server, kafka_settings, kafka_topics)
+        settings = shared_settings(tmp_path, name, server)
         role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()))
         stop = threading.Event()
         thread = threading.Thread(target=role.run, args=(stop,))
@@ -244,15 +256,20 @@ def test_a_killed_pollers_feeds_are_taken_over_with_their_state(
         return seen
 
     process_a = MonitorProcess(config, "run", "--roles", "poller")
-    settings = shared_settings(tmp_path, "b", server, kafka_settings, kafka_topics)
-    b = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()))
     stop = threading.Event()
-    thread = threading.Thread(target=b.run, args=(stop,))
+    b: PollerRole | None = None
+    thread: threading.Thread | None = None
     try:
         eventually(lambda: len(articles()) >= FEEDS, 90)
+        # B joins the group only now and polls right away: a member that joined
+        # and did not poll would hold up the group's rebalance when A joins.
+        settings = shared_settings(tmp_path, "b", server, kafka_settings, kafka_topics)
+        b = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()))
+        thread = threading.Thread(target=b.run, args=(stop,))
         thread.start()
-        eventually(lambda: 0 < len(b.feed_states) < FEEDS, 90)
-        orphan = sorted(set(f"f{i}" for i in range(FEEDS)) - set(b.feed_states))[0]
+        role = b
+        eventually(lambda: 0 < len(role.feed_states) < FEEDS, 90)
+        orphan = sorted(set(f"f{i}" for i in range(FEEDS)) - set(role.feed_states))[0]
         hits = len(server.hits(f"/{orphan}"))
         try:
             eventually(lambda: len(server.hits(f"/{orphan}")) >= hits + 2)
@@ -260,7 +277,7 @@ def test_a_killed_pollers_feeds_are_taken_over_with_their_state(
             tail = process_a.output()[-3000:]
             raise AssertionError(f"A stopped polling {orphan}:\n{tail}") from exc
         process_a.stop(signal.SIGKILL)
-        eventually(lambda: len(b.feed_states) == FEEDS, 60)
+        eventually(lambda: len(role.feed_states) == FEEDS, 60)
         index = int(orphan[1:])
         server.routes[f"/{orphan}"] = Reply(200, rss([story(index, 2), story(index, 1)]))
         eventually(lambda: len(articles()) >= FEEDS + 1)
@@ -273,9 +290,10 @@ def test_a_killed_pollers_feeds_are_taken_over_with_their_state(
     finally:
         process_a.stop(signal.SIGKILL)
         stop.set()
-        if thread.is_alive():
+        if thread is not None and thread.is_alive():
             thread.join(timeout=20)
-        b.close()
+        if b is not None:
+            b.close()
         reader.close()
         bus.close()
 
@@ -291,15 +309,11 @@ def test_feeds_status_shows_every_pollers_feeds_from_the_feeds_topic(
     ok = dataclasses.replace(new_state("a", "https://a.example/feed", 0.0), last_success_at=5.0)
     failing = dataclasses.replace(new_state("b", "https://b.example/feed", 0.0), failures=9,
                                   last_error="HTTP 503 from https://b.example/feed")
-    producer = KafkaProducer(**kafka_settings.client_config())
     history = [(fid, encode_record(feed, None)) for fid, feed in feeds.items()] + [
         ("a", encode_record(feeds["a"], ok)), ("b", encode_record(feeds["b"], failing)),
         ("c", None),
     ]
-    for fid, value in history:
-        producer.send(kafka_topics.feeds, key=fid.encode(), value=value)
-    producer.flush()
-    producer.close()
+    write(KafkaBus(kafka_settings), kafka_topics.feeds, history)
     config = write_config(
         tmp_path,
         feeds=[(fid, str(feed.url)) for fid, feed in feeds.items()],
@@ -339,10 +353,25 @@ class RecordingFetcher:
             return self._urls.count(url)
 
 
+def write(bus: Bus, topic: str, history: Sequence[tuple[str, bytes | None]]) -> None:
+    """Write ``(key, value)`` records (``None``: a tombstone) onto ``topic``, then close ``bus``."""
+    producer = bus.producer()
+    try:
+        for key, value in history:
+            if value is None:
+                producer.tombstone(topic, key)
+            else:
+                producer.send(topic, key, value)
+        producer.flush()
+    finally:
+        producer.close()
+        bus.close()
+
+
 class RunningPoller:
     """A :class:`PollerRole` on the shared list, run on its own thread as the daemon does."""
 
-    def __init__(self, settings: Settings, bus: KafkaBus) -> None:
+    def __init__(self, settings: Settings, bus: Bus) -> None:
         self.settings = settings
         self.fetcher = RecordingFetcher(HttpxFetcher(settings.poller))
         self.role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()), self.fetcher)
@@ -367,13 +396,13 @@ class RunningPoller:
 
 @contextlib.contextmanager
 def two_pollers(
-    server: FeedServer, tmp: Path, kafka: KafkaSettings, topics: KafkaTopics
+    server: FeedServer, tmp: Path, bus: MemoryBus
 ) -> Iterator[tuple[RunningPoller, RunningPoller]]:
-    bus = KafkaBus(kafka)
+    """Two pollers sharing the feed list on the in-process bus."""
     pollers: list[RunningPoller] = []
     try:
         for name in ("a", "b"):
-            pollers.append(RunningPoller(shared_settings(tmp, name, server, kafka, topics), bus))
+            pollers.append(RunningPoller(shared_settings(tmp, name, server), bus))
         a, b = pollers
 
         def split() -> bool:
@@ -389,14 +418,14 @@ def two_pollers(
         bus.close()
 
 
-@pytest.mark.kafka
 def test_a_feed_added_on_reload_is_polled_by_exactly_one_poller(
-    server: FeedServer, tmp_path: Path, kafka_settings: KafkaSettings, kafka_topics: KafkaTopics
+    server: FeedServer, tmp_path: Path
 ) -> None:
     """No restart: both pollers are told to reload (as on SIGHUP) with one more feed."""
     url = server.url("/new")
     server.routes["/new"] = Reply(200, rss([story(99, 1)]))
-    with two_pollers(server, tmp_path, kafka_settings, kafka_topics) as (a, b):
+    bus = MemoryBus(partitions=3)
+    with two_pollers(server, tmp_path, bus) as (a, b):
         added = FeedConfig(id="new", url=url)  # type: ignore[arg-type]
         for poller in (a, b):
             poller.reload((*poller.settings.feeds, added))
@@ -409,7 +438,7 @@ def test_a_feed_added_on_reload_is_polled_by_exactly_one_poller(
         assert "new" not in other.owned and other.fetcher.count(url) == 0
         assert owner.fetcher.count(url) >= 5
         assert len(a.owned | b.owned) == FEEDS + 1 and not a.owned & b.owned
-        records = read_feed_records(kafka_settings, kafka_topics.feeds)
+        records = read_feed_records(bus, FEEDS_TOPIC)
         feed, state = records["new"]
         assert feed == added and state is not None and state.last_poll_at is not None
 
@@ -430,16 +459,16 @@ class HeldRoute:
         return Reply(200, self.body)
 
 
-@pytest.mark.kafka
 def test_a_feed_removed_on_reload_stays_removed_after_a_poll_in_flight(
-    server: FeedServer, tmp_path: Path, kafka_settings: KafkaSettings, kafka_topics: KafkaTopics
+    server: FeedServer, tmp_path: Path
 ) -> None:
     """The other poller is reloaded first (its machine got SIGHUP first) and
     writes the removal; the owner's poll of the feed, held by the server until
     then, ends right after, before the owner has read the removal. The state
     that poll saves must not bring the feed back; neither must the owner's own
     reload afterwards."""
-    with two_pollers(server, tmp_path, kafka_settings, kafka_topics) as (a, b):
+    bus = MemoryBus(partitions=3)
+    with two_pollers(server, tmp_path, bus) as (a, b):
         gone = sorted(a.owned)[0]
         owner, other = a, b
         url = server.url(f"/{gone}")
@@ -458,7 +487,7 @@ def test_a_feed_removed_on_reload_stays_removed_after_a_poll_in_flight(
             time.sleep(2.5)  # five poll intervals
             assert len(server.hits(f"/{gone}")) == hits, f"{gone} polled again {phase}"
             assert gone not in a.owned | b.owned and len(a.owned | b.owned) == FEEDS - 1
-            records = read_feed_records(kafka_settings, kafka_topics.feeds)
+            records = read_feed_records(bus, FEEDS_TOPIC)
             assert gone not in records, f"the feeds topic lists {gone} {phase}: {records[gone]}"
             assert set(records) == {feed.id for feed in kept}
 
@@ -467,13 +496,13 @@ def test_a_feed_removed_on_reload_stays_removed_after_a_poll_in_flight(
         not_polled_any_more("after the owner's reload")
 
 
-@pytest.mark.kafka
 def test_a_feed_moved_on_reload_does_not_go_back_after_a_poll_in_flight(
-    server: FeedServer, tmp_path: Path, kafka_settings: KafkaSettings, kafka_topics: KafkaTopics
+    server: FeedServer, tmp_path: Path
 ) -> None:
     """The same race for a feed whose address changes: the held poll of the
     old address must not bring the old definition back."""
-    with two_pollers(server, tmp_path, kafka_settings, kafka_topics) as (a, b):
+    bus = MemoryBus(partitions=3)
+    with two_pollers(server, tmp_path, bus) as (a, b):
         fid = sorted(a.owned)[0]
         owner, other = a, b
         old_url, new_url = server.url(f"/{fid}"), server.url("/moved")
@@ -493,20 +522,48 @@ def test_a_feed_moved_on_reload_does_not_go_back_after_a_poll_in_flight(
         assert len(server.hits(f"/{fid}")) == hits, f"{fid}'s old address was polled again"
         assert len(server.hits("/moved")) >= 5
         assert owner.role.feed_states[fid].config_url == new_url and fid not in other.owned
-        assert read_feed_records(kafka_settings, kafka_topics.feeds)[fid][0] == moved
+        assert read_feed_records(bus, FEEDS_TOPIC)[fid][0] == moved
 
 
 @pytest.mark.parametrize("change", ["removed", "moved"])
+def test_a_save_that_raced_a_removal_or_move_is_ignored_and_overwritten(change: str) -> None:
+    bus = MemoryBus(partitions=3)
+    owned = raced_board(bus, FEEDS_TOPIC, "pollers", change)
+    assert owned == raced_expected(change)
+    assert read_feed_records(bus, FEEDS_TOPIC) == raced_expected(change)
+
+
 @pytest.mark.kafka
-def test_a_save_that_raced_a_removal_or_move_is_ignored_and_overwritten(
-    kafka_settings: KafkaSettings, kafka_topics: KafkaTopics, change: str
+def test_a_save_that_raced_a_move_is_ignored_and_overwritten_on_kafka(
+    kafka_settings: KafkaSettings, kafka_topics: KafkaTopics
 ) -> None:
+    bus = KafkaBus(kafka_settings)
+    try:
+        owned = raced_board(bus, kafka_topics.feeds, kafka_topics.group("poller"), "moved")
+        assert owned == raced_expected("moved")
+        assert read_feed_records(bus, kafka_topics.feeds) == raced_expected("moved")
+    finally:
+        bus.close()
+
+
+OLD = FeedConfig(id="f", url="https://old.example/feed")  # type: ignore[arg-type]
+NEW = FeedConfig(id="f", url="https://new.example/feed")  # type: ignore[arg-type]
+OTHER = FeedConfig(id="g", url="https://g.example/feed")  # type: ignore[arg-type]
+
+
+def raced_expected(change: str) -> Owned:
+    expected: Owned = {"g": (OTHER, None)}
+    if change == "moved":
+        expected["f"] = (NEW, None)
+    return expected
+
+
+def raced_board(bus: Bus, topic: str, group: str, change: str) -> Owned:
     """The records such a race leaves on the topic, written directly: the
     stale save after the tombstone (or the new definition) does not give the
-    feed (or its old address) back, and the record in force is written again."""
-    old = FeedConfig(id="f", url="https://old.example/feed")  # type: ignore[arg-type]
-    new = FeedConfig(id="f", url="https://new.example/feed")  # type: ignore[arg-type]
-    other = FeedConfig(id="g", url="https://g.example/feed")  # type: ignore[arg-type]
+    feed (or its old address) back, and the record in force is written again.
+    Returns what a board on the topic then owns."""
+    old, new, other = OLD, NEW, OTHER
     polled = dataclasses.replace(new_state("f", str(old.url), 0.0), last_poll_at=1.0)
     history = [
         ("g", encode_record(other, None)),
@@ -515,12 +572,16 @@ def test_a_save_that_raced_a_removal_or_move_is_ignored_and_overwritten(
         ("f", None if change == "removed" else encode_record(new, None)),
         ("f", encode_record(old, dataclasses.replace(polled, last_poll_at=2.0))),
     ]
-    producer = KafkaProducer(**kafka_settings.client_config())
+    bus.ensure_compacted_topic(topic)
+    producer = bus.producer()
     for fid, value in history:
-        producer.send(kafka_topics.feeds, key=fid.encode(), value=value)
+        if value is None:
+            producer.tombstone(topic, fid)
+        else:
+            producer.send(topic, fid, value)
     producer.flush()
     producer.close()
-    board = KafkaFeedBoard(kafka_settings, kafka_topics.feeds, kafka_topics.group("poller"))
+    board = SharedFeedBoard(bus, topic, group)
     try:
         deadline = time.monotonic() + 30
         owned = None
@@ -529,6 +590,16 @@ def test_a_save_that_raced_a_removal_or_move_is_ignored_and_overwritten(
             owned = board.refresh(1.0)
     finally:
         board.close()
-    expected = {"g": (other, None)} | ({"f": (new, None)} if change == "moved" else {})
-    assert owned == expected
-    assert read_feed_records(kafka_settings, kafka_topics.feeds) == expected
+    return owned
+
+
+def test_no_feeds_module_imports_kafka_python() -> None:
+    """The feed board reaches Kafka only through the Bus protocol."""
+    feeds = Path(__file__).resolve().parents[2] / "monitor" / "feeds"
+    for path in sorted(feeds.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                    for alias in node.names}
+        imported |= {node.module or "" for node in ast.walk(tree)
+                     if isinstance(node, ast.ImportFrom)}
+        assert not {m for m in imported if m == "kafka" or m.startswith("kafka.")}, path
