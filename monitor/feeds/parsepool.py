@@ -68,7 +68,11 @@ class PoolSettings:
 def _serve(conn: Connection, memory_limit_bytes: int | None) -> None:  # pragma: no cover
     """A worker's loop: parse what arrives, send back the feed or the error."""
     if memory_limit_bytes is not None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        for present in (soft, hard):  # never above a limit the process already has
+            if present != resource.RLIM_INFINITY:
+                memory_limit_bytes = min(memory_limit_bytes, present)
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, hard))
     from monitor.feeds.parsing import parse_feed_inline
 
     conn.send(("ready", None))

@@ -121,3 +121,19 @@ def test_monitor_parse_feed_parses_a_large_body_in_a_worker(tmp_path: Path) -> N
     result = run_monitor(None, "parse-feed", str(path))
     assert result.returncode == 0, result.stderr
     assert "Story 199" in result.stdout
+
+
+def test_a_worker_starts_under_a_memory_cap_lower_than_its_own(tmp_path: Path) -> None:
+    """A process capped below the workers' 1 GiB gives them its own cap, not an error."""
+    import subprocess
+    import sys
+
+    from tests.support import REPO_ROOT
+
+    path = tmp_path / "large.xml"
+    path.write_bytes(large_feed())
+    command = f'ulimit -v 900000; exec "{sys.executable}" -m monitor parse-feed "{path}"'
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
+                            cwd=REPO_ROOT, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Story 199" in result.stdout
