@@ -58,14 +58,32 @@ class Article:
 
     @property
     def document(self) -> str:
-        """The text the NLP stage tags: headline, line break, body.
+        """The text the NLP stage tags: headline, line break, body (:func:`document_of`)."""
+        return document_of(self.title, self.text)
 
-        Extracted page text often starts with the headline itself; it is then
-        not repeated, so the headline is one statement, not two.
-        """
-        if not self.title or self.text.lstrip().startswith(self.title.strip()):
-            return self.text
-        return f"{self.title}\n{self.text}"
+
+# -- the headline rule: a headline is told once ------------------------------------
+# Both halves live here. The poller drops a first paragraph that repeats the
+# headline from the body it publishes (:func:`without_headline`); every tagged
+# document starts with the headline unless its body already opens with it
+# (:func:`document_of`), which also covers bodies from elsewhere (``monitor tag``,
+# texts whose first paragraph runs on after the headline).
+
+
+def without_headline(text: str, title: str) -> str:
+    """``text`` without a first paragraph that repeats the headline ``title`` (pages
+    start with their h1), compared without case and with whitespace collapsed."""
+    first, _, rest = text.partition("\n")
+    same = " ".join(first.split()).casefold() == " ".join(title.split()).casefold()
+    return rest if title and same else text
+
+
+def document_of(title: str, text: str) -> str:
+    """Headline, line break, body; just the body when it opens with the headline, so
+    the headline is one statement, not two."""
+    if not title or text.lstrip().startswith(title.strip()):
+        return text
+    return f"{title}\n{text}"
 
 
 @dataclass(frozen=True, slots=True)

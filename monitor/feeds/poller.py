@@ -1,9 +1,11 @@
 """Polling one feed: fetch, parse, find new entries, build articles.
 
 :class:`FeedPoller` is the I/O shell around the pure pieces (schedule, ids,
-parsing). It does not publish: it returns a :class:`PollResult` and the role
-publishes, records and saves state from a single thread, so the dedup check
-that decides publication happens in one place.
+parsing). It does not publish: it returns a :class:`PollResult` with an
+article for every entry its feed did not carry at its last poll, and the role
+decides which are new, revisions or duplicates
+(:func:`monitor.feeds.publishing.decide`), publishes, records and saves state
+from a single thread, so the decision happens in one place.
 """
 
 from __future__ import annotations
@@ -27,9 +29,8 @@ from monitor.feeds.schedule import after_failure, after_success, schedule_lag
 from monitor.feeds.settings import FeedConfig, PollerSettings
 from monitor.feeds.sites import SiteRules
 from monitor.feeds.state import FeedState
-from monitor.feeds.store import PollerStore
 from monitor.feeds.urls import article_id_from, is_web_url
-from monitor.messages import Article, Source
+from monitor.messages import Article, Source, without_headline
 from monitor.ops.metrics import Metrics
 
 log = logging.getLogger("monitor.feeds")
@@ -43,13 +44,11 @@ class PollResult:
     state: FeedState
     #: "changed", "not_modified", "unchanged" or "error".
     outcome: str
+    #: An article for each entry the feed did not carry at its last poll, with this
+    #: feed as its source: new, a revision or a duplicate, as the role decides.
     articles: tuple[Article, ...] = ()
-    #: Entries whose article was already published (by this or another feed).
+    #: Entries the feed carried at its last poll too (ids and sources): skipped.
     duplicates: tuple[tuple[str, Source], ...] = ()
-    #: Articles already published through other feeds that this feed now carries
-    #: too (it is not among their recorded sources): the role publishes each again,
-    #: same id, listing every source. Also counted in ``duplicates``.
-    syndicated: tuple[Article, ...] = ()
     error: MonitorError | None = None
     lag_s: float = 0.0
     fetch_s: float | None = None
@@ -67,7 +66,6 @@ class FeedPoller:
         self,
         settings: PollerSettings,
         fetcher: Fetcher,
-        store: PollerStore,
         rules: SiteRules,
         clock: Clock,
         rng: random.Random | None = None,
@@ -75,7 +73,6 @@ class FeedPoller:
     ) -> None:
         self._settings = settings
         self._fetcher = fetcher
-        self._store = store
         self._rules = rules
         self._clock = clock
         self._rng = rng or random.Random()
@@ -114,14 +111,12 @@ class FeedPoller:
         if len(parsed.entries) > cap:
             warnings.append(f"kept the first {cap} of {len(parsed.entries)} entries")
         keyed = self._keyed(feed.id, entries)
-        articles, duplicates, syndicated = self._new_articles(
-            feed, moved, keyed, parsed.language
-        )
+        articles, duplicates = self._candidates(feed, moved, keyed, parsed.language)
         times = [_epoch(e.published or e.updated) or started for e in entries]
         known = dataclasses.replace(_validators(moved, fetched, body_hash), recent_ids=tuple(keyed))
         done = self._succeeded(feed, known, fetched, times, parsed)
         return PollResult(
-            feed.id, done, "changed", tuple(articles), tuple(duplicates), tuple(syndicated),
+            feed.id, done, "changed", tuple(articles), tuple(duplicates),
             lag_s=lag, fetch_s=fetched.elapsed_s, parse_warning="; ".join(warnings) or None,
         )
 
@@ -143,31 +138,25 @@ class FeedPoller:
             keyed.setdefault(self.article_id(feed_id, entry), entry)
         return keyed
 
-    def _new_articles(
+    def _candidates(
         self,
         feed: FeedConfig,
         state: FeedState,
         keyed: dict[str, FeedEntry],
         language: str | None,
-    ) -> tuple[list[Article], list[tuple[str, Source]], list[Article]]:
-        """New articles, duplicate entries, and articles published through other
-        feeds whose recorded sources lack this one (built from this feed's entry,
-        once per article and feed: the role records the source after publishing)."""
-        published = self._store.known_sources(list(keyed))
-        seen = set(published) | set(state.recent_ids)
+    ) -> tuple[list[Article], list[tuple[str, Source]]]:
+        """An article for each entry the feed did not carry at its last poll
+        (``state.recent_ids``), and the entries it did."""
+        carried = set(state.recent_ids)
         articles: list[Article] = []
         duplicates: list[tuple[str, Source]] = []
-        syndicated: list[Article] = []
         for article_id, entry in keyed.items():
             source = Source(feed_id=feed.id, feed_url=state.url, entry_url=entry.link or "")
-            if article_id not in seen:
+            if article_id in carried:
+                duplicates.append((article_id, source))
+            else:
                 articles.append(self._article(article_id, feed, entry, source, language))
-                continue
-            duplicates.append((article_id, source))
-            recorded = published.get(article_id)
-            if recorded is not None and all(s.feed_id != feed.id for s in recorded):
-                syndicated.append(self._article(article_id, feed, entry, source, language))
-        return articles, duplicates, syndicated
+        return articles, duplicates
 
     def article_id(self, feed_id: str, entry: FeedEntry) -> str:
         return entry_article_id(feed_id, entry, self._settings)
@@ -187,7 +176,7 @@ class FeedPoller:
             id=article_id,
             url=url,
             title=title,
-            text=_without_headline(self._rules.clean(url, text), title) if text else "",
+            text=without_headline(self._rules.clean(url, text), title) if text else "",
             text_source=text_source,
             feed_id=feed.id,
             sources=(source,),
@@ -244,13 +233,6 @@ def _validators(state: FeedState, fetched: FetchResult, body_hash: str) -> FeedS
     return dataclasses.replace(
         state, etag=fetched.etag, last_modified=fetched.last_modified, content_hash=body_hash
     )
-
-
-def _without_headline(text: str, title: str) -> str:
-    """Drop a first paragraph that repeats the headline (pages start with their h1)."""
-    first, _, rest = text.partition("\n")
-    same = " ".join(first.split()).casefold() == " ".join(title.split()).casefold()
-    return rest if title and same else text
 
 
 def _epoch(iso: str | None) -> float | None:

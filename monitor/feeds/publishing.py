@@ -6,15 +6,20 @@ listing every source: a revision. Everything is remembered in the poller's
 store only after the producer's flush, so a failed or interrupted
 publication is tried again, never lost (at worst an article goes out twice).
 
-:func:`merged` and :func:`revisions` are the pure parts;
-:class:`ArticlePublisher` is the I/O around them, called from the poller
-role's own thread only.
+:func:`decide` is the one decision (new, revision or duplicate) for every
+article a batch of polls found, as :func:`monitor.alerts.story.decide` is for
+alerts; :func:`merged` and :func:`revisions` are its parts. A poll only skips
+the entries its own feed carried at its last poll (the feed's memory, kept
+with its validators); whether an article is new is decided here, once, on
+the poller role's own thread, where :class:`ArticlePublisher` (the I/O
+around the decision) is called from.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 from monitor.bus.base import Producer
 from monitor.bus.codec import encode
@@ -43,7 +48,7 @@ def merged(articles: Iterable[Article]) -> list[Article]:
 
 
 def revisions(
-    candidates: Iterable[Article], recorded: dict[str, tuple[Source, ...]]
+    candidates: Iterable[Article], recorded: Mapping[str, tuple[Source, ...]]
 ) -> list[Revision]:
     """What to publish again for published articles that feeds not yet among
     their ``recorded`` sources carry: per article id, the first candidate's copy
@@ -72,6 +77,44 @@ def revisions(
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """What one batch of polls publishes: the decision for each article it found."""
+
+    #: Articles not published before: one copy per id listing every source found.
+    new: tuple[Article, ...] = ()
+    #: Published articles that feeds not yet among their sources carry: the
+    #: copy to publish again (recorded sources, then the new ones) and the new ones.
+    revisions: tuple[Revision, ...] = ()
+    #: Published articles found again (ids, once each), revised or not.
+    known: tuple[str, ...] = ()
+
+    @property
+    def outgoing(self) -> list[Article]:
+        """Every record to publish: the new articles, then the revisions."""
+        return [*self.new, *(article for article, _ in self.revisions)]
+
+
+def decide(
+    candidates: Iterable[Article], recorded: Mapping[str, tuple[Source, ...]]
+) -> Publication:
+    """New, revision or duplicate, for every article a batch of polls found.
+
+    ``recorded`` holds the sources recorded for each published article among
+    the candidates' ids (absent: never published). A new article is published
+    once, listing the sources of all its copies in the order found
+    (:func:`merged`); a published one is published again only for sources not
+    yet recorded (:func:`revisions`); the rest are duplicates.
+    """
+    candidates = list(candidates)
+    known = [a for a in candidates if a.id in recorded]
+    return Publication(
+        new=tuple(merged(a for a in candidates if a.id not in recorded)),
+        revisions=tuple(revisions(known, recorded)),
+        known=tuple(dict.fromkeys(a.id for a in known)),
+    )
+
+
 class ArticlePublisher:
     """Publishes articles to the articles topic and remembers them in the store.
 
@@ -94,44 +137,33 @@ class ArticlePublisher:
         self._clock = clock
         self._producer: Producer | None = None
 
-    def publish(self, articles: list[Article], syndicated: Iterable[Article] = ()) -> int:
-        """Publish what is new; remember it. Returns the number of records published.
+    def publish(self, candidates: Iterable[Article]) -> int:
+        """Publish what :func:`decide` finds new or revised among ``candidates`` (the
+        articles a batch of polls found); remember it. Returns the records published.
 
-        New are the articles not yet published, and the sources that feeds add
-        to published ones: ``syndicated`` (found so when polled) and any of
-        ``articles`` that another feed's poll published meanwhile. For those,
-        the article is published again, same id, listing every source (see
-        :func:`revisions`). Sources are recorded only after the flush, so a
-        failed or interrupted publication is tried again, never lost.
+        Sources are recorded only after the flush, so a failed or interrupted
+        publication is tried again, never lost.
         """
-        syndicated = list(syndicated)
-        if not articles and not syndicated:
+        candidates = list(candidates)
+        if not candidates:
             return 0
-        seen = self._store.seen([a.id for a in articles])
-        fresh = [a for a in articles if a.id not in seen]
-        again = self._revisions([a for a in articles if a.id in seen] + syndicated)
-        outgoing = fresh + [article for article, _ in again]
+        recorded = self._store.known_sources(list(dict.fromkeys(a.id for a in candidates)))
+        decision = decide(candidates, recorded)
+        outgoing = decision.outgoing
         if outgoing:
             producer = self._producer_or_new()
             for article in outgoing:
                 producer.send(self._topic, article.id, encode(article))
             producer.flush()
-            if fresh:
-                self._store.record_published(fresh, self._clock.now())
-            for article, added in again:
+            if decision.new:
+                self._store.record_published(decision.new, self._clock.now())
+            for article, added in decision.revisions:
                 for source in added:
                     self._store.add_source(article.id, source)
             self._metrics.articles.inc(len(outgoing))
-        self._metrics.items.labels(result="new").inc(len(fresh))
-        self._metrics.items.labels(result="duplicate").inc(len(articles) - len(fresh))
+        self._metrics.items.labels(result="new").inc(len(decision.new))
+        self._metrics.items.labels(result="duplicate").inc(len(decision.known))
         return len(outgoing)
-
-    def _revisions(self, candidates: list[Article]) -> list[Revision]:
-        """:func:`revisions` of ``candidates`` against the sources the store records."""
-        if not candidates:
-            return []
-        recorded = self._store.known_sources(list(dict.fromkeys(a.id for a in candidates)))
-        return revisions(candidates, recorded)
 
     def _producer_or_new(self) -> Producer:
         if self._producer is None:

@@ -21,11 +21,10 @@ def report_poll(metrics: Metrics, result: PollResult) -> None:
     """Count one poll (duplicates, outcome, schedule lag, fetch time, error) and
     log its error or parse warning.
 
-    A duplicate's source needs no recording here: the store already lists it,
-    does not know the article (only the feed's recent ids do), or it came back
-    in ``result.syndicated`` and
-    :meth:`ArticlePublisher.publish <monitor.feeds.publishing.ArticlePublisher.publish>`
-    recorded it with the revision.
+    Its duplicates are the entries the feed carried at its last poll too; the
+    articles found again through other feeds are counted by
+    :meth:`ArticlePublisher.publish <monitor.feeds.publishing.ArticlePublisher.publish>`,
+    which decides them and records their sources with any revision.
     """
     metrics.items.labels(result="duplicate").inc(len(result.duplicates))
     outcome = result.outcome if result.error is None else result.error.reason

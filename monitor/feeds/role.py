@@ -1,10 +1,12 @@
 """The poller role: polls the configured feeds and publishes new articles.
 
 Workers (a thread pool) fetch and parse; everything that decides or records
-publication (the final dedup check, publishing, flushing, remembering the
-article and saving the feed's state) happens on the role's own thread, in
-that order, so a crash can at worst publish an article twice (downstream ids
-are deterministic), never lose one. Publishing itself is
+publication (whether each article is new, a revision or a duplicate,
+publishing, flushing, remembering the article and saving the feed's state)
+happens on the role's own thread, in that order, through one path for
+``run`` and ``run_once`` (:meth:`PollerRole._publish`), so a crash can at
+worst publish an article twice (downstream ids are deterministic), never
+lose one. Publishing itself is
 :class:`~monitor.feeds.publishing.ArticlePublisher`'s part; what polls and
 health changes tell the metrics and logs, :mod:`monitor.feeds.reporting`'s.
 
@@ -29,7 +31,7 @@ from typing import TYPE_CHECKING
 from monitor.errors import ConfigError, ConfigProblem, MonitorError
 from monitor.feeds.fetcher import Fetcher, HttpxFetcher
 from monitor.feeds.poller import FeedPoller, PollResult
-from monitor.feeds.publishing import ArticlePublisher, merged
+from monitor.feeds.publishing import ArticlePublisher
 from monitor.feeds.reporting import report_health_change, report_health_counts, report_poll
 from monitor.feeds.settings import FeedConfig
 from monitor.feeds.sharing import FeedBoard, LocalFeedBoard, SharedFeedBoard
@@ -75,7 +77,6 @@ class PollerRole:
         self._poller = FeedPoller(
             self._settings,
             self._fetcher,
-            self._store,
             load_site_rules(ctx.settings.config_dir / self._settings.sites_file),
             self._clock,
             random.Random(),
@@ -107,7 +108,7 @@ class PollerRole:
             work = [(feed, self._states[feed.id]) for feed in self._feeds.values()]
         with ThreadPoolExecutor(self._settings.concurrency, "poller") as pool:
             results = list(pool.map(lambda fs: self._poller.poll(*fs), work))
-        return self._publish_batch(results)
+        return self._publish(results)
 
     def run(self, stop: threading.Event) -> None:
         """Poll feeds as they come due until ``stop`` is set."""
@@ -125,7 +126,7 @@ class PollerRole:
             for future in list(in_flight):
                 result = future.result()
                 try:
-                    self._finish(result)
+                    self._publish([result])
                 except MonitorError as exc:
                     log.error("feed %s: articles not published at shutdown: %s",
                               result.feed_id, exc, extra={"feed_id": result.feed_id})
@@ -228,7 +229,7 @@ class PollerRole:
             del in_flight[future]
             result = future.result()
             try:
-                self._finish(result)
+                self._publish([result])
                 # The state in force, not the result's: a result for an old
                 # address was dropped and the fresh state is due now.
                 due = self._due(result.feed_id, result.state.next_poll_at)
@@ -244,22 +245,16 @@ class PollerRole:
                 heapq.heappush(queue, (due, result.feed_id))
 
     # -- publication -----------------------------------------------------------------
-    def _publish_batch(self, results: list[PollResult]) -> int:
-        """Publish a batch of poll results, merging one article found by several feeds."""
+    def _publish(self, results: list[PollResult]) -> int:
+        """Publish what ``results`` found and record the polls: the one path for ``run``
+        (one result at a time) and ``run_once`` (every feed's at once, so an article
+        several feeds carry is one article listing them all). Polls of feeds removed
+        or moved meanwhile are dropped. Returns the number of records published."""
         results = [r for r in results if self._current(r)]
-        found = merged(article for result in results for article in result.articles)
-        later = [article for result in results for article in result.syndicated]
-        published = self._publisher.publish(found, later)
+        published = self._publisher.publish(a for result in results for a in result.articles)
         for result in results:
             self._record(result)
         return published
-
-    def _finish(self, result: PollResult) -> None:
-        """Publish and record one poll, unless its feed was removed or moved meanwhile."""
-        if not self._current(result):
-            return
-        self._publisher.publish(list(result.articles), list(result.syndicated))
-        self._record(result)
 
     def _current(self, result: PollResult) -> bool:
         """Whether ``result`` polled the feed as configured now.

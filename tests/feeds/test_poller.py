@@ -13,7 +13,7 @@ from monitor.feeds.poller import FeedPoller
 from monitor.feeds.settings import FeedConfig, PollerSettings
 from monitor.feeds.sites import SiteRules
 from monitor.feeds.state import new_state
-from monitor.feeds.store import PollerStore
+from monitor.messages import document_of, without_headline
 from tests.feeds.builders import rss
 
 URL = "https://feeds.example/wire"
@@ -25,8 +25,7 @@ def make(
 ) -> tuple[FeedPoller, FrozenClock]:
     clock = FrozenClock()
     poller = FeedPoller(
-        PollerSettings.model_validate(settings), fetcher, PollerStore(tmp_path / "s.sqlite3"),
-        SiteRules(), clock, random.Random(5),
+        PollerSettings.model_validate(settings), fetcher, SiteRules(), clock, random.Random(5),
     )
     return poller, clock
 
@@ -133,3 +132,22 @@ def test_entry_cap_is_reported_and_feed_language_kept(tmp_path: Path) -> None:
     assert [a.title for a in result.articles] == ["T0", "T1"]
     assert result.articles[0].language == "de-DE"
     assert result.parse_warning == "kept the first 2 of 3 entries"
+
+
+def test_a_first_paragraph_repeating_the_headline_is_told_once(tmp_path: Path) -> None:
+    body = rss([{"link": "https://news.example/s1", "title": "Vote  delayed",
+                 "content": "<p>VOTE delayed</p><p>The vote was put off.</p>"}])
+    poller, clock = make(tmp_path, FakeFetcher({URL: FetchResult(200, URL, body)}))
+    (article,) = poller.poll(FEED, new_state("wire", URL, clock.now())).articles
+    assert article.text == "The vote was put off."
+    assert article.document == "Vote delayed\nThe vote was put off."
+
+
+def test_the_document_adds_no_headline_to_a_body_that_opens_with_it() -> None:
+    assert document_of("Vote delayed", "Vote delayed until May, officials said.") == (
+        "Vote delayed until May, officials said."
+    )
+    assert document_of("", "Body.") == "Body."
+    assert without_headline("Other first line\nBody.", "Vote delayed") == (
+        "Other first line\nBody."
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.feeds.publishing import merged, revisions
+from monitor.feeds.publishing import decide, merged, revisions
 from monitor.messages import Article, Source
 
 
@@ -55,3 +55,26 @@ def test_revisions_list_recorded_then_new_sources_once_per_article() -> None:
 def test_revisions_give_nothing_once_the_sources_are_recorded() -> None:
     [(copy, _)] = revisions([article("a", "f2")], {"a": (source("f1"),)})
     assert revisions([article("a", "f2")], {"a": copy.sources}) == []
+
+
+def test_decide_sorts_each_candidate_once_into_new_revision_or_duplicate() -> None:
+    recorded = {"old": (source("f1"),), "carried": (source("f1"), source("f2"))}
+    candidates = [
+        article("fresh", "f1"),
+        article("old", "f2"),
+        article("carried", "f2"),
+        article("fresh", "f3"),  # a second feed of this batch found it too
+    ]
+    decision = decide(candidates, recorded)
+    [new] = decision.new
+    assert new.id == "fresh" and [s.feed_id for s in new.sources] == ["f1", "f3"]
+    [(revised, added)] = decision.revisions
+    assert revised.id == "old" and [s.feed_id for s in revised.sources] == ["f1", "f2"]
+    assert [s.feed_id for s in added] == ["f2"]
+    assert decision.known == ("old", "carried")
+    assert [a.id for a in decision.outgoing] == ["fresh", "old"]
+
+
+def test_decide_on_nothing_publishes_nothing() -> None:
+    assert decide([], {}).outgoing == []
+    assert decide([article("a", "f1")], {"a": (source("f1"),)}).outgoing == []
