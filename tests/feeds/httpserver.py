@@ -68,7 +68,7 @@ class FeedServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
-        self._httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
+        self._httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     @property
