@@ -8,6 +8,7 @@ consumer group, which is how NLP scales across cores and machines.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from monitor.config import Settings
 from monitor.messages import Article, ArticleRef, TaggedArticle
 from monitor.nlp.multilingual import MultilingualTagger
 from monitor.roles import RoleContext
+
+log = logging.getLogger("monitor.nlp")
 
 
 class NlpRole:
@@ -39,11 +42,14 @@ class NlpRole:
             clock=ctx.clock,
         )
         self._statements_topic = settings.bus.topics.statements
+        #: Feeds already reported for sending articles in a language not tagged.
+        self._untagged_feeds: set[str] = set()
 
     def _handle(self, article: Article) -> Iterator[Outgoing]:
         started = time.perf_counter()
         result = self._tagger.tag(article.document, article.author, article.language)
         self._ctx.metrics.nlp_seconds.observe(time.perf_counter() - started)
+        self._count_language(article, result.language)
         for statement in result.statements:
             for tag in statement.tags or ("none",):
                 self._ctx.metrics.statements.labels(tag).inc()
@@ -64,6 +70,22 @@ class NlpRole:
             boilerplate=result.boilerplate,
         )
         yield Outgoing(self._statements_topic, article.id, tagged)
+
+    def _count_language(self, article: Article, language: str | None) -> None:
+        """Count the article by language ("other" for one not tagged: bounded
+        labels) and say once per feed that it sends articles nobody tags."""
+        tagged = language in self._tagger.languages
+        self._ctx.metrics.nlp_articles.labels(language if tagged else "other").inc()
+        if not tagged and article.feed_id not in self._untagged_feeds:
+            self._untagged_feeds.add(article.feed_id)
+            log.warning(
+                "feed %s: article %s is in %s, which is not tagged (only %s are); "
+                "its statements carry no tags",
+                article.feed_id,
+                article.id,
+                language,
+                ", ".join(self._tagger.languages),
+            )
 
     def run_once(self) -> int:
         return self._worker.drain()

@@ -70,6 +70,12 @@ class Metrics:
         self.statements = Counter(
             "monitor_statements", "Statements produced by NLP, by tag.", ["tag"], registry=r
         )
+        self.nlp_articles = Counter(
+            "monitor_nlp_articles",
+            "Articles the NLP stage read, by language: a tagged language's code, or"
+            " 'other' for any language not tagged (those are split, never tagged).",
+            ["language"], registry=r,
+        )
         self.nlp_seconds = Histogram(
             "monitor_nlp_seconds", "NLP time per article.", buckets=_LATENCY_BUCKETS, registry=r
         )

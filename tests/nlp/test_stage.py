@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from monitor.bus.codec import decode, encode
 from monitor.bus.memory import MemoryBus
 from monitor.clock import SystemClock
@@ -38,4 +40,47 @@ def test_the_feed_entry_author_names_a_frame_that_names_nobody(tmp_path: Path) -
     (record,) = consumer.poll(1.0)
     tagged = decode(record.value, TaggedArticle)
     assert [s.speaker for s in tagged.statements] == [None, "Jane Doe"]
+    role.close()
+
+
+def _article(number: int, title: str, text: str, feed: str = "wire") -> Article:
+    url = f"https://news.example/{number}"
+    return Article(
+        id=f"a{number}",
+        url=url,
+        title=title,
+        text=text,
+        text_source="content",
+        feed_id=feed,
+        sources=(Source(feed, "https://news.example/feed.xml", url),),
+        fetched_at="2026-12-05T10:00:00Z",
+    )
+
+
+def test_articles_are_counted_by_language_and_an_untagged_one_is_said_once_per_feed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(config_dir=CONFIG_DIR, state_dir=tmp_path / "state")
+    bus = MemoryBus()
+    metrics = Metrics()
+    role = NlpRole(RoleContext(settings, bus, metrics, SystemClock()))
+    french = "Le gouvernement a dénoncé une ingérence étrangère dans les élections de mai."
+    articles = [
+        _article(1, "Elecciones", "La oposición denunció fraude en las elecciones, dijo el "
+                 "portavoz del partido."),
+        _article(2, "Ingérence", french),
+        _article(3, "Ingérence encore", french),
+    ]  # fmt: skip
+    consumer = bus.consumer([settings.bus.topics.statements], "test")
+    for article in articles:
+        bus.producer().send(settings.bus.topics.articles, article.id, encode(article))
+    with caplog.at_level("WARNING", logger="monitor.nlp"):
+        assert role.run_once() == 3
+    tagged = [decode(r.value, TaggedArticle) for r in consumer.poll(1.0)]
+    assert tagged[0].statements[1].tags == ("election",)
+    assert all(not s.tags for t in tagged[1:] for s in t.statements)
+    count = metrics.nlp_articles.labels
+    assert count("es")._value.get() == 1 and count("other")._value.get() == 2
+    untagged = [r for r in caplog.records if "not tagged" in r.getMessage()]
+    assert len(untagged) == 1 and "feed wire" in untagged[0].getMessage()
     role.close()
