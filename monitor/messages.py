@@ -133,6 +133,8 @@ class ArticleRef:
     published: str | None = None
     #: When the poller fetched the article; end-to-end latency is measured from it.
     fetched_at: str | None = None
+    #: The article's language as the NLP stage identified it (ISO 639-1), when known.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

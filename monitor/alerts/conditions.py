@@ -129,6 +129,16 @@ class FeedIn:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageIn:
+    """The article is in one of these languages (ISO 639-1, as the NLP stage identified)."""
+
+    languages: frozenset[str]
+
+    def test(self, subject: Subject) -> list[Found] | None:
+        return [] if subject.article.language in self.languages else None
+
+
+@dataclass(frozen=True, slots=True)
 class AllOf:
     parts: tuple[Condition, ...]
 

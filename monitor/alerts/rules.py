@@ -12,6 +12,7 @@ must all hold:
 ``countries``  a place entity (GPE/LOC/NORP) in the statement has one of these texts
 ``speakers``   the speaker's name contains one of these as whole words (case-insensitive)
 ``feeds``      the article came through one of these feed ids
+``languages``  the article is in one of these languages (ISO 639-1: en, es, ru …)
 ``all`` / ``any`` / ``none``   lists of nested conditions
 
 Every problem is reported at once as a :class:`ConfigProblem` naming the
@@ -33,6 +34,7 @@ from monitor.alerts.conditions import (
     Condition,
     EntityIn,
     FeedIn,
+    LanguageIn,
     NoneOf,
     SpeakerIn,
     TagIn,
@@ -69,15 +71,24 @@ class ConditionSpec(BaseModel):
     countries: tuple[str, ...] | None = None
     speakers: tuple[str, ...] | None = None
     feeds: tuple[str, ...] | None = None
+    languages: tuple[str, ...] | None = None
     all: tuple[ConditionSpec, ...] | None = None
     any: tuple[ConditionSpec, ...] | None = None
     none: tuple[ConditionSpec, ...] | None = None
 
     @field_validator("keywords", "regex", "entities", "countries", "speakers", "feeds",
-                     "tags", mode="before")
+                     "tags", "languages", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value
+
+    @field_validator("languages")
+    @classmethod
+    def _language_codes(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        odd = [v for v in value or () if not (v.isalpha() and 2 <= len(v) <= 3)]
+        if odd:
+            raise ValueError(f"languages are ISO 639-1 codes (en, es, ru), not {odd[0]!r}")
+        return value
 
     @field_validator("tags")
     @classmethod
@@ -243,6 +254,8 @@ def _compile_key(
         return EntityIn(folded, PLACE_LABELS)
     if key == "speakers":
         return SpeakerIn(tuple(sorted(folded)))
+    if key == "languages":
+        return LanguageIn(folded)
     return FeedIn(frozenset(v.strip() for v in value))
 
 

@@ -61,6 +61,7 @@ class NlpRole:
             sources=article.sources,
             published=article.published,
             fetched_at=article.fetched_at,
+            language=result.language,
         )
         tagged = TaggedArticle(
             article=ref,

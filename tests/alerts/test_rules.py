@@ -166,3 +166,32 @@ def test_prefilter_index_gives_the_same_hits_as_plain_evaluation() -> None:
     for st in article.statements:
         assert evaluate(indexed, st, article.article) == evaluate(plain, st, article.article)
     assert any(evaluate(indexed, st, article.article) for st in article.statements)
+
+
+def test_a_languages_condition_holds_for_an_article_in_one_of_them() -> None:
+    ruleset = rules({"name": "es-only", "when": {"languages": ["es"], "tags": ["election"]}})
+    stmt = statement("Hubo fraude en las elecciones.", tags=("election",))
+    spanish = ArticleRef("a1", "https://x.example/1", "T", "wire", language="es")
+    russian = ArticleRef("a2", "https://x.example/2", "T", "wire", language="ru")
+    assert names(ruleset, stmt, spanish) == ["es-only"]
+    assert names(ruleset, stmt, russian) == []
+    assert names(ruleset, stmt, ARTICLE) == []  # a language not known holds no languages
+
+
+def test_a_language_is_a_code() -> None:
+    with pytest.raises(ConfigError, match="ISO 639-1"):
+        rules({"name": "bad", "when": {"languages": ["Spanish"]}})
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("La oposición denunció fraude y dijo que no reconocerá el resultado.", "es"),
+        ("Оппозиция заявила о фальсификациях и не признала итоги голосования.", "ru"),
+    ],
+)
+def test_shipped_rules_read_spanish_and_russian_disputes(text: str, language: str) -> None:
+    ruleset = load_rules(RULES_FILE)
+    stmt = statement(text, tags=("election",))
+    article = ArticleRef("a1", "https://x.example/1", "T", "wire", language=language)
+    assert "election-result-disputed" in names(ruleset, stmt, article)

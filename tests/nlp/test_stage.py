@@ -78,6 +78,7 @@ def test_articles_are_counted_by_language_and_an_untagged_one_is_said_once_per_f
         assert role.run_once() == 3
     tagged = [decode(r.value, TaggedArticle) for r in consumer.poll(1.0)]
     assert tagged[0].statements[1].tags == ("election",)
+    assert [t.article.language for t in tagged] == ["es", "fr", "fr"]  # travels to the alerts
     assert all(not s.tags for t in tagged[1:] for s in t.statements)
     count = metrics.nlp_articles.labels
     assert count("es")._value.get() == 1 and count("other")._value.get() == 2
