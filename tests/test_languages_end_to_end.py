@@ -4,7 +4,8 @@ poller → language identification and tagging → alert rules → signed webhoo
 The articles (tests/fixtures/e2e-languages) are invented for this test. The
 Spanish and Russian ones must raise alerts carrying their language, speaker,
 tags and evidence; the French one is counted as a language not tagged
-(``monitor_nlp_articles_total{language="other"}``) and raises nothing.
+(``monitor_nlp_articles_total{language="other"}``, and on the status page)
+and raises nothing.
 """
 
 from __future__ import annotations
@@ -111,6 +112,8 @@ def test_kafka_daemon_tags_spanish_and_russian_and_shows_the_untagged_language(
             60,
             "the French article counted on /metrics",
         )
+        page = _read(f"http://127.0.0.1:{port}/")
+        assert "other 1 (not tagged)" in page, page[-2000:]
     finally:
         code = daemon.stop()
     assert code == 0, daemon.output()[-3000:]

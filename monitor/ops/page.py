@@ -11,8 +11,8 @@ and a ``?token=`` keeps working.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from html import escape
 from urllib.parse import urlsplit
 
@@ -47,6 +47,8 @@ class PageData:
     points: Sequence[Point]
     #: The ``?token=`` the page was opened with, kept in the search form.
     token: str | None = None
+    #: Articles the NLP stage read, by language ("other": a language not tagged).
+    languages: Mapping[str, float] = field(default_factory=dict)
 
 
 def render_page(data: PageData, nonce: str) -> str:
@@ -93,7 +95,7 @@ def _summary(data: PageData) -> str:
     reasons = "".join(f"<li>{escape(r)}</li>" for r in data.readiness.reasons)
     roles = "".join(
         f'<li class="role {"up" if r.running else "down"}">{escape(r.name)}: '
-        f'{"running" if r.running else "down"}'
+        f"{'running' if r.running else 'down'}"
         + (f", {r.restarts} restarts" if r.restarts else "")
         + (f' <span class="err">{escape(r.last_error)}</span>' if r.last_error else "")
         + "</li>"
@@ -103,8 +105,20 @@ def _summary(data: PageData) -> str:
     return (
         f'<section id="summary"><p><span class="badge {verdict.replace(" ", "-")}">'
         f"{verdict}</span> up {uptime} · updated {escape(iso_utc(data.now))}</p>"
-        f'<ul class="reasons">{reasons}</ul><ul class="roles">{roles}</ul></section>'
+        f'<ul class="reasons">{reasons}</ul><ul class="roles">{roles}</ul>'
+        f"{_languages(data.languages)}</section>"
     )
+
+
+def _languages(counts: Mapping[str, float]) -> str:
+    """Articles read by language; "other" (not tagged) said plainly."""
+    if not counts:
+        return ""
+    parts = [
+        f"{escape(code)} {_number(count)}" + (" (not tagged)" if code == "other" else "")
+        for code, count in sorted(counts.items(), key=lambda item: (item[0] == "other", item[0]))
+    ]
+    return f'<p class="languages">Articles by language: {" · ".join(parts)}</p>'
 
 
 def _alerts(alerts: Sequence[AlertView], query: str) -> str:
@@ -132,7 +146,7 @@ def _alert(alert: AlertView) -> str:
         f'<li class="alert sev-{escape(alert.severity)}" data-alert-id="{escape(alert.id)}">'
         f'<div class="meta"><span class="sev">{escape(alert.severity)}</span> '
         f'<span class="rule">{escape(alert.rule)}</span> {tags} '
-        f'<time>{escape(alert.created_at)}</time></div>'
+        f"<time>{escape(alert.created_at)}</time></div>"
         f'<blockquote class="statement">{statement}{speaker}</blockquote>'
         f'<div class="source">{link} <span class="feed">{escape(alert.feed_id)}</span></div></li>'
     )
@@ -141,8 +155,7 @@ def _alert(alert: AlertView) -> str:
 def _feeds(feeds: Sequence[FeedHealthView]) -> str:
     if not feeds:
         return (
-            '<section id="feeds"><h2>Feeds</h2>'
-            '<p class="empty">No feeds configured.</p></section>'
+            '<section id="feeds"><h2>Feeds</h2><p class="empty">No feeds configured.</p></section>'
         )
     counts: dict[str, int] = {}
     for feed in feeds:
@@ -168,14 +181,13 @@ def _charts(points: Sequence[Point]) -> str:
     series = {f"{name} /s": [p.rates[name] for p in points] for name in RATE_SERIES}
     series["consumer lag"] = [p.lag for p in points]
     figures = "".join(
-        f'<figure><figcaption>{escape(label)}: <b>{_number(values[-1] if values else 0.0)}</b>'
-        f' <small>peak {_number(max(values, default=0.0))}</small>'
-        f'</figcaption>{sparkline(values)}</figure>'
+        f"<figure><figcaption>{escape(label)}: <b>{_number(values[-1] if values else 0.0)}</b>"
+        f" <small>peak {_number(max(values, default=0.0))}</small>"
+        f"</figcaption>{sparkline(values)}</figure>"
         for label, values in series.items()
     )
     return (
-        f'<section id="throughput"><h2>Last hour</h2><div class="charts">{figures}</div>'
-        "</section>"
+        f'<section id="throughput"><h2>Last hour</h2><div class="charts">{figures}</div></section>'
     )
 
 

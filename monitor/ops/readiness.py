@@ -47,6 +47,19 @@ def lag_by_group(registry: CollectorRegistry) -> dict[str, float]:
     return totals
 
 
+def articles_by_language(registry: CollectorRegistry) -> dict[str, float]:
+    """``monitor_nlp_articles_total`` per ``language`` label (``other``: not tagged)."""
+    counts: dict[str, float] = {}
+    for family in registry.collect():
+        if family.name != "monitor_nlp_articles":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                language = sample.labels.get("language", "")
+                counts[language] = counts.get(language, 0.0) + sample.value
+    return counts
+
+
 def stalled_stages(registry: CollectorRegistry) -> list[str]:
     """Stages whose ``monitor_stage_stalled`` gauge is set, sorted."""
     return sorted(

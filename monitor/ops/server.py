@@ -46,7 +46,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from monitor.errors import PermanentError
 from monitor.ops.history import HistorySampler, MetricsHistory
 from monitor.ops.page import PageData, RoleRow, render_live, render_page
-from monitor.ops.readiness import Readiness, assess_readiness, lag_by_group, stalled_stages
+from monitor.ops.readiness import (
+    Readiness,
+    articles_by_language,
+    assess_readiness,
+    lag_by_group,
+    stalled_stages,
+)
 from monitor.ops.sources import (
     AlertHistory,
     FeedHealthSource,
@@ -105,7 +111,8 @@ class OpsApp:
         query = query.strip()[:QUERY_MAX]
         try:
             alerts = (
-                self.alerts.search(query, ALERTS_SHOWN) if query
+                self.alerts.search(query, ALERTS_SHOWN)
+                if query
                 else self.alerts.recent(ALERTS_SHOWN)
             )
         except Exception as exc:  # a broken store must not take the page down
@@ -120,13 +127,16 @@ class OpsApp:
             now=self.daemon.clock.now(),
             started_at=self.daemon.started_at,
             readiness=self.readiness(),
-            roles=[RoleRow(s.name, s.running, s.restarts, s.last_error)
-                   for s in self.daemon.role_states],
+            roles=[
+                RoleRow(s.name, s.running, s.restarts, s.last_error)
+                for s in self.daemon.role_states
+            ],
             alerts=alerts,
             query=query,
             feeds=feeds,
             points=self.history.points(),
             token=token,
+            languages=articles_by_language(self.daemon.metrics.registry),
         )
 
 
@@ -155,9 +165,7 @@ class OpsServer:
 def start_ops_server(daemon: Daemon) -> OpsServer:
     """Bind ``ops.http_host:http_port`` (port 0: any free port) and serve in the background."""
     ops = daemon.settings.ops
-    history = MetricsHistory(
-        daemon.metrics.registry, daemon.clock, interval_s=ops.history_sample_s
-    )
+    history = MetricsHistory(daemon.metrics.registry, daemon.clock, interval_s=ops.history_sample_s)
     app = OpsApp(
         daemon,
         history,
@@ -179,7 +187,9 @@ def start_ops_server(daemon: Daemon) -> OpsServer:
     server.start()
     log.info(
         "ops endpoint on http://%s:%d/ (metrics, healthz, readyz, status page)",
-        server.host, server.port, extra={"host": server.host, "port": server.port},
+        server.host,
+        server.port,
+        extra={"host": server.host, "port": server.port},
     )
     return server
 
@@ -204,9 +214,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     app: OpsApp
 
-    def __init__(
-        self, address: tuple[str, int], *, timeout_s: float, max_connections: int
-    ) -> None:
+    def __init__(self, address: tuple[str, int], *, timeout_s: float, max_connections: int) -> None:
         super().__init__(address, _Handler)
         self.request_timeout_s = timeout_s
         self.max_connections = max_connections
@@ -277,8 +285,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, b"ok\n", "text/plain; charset=utf-8")
             return
         if not self._authorised(app.token, params):
-            self._send(HTTPStatus.UNAUTHORIZED, b"token required\n", "text/plain; charset=utf-8",
-                       {"WWW-Authenticate": 'Bearer realm="monitor"'})
+            self._send(
+                HTTPStatus.UNAUTHORIZED,
+                b"token required\n",
+                "text/plain; charset=utf-8",
+                {"WWW-Authenticate": 'Bearer realm="monitor"'},
+            )
             return
         route = {
             "/readyz": self._readyz,
@@ -305,27 +317,37 @@ class _Handler(BaseHTTPRequestHandler):
     def _page(self, params: dict[str, list[str]]) -> None:
         nonce = secrets.token_urlsafe(16)
         data = self.server.app.page_data(_first(params, "q"), _first(params, "token") or None)
-        self._send(HTTPStatus.OK, render_page(data, nonce).encode(), "text/html; charset=utf-8",
-                   {"Content-Security-Policy": _csp(nonce)})
+        self._send(
+            HTTPStatus.OK,
+            render_page(data, nonce).encode(),
+            "text/html; charset=utf-8",
+            {"Content-Security-Policy": _csp(nonce)},
+        )
 
     def _fragment(self, params: dict[str, list[str]]) -> None:
         data = self.server.app.page_data(_first(params, "q"), None)
-        self._send(HTTPStatus.OK, render_live(data, "fragment").encode(),
-                   "text/html; charset=utf-8",
-                   {"Content-Security-Policy": _csp(None)})
+        self._send(
+            HTTPStatus.OK,
+            render_live(data, "fragment").encode(),
+            "text/html; charset=utf-8",
+            {"Content-Security-Policy": _csp(None)},
+        )
 
     def _api_status(self, params: dict[str, list[str]]) -> None:
         data = self.server.app.page_data(_first(params, "q"), None)
-        self._send_json(HTTPStatus.OK, {
-            "ready": data.readiness.ready,
-            "reasons": list(data.readiness.reasons),
-            "roles": [asdict(r) for r in data.roles],
-            "feeds": [asdict(f) for f in data.feeds],
-            "alerts": [
-                {k: v for k, v in asdict(a).items() if k != "segments"} for a in data.alerts
-            ],
-            "history": [asdict(p) for p in data.points],
-        })
+        self._send_json(
+            HTTPStatus.OK,
+            {
+                "ready": data.readiness.ready,
+                "reasons": list(data.readiness.reasons),
+                "roles": [asdict(r) for r in data.roles],
+                "feeds": [asdict(f) for f in data.feeds],
+                "alerts": [
+                    {k: v for k, v in asdict(a).items() if k != "segments"} for a in data.alerts
+                ],
+                "history": [asdict(p) for p in data.points],
+            },
+        )
 
     # -- plumbing ---------------------------------------------------------------
     def _authorised(self, token: str | None, params: dict[str, list[str]]) -> bool:
@@ -340,7 +362,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, body, "application/json")
 
     def _send(
-        self, status: HTTPStatus, body: bytes, content_type: str,
+        self,
+        status: HTTPStatus,
+        body: bytes,
+        content_type: str,
         headers: dict[str, str] | None = None,
     ) -> None:
         self.send_response(status)

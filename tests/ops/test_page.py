@@ -52,3 +52,19 @@ def test_sparkline_scales_into_the_box() -> None:
     svg = sparkline([0.0, 5.0, 10.0], width=100, height=20)
     assert 'points="0.0,18.0 50.0,10.0 100.0,2.0"' in svg
     assert "no data yet" in sparkline([1.0])
+
+
+def test_articles_are_shown_by_language_with_the_untagged_ones_said_plainly() -> None:
+    html = render_live(data(languages={"other": 2.0, "es": 1.0, "en": 12.0}))
+    assert "Articles by language: en 12 · es 1 · other 2 (not tagged)" in html
+    assert "Articles by language" not in render_live(data())
+
+
+def test_articles_by_language_reads_the_metric() -> None:
+    from monitor.ops.metrics import Metrics
+    from monitor.ops.readiness import articles_by_language
+
+    metrics = Metrics()
+    metrics.nlp_articles.labels("ru").inc()
+    metrics.nlp_articles.labels("other").inc(2)
+    assert articles_by_language(metrics.registry) == {"ru": 1.0, "other": 2.0}
