@@ -287,6 +287,9 @@ def _line_subject(speech: SpeechRules) -> Callable[[str], Attribution | None]:
     return subject
 
 
+#: How far back (characters) a sentence's speaker is looked for.
+_EARLIER_REACH = 20_000
+
 _COLON_QUOTE = re.compile(r":\s*[“\"«]")
 
 #: A statement that is only a stage direction: "(laughter)", "(applause)".
@@ -383,14 +386,19 @@ def build_statements(
             # commission announced …, the party declared …" is the party's.
             strict = subject_attribution(text, quotes, speech, words, main_only=True) or strict
         found = strict or (subject_attribution(text, quotes, speech, words) if has_speech else None)
-        if found is not None and found.pronoun is None and " " not in found.name:
-            fuller = memory.written_before(memory.expand(found.name), document[:start])
+        # What came before, as far back as a name or description reaches (a
+        # bound, so a long text costs linear time, not quadratic).
+        back = max(0, start - _EARLIER_REACH)
+        surname = found is not None and found.pronoun is None and " " not in found.name
+        if found is not None and surname and found.name[:1].isupper():
+            # A surname: the fuller name written before it.
+            fuller = memory.written_before(memory.expand(found.name), document[back:start])
             if fuller != found.name:
                 memory.full_names.append(fuller)
         speaker = (
             # A definite description may refer back into its own sentence:
             # "Members of the Baltic Port Workers' Union …, the union said".
-            memory.resolve(found, own_entities, start, document[: start + found.start])
+            memory.resolve(found, own_entities, start, document[back : start + found.start])
             if found
             else None
         )
@@ -399,7 +407,7 @@ def build_statements(
             # denied …"): the sentence's subject, as written.
             subject = subject_attribution(text, quotes, speech, words)
             if subject is not None and subject.pronoun is None:
-                earlier = document[: start + subject.start]
+                earlier = document[back : start + subject.start]
                 speaker = memory.resolve(subject, own_entities, start, earlier)
         if speaker is None and previous_quoted and text[:1] in '“"':
             speaker = statements[-1].speaker
