@@ -56,15 +56,13 @@ class Gazetteer(_Frozen):
     regions: tuple[str, ...] = ()
 
 
-class ElectionCues(_Frozen):
-    """Election cues; ``weak`` ones count only in an article about an election."""
+class BackReferences(_Frozen):
+    """How a sentence refers back to a story told right before it
+    (:func:`~monitor.nlp.rules.back_reference`); both tags' cues have them."""
 
-    strong: tuple[str, ...]
-    weak: tuple[str, ...] = ()
-    #: Head nouns of back-references ("the results", "the ruling") that carry
-    #: an election story to the sentence right after it, and pronouns opening
-    #: such a sentence ("This was a futile attempt …").
+    #: Head nouns of back-references ("the results", "these actions").
     references: tuple[str, ...] = ()
+    #: Pronouns opening such a sentence ("This was a futile attempt …", "They …").
     reference_pronouns: tuple[str, ...] = ()
     #: A story noun opening a sentence refers back with no determiner
     #: (languages without articles: "Расследование продолжается").
@@ -73,6 +71,13 @@ class ElectionCues(_Frozen):
     reference_determiners: tuple[str, ...] = (
         "these", "those", "such", "this", "the", "its", "their",
     )  # fmt: skip
+
+
+class ElectionCues(BackReferences):
+    """Election cues; ``weak`` ones count only in an article about an election."""
+
+    strong: tuple[str, ...]
+    weak: tuple[str, ...] = ()
     #: Non-political elections (club, pope, board) near a cue cancel it ...
     block: tuple[str, ...] = ()
     #: ... unless a political qualifier sits right next to the cue.
@@ -90,7 +95,7 @@ class ElectionCues(_Frozen):
         return self
 
 
-class InterferenceCues(_Frozen):
+class InterferenceCues(BackReferences):
     """Interference cues; ``weak`` ones need a foreign marker or two states."""
 
     strong: tuple[str, ...]
@@ -115,18 +120,6 @@ class InterferenceCues(_Frozen):
     #: Regexes for weak cues no fixed phrase can write: "help the KMT win",
     #: "targeted U.S. voters"; they need a foreign marker or actor like any weak cue.
     weak_patterns: tuple[str, ...] = ()
-    #: Head nouns of back-references ("these actions", "the operation") and
-    #: pronouns opening a sentence ("They …") that carry the story's topic to
-    #: a sentence right after it.
-    references: tuple[str, ...] = ()
-    reference_pronouns: tuple[str, ...] = ()
-    #: A story noun opening a sentence refers back with no determiner
-    #: (languages without articles: "Расследование продолжается").
-    bare_references: bool = False
-    #: Determiners of a back-reference ("these actions", "los esfuerzos").
-    reference_determiners: tuple[str, ...] = (
-        "these", "those", "such", "this", "the", "its", "their",
-    )  # fmt: skip
 
     @model_validator(mode="after")
     def _weak_patterns_compile(self) -> InterferenceCues:

@@ -57,7 +57,7 @@ from monitor.nlp.boilerplate import (
     split_lines,
 )
 from monitor.nlp.framing import FramingRules
-from monitor.nlp.lexicon import Lexicon, load_lexicon
+from monitor.nlp.lexicon import BackReferences, Lexicon, load_lexicon
 from monitor.nlp.pieces import Piece, cut_pieces
 from monitor.nlp.pipeline import COMPONENT, ChunkFeeder, build_pipeline, cue_hits, entity_offsets
 from monitor.nlp.result import TagResult, joined, shifted
@@ -134,23 +134,9 @@ class Tagger:
         self._weak_patterns = (
             re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
         )
-        interference = lexicon.cues.foreign_interference
-        self._references = back_reference(
-            interference.references,
-            interference.reference_pronouns,
-            interference.bare_references,
-            interference.reference_determiners,
-        )
-        self._election_references = (
-            back_reference(
-                lexicon.cues.election.references,
-                lexicon.cues.election.reference_pronouns,
-                lexicon.cues.election.bare_references,
-                lexicon.cues.election.reference_determiners,
-            )
-            if lexicon.cues.election.references
-            else None
-        )
+        self._references = _back_references(lexicon.cues.foreign_interference)
+        election = lexicon.cues.election
+        self._election_references = _back_references(election) if election.references else None
         self._feeder = ChunkFeeder(nlp)
         if nlp.pipe_names == [COMPONENT]:  # no other entity source: offsets suffice
             component: Any = nlp.get_pipe(COMPONENT)
@@ -368,6 +354,12 @@ def _blank_lines(
         position = line.end
     parts.append(text[position:])
     return "".join(parts), tuple(blanked)
+
+
+def _back_references(cues: BackReferences) -> re.Pattern[str]:
+    return back_reference(
+        cues.references, cues.reference_pronouns, cues.bare_references, cues.reference_determiners
+    )
 
 
 def _pattern_hits(
