@@ -22,6 +22,7 @@ from monitor.daemon import Daemon
 from monitor.demo import ReceivedAlert, StaticSite, WebhookReceiver, serving
 from tests.kafka_broker import KafkaTopics
 from tests.support import REPO_ROOT, MonitorProcess, free_port, wait_for, write_config
+from tests.test_end_to_end import alert_of
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "e2e-languages"
 
@@ -41,12 +42,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 def _alerts(received: list[ReceivedAlert]) -> list[dict[str, Any]]:
-    alerts = []
-    for item in list(received):
-        alert = item.payload.get("alert", item.payload)
-        assert isinstance(alert, dict)
-        alerts.append(alert)
-    return alerts
+    return [alert_of(item) for item in list(received)]
 
 
 def _languages(received: list[ReceivedAlert]) -> set[str]:
