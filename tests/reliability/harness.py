@@ -253,21 +253,45 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def load_average() -> float:
+    """The machine's one-minute load average (0.0 where /proc has none)."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sampling instant: monotonic time, RSS in KiB per process, machine load."""
+
+    at: float
+    rss_kib: dict[str, int]
+    load1: float
+
+
 class MemorySampler:
-    """Samples the RSS of some processes every ``every_s`` seconds on a thread."""
+    """Samples the RSS of some processes every ``every_s`` seconds on a thread.
+
+    ``samples`` holds the RSS values per process (for the flatness check);
+    ``timeline`` holds every instant with its time and the machine's load, so a
+    long soak can report memory and load over time.
+    """
 
     def __init__(self, pids: dict[str, int], every_s: float = 2.0) -> None:
         self.pids = pids
         self.every_s = every_s
         self.samples: dict[str, list[int]] = {name: [] for name in pids}
+        self.timeline: list[Sample] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
-            for name, pid in self.pids.items():
-                if value := rss_kib(pid):
-                    self.samples[name].append(value)
+            taken = {name: value for name, pid in self.pids.items() if (value := rss_kib(pid))}
+            for name, value in taken.items():
+                self.samples[name].append(value)
+            self.timeline.append(Sample(time.monotonic(), taken, load_average()))
 
     def __enter__(self) -> MemorySampler:
         self._thread.start()
@@ -285,6 +309,42 @@ class MemorySampler:
         values = self.samples[name]
         third = max(1, len(values) // 3)
         return (sum(values[:third]) / third / 1024, sum(values[-third:]) / third / 1024)
+
+
+def series_by_window(
+    timeline: list[Sample], latencies: list[tuple[float, float]], started: float, window_s: float
+) -> list[dict[str, Any]]:
+    """Memory, load and latency per ``window_s`` window from ``started``.
+
+    ``latencies`` pairs the time each article was offered with its latency; each
+    window reports the mean RSS (MiB) of each process and the mean load of
+    the samples taken in it, and the latency p50/p99/max of the articles
+    offered in it. Windows with neither samples nor articles are left out.
+    """
+    windows: dict[int, tuple[list[Sample], list[float]]] = {}
+    for sample in timeline:
+        windows.setdefault(int((sample.at - started) // window_s), ([], []))[0].append(sample)
+    for sent, latency in latencies:
+        windows.setdefault(int((sent - started) // window_s), ([], []))[1].append(latency)
+    return [_window_row(index * window_s, *windows[index]) for index in sorted(windows)]
+
+
+def _window_row(start_s: float, samples: list[Sample], latencies: list[float]) -> dict[str, Any]:
+    names = sorted({name for s in samples for name in s.rss_kib})
+    row: dict[str, Any] = {"from_s": round(start_s)}
+    for name in names:
+        values = [s.rss_kib[name] for s in samples if name in s.rss_kib]
+        row[f"rss_{name}_mib"] = round(sum(values) / len(values) / 1024, 1)
+    if samples:
+        row["load1"] = round(sum(s.load1 for s in samples) / len(samples), 2)
+    if latencies:
+        row |= {
+            "articles": len(latencies),
+            "p50_s": round(percentile(latencies, 50), 3),
+            "p99_s": round(percentile(latencies, 99), 3),
+            "max_s": round(max(latencies), 3),
+        }
+    return row
 
 
 # -- Kafka pipeline -----------------------------------------------------------------

@@ -10,11 +10,15 @@ onto Kafka → first alert at the webhook) p50/p99, RSS of each process sampled
 every 2 s, and consumer lag of every group after the run. Expected: every
 alert-worthy article alerted, lag back to zero, memory flat (last third of the
 samples within a generous margin of the first third — a leak grows without
-bound, noise does not).
+bound, noise does not). Memory, machine load and latency per minute go to
+``soak-series.json`` beside the figures file, and a progress line is printed
+every minute (``pytest -s`` shows it), so an hour-long run can be watched and
+charted.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -24,6 +28,7 @@ from monitor.bus.kafka import KafkaBus
 from monitor.bus.settings import KafkaSettings
 from tests.kafka_broker import KafkaTopics
 from tests.reliability.harness import (
+    RESULTS_PATH,
     CountingReceiver,
     Launcher,
     MemorySampler,
@@ -36,14 +41,20 @@ from tests.reliability.harness import (
     percentile,
     pipeline_config,
     pipeline_state,
+    series_by_window,
     wait_all_alerted,
 )
-
-pytestmark = [pytest.mark.reliability, pytest.mark.kafka, pytest.mark.timeout(1200)]
 
 SOAK_S = env_number("MONITOR_SOAK_S", 120.0)
 RATE = env_number("MONITOR_SOAK_RATE", 100.0)
 RELEVANT_EVERY = int(env_number("MONITOR_SOAK_RELEVANT_EVERY", 10))
+#: Where the per-minute series of the last soak is written.
+SERIES_PATH = RESULTS_PATH.parent / "soak-series.json"
+
+# The time limit follows the soak's length: the stream, then up to 20 minutes of
+# warm-up, drain and shutdown.
+pytestmark = [pytest.mark.reliability, pytest.mark.kafka,
+              pytest.mark.timeout(int(SOAK_S) + 1200)]
 
 
 def test_sustained_load_holds_throughput_memory_and_lag(
@@ -54,12 +65,14 @@ def test_sustained_load_holds_throughput_memory_and_lag(
     relevant = [a for a in items if is_alert_worthy(a)]
     config = pipeline_config(tmp_path, kafka_bootstrap, kafka_topics, receiver.url)
     processes = {role: launcher.start(config, "run", "--roles", role) for role in ("nlp", "alerts")}
-    warm = corpus(3, start=790_000)
+    warm = corpus(3, start=690_000)  # below the stream's serials, however long it runs
     Offerer(kafka_bootstrap, kafka_topics.articles, warm, 10).start().close()
     wait_all_alerted(receiver, {a.id for a in warm}, 180, "warm-up articles")
     with MemorySampler({r: p.popen.pid for r, p in processes.items()}) as memory:
         started = time.monotonic()
         offerer = Offerer(kafka_bootstrap, kafka_topics.articles, items, RATE).start()
+        while not offerer.done.wait(60):
+            print(progress(started, offerer, receiver, memory), flush=True)
         offerer.close()
         offered_s = time.monotonic() - started
         try:
@@ -71,6 +84,12 @@ def test_sustained_load_holds_throughput_memory_and_lag(
             raise
         drained_s = time.monotonic() - started
     latencies = [receiver.first_by_article[a.id] - offerer.sent_at[a.id] for a in relevant]
+    sent = [offerer.sent_at[a.id] for a in relevant]
+    series = series_by_window(memory.timeline, list(zip(sent, latencies, strict=True)),
+                              started, 60.0)
+    SERIES_PATH.parent.mkdir(parents=True, exist_ok=True)
+    SERIES_PATH.write_text(json.dumps({"rate": RATE, "duration_s": SOAK_S,
+                                       "per_minute": series}, indent=1) + "\n")
     tally = receiver.tally()
     flat = {role: memory.thirds_mib(role) for role in processes}
     results.record(
@@ -101,6 +120,19 @@ def test_sustained_load_holds_throughput_memory_and_lag(
     }
     results.record("soak lag after stop", consumer_lag=lags)
     assert not any(lags.values()), lags
+
+
+def progress(
+    started: float, offerer: Offerer, receiver: CountingReceiver, memory: MemorySampler
+) -> str:
+    """One line on a running soak: time, offered, alerted, last RSS per process, load."""
+    last = memory.timeline[-1] if memory.timeline else None
+    rss = {n: round(v / 1024) for n, v in last.rss_kib.items()} if last else {}
+    return (
+        f"soak t={time.monotonic() - started:.0f}s offered={len(offerer.sent_at)} "
+        f"alerted_articles={len(receiver.articles_alerted())} rss_mib={rss} "
+        f"load1={last.load1 if last else 0.0}"
+    )
 
 
 def committed_lag(bootstrap: str, topic: str, group: str) -> int:
