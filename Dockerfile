@@ -16,6 +16,8 @@ RUN /opt/monitor/bin/pip install --no-cache-dir --disable-pip-version-check \
       --require-hashes --no-deps -r /src/requirements.lock
 COPY pyproject.toml README.md /src/
 COPY monitor /src/monitor
+# The shipped config is package data too (monitor.defaults: lexicons, site rules).
+COPY config /src/config
 RUN /opt/monitor/bin/pip install --no-cache-dir --disable-pip-version-check \
       --no-deps --no-build-isolation /src
 

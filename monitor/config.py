@@ -12,10 +12,16 @@ Sources, later ones winning:
 
 Every problem is reported at once, each naming its file (or variable) and
 key, through :class:`~monitor.errors.ConfigError`.
+
+Shipped data (the NLP lexicons, ``sites.yaml``, ``rules.yaml``) is package
+data (:data:`PACKAGED_CONFIG`). When ``nlp.lexicon_dir``, ``poller.sites_file``
+or ``rules_file`` is not set, the one beside ``monitor.yaml`` is used if it
+exists, else the shipped one, so a config written in an empty folder works.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Mapping
@@ -41,7 +47,8 @@ T = TypeVar("T", bound=BaseModel)
 def _known_role(name: str) -> str:
     if name not in ROLE_NAMES:
         raise PydanticCustomError(
-            "unknown_role", "unknown role {name}; choose from {choices}",
+            "unknown_role",
+            "unknown role {name}; choose from {choices}",
             {"name": name, "choices": ", ".join(ROLE_NAMES)},
         )
     return name
@@ -55,6 +62,9 @@ _ENV_RESERVED = {"MONITOR_CONFIG", "MONITOR_TEST_KAFKA"}
 #: Values a config file may hold; far above any real one, far below an alias bomb.
 MAX_CONFIG_VALUES = 200_000
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: The package holding the shipped config folder (``config/`` of the checkout,
+#: mapped to this name in pyproject.toml).
+PACKAGED_CONFIG = "monitor.defaults"
 
 
 class GroupNames(BaseModel):
@@ -123,9 +133,47 @@ def default_config_path() -> Path:
     return Path(__file__).resolve().parent.parent / "config" / "monitor.yaml"
 
 
-def load_settings(
-    path: Path | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
+def packaged_config_dir() -> Path:
+    """The folder of the shipped config data, wherever the package is installed.
+
+    Read through importlib (a wheel puts it in ``site-packages/monitor/defaults``,
+    an editable install maps it to the checkout's ``config/``); an install that
+    predates the mapping falls back to the ``config/`` folder beside the package.
+    """
+    try:
+        spec = importlib.util.find_spec(PACKAGED_CONFIG)
+    except ImportError:
+        spec = None
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    if locations:
+        return Path(locations[0])
+    return Path(__file__).resolve().parent.parent / "config"
+
+
+def _beside_or_packaged(config_dir: Path, name: str) -> Path:
+    """``config_dir/name`` when it exists, else the shipped ``name`` (absolute)."""
+    local = config_dir / name
+    return local if local.exists() else packaged_config_dir() / name
+
+
+def _with_shipped_defaults(settings: Settings, config_dir: Path) -> Settings:
+    """Fill the data paths the config leaves unset (see the module docstring)."""
+    nlp, poller = settings.nlp, settings.poller
+    if "lexicon_dir" not in nlp.model_fields_set:
+        folder = _beside_or_packaged(config_dir, nlp.lexicon_dir)
+        nlp = nlp.model_copy(update={"lexicon_dir": str(folder)})
+    if "sites_file" not in poller.model_fields_set:
+        poller = poller.model_copy(
+            update={"sites_file": _beside_or_packaged(config_dir, str(poller.sites_file))}
+        )
+    if "rules_file" in settings.model_fields_set:
+        rules = config_dir / settings.rules_file
+    else:
+        rules = _beside_or_packaged(config_dir, str(settings.rules_file))
+    return settings.model_copy(update={"nlp": nlp, "poller": poller, "rules_file": rules})
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Load, merge and validate configuration; raise ConfigError listing every problem."""
     path = path or default_config_path()
     env = os.environ if environ is None else environ
@@ -143,11 +191,10 @@ def load_settings(
     )
     if problems:
         raise ConfigError(problems)
-    return settings.model_copy(
+    return _with_shipped_defaults(settings, config_dir).model_copy(
         update={
             "config_dir": config_dir,
             "feeds_file": feeds_path,
-            "rules_file": config_dir / settings.rules_file,
             "state_dir": settings.state_dir.resolve(),
             "feeds": feed_list.feeds if feed_list else (),
         }

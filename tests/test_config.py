@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import load_settings
+from monitor.config import load_settings, packaged_config_dir
 from monitor.errors import ConfigError
 
 
@@ -32,7 +32,7 @@ def test_defaults_and_resolved_paths(tmp_path: Path) -> None:
     settings = load_settings(path, environ={})
     assert settings.roles == ("nlp",)
     assert settings.bus.kind == "embedded"
-    assert settings.rules_file == tmp_path / "rules.yaml"
+    assert settings.rules_file == packaged_config_dir() / "rules.yaml"  # none beside it
     assert settings.config_dir == tmp_path
     assert settings.state_dir.is_absolute()
     assert [f.id for f in settings.feeds] == ["one"]
@@ -130,14 +130,14 @@ def test_unknown_role_names_the_choices(tmp_path: Path) -> None:
 
 def test_kafka_sharing_on_the_embedded_bus_is_refused_when_settings_load(tmp_path: Path) -> None:
     path = write_config(tmp_path, "poller:\n  sharing: kafka\n")
-    assert problems_of(path) == [
-        f"{path}: poller.sharing: sharing 'kafka' needs bus.kind 'kafka'"
-    ]
+    assert problems_of(path) == [f"{path}: poller.sharing: sharing 'kafka' needs bus.kind 'kafka'"]
     from_env = problems_of(write_config(tmp_path, "{}\n"), {"MONITOR_POLLER__SHARING": "kafka"})
-    assert from_env == ["MONITOR_POLLER__SHARING: poller.sharing: sharing 'kafka' needs "
-                        "bus.kind 'kafka'"]
-    load_settings(write_config(tmp_path, "poller:\n  sharing: kafka\nbus:\n  kind: kafka\n"),
-                  environ={})
+    assert from_env == [
+        "MONITOR_POLLER__SHARING: poller.sharing: sharing 'kafka' needs bus.kind 'kafka'"
+    ]
+    load_settings(
+        write_config(tmp_path, "poller:\n  sharing: kafka\nbus:\n  kind: kafka\n"), environ={}
+    )
 
 
 def test_check_config_reports_a_cross_section_problem(tmp_path: Path) -> None:
