@@ -7,6 +7,24 @@ import pathlib
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+class HistorySettings(BaseModel):
+    """The local statement history (``nlp.history``): what the NLP stage published,
+    kept in ``<state_dir>/statements.sqlite3`` for ``monitor rules backtest``.
+
+    Bounded both ways: an article is dropped when it is older than
+    ``retention_days`` or when ``max_articles`` newer ones are kept.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Record tagged articles (those with at least one statement) locally.
+    enabled: bool = True
+    #: Articles recorded longer ago than this are pruned.
+    retention_days: float = Field(default=30.0, gt=0, le=3650)
+    #: At most this many articles are kept (the oldest go first).
+    max_articles: int = Field(default=100_000, ge=1, le=10_000_000)
+
+
 class NlpSettings(BaseModel):
     """How articles are tagged; every field has a working default.
 
@@ -47,6 +65,8 @@ class NlpSettings(BaseModel):
     max_chars: int = Field(default=200_000, gt=0)
     #: Texts per ``nlp.pipe`` batch in :meth:`Tagger.tag_many`.
     batch_size: int = Field(default=32, gt=0)
+    #: The local statement history ``monitor rules backtest`` reads (see HistorySettings).
+    history: HistorySettings = HistorySettings()
 
     @model_validator(mode="after")
     def _tagged_languages_are_candidates(self) -> NlpSettings:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from monitor.bus.worker import Outgoing, StageWorker
 from monitor.config import Settings
 from monitor.messages import Article, ArticleRef, TaggedArticle
+from monitor.nlp.history import HistoryRecorder
 from monitor.nlp.multilingual import MultilingualTagger
 from monitor.roles import RoleContext
 
@@ -44,6 +45,8 @@ class NlpRole:
         self._statements_topic = settings.bus.topics.statements
         #: Feeds already reported for sending articles in a language not tagged.
         self._untagged_feeds: set[str] = set()
+        #: The local statement history `monitor rules backtest` reads (nlp.history).
+        self._history = HistoryRecorder(settings.nlp.history, settings.state_dir, ctx.clock)
 
     def _handle(self, article: Article) -> Iterator[Outgoing]:
         started = time.perf_counter()
@@ -70,6 +73,7 @@ class NlpRole:
             entities=result.entities,
             boilerplate=result.boilerplate,
         )
+        self._history.record(tagged)
         yield Outgoing(self._statements_topic, article.id, tagged)
 
     def _count_language(self, article: Article, language: str | None) -> None:
@@ -100,3 +104,4 @@ class NlpRole:
 
     def close(self) -> None:
         self._worker.close()
+        self._history.close()
