@@ -62,6 +62,11 @@ class FramingRules:
     turn_labels: tuple[re.Pattern[str], ...] = ()
     interviews: tuple[re.Pattern[str], ...] = ()
     heading_patterns: tuple[re.Pattern[str], ...] = ()
+    #: Titles naming an interview's interviewee (``who``) and outlet (``outlet``).
+    interview_titles: tuple[re.Pattern[str], ...] = ()
+    #: Turn labels of the interviewer's questions and the interviewee's answers.
+    question_turns: frozenset[str] = frozenset()
+    answer_turns: frozenset[str] = frozenset()
     #: ``turn_labels`` matching at any line's start (one search of the text).
     turn_labels_anywhere: tuple[re.Pattern[str], ...] = ()
     #: What a text must hold for ``turn_labels`` to be tried (a cheap search).
@@ -85,6 +90,9 @@ class FramingRules:
             turn_labels=tuple(re.compile(p) for p in framing.turn_labels),
             interviews=tuple(re.compile(p) for p in framing.interviews),
             heading_patterns=tuple(re.compile(p) for p in framing.heading_patterns),
+            interview_titles=tuple(re.compile(p) for p in framing.interview_titles),
+            question_turns=frozenset(w.lower() for w in framing.question_turns),
+            answer_turns=frozenset(w.lower() for w in framing.answer_turns),
             turn_labels_anywhere=tuple(re.compile(p, re.MULTILINE) for p in framing.turn_labels),
             turn_label_hint=re.compile(framing.turn_label_hint or r"(?!)"),
             any_header=_first_tests(
@@ -153,8 +161,9 @@ def find_frames(
     # Turns and lead-ins need a colon: most articles skip both at once.
     colon = ":" in document
     labelled = rules.turn_labels_anywhere and rules.turn_label_hint.search(document) is not None
+    roles = _interview_roles(document, lines, rules) if colon else None
     turn_of: list[tuple[str | None, int] | None] = (
-        [_turn(document[s:e], rules) for s, e in lines]
+        [_turn(document[s:e], rules, roles) for s, e in lines]
         if colon or labelled
         else [None] * len(lines)
     )
@@ -182,8 +191,37 @@ def find_frames(
     return _per_span(lines, spans, line_authors, frame_lines, turn_of)
 
 
-def _turn(line: str, rules: FramingRules) -> tuple[str | None, int] | None:
-    """(speaker, length of the turn's label) when ``line`` opens a turn."""
+@dataclass(frozen=True, slots=True)
+class _Roles:
+    """Who asks and who answers in an interview, from its title."""
+
+    interviewee: str
+    outlet: str | None
+
+
+def _interview_roles(
+    document: str, lines: list[tuple[int, int]], rules: FramingRules
+) -> _Roles | None:
+    """The roles an interview's title names ("Интервью посла … Джона Салливана
+    РБК ТВ"), when the text has question or answer turns to give them to."""
+    if not rules.interview_titles:
+        return None
+    for start, end in lines[: rules.header_lines]:
+        line = document[start:end].strip()
+        for pattern in rules.interview_titles:
+            match = pattern.search(line)
+            if match is not None and match.group("who"):
+                outlet = match.groupdict().get("outlet")
+                return _Roles(match.group("who").strip(), outlet.strip() if outlet else None)
+    return None
+
+
+def _turn(
+    line: str, rules: FramingRules, roles: _Roles | None = None
+) -> tuple[str | None, int] | None:
+    """(speaker, length of the turn's label) when ``line`` opens a turn; in an
+    interview whose title names them (``roles``), a question turn is the
+    outlet's and an answer turn the interviewee's."""
     for pattern in rules.turn_labels:  # other markups of a turn (``turn_labels``)
         labelled = pattern.match(line)
         if labelled is not None:
@@ -193,6 +231,10 @@ def _turn(line: str, rules: FramingRules) -> tuple[str | None, int] | None:
         return None
     label = match.group(1).strip()
     key = label.lower().rstrip(".")
+    if roles is not None and key in rules.answer_turns:
+        return roles.interviewee, match.end()
+    if roles is not None and key in rules.question_turns:
+        return roles.outlet, match.end()
     if key in rules.anonymous:
         return None, match.end()
     if key in rules.not_speakers or not _looks_like_name(label):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -174,6 +174,13 @@ class Framing(_Frozen):
     #: Regexes with a group ``who``: a heading (no final stop) that names its
     #: speaker ("Сенатор Кори Букер – о промежуточных выборах").
     heading_patterns: tuple[str, ...] = ()
+    #: Regexes with a group ``who`` (the interviewee) and optionally ``outlet``
+    #: (the interviewer): an interview's title, on one of the top lines.
+    interview_titles: tuple[str, ...] = ()
+    #: Turn labels that, under an interview title, are the outlet's questions
+    #: and the interviewee's answers ("Вопрос:", "Ответ:").
+    question_turns: tuple[str, ...] = ()
+    answer_turns: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _patterns_compile(self) -> Framing:
@@ -186,6 +193,7 @@ class Framing(_Frozen):
             "turn_labels",
             "interviews",
             "heading_patterns",
+            "interview_titles",
         ):
             for pattern in getattr(self, key):
                 try:
@@ -213,6 +221,9 @@ class Speech(_Frozen):
     #: Words that make a subject a conduit, not a speaker (LABELING.md): a
     #: reporter, or a medium reporting what others told it.
     conduits: tuple[str, ...] = ()
+    #: Words opening a clause (relative pronouns, conjunctions) that a subject
+    #: never holds, in this language ("что", "который"); English ones are built in.
+    clause_words: tuple[str, ...] = ()
     #: Phrases that put the source after them: "according to X", "según X".
     according: tuple[str, ...] = ("according to",)
     #: Words of reported speech: inside a framed statement, a sentence that
@@ -261,6 +272,10 @@ class Speech(_Frozen):
     #: "mother", "spokeswoman"), for resolving "he" and "she".
     female_words: tuple[str, ...] = ()
     male_words: tuple[str, ...] = ()
+    #: How a speaker is named: as written, or (an inflected language) in the
+    #: nominative, "по словам Дмитрия Пескова" → "Дмитрий Песков"
+    #: (:mod:`monitor.nlp.inflection`).
+    speaker_case: Literal["as_written", "nominative"] = "as_written"
 
     @model_validator(mode="after")
     def _passive_phrases_are_pairs(self) -> Speech:

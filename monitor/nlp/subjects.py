@@ -421,7 +421,9 @@ def _phrase(
     run = words[first : last + 1]
     if run[0].key in rules.place_prepositions or run[0].key in rules.member_prepositions:
         return None  # a prepositional phrase ("Об этом", "In Moscow") is no subject
-    if any(w.key in _CLAUSE_WORDS for w in run) or any(w.text in _PUNCTUATION for w in run):
+    if any(w.key in _CLAUSE_WORDS or w.key in rules.clause_words for w in run):
+        return None
+    if any(w.text in _PUNCTUATION for w in run):
         return None
     if words[first].key in _INTRODUCERS and words[first].text[:1].isupper() and first == 0:
         return None  # "In Moscow said" is no subject; the clause starts later

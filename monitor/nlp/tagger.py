@@ -39,7 +39,7 @@ import pathlib
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any, ClassVar
 
@@ -57,6 +57,7 @@ from monitor.nlp.boilerplate import (
     split_lines,
 )
 from monitor.nlp.framing import FramingRules
+from monitor.nlp.inflection import nominative_names
 from monitor.nlp.lexicon import BackReferences, Lexicon, load_lexicon
 from monitor.nlp.pieces import Piece, cut_pieces
 from monitor.nlp.pipeline import COMPONENT, ChunkFeeder, build_pipeline, cue_hits, entity_offsets
@@ -138,6 +139,9 @@ class Tagger:
         election = lexicon.cues.election
         self._election_references = _back_references(election) if election.references else None
         self._feeder = ChunkFeeder(nlp)
+        self._speaker_form = (
+            nominative_names(language) if lexicon.speech.speaker_case == "nominative" else None
+        )
         if nlp.pipe_names == [COMPONENT]:  # no other entity source: offsets suffice
             component: Any = nlp.get_pipe(COMPONENT)
             component.offsets_only = True
@@ -319,6 +323,11 @@ class Tagger:
             author,
         )
         statements = build_statements(text, item.piece.spans, entities, hits, context)
+        if self._speaker_form is not None:
+            form = self._speaker_form
+            statements = [
+                s if s.speaker is None else replace(s, speaker=form(s.speaker)) for s in statements
+            ]
         return shifted(
             TagResult(
                 statements=tuple(statements),

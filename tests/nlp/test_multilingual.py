@@ -111,3 +111,42 @@ def test_more_russian_shapes(multilingual: MultilingualTagger, text: str, speake
 def test_too_little_text_takes_the_hint_or_english(identifier: LanguageIdentifier) -> None:
     assert identifier.identify("x").code == "en"
     assert identifier.identify("Caracas", "es").code == "es"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        # A name in the genitive is given in the nominative (speaker_case).
+        ("Итоги\nПо словам Дмитрия Пескова, Россия не вмешивалась в выборы.", "Дмитрий Песков"),
+        ("Итоги\nПо словам официального представителя МИД Марии Захаровой, выборы прошли "
+         "честно.", "Мария Захарова"),
+        # "что" opens a clause; the quoted participant is the speaker, not the outlet.
+        ("Протест\nА вот, что сообщало издание Life Sports, цитируя одного из участников "
+         "акции протеста: […]", "одного из участников акции протеста"),
+    ],
+)  # fmt: skip
+def test_russian_speakers_in_their_dictionary_form(
+    multilingual: MultilingualTagger, text: str, speaker: str
+) -> None:
+    assert multilingual.tag(text).statements[-1].speaker == speaker
+
+
+def test_a_russian_interview_gives_questions_to_the_outlet_and_answers_to_the_interviewee(
+    multilingual: MultilingualTagger,
+) -> None:
+    text = (
+        "Интервью посла США в РФ Джона Салливана РБК ТВ\n\n"
+        "Вопрос: Как Вы оцениваете свое назначение на пост посла? Что изменится?\n\n"
+        "Ответ: Спасибо, Илья, я рад нашей встрече. Моя задача состоит в том, чтобы "
+        "улучшить отношения.\n\n"
+        "Вопрос: А выборы в России?\n\n"
+        "Ответ: Это дело граждан России."
+    )
+    speakers = {s.text: s.speaker for s in multilingual.tag(text).statements}
+    assert speakers["Интервью посла США в РФ Джона Салливана РБК ТВ"] is None
+    for question in ("Вопрос: Как Вы", "Что изменится?", "Вопрос: А выборы"):
+        assert [who for said, who in speakers.items() if said.startswith(question)] == ["РБК ТВ"]
+    for answer in ("Ответ: Спасибо", "Моя задача", "Ответ: Это дело"):
+        assert [who for said, who in speakers.items() if said.startswith(answer)] == [
+            "Джон Салливан"
+        ]
