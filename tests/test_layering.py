@@ -8,12 +8,6 @@ from pathlib import Path
 MONITOR = Path(__file__).resolve().parent.parent / "monitor"
 SHARED = ("monitor/db.py", "monitor/text.py", "monitor/http")
 ROLE_PACKAGES = ("monitor.alerts", "monitor.feeds", "monitor.nlp", "monitor.bus")
-#: Raw sqlite3 connections outside monitor/db.py, each with the reason it remains.
-RAW_SQLITE = {
-    # The read-only connection feeds/health.py still reads through; store.saved_health
-    # is its replacement (feeds/health.py is not in this change's hands).
-    "monitor/feeds/store.py",
-}
 
 
 def _modules(under: str) -> list[Path]:
@@ -58,7 +52,7 @@ def test_sqlite_is_opened_only_by_the_shared_wrapper() -> None:
         for path in _modules("monitor")
         if "sqlite3.connect(" in path.read_text(encoding="utf-8")
     }
-    assert opening == {"monitor/db.py", *RAW_SQLITE}
+    assert opening == {"monitor/db.py"}
 
 
 def test_there_is_one_retry_after_parser() -> None:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.clock import iso_utc
 from monitor.feeds.settings import FeedConfig
-from monitor.feeds.state import FeedState, Health
-from monitor.feeds.store import connect, state_from_json, store_path
+from monitor.feeds.state import HEALTHS, FeedState, Health
+from monitor.feeds.store import saved_health, state_from_json, store_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,21 +34,13 @@ _ORDER = {"broken": 0, "degraded": 1, "pending": 2, "ok": 3}
 def read_health(state_dir: Path) -> list[FeedHealth]:
     """Every feed's health as last saved by a poller, sorted worst first.
 
-    Returns an empty list when no poller has run yet in ``state_dir``. This
-    is the local poller's store: with a shared feed list it holds only the
-    feeds this machine polled (see :func:`shared_health`).
+    Returns an empty list when no poller has run yet in ``state_dir`` or its
+    store cannot be read (read through :mod:`monitor.db`, without changing
+    the file). This is the local poller's store: with a shared feed list it
+    holds only the feeds this machine polled (see :func:`shared_health`).
     """
-    path = store_path(state_dir)
-    if not path.exists():
-        return []
-    conn = connect(path, readonly=True)
-    try:
-        rows = conn.execute("SELECT health, data FROM feed_state").fetchall()
-    except sqlite3.Error:
-        return []
-    finally:
-        conn.close()
-    return worst_first([_row(health, state_from_json(data)) for health, data in rows])
+    rows = saved_health(store_path(state_dir))
+    return worst_first([_row(_saved(health), state_from_json(data)) for health, data in rows])
 
 
 def shared_health(
@@ -94,6 +85,12 @@ def _row(health: Health, data: FeedState) -> FeedHealth:
         failures=data.failures,
         interval_s=data.interval_s,
     )
+
+
+def _saved(word: str) -> Health:
+    """A health word read from the store; one it does not know (written by a
+    newer version) reads as broken, so the feed is looked at."""
+    return next((health for health in HEALTHS if health == word), "broken")
 
 
 def _iso(moment: float | None) -> str | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -42,19 +41,6 @@ CREATE TABLE IF NOT EXISTS articles (
 def store_path(state_dir: Path) -> Path:
     """Where the poller keeps its SQLite file inside ``state_dir``."""
     return state_dir / STORE_FILE
-
-
-def connect(path: Path, *, readonly: bool = True) -> sqlite3.Connection:
-    """A raw read-only connection to the store file, for :mod:`monitor.feeds.health`.
-
-    Deprecated: read through :func:`saved_health` instead, which translates
-    SQLite's errors; this stays until its one caller moves. Writers use
-    :class:`PollerStore`.
-    """
-    try:
-        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-    except sqlite3.Error as exc:
-        raise StoreCorrupt(f"{path}: cannot open poller state: {exc}") from exc
 
 
 def saved_health(path: Path) -> list[tuple[str, str]]:

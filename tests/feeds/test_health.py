@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from monitor.feeds.commands import health_table
-from monitor.feeds.health import shared_health
+from monitor.feeds.health import read_health, shared_health
 from monitor.feeds.settings import FeedConfig
 from monitor.feeds.sharing import encode_record, newest_per_key
 from monitor.feeds.state import new_state
+from monitor.feeds.store import PollerStore, store_path
 
 
 def feed(fid: str, url: str) -> FeedConfig:
@@ -56,3 +58,18 @@ def test_a_later_definition_without_state_makes_the_feed_pending_again() -> None
     records = [("a", encode_record(a, polled)), ("a", encode_record(a, None))]
     (row,) = shared_health(newest_per_key(records), broken_after=5)
     assert row.health == "pending"
+
+
+def test_local_health_reads_the_store_worst_first_and_nothing_from_an_unusable_one(
+    tmp_path: Path,
+) -> None:
+    assert read_health(tmp_path) == []
+    store = PollerStore.in_state_dir(tmp_path)
+    ok = new_state("a", "https://a.example/f", 0.0)
+    store.save_states([(ok, "ok"), (dataclasses.replace(ok, feed_id="b"), "broken")])
+    store.close()
+    assert [(h.feed_id, h.health) for h in read_health(tmp_path)] == [("b", "broken"), ("a", "ok")]
+    store_path(tmp_path).write_bytes(b"not a database" * 500)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{store_path(tmp_path)}{suffix}").unlink(missing_ok=True)
+    assert read_health(tmp_path) == []
