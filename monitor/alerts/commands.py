@@ -248,7 +248,7 @@ def test_command(
         click.echo(line)
 
 
-class _Progress:
+class ProgressLine:
     """Articles read so far, on stderr at most once a second (long runs only)."""
 
     def __init__(self, every_s: float = 1.0) -> None:
@@ -295,7 +295,7 @@ def backtest_command(
     # The grouping interval of story notifications (alerts.group_interval_s), when configured.
     interval = float(getattr(settings.alerts, "group_interval_s", 0.0))
     simulation = Simulation(rules, samples=samples, group_interval_s=interval)
-    progress = _Progress()
+    progress = ProgressLine()
     try:
         if source == "history":
             report = _from_history(settings, simulation, limit, progress)
@@ -308,7 +308,7 @@ def backtest_command(
 
 
 def _from_history(
-    settings: Settings, simulation: Simulation, limit: int | None, progress: _Progress
+    settings: Settings, simulation: Simulation, limit: int | None, progress: ProgressLine
 ) -> BacktestReport:
     path = StatementHistory.path_in(settings.state_dir)
     kept = settings.nlp.history
@@ -335,7 +335,7 @@ def _from_history(
 
 
 def _from_topic(
-    settings: Settings, simulation: Simulation, limit: int | None, progress: _Progress
+    settings: Settings, simulation: Simulation, limit: int | None, progress: ProgressLine
 ) -> BacktestReport:
     topic = settings.bus.topics.statements
     servers = ",".join(settings.bus.kafka.bootstrap_servers)

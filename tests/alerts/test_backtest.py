@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from monitor.alerts.backtest import Simulation, backtest
+from monitor.alerts.commands import ProgressLine
 from monitor.alerts.rules import load_rules
 from monitor.bus.codec import encode
 from monitor.cli import cli
@@ -152,3 +153,19 @@ def test_statements_the_embedded_daemon_tagged_from_the_demo_feeds_are_backteste
         assert 1 <= stories <= statements and notifications == stories  # nothing revised
     # the two political articles are two stories, one notification each
     assert lines[2].startswith("2 stories, 2 notifications would be sent (0 revisions; ")
+
+
+def test_progress_goes_to_stderr_at_most_once_per_interval(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    progress = ProgressLine(every_s=0.0)
+    progress(1_500, 20_000)
+    progress(3_000, None)
+    progress.end()
+    quiet = ProgressLine(every_s=3600.0)
+    quiet(1, 2)  # a short run shows nothing
+    quiet.end()
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == ("\rbacktest: 1,500 of 20,000 articles read"
+                            "\rbacktest: 3,000 articles read\n")
