@@ -194,6 +194,12 @@ class HistoryRecorder:
             return
         self._failing = False
 
+    def adopt(self, settings: HistorySettings) -> None:
+        """New retention (SIGHUP): used from the next prune, which is due at once.
+        Turning recording on or off takes a restart."""
+        self._settings = settings.model_copy(update={"enabled": self._settings.enabled})
+        self._last_prune = None
+
     def close(self) -> None:
         if self._history is not None:
             self._history.close()

@@ -99,8 +99,10 @@ class NlpRole:
         self._worker.run(stop)
 
     def reload(self, settings: Settings) -> None:
-        """Re-read lexicons; the next article is tagged with the new ones."""
+        """Re-read lexicons; the next article is tagged with the new ones. The
+        statement history's new retention applies from its next record."""
         self._tagger = MultilingualTagger.from_settings(settings.nlp, settings.config_dir)
+        self._history.adopt(settings.nlp.history)
 
     def close(self) -> None:
         self._worker.close()

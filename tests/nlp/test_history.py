@@ -106,3 +106,16 @@ def test_a_store_failure_never_stops_tagging(tmp_path: Path) -> None:
     recorder = HistoryRecorder(HistorySettings(), tmp_path / "state", FrozenClock())
     recorder.record(_article(0))  # logged, not raised
     recorder.close()
+
+
+def test_a_new_retention_applies_at_the_next_record(tmp_path: Path) -> None:
+    clock = FrozenClock()
+    recorder = HistoryRecorder(HistorySettings(max_articles=10), tmp_path, clock)
+    for n in range(4):
+        recorder.record(_article(n))
+    recorder.adopt(HistorySettings(max_articles=2))  # SIGHUP
+    recorder.record(_article(4))
+    recorder.close()
+    history = StatementHistory.in_dir(tmp_path)
+    assert [a.article.id for _, a in history.articles()] == ["a-3", "a-4"]
+    history.close()
