@@ -61,3 +61,12 @@ def test_there_is_one_retry_after_parser() -> None:
         if "def parse_retry_after(" in path.read_text(encoding="utf-8")
     ]
     assert defining == [MONITOR / "http" / "headers.py"]
+
+
+def test_there_is_one_one_line_helper() -> None:
+    defining = [
+        path for path in _modules("monitor")
+        if any(f"def {name}(" in path.read_text(encoding="utf-8")
+               for name in ("one_line", "_one_line", "first_line", "_first_line"))
+    ]
+    assert defining == [MONITOR / "text.py"]

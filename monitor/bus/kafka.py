@@ -36,6 +36,7 @@ from kafka.admin import ConfigResource, ConfigResourceType
 from monitor.bus.base import AssignmentListener, Bus, Record
 from monitor.bus.settings import KafkaSettings
 from monitor.errors import BrokerUnavailable, MonitorError, PermanentError, RetryableError
+from monitor.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -59,16 +60,11 @@ class KafkaPermanent(PermanentError):
     reason: ClassVar[str] = "kafka_permanent"
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def translate(exc: BaseException, action: str) -> MonitorError:
     """Sort a kafka-python failure into the monitor's tree; ``action`` says what was tried."""
     if isinstance(exc, MonitorError):
         return exc
-    message = f"kafka: {action} failed: {_one_line(exc)}"
+    message = f"kafka: {action} failed: {one_line(exc)}"
     if isinstance(exc, kafka_errors.KafkaConnectionError | ConnectionError):
         return BrokerUnavailable(message)
     if isinstance(exc, kafka_errors.CommitFailedError | OSError):

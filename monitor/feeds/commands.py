@@ -18,6 +18,7 @@ from monitor.feeds.parsing import parse_feed
 from monitor.feeds.poller import entry_article_id, unexpected
 from monitor.feeds.settings import PollerSettings
 from monitor.feeds.urls import is_web_url
+from monitor.text import one_line
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -57,7 +58,7 @@ def parse_feed_command(
                     parsed = parse_feed(_read_file(source, settings.max_body_bytes))
             except MonitorError as exc:
                 failed = True
-                click.echo(f"error: {source}: {_one_line(exc)}", err=True)
+                click.echo(f"error: {source}: {one_line(exc)}", err=True)
                 continue
             except Exception as exc:  # never a traceback for one bad source
                 failed = True
@@ -116,11 +117,6 @@ def _read_file(source: str, cap: int) -> bytes:
     if len(body) > cap:
         raise BodyTooLarge(f"file exceeds the {cap}-byte cap")
     return body
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 @click.group("feeds")

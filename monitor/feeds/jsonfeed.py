@@ -9,6 +9,7 @@ from typing import Any
 from monitor.clock import iso_utc
 from monitor.feeds.errors import NotAFeed
 from monitor.feeds.model import FeedEntry, ParsedFeed
+from monitor.text import one_line
 
 
 def parse_json_feed(body: bytes) -> ParsedFeed:
@@ -16,7 +17,7 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise NotAFeed(f"invalid JSON: {str(exc).splitlines()[0][:120]}") from exc
+        raise NotAFeed(f"invalid JSON: {one_line(exc)[:120]}") from exc
     if not isinstance(document, dict) or "jsonfeed.org/version" not in str(
         document.get("version", "")
     ):

@@ -36,6 +36,7 @@ from monitor.feeds.model import FeedEntry, ParsedFeed
 from monitor.feeds.parsepool import INLINE_MAX_BYTES, shared_pool
 from monitor.feeds.sanitize import defuse
 from monitor.feeds.urls import is_web_url
+from monitor.text import first_line
 
 #: What the defused body is declared as when feedparser parses it: it is UTF-8
 #: by then, and a charset the server sent must not make feedparser decode it again.
@@ -149,9 +150,9 @@ def _bozo_reason(parsed: Mapping[str, Any]) -> str | None:
     if not parsed.get("bozo"):
         return None
     exc = parsed.get("bozo_exception")
-    text = str(exc).strip().splitlines() if exc is not None else []
+    text = first_line(str(exc)) if exc is not None else ""
     name = type(exc).__name__ if exc is not None else "error"
-    return f"{name}: {text[0]}" if text else name
+    return f"{name}: {text}" if text else name
 
 
 def _text(value: object) -> str:

@@ -32,6 +32,7 @@ from monitor.feeds.state import FeedState
 from monitor.feeds.urls import article_id_from, is_web_url
 from monitor.messages import Article, Source, without_headline
 from monitor.ops.metrics import Metrics
+from monitor.text import first_line
 
 log = logging.getLogger("monitor.feeds")
 
@@ -224,8 +225,8 @@ def entry_article_id(feed_id: str, entry: FeedEntry, settings: PollerSettings) -
 
 def unexpected(exc: Exception) -> UnexpectedFeedError:
     """A one-line, classified error for an exception no boundary translated."""
-    lines = str(exc).strip().splitlines()
-    detail = f": {lines[0][:200]}" if lines else ""
+    line = first_line(str(exc), 200)
+    detail = f": {line}" if line else ""
     return UnexpectedFeedError(f"unexpected {type(exc).__name__}{detail}")
 
 

@@ -21,6 +21,7 @@ from monitor.errors import MonitorError, RetryableError
 from monitor.feeds.settings import PollerSettings
 from monitor.feeds.state import FeedState
 from monitor.retry import BackoffPolicy, backoff_delay
+from monitor.text import one_line
 
 #: How many recent item times are kept to learn a feed's rhythm.
 RHYTHM_WINDOW = 12
@@ -104,7 +105,7 @@ def after_failure(
         next_poll_at=now + failure_delay(failures, settings, rng, retry_after),
         last_poll_at=now,
         last_error_at=now,
-        last_error=_one_line(str(error)) or type(error).__name__,
+        last_error=one_line(error)[:300],
         error_reason=error.reason,
         failures=failures,
     )
@@ -113,8 +114,3 @@ def after_failure(
 def schedule_lag(state: FeedState, started_at: float) -> float:
     """How late a poll started after it was due (never negative)."""
     return max(0.0, started_at - state.next_poll_at)
-
-
-def _one_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[0][:300] if lines else ""

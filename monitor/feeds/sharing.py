@@ -45,6 +45,7 @@ from monitor.errors import MonitorError
 from monitor.feeds.settings import FeedConfig
 from monitor.feeds.state import FeedState
 from monitor.feeds.store import state_from_json, state_to_json
+from monitor.text import one_line
 
 log = logging.getLogger("monitor.feeds.sharing")
 
@@ -118,7 +119,7 @@ def decode_record(raw: bytes) -> tuple[FeedConfig, FeedState | None] | None:
         state = value.get("state")
         return feed, state_from_json(json.dumps(state)) if state else None
     except (ValueError, TypeError, KeyError) as exc:
-        log.warning("feeds topic: skipping an unreadable record: %s", str(exc).splitlines()[0])
+        log.warning("feeds topic: skipping an unreadable record: %s", one_line(exc))
         return None
 
 

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.errors import ConfigError, ConfigProblem
+from monitor.text import one_line
 
 
 class SiteRule(BaseModel):
@@ -95,8 +96,7 @@ def load_site_rules(path: Path) -> SiteRules:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError([ConfigProblem(str(path), "", message)]) from exc
+        raise ConfigError([ConfigProblem(str(path), "", one_line(exc))]) from exc
     try:
         return SiteRules.model_validate(document)
     except ValidationError as exc:
