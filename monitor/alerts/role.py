@@ -120,6 +120,7 @@ class AlertRole:
             deadletter_topic=settings.bus.topics.deadletter,
             metrics=ctx.metrics,
             clock=ctx.clock,
+            stall_after_s=settings.bus.stage_stall_after_s,
         )
 
     @property

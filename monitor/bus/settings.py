@@ -14,6 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from monitor.secrets import fill_secret_from_file, readable_secret_file
 
+#: Seconds a stage's consumer may have records waiting and read none before the
+#: stage watchdog calls it stalled (``bus.stage_stall_after_s``). Far above a
+#: rebalance (seconds) or a retry pause (at most 30 s; a retried batch counts as read).
+STAGE_STALL_AFTER_S = 120.0
+#: The shortest stall time accepted: below it a rebalance or a retry pause could
+#: read as a stall and rebuild a healthy stage.
+MIN_STAGE_STALL_AFTER_S = 30.0
+
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 

@@ -12,9 +12,10 @@ Guarantees (at-least-once, nothing lost):
   off; records before it in the batch are still committed.
 
 A watchdog runs with the loop: when the consumer has records waiting (its
-lag) and no poll has returned any for ``stall_after_s`` seconds, the stage
-is stalled. It is reported (``monitor_stage_stalled`` and
-``monitor_stage_stalls_total``, an error log line, a ``/readyz`` reason) and
+lag) and no poll has returned any for ``stall_after_s`` seconds (config
+``bus.stage_stall_after_s``, default 120), the stage is stalled. It is
+reported (``monitor_stage_stalled`` and ``monitor_stage_stalls_total``, an
+error log line, a ``/readyz`` reason) and
 :meth:`StageWorker.run` raises :class:`StageStalled`: the daemon's
 supervisor then closes the role and builds it again, which re-creates the
 consumer and re-joins its group (see docs/reliability.md, "Stage watchdog").
@@ -31,6 +32,7 @@ from typing import Generic, TypeVar
 
 from monitor.bus.base import Consumer, Producer, Record
 from monitor.bus.codec import decode, encode
+from monitor.bus.settings import STAGE_STALL_AFTER_S
 from monitor.clock import Clock, iso_utc
 from monitor.errors import MonitorError, RetryableError
 from monitor.messages import Alert, Article, DeadLetter, Message, TaggedArticle
@@ -44,10 +46,8 @@ M = TypeVar("M", Article, TaggedArticle, Alert, DeadLetter)
 
 #: Seconds between consumer-lag reports (and watchdog checks) while running.
 LAG_REPORT_S = 10.0
-#: Seconds a consumer may have records waiting and read none before it is
-#: called stalled. Far above a rebalance (seconds) or a retry pause (≤ 30 s):
-#: a retried batch counts as read.
-STALL_AFTER_S = 120.0
+#: The default stall time (config ``bus.stage_stall_after_s``; see its reasons there).
+STALL_AFTER_S = STAGE_STALL_AFTER_S
 
 
 class StageStalled(RetryableError):

@@ -14,6 +14,7 @@ from monitor.feeds.errors import BodyTooLarge, NotAFeed
 from monitor.feeds.fetcher import FetchRequest, HttpxFetcher
 from monitor.feeds.health import FeedHealth, read_health, shared_health
 from monitor.feeds.model import ParsedFeed
+from monitor.feeds.parsepool import PoolSettings, configure_shared_pool
 from monitor.feeds.parsing import parse_feed
 from monitor.feeds.poller import entry_article_id, unexpected
 from monitor.feeds.settings import PollerSettings
@@ -45,6 +46,7 @@ def parse_feed_command(
     settings = _poller_settings(ctx).model_copy(
         update={"allow_private_addresses": allow_private_addresses}
     )
+    configure_shared_pool(PoolSettings.from_poller(settings))
     fetcher: HttpxFetcher | None = None
     failed = False
     try:

@@ -31,6 +31,7 @@ from typing import ClassVar
 
 from monitor.feeds.errors import HostileFeed, NotAFeed
 from monitor.feeds.model import ParsedFeed
+from monitor.feeds.settings import PollerSettings
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,16 @@ class ParserCrashed(HostileFeed):
 
 @dataclass(frozen=True, slots=True)
 class PoolSettings:
+    """How many workers, how long one parse may take, how much memory a worker may map."""
+
     workers: int = DEFAULT_WORKERS
     time_limit_s: float = DEFAULT_TIME_LIMIT_S
     memory_limit_bytes: int | None = DEFAULT_MEMORY_LIMIT_BYTES
+
+    @classmethod
+    def from_poller(cls, settings: PollerSettings) -> PoolSettings:
+        """The pool the ``poller:`` section asks for (``parse_workers``, ``parse_time_limit_s``)."""
+        return cls(workers=settings.parse_workers, time_limit_s=settings.parse_time_limit_s)
 
 
 def _serve(conn: Connection, memory_limit_bytes: int | None) -> None:  # pragma: no cover
@@ -186,15 +194,16 @@ def _unpack(answer: tuple[str, object]) -> ParsedFeed:
 
 
 _shared: ParsePool | None = None
+_shared_settings = PoolSettings()
 _shared_lock = threading.Lock()
 
 
 def shared_pool() -> ParsePool:
-    """The process's pool, started on first use."""
+    """The process's pool, started on first use with the configured settings."""
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = ParsePool()
+            _shared = ParsePool(_shared_settings)
         return _shared
 
 
@@ -208,10 +217,18 @@ def close_shared_pool() -> None:
 
 
 def configure_shared_pool(settings: PoolSettings) -> None:
-    """Start the process's pool with ``settings`` (replacing a running one)."""
-    global _shared
-    fresh = ParsePool(settings)
+    """Use ``settings`` for the process's pool from its next start.
+
+    A running pool with other settings is stopped (a parse in flight in it
+    fails as ``parser_crashed``, as at close), so the next parse starts one as
+    configured; a running pool with the same settings is kept. Starting is
+    left to the first large body.
+    """
+    global _shared, _shared_settings
     with _shared_lock:
-        old, _shared = _shared, fresh
-    if old is not None:
-        old.close()
+        _shared_settings = settings
+        stale = _shared if _shared is not None and _shared.settings != settings else None
+        if stale is not None:
+            _shared = None
+    if stale is not None:
+        stale.close()

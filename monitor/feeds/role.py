@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from monitor.errors import ConfigError, ConfigProblem, MonitorError
 from monitor.feeds.fetcher import Fetcher, HttpxFetcher
+from monitor.feeds.parsepool import PoolSettings, configure_shared_pool
 from monitor.feeds.poller import FeedPoller, PollResult
 from monitor.feeds.publishing import ArticlePublisher
 from monitor.feeds.reporting import report_health_change, report_health_counts, report_poll
@@ -62,6 +63,7 @@ class PollerRole:
 
     def __init__(self, ctx: RoleContext, fetcher: Fetcher | None = None) -> None:
         self._settings = ctx.settings.poller
+        configure_shared_pool(PoolSettings.from_poller(self._settings))
         self._bus = ctx.bus
         self._metrics = ctx.metrics
         self._clock = ctx.clock

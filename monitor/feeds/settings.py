@@ -61,6 +61,12 @@ class PollerSettings(BaseModel):
     tracking_params: tuple[str, ...] = DEFAULT_TRACKING_PARAMS
     #: Strip a leading ``www.`` when canonicalising article URLs.
     strip_www: bool = True
+    #: Worker processes that parse bodies over 64 KiB (monitor/feeds/parsepool.py);
+    #: one hostile feed occupies at most one of them for ``parse_time_limit_s``.
+    parse_workers: int = Field(default=2, ge=1, le=32)
+    #: Seconds one parse may take in a worker before it is abandoned, its worker
+    #: replaced and the feed reported broken (reason ``parse_timeout``).
+    parse_time_limit_s: float = Field(default=5.0, gt=0, le=300)
 
 
 class FeedConfig(BaseModel):

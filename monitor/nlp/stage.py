@@ -41,6 +41,7 @@ class NlpRole:
             deadletter_topic=settings.bus.topics.deadletter,
             metrics=ctx.metrics,
             clock=ctx.clock,
+            stall_after_s=settings.bus.stage_stall_after_s,
         )
         self._statements_topic = settings.bus.topics.statements
         #: Feeds already reported for sending articles in a language not tagged.

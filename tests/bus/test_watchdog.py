@@ -3,6 +3,7 @@ reported and re-created, on the embedded bus and on real Kafka."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Iterator, Sequence
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from pydantic import ValidationError
 
 from monitor.bus.base import Consumer, Record
 from monitor.bus.codec import encode
@@ -26,7 +28,7 @@ from monitor.ops.readiness import assess_readiness, stalled_stages
 from monitor.roles import RoleContext
 from tests.bus.test_worker import article
 from tests.kafka_broker import KafkaTopics
-from tests.support import wait_for
+from tests.support import REPO_ROOT, wait_for
 
 
 class StuckConsumer:
@@ -206,3 +208,26 @@ def test_on_kafka_a_stuck_consumer_is_re_created_by_the_daemon_and_reads_everyth
     assert daemon.role_states[0].last_error is not None
     assert "StageStalled: stage nlp stalled: 5 records waiting" in daemon.role_states[0].last_error
     assert stalled_stages(daemon.metrics.registry) == []
+
+
+def test_the_stall_time_is_a_validated_config_key_the_stage_roles_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().bus.stage_stall_after_s == 120
+    for refused in (29, 86_401):
+        with pytest.raises(ValidationError, match="stage_stall_after_s"):
+            Settings.model_validate({"bus": {"stage_stall_after_s": refused}})
+    settings = Settings.model_validate({"bus": {"stage_stall_after_s": 45},
+                                        "state_dir": str(tmp_path / "state"),
+                                        "rules_file": str(REPO_ROOT / "config" / "rules.yaml")})
+    given: list[float] = []
+
+    def recording(**kwargs: object) -> object:
+        given.append(float(kwargs["stall_after_s"]))  # type: ignore[arg-type]
+        return object()
+
+    for module, factory in (("monitor.nlp.stage", "NlpRole"), ("monitor.alerts.role", "AlertRole")):
+        monkeypatch.setattr(f"{module}.StageWorker", recording)
+        role_class = getattr(importlib.import_module(module), factory)
+        role_class(RoleContext(settings, MemoryBus(), Metrics(), FrozenClock(0.0)))
+    assert given == [45.0, 45.0]

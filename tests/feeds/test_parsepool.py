@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from monitor.bus.memory import MemoryBus
 from monitor.clock import SystemClock
@@ -19,6 +20,7 @@ from monitor.feeds.health import read_health
 from monitor.feeds.parsepool import ParsePool, ParseTimeout, PoolSettings
 from monitor.feeds.parsing import parse_feed, parse_feed_inline
 from monitor.feeds.role import PollerRole
+from monitor.feeds.settings import PollerSettings
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.feeds.builders import rss, settings_for
@@ -79,12 +81,12 @@ def test_small_bodies_are_parsed_inline_large_ones_in_the_shared_pool() -> None:
             parse_feed(hostile_body())
     finally:
         parsepool.close_shared_pool()
+        parsepool.configure_shared_pool(PoolSettings())
 
 
 def test_a_hostile_feed_is_reported_broken_and_the_other_feeds_are_polled(
     tmp_path: Path,
 ) -> None:
-    parsepool.configure_shared_pool(PoolSettings(workers=2, time_limit_s=LIMIT_S))
     items = [{"guid": "https://news.example.org/a1", "title": "First"}]
     try:
         with FeedServer() as server:
@@ -94,14 +96,17 @@ def test_a_hostile_feed_is_reported_broken_and_the_other_feeds_are_polled(
             settings = settings_for(tmp_path, {
                 "hostile": server.url("/hostile"), "big": server.url("/big"),
                 "small": server.url("/small"),
-            }, fetch_pages=False)
+            }, fetch_pages=False, parse_workers=2, parse_time_limit_s=LIMIT_S)
             metrics = Metrics()
             bus = MemoryBus()
             role = PollerRole(RoleContext(settings, bus, metrics, SystemClock()))
+            assert parsepool.shared_pool().settings == PoolSettings(
+                workers=2, time_limit_s=LIMIT_S)
             handled = role.run_once()
             role.close()
     finally:
         parsepool.close_shared_pool()
+        parsepool.configure_shared_pool(PoolSettings())
     assert handled == 201
     health = {row.feed_id: row for row in read_health(settings.state_dir)}
     assert health["hostile"].last_error is not None
@@ -137,3 +142,29 @@ def test_a_worker_starts_under_a_memory_cap_lower_than_its_own(tmp_path: Path) -
                             cwd=REPO_ROOT, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert "Story 199" in result.stdout
+
+
+def test_the_pool_is_configured_from_the_poller_section_and_restarted_only_on_a_change(
+) -> None:
+    settings = PollerSettings(parse_workers=3, parse_time_limit_s=2.5)
+    assert PoolSettings.from_poller(settings) == PoolSettings(workers=3, time_limit_s=2.5)
+    try:
+        parsepool.configure_shared_pool(PoolSettings(workers=1, time_limit_s=LIMIT_S))
+        running = parsepool.shared_pool()
+        parsepool.configure_shared_pool(PoolSettings(workers=1, time_limit_s=LIMIT_S))
+        assert parsepool.shared_pool() is running
+        parsepool.configure_shared_pool(PoolSettings(workers=1, time_limit_s=2 * LIMIT_S))
+        assert parsepool.shared_pool() is not running
+        assert parsepool.shared_pool().settings.time_limit_s == 2 * LIMIT_S
+    finally:
+        parsepool.close_shared_pool()
+        parsepool.configure_shared_pool(PoolSettings())
+
+
+@pytest.mark.parametrize("key, value", [
+    ("parse_workers", 0), ("parse_workers", 33),
+    ("parse_time_limit_s", 0), ("parse_time_limit_s", 301),
+])
+def test_parse_pool_keys_out_of_range_are_refused(key: str, value: float) -> None:
+    with pytest.raises(ValidationError, match=key):
+        PollerSettings.model_validate({key: value})
