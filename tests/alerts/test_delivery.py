@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import socket
 import threading
@@ -35,12 +36,16 @@ FAST_RETRY = RetryBudget(max_attempts=8, max_elapsed_s=30,
 BREAKER = BreakerSettings(failure_threshold=3, open_s=0.2, max_open_s=0.5)
 
 
+def _updated(text: str, n: int) -> str:
+    return f"{text} (update {n})"
+
+
 def alerts_from_fixture(count: int) -> list[Alert]:
     """Distinct alerts: the fixture's hits, re-made for several articles."""
     ruleset = load_rules(RULES_FILE)
     made: dict[str, Alert] = {}
     for n in range(count):
-        article = tagged_article(article_id=f"a{n}", edit=lambda t, n=n: f"{t} (update {n})")
+        article = tagged_article(article_id=f"a{n}", edit=functools.partial(_updated, n=n))
         for st in article.statements:
             for hit in evaluate(ruleset, st, article.article):
                 alert = make_alert(hit, st, article.article, time.time())

@@ -61,7 +61,8 @@ STATEMENT = Statement(
     ],
 )
 def test_roundtrip(message: Article | TaggedArticle | Alert) -> None:
-    assert decode(encode(message), type(message)) == message
+    # mypy cannot pick one of decode's constrained kinds for a union; each case is one kind.
+    assert decode(encode(message), type(message)) == message  # type: ignore[type-var]
 
 
 def test_schema_version_is_on_the_wire() -> None:

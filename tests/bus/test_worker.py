@@ -135,8 +135,8 @@ class FailingFlush:
         self.inner = inner
         self.failures = 1
 
-    def send(self, *args: object, **kwargs: object) -> None:
-        self.inner.send(*args, **kwargs)  # type: ignore[attr-defined]
+    def send(self, topic: str, key: str | None, value: bytes, headers: object = None) -> None:
+        self.inner.send(topic, key, value)  # type: ignore[attr-defined]
 
     def flush(self, timeout_s: float | None = None) -> None:
         if self.failures:

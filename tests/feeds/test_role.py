@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,7 +144,8 @@ def test_polling_loop_publishes_a_later_source_once(
     either later, or concurrently (both polls found it new; a's was published first)."""
     server.routes["/a"] = Reply(200, rss([ITEMS[0]]))
     server.routes["/b"] = Reply(200, rss([ITEMS[0]], title="Other"))
-    fast = {"min_interval_s": 0.2, "default_interval_s": 0.2, "interval_jitter": 0.0}
+    fast: dict[str, Any] = {"min_interval_s": 0.2, "default_interval_s": 0.2,
+                            "interval_jitter": 0.0}
     both = settings_for(tmp_path, {"a": server.url("/a"), "b": server.url("/b")}, **fast)
     settings = both if b_from_the_start else settings_for(
         tmp_path, {"a": server.url("/a")}, **fast)

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,7 +44,8 @@ def item(n: int) -> dict[str, str]:
 def test_run_polls_due_feeds_adopts_new_ones_and_stops(server: FeedServer, tmp_path: Path) -> None:
     server.routes["/a"] = Reply(200, rss([item(1)]))
     server.routes["/b"] = Reply(200, rss([item(2)]))
-    fast = {"min_interval_s": 0.2, "default_interval_s": 0.3, "interval_jitter": 0.0}
+    fast: dict[str, Any] = {"min_interval_s": 0.2, "default_interval_s": 0.3,
+                            "interval_jitter": 0.0}
     settings = settings_for(tmp_path, {"a": server.url("/a")}, **fast)
     bus = MemoryBus()
     metrics = Metrics()
@@ -128,7 +130,8 @@ def test_feed_moved_while_being_polled_keeps_its_new_address(tmp_path: Path) -> 
         old: FetchResult(200, old, body=rss([item(1)])),
         new: FetchResult(200, new, body=rss([item(2)])),
     })
-    fast = {"min_interval_s": 0.2, "default_interval_s": 0.3, "interval_jitter": 0.0}
+    fast: dict[str, Any] = {"min_interval_s": 0.2, "default_interval_s": 0.3,
+                            "interval_jitter": 0.0}
     bus = MemoryBus()
     settings = settings_for(tmp_path, {"f": old}, **fast)
     role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()), fetcher=fetcher)

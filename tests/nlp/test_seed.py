@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -28,8 +29,8 @@ def seed(tagger: Tagger) -> tuple[str, dict[str, object], dict[str, object]]:
     return text, expected, tagger.tag(text).to_json()
 
 
-def _statement(output: dict, anchor: str) -> dict:  # type: ignore[type-arg]
-    matches = [s for s in output["statements"] if anchor in s["text"]]
+def _statement(output: dict[str, Any], anchor: str) -> dict[str, Any]:
+    matches: list[dict[str, Any]] = [s for s in output["statements"] if anchor in s["text"]]
     assert matches, f"no statement contains {anchor!r}"
     return matches[0]
 

@@ -14,6 +14,7 @@ receives alerts (run here on loopback), and Alertmanager's config passes
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -261,7 +262,7 @@ def demo_servers() -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for url in urls:
-            wait_for(lambda url=url: _answers(url), 30, f"{url} to listen")
+            wait_for(functools.partial(_answers, url), 30, f"{url} to listen")
         yield urls[0], urls[1], processes[1]
     finally:
         for process in processes:
