@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,10 @@ from tests.kafka_broker import KafkaTopics
 from tests.support import run_monitor, write_config
 
 
+def _numbered(text: str, n: int) -> str:
+    return f"{text} ({n})"
+
+
 @pytest.fixture
 def kafka(kafka_settings: KafkaSettings) -> Iterator[KafkaBus]:
     bus = KafkaBus(kafka_settings)
@@ -39,7 +44,7 @@ def test_backtest_counts_rule_hits_on_stored_statements_and_sends_nothing(
     to do when they have no committed offset."""
     producer = kafka.producer()
     for n in range(3):
-        article = tagged_article(article_id=f"bt-{n}", edit=lambda t, n=n: f"{t} ({n})")
+        article = tagged_article(article_id=f"bt-{n}", edit=functools.partial(_numbered, n=n))
         producer.send(kafka_topics.statements, article.article.id, encode(article))
     producer.flush()
     bus = kafka_topics.bus_config(kafka_bootstrap)
