@@ -186,6 +186,7 @@ def _split(
     entity_starts = [e.start for e in entities]
     hit_starts = [h.start for h in hits]
     parts = []
+    article_homes: set[str] = set()
     for start, end in spans:
         own_entities = _between(entities, entity_starts, start, end)
         own_hits = _between(hits, hit_starts, start, end)
@@ -193,12 +194,26 @@ def _split(
             own_hits = _not_in_capitalised_names(document, _unnegated(document, own_hits), start)
         if own_hits and own_entities:
             own_hits = _targeted(document, _outside_names(own_hits, own_entities), own_entities)
-        home = 0
+        homes: frozenset[str] = frozenset()
         if own_hits and scope is not None:
             own_hits = own_hits + scope.targeted_votes(document, end, own_hits)
-            home = len(scope.home_states(document, (start, end), own_entities, own_hits))
-        parts.append(new(_Parts, (start, end, own_entities, own_hits, home)))
-    return parts
+            homes = scope.home_states(document, (start, end), own_entities, own_hits)
+            if homes:  # a home by a home word, not merely as a place, holds article-wide
+                article_homes.update(
+                    scope.home_states(document, (start, end), own_entities, own_hits, places=False)
+                )
+        parts.append(new(_Parts, (start, end, own_entities, own_hits, len(homes))))
+    if not article_homes:
+        return parts
+    # A state that is the home of the article's politics in one sentence ("to
+    # mislead the American public") stays home in the others ("voter pressure
+    # at U.S. military bases"): the election's own country is no foreign actor.
+    return [
+        p._replace(home=len({e.country for e in p.entities if e.country} & article_homes))
+        if p.hits and p.entities
+        else p
+        for p in parts
+    ]
 
 
 def _has_speech(positions: list[int] | None, start: int, end: int) -> bool:

@@ -34,6 +34,8 @@ _INTERFERENCE_KINDS = frozenset({INTERFERENCE, INTERFERENCE_WEAK})
 _BEFORE_REACH = 40
 #: What joins coordinated states: "Kenya and Uganda", "Kenya, Uganda".
 _LOCATIVE = re.compile(r"\bin\s+$")
+#: A place denied: "decided in our villages, not in Beijing" names a foreign actor.
+_DENIED_PLACE = re.compile(r"\bnot\s+in\s+$")
 _COORDINATION = re.compile(r"\s*(?:,|,?\s+(?:and|or)|&)\s+")
 
 
@@ -84,9 +86,12 @@ class ScopeRules:
         bounds: tuple[int, int],
         entities: Sequence[EntityHit],
         hits: Sequence[Hit],
+        places: bool = True,
     ) -> frozenset[str]:
         """The countries of ``entities`` that are the home states of the sentence
-        ``document[bounds[0]:bounds[1]]`` (see module doc); nothing outside it is read."""
+        ``document[bounds[0]:bounds[1]]`` (see module doc); nothing outside it is read.
+        ``places=False`` leaves out the weakest evidence, a lone state named as a
+        place ("believed to be in Iran"), which says nothing beyond its sentence."""
         states = [e for e in entities if e.country is not None]
         if not states:
             return frozenset()
@@ -96,9 +101,13 @@ class ScopeRules:
             for e in states
         ]
         if (
-            self.home_before is not None
+            places
+            and self.home_before is not None
             and len({e.country for e in states}) == 1
             and _LOCATIVE.search(document, max(bounds[0], states[0].start - 4), states[0].start)
+            and not _DENIED_PLACE.search(
+                document, max(bounds[0], states[0].start - 8), states[0].start
+            )
         ):
             # The one state named, and named as a place ("… food programs in
             # Venezuela"), is where the politics happen, not a foreign actor.

@@ -7,6 +7,7 @@ import pytest
 from monitor.nlp.lexicon import Lexicon
 from monitor.nlp.rules import ELECTION, INTERFERENCE, INTERFERENCE_WEAK, Hit
 from monitor.nlp.scope import ScopeRules
+from monitor.nlp.tagger import Tagger
 from monitor.nlp.terms import EntityHit, TermIndex, Terms
 
 
@@ -115,3 +116,31 @@ def test_nothing_outside_the_sentence_is_read(scope: ScopeRules, index: TermInde
     russia = index.entities(text)[0]
     assert scope.home_states(text, (16, len(text)), [russia], []) == frozenset()
     assert scope.home_states(text, (0, len(text)), [russia], []) == {"Russia"}
+
+
+def test_a_home_state_stays_home_across_the_article(tagger: Tagger) -> None:
+    """The election's own country, once named as home ("the American public"),
+    is no foreign actor in a later sentence that names it plainly ("U.S.
+    military bases"); another state in the same article still is."""
+    own = (
+        "Fake videos\n"
+        "Fake videos aim to mislead the American public before the election.\n"
+        "One video makes claims of vote buying schemes at U.S. military bases."
+    )
+    assert all("foreign_interference" not in s.tags for s in tagger.tag(own).statements)
+    foreign = own + "\nRussia funded vote buying schemes in the election, officials said."
+    tagged = [s for s in tagger.tag(foreign).statements if "foreign_interference" in s.tags]
+    assert "Russia" in [s.text[:6] for s in tagged]
+
+
+def test_overseas_alone_is_a_place_not_a_foreign_actor(tagger: Tagger) -> None:
+    text = "Votes\nThe video alleges vote buying among troops serving overseas in the election."
+    assert all("foreign_interference" not in s.tags for s in tagger.tag(text).statements)
+    marked = "Votes\nVote buying funded from overseas distorted the election."
+    assert any("foreign_interference" in s.tags for s in tagger.tag(marked).statements)
+
+
+def test_a_denied_place_is_no_home(scope: ScopeRules, index: TermIndex) -> None:
+    text = "Our votes should be decided in our villages, not in Beijing."
+    assert _home(text, scope, index) == set()
+    assert _home("Food programs in Venezuela ahead of the vote.", scope, index) == {"Venezuela"}
