@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable
-from functools import partial
 
 import click
 
 from monitor.cli import CliState, obtain_settings, parse_roles
 from monitor.config import Settings
 from monitor.daemon import Daemon
-from monitor.errors import ConfigError, ConfigProblem
+from monitor.errors import ConfigProblem
 from monitor.ops.logs import configure_logging
+from monitor.validation import check, raise_problems, role_problems
 
 
 @click.command("run")
@@ -28,6 +28,7 @@ def run_command(ctx: click.Context, roles_text: str | None, once: bool) -> None:
     """Run the monitor daemon (or one pass of it with --once)."""
     settings = obtain_settings(ctx)
     roles = parse_roles(roles_text) if roles_text else settings.roles
+    raise_problems(role_problems(settings, roles, os.environ)[1])  # as check-config does
     configure_logging(settings.ops, stream=sys.stdout)
     state = ctx.find_object(CliState)
     daemon = Daemon(settings, roles, config_path=state.config_path if state else None)
@@ -50,31 +51,43 @@ def run_command(ctx: click.Context, roles_text: str | None, once: bool) -> None:
 
 
 @click.command("check-config")
+@click.option(
+    "--roles",
+    "roles_text",
+    default=None,
+    help="Check what these roles load (default: config `roles`).",
+)
 @click.pass_context
-def check_config_command(ctx: click.Context) -> None:
-    """Validate monitor.yaml, feeds.yaml, rules.yaml and the NLP lexicons."""
-    settings = obtain_settings(ctx)  # ConfigError → every problem, one per line
-    problems = deep_check(settings)
-    if problems:
-        raise ConfigError(problems)
+def check_config_command(ctx: click.Context, roles_text: str | None) -> None:
+    """Validate monitor.yaml, feeds.yaml, rules, lexicons and receivers' secrets.
+
+    Runs the checks `monitor run` runs at start, reports every problem of
+    every file, one per line, and warns about feeds that will be refused and
+    a config with no feeds or no receivers. Exit 0: valid; 1: problems found;
+    2: usage.
+    """
+    state = ctx.find_object(CliState)
+    roles = parse_roles(roles_text) if roles_text else None
+    report = check(state.config_path if state else None, roles, os.environ)
+    for path in report.files:
+        click.echo(f"checked {path}")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for problem in report.problems:
+        click.echo(f"error: {problem}", err=True)
+    if report.problems:
+        files = {p.source for p in report.problems}
+        click.echo(f"{len(report.problems)} problem(s) in {len(files)} source(s)", err=True)
+        sys.exit(1)
+    settings = report.settings
     click.echo(
-        f"ok: {len(settings.feeds)} feeds, rules in {settings.rules_file}, "
-        f"roles {','.join(settings.roles)}, bus {settings.bus.kind}"
+        f"ok: {len(settings.feeds)} feeds, {len(settings.alerts.receivers)} receivers, "
+        f"rules in {settings.rules_file}, roles {','.join(roles or settings.roles)}, "
+        f"bus {settings.bus.kind}"
+        + (f", {len(report.warnings)} warning(s)" if report.warnings else "")
     )
 
 
 def deep_check(settings: Settings) -> list[ConfigProblem]:
-    """Load what roles load at start (rules, lexicons) and collect their problems."""
-    from monitor.alerts.rules import load_rules
-    from monitor.nlp.lexicon import load_lexicon
-
-    problems: list[ConfigProblem] = []
-    folders = [settings.nlp.lexicon_folder(lang) for lang in ("en", *settings.nlp.lexicons)]
-    checks: list[Callable[[], object]] = [partial(load_rules, settings.rules_file)]
-    checks += [partial(load_lexicon, settings.config_dir / folder) for folder in folders]
-    for check in checks:
-        try:
-            check()
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    return problems
+    """Every problem the config's roles would meet at start (see monitor.validation)."""
+    return role_problems(settings, settings.roles, os.environ)[1]

@@ -34,11 +34,7 @@ from pydantic_core import PydanticCustomError
 
 from monitor.alerts.settings import AlertSettings
 from monitor.bus.codec import TopicNames
-from monitor.bus.settings import (
-    MIN_STAGE_STALL_AFTER_S,
-    STAGE_STALL_AFTER_S,
-    KafkaSettings,
-)
+from monitor.bus.settings import KafkaSettings
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.feeds.settings import FeedConfig, FeedList, PollerSettings
 from monitor.nlp.settings import NlpSettings
@@ -91,11 +87,6 @@ class BusSettings(BaseModel):
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicNames = TopicNames()
     groups: GroupNames = GroupNames()
-    #: Seconds a stage (nlp, alerts) may have records waiting and read none
-    #: before its watchdog rebuilds it with a new consumer.
-    stage_stall_after_s: float = Field(
-        default=STAGE_STALL_AFTER_S, ge=MIN_STAGE_STALL_AFTER_S, le=86_400
-    )
 
 
 class Settings(BaseModel):
@@ -182,8 +173,25 @@ def _with_shipped_defaults(settings: Settings, config_dir: Path) -> Settings:
     return settings.model_copy(update={"nlp": nlp, "poller": poller, "rules_file": rules})
 
 
-def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Load, merge and validate configuration; raise ConfigError listing every problem."""
+    settings, problems = load_with_problems(path, environ)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def load_with_problems(
+    path: Path | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[Settings, list[ConfigProblem]]:
+    """Settings and every problem of ``monitor.yaml`` and ``feeds.yaml``, never raising.
+
+    When ``monitor.yaml`` is invalid the settings returned are the defaults
+    with the file paths it names (``feeds_file``, ``rules_file``) where those
+    are readable, so the other files can still be checked in the same run.
+    """
     path = path or default_config_path()
     env = os.environ if environ is None else environ
     problems: list[ConfigProblem] = []
@@ -191,16 +199,15 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
     env_keys = _apply_env_overrides(raw, env, problems)
     settings = _validate(Settings, raw, str(path), env_keys, problems)
     if settings is None:
-        raise ConfigError(problems)
-    problems.extend(cross_section_problems(settings, str(path), env_keys))
+        settings = _paths_only(raw)
+    else:
+        problems.extend(cross_section_problems(settings, str(path), env_keys))
     config_dir = path.resolve().parent
     feeds_path = config_dir / settings.feeds_file
     feed_list = _validate(
         FeedList, _read_yaml_mapping(feeds_path, problems, env), str(feeds_path), {}, problems
     )
-    if problems:
-        raise ConfigError(problems)
-    return _with_shipped_defaults(settings, config_dir).model_copy(
+    loaded = _with_shipped_defaults(settings, config_dir).model_copy(
         update={
             "config_dir": config_dir,
             "feeds_file": feeds_path,
@@ -208,6 +215,16 @@ def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = 
             "feeds": feed_list.feeds if feed_list else (),
         }
     )
+    return loaded, problems
+
+
+def _paths_only(raw: Mapping[str, Any]) -> Settings:
+    """Default settings keeping the file names an invalid ``monitor.yaml`` gives."""
+    names = {k: raw[k] for k in ("feeds_file", "rules_file") if isinstance(raw.get(k), str)}
+    try:
+        return Settings.model_validate(names)
+    except ValidationError:
+        return Settings()
 
 
 def _read_yaml_mapping(

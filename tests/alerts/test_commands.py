@@ -66,6 +66,6 @@ def test_check_config_names_file_rule_and_key_of_a_broken_rule(tmp_path: Path) -
         {"name": "backref", "when": {"regex": ["(x)\\1"]}}]}))
     config = write_config(tmp_path, extra={"rules_file": str(rules)})
     result = run_monitor(config, "check-config")
-    assert result.returncode == 2
+    assert result.returncode == 1  # problems found (2 is a usage error)
     assert "Traceback" not in result.stderr
-    assert f"{rules}: rules.0(backref).when.regex.0: " in result.stderr
+    assert f"{rules}: rules[0](backref).when.regex[0]: " in result.stderr
