@@ -12,7 +12,10 @@ the messages are.
 Offsets (``start``/``end``) are Python string indices. In a
 :class:`TaggedArticle` they index :attr:`TaggedArticle.document`, which is
 the headline, a line break, then the article body: the same text the
-``monitor tag`` command reads.
+``monitor tag`` command reads. In an :class:`Alert` (``alert/2``) and a
+:class:`StoryNotification` every offset counts from the string it sits
+beside: a statement's matches, evidence and entities index that statement's
+own text, whose own ``start`` is 0 and ``end`` its length.
 """
 
 from __future__ import annotations
@@ -165,7 +168,8 @@ class Alert:
 
     ``id`` is deterministic (rule + statement fingerprint), so the same
     statement seen again, from any feed, yields the same id; receivers use it
-    as the idempotency key.
+    as the idempotency key. The statement's offsets count from its own text
+    (``alert/2``; in ``alert/1`` evidence and entities indexed the document).
     """
 
     id: str
@@ -178,7 +182,50 @@ class Alert:
     labels: dict[str, str] = field(default_factory=dict)
     #: Every source known to have carried the story when the alert was made.
     sources: tuple[Source, ...] = ()
-    schema: Literal["alert/1"] = "alert/1"
+    schema: Literal["alert/2"] = "alert/2"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFired:
+    """A rule that fired on a statement of a story, with the words it matched."""
+
+    rule: str
+    severity: str
+    #: The per-statement alert id of this rule on this statement.
+    alert_id: str
+    matches: tuple[Match, ...]
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryStatement:
+    """A statement of a story and every rule that fired on it."""
+
+    statement: Statement
+    article: ArticleRef
+    rules: tuple[RuleFired, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryNotification:
+    """Stage 3 → delivery: everything that fired on one story (topic ``alerts``).
+
+    A story is an article and its syndicated copies. ``id`` stays the same
+    for the story's life; each time new material arrives (a statement, a rule
+    firing, a source) the sink publishes it again with ``revision`` + 1.
+    ``severity`` is the highest of ``rules``; ``article`` the story's first.
+    """
+
+    id: str
+    revision: int
+    severity: str
+    rules: tuple[str, ...]
+    article: ArticleRef
+    statements: tuple[StoryStatement, ...]
+    sources: tuple[Source, ...]
+    created_at: str  # ISO-8601 UTC, first revision
+    updated_at: str  # ISO-8601 UTC, this revision
+    schema: Literal["story/1"] = "story/1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,4 +245,4 @@ class DeadLetter:
     schema: Literal["dead-letter/1"] = "dead-letter/1"
 
 
-Message = Article | TaggedArticle | Alert | DeadLetter
+Message = Article | TaggedArticle | Alert | StoryNotification | DeadLetter

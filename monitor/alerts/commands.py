@@ -20,9 +20,11 @@ from typing import NoReturn
 import click
 
 from monitor.alerts.backtest import BacktestReport, Simulation, backtest, replay, topic_records
+from monitor.alerts.listing import as_json as _as_json
+from monitor.alerts.listing import as_line as _as_line
 from monitor.alerts.rules import RuleSet, load_rules
 from monitor.alerts.state import StateStore
-from monitor.alerts.store import AlertStore, StoredAlert
+from monitor.alerts.store import AlertStore
 from monitor.alerts.trying import try_rules, verdicts_as_json, verdicts_as_table
 from monitor.bus import open_bus
 from monitor.cli import obtain_settings
@@ -48,7 +50,7 @@ def alerts_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.pass_context
 def list_command(ctx: click.Context, limit: int, query: str | None, as_json: bool) -> None:
-    """Show the newest alerts from the local history store."""
+    """Show the newest story notifications (or alerts) from the local history store."""
     settings = obtain_settings(ctx)
     store = AlertStore.in_dir(settings.state_dir)
     try:
@@ -59,25 +61,6 @@ def list_command(ctx: click.Context, limit: int, query: str | None, as_json: boo
         click.echo(_as_json(item) if as_json else _as_line(item))
     if not found and not as_json:
         click.echo("no alerts", err=True)
-
-
-def _as_line(item: StoredAlert) -> str:
-    alert = item.alert
-    deliveries = ",".join(f"{k}={v}" for k, v in sorted(item.deliveries.items())) or "pending"
-    text = alert.statement.text if len(alert.statement.text) <= 120 else (
-        alert.statement.text[:117] + "...")
-    return (f"{alert.created_at} {alert.severity:<8} {alert.rule} {alert.id} "
-            f"sources={len(alert.sources)} [{deliveries}] {text} <{alert.article.url}>")
-
-
-def _as_json(item: StoredAlert) -> str:
-    alert = item.alert
-    return json.dumps({
-        "id": alert.id, "rule": alert.rule, "severity": alert.severity,
-        "created_at": alert.created_at, "text": alert.statement.text,
-        "url": alert.article.url, "sources": [s.entry_url or s.feed_id for s in alert.sources],
-        "deliveries": item.deliveries,
-    }, ensure_ascii=False)
 
 
 def from_the_start(bus: BusSettings) -> BusSettings:

@@ -9,6 +9,7 @@ yields the same id, which receivers use as the idempotency key.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from monitor.alerts.conditions import Subject
 from monitor.alerts.rules import Rule, RuleSet
 from monitor.clock import iso_utc
-from monitor.messages import Alert, ArticleRef, Match, Source, Statement
+from monitor.messages import Alert, ArticleRef, Match, Source, Span, Statement
 
 _NOT_WORD = re.compile(r"[^\w]+")
 
@@ -80,14 +81,34 @@ def sources_of(article: ArticleRef) -> tuple[Source, ...]:
     return (Source(feed_id=article.feed_id, feed_url="", entry_url=article.url),)
 
 
+def rebase(statement: Statement) -> Statement:
+    """``statement`` with every offset counted from its own text (``alert/2``).
+
+    The NLP stage's offsets index the article document; the payload does not
+    carry it, so evidence and entities are shifted by the statement's start,
+    and the statement itself spans ``0 .. len(text)``.
+    """
+    shift = statement.start
+    return dataclasses.replace(
+        statement,
+        start=0,
+        end=len(statement.text),
+        evidence=tuple(dataclasses.replace(e, start=e.start - shift, end=e.end - shift)
+                       for e in statement.evidence),
+        entities=tuple(Span(s.text, s.start - shift, s.end - shift, s.label)
+                       for s in statement.entities),
+    )
+
+
 def make_alert(hit: RuleHit, statement: Statement, article: ArticleRef, now: float) -> Alert:
-    """The alert for one rule hit, stamped with ``now``."""
+    """The alert for one rule hit, stamped with ``now``; the statement's offsets
+    count from its own text (:func:`rebase`)."""
     labels = {"severity": hit.rule.severity, **hit.rule.labels}
     return Alert(
         id=alert_id(hit.rule.name, statement.text),
         rule=hit.rule.name,
         severity=hit.rule.severity,
-        statement=statement,
+        statement=rebase(statement),
         article=article,
         matches=hit.matches,
         created_at=iso_utc(now),

@@ -22,13 +22,13 @@ from typing import ClassVar, Protocol
 
 import httpx
 
+from monitor.alerts.deliverable import Deliverable
 from monitor.alerts.payloads import render
 from monitor.alerts.settings import ReceiverSettings
 from monitor.alerts.signing import IDEMPOTENCY_HEADER, legacy_headers, signed_headers
 from monitor.clock import Clock
 from monitor.errors import PermanentError, RetryableError
 from monitor.http import BackendTransport, DeadlineBackend, parse_retry_after, user_agent
-from monitor.messages import Alert
 
 USER_AGENT = user_agent("alerts")
 #: Longest Retry-After we honour; a receiver asking for more is retried after this.
@@ -60,7 +60,7 @@ class Notifier(Protocol):
 
     name: str
 
-    def send(self, alert: Alert) -> None:
+    def send(self, alert: Deliverable) -> None:
         """One attempt; raises ReceiverUnavailable or ReceiverRejected on failure."""
 
     def close(self) -> None: ...
@@ -98,7 +98,7 @@ class HttpNotifier:
     def __repr__(self) -> str:  # never show the secret
         return f"HttpNotifier({self.name!r}, {self._receiver.kind}, {self._url})"
 
-    def send(self, alert: Alert) -> None:
+    def send(self, alert: Deliverable) -> None:
         now = self._clock.now()
         body = render(self._receiver, alert, now)
         headers = {
@@ -171,10 +171,10 @@ class InProcessNotifier:
     def __init__(self, name: str, failures: list[Exception] | None = None) -> None:
         self.name = name
         self.failures = list(failures or [])
-        self.delivered: list[Alert] = []
+        self.delivered: list[Deliverable] = []
         self.attempts = 0
 
-    def send(self, alert: Alert) -> None:
+    def send(self, alert: Deliverable) -> None:
         self.attempts += 1
         if self.failures:
             raise self.failures.pop(0)

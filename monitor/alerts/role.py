@@ -2,7 +2,10 @@
 
 * :class:`AlertRole` ("alerts") reads tagged articles from the statements
   topic, evaluates the rules on every statement, takes the one-alert-per-story
-  decision and publishes alerts (key = alert id) to the alerts topic.
+  decision and publishes to the alerts topic either, with ``notify: story``
+  (the default), the story's notification grouping every alert of the article
+  (:mod:`monitor.alerts.grouping`; key = story id), or, with ``notify:
+  statement``, each alert (key = alert id).
 * :class:`DeliveryRole` ("delivery") reads the alerts topic and delivers each
   alert to every receiver (see :mod:`monitor.alerts.delivery`).
 
@@ -29,7 +32,7 @@ from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.db import StoreError
 from monitor.errors import ConfigError
-from monitor.messages import TaggedArticle
+from monitor.messages import Alert, TaggedArticle
 from monitor.roles import Role, RoleContext
 
 log = logging.getLogger(__name__)
@@ -128,26 +131,45 @@ class AlertRole:
         return self._rules.rules
 
     def handle(self, tagged: TaggedArticle) -> Iterator[Outgoing]:
-        """The alerts (new, updated or replayed) one tagged article gives."""
+        """What one tagged article gives: its story's notification (new, revised or
+        replayed; nothing when nothing is new), or its alerts one by one."""
         if self._alerts.watch_rules:
             self._rules.maybe_reload()
         now = self._ctx.clock.now()
         self._maybe_prune(now)
-        metrics = self._ctx.metrics
+        linked: list[str] = []
+        published: list[Alert] = []
+        replayed = False
         for statement in tagged.statements:
             for hit in evaluate(self._rules.rules, statement, tagged.article):
                 candidate = make_alert(hit, statement, tagged.article, now)
                 decision = self._state.decide_and_record(
                     candidate, now, policy_for(self._alerts, hit.rule)
                 )
+                self._count(decision.action, decision.reason, hit.rule)
+                if decision.story is not None:
+                    linked.append(decision.story.alert.id)
                 if decision.alert is None:
-                    metrics.alerts_suppressed.labels(decision.reason or "unknown").inc()
                     continue
-                if decision.action == "emit":
-                    metrics.alerts.labels(hit.rule.name, hit.rule.severity).inc()
-                elif decision.action == "update":
-                    metrics.alerts_suppressed.labels("merged_source").inc()
-                yield Outgoing(self._topic, decision.alert.id, decision.alert)
+                linked.append(decision.alert.id)
+                if self._alerts.notify == "statement":
+                    yield Outgoing(self._topic, decision.alert.id, decision.alert)
+                published.append(decision.alert)
+                replayed = replayed or decision.action == "replay"
+        if self._alerts.notify == "story" and linked:
+            group = self._state.group_and_record(tagged.article.id, linked, published,
+                                                 replayed, now)
+            if group.notification is not None:
+                yield Outgoing(self._topic, group.notification.id, group.notification)
+
+    def _count(self, action: str, reason: str | None, rule: Rule) -> None:
+        metrics = self._ctx.metrics
+        if action == "suppress":
+            metrics.alerts_suppressed.labels(reason or "unknown").inc()
+        elif action == "emit":
+            metrics.alerts.labels(rule.name, rule.severity).inc()
+        elif action == "update":
+            metrics.alerts_suppressed.labels("merged_source").inc()
 
     def _maybe_prune(self, now: float) -> None:
         if now - self._last_prune < PRUNE_INTERVAL_S:

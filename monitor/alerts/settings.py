@@ -34,6 +34,8 @@ from monitor.retry import BackoffPolicy
 
 #: How long an alert posted to Alertmanager stays firing (its ``endsAt``).
 DEFAULT_RESOLVE_AFTER_S = 3600.0
+#: The shortest time between two notifications of one story to one receiver.
+DEFAULT_GROUP_INTERVAL_S = 300.0
 
 
 class ReceiverSettings(BaseModel):
@@ -143,6 +145,12 @@ class AlertSettings(BaseModel):
     #: delivery, so syndicated copies arriving meanwhile are listed in it. 0 = send
     #: at once; later copies then only reach the history (see docs/webhooks.md).
     group_wait_s: float = Field(default=0.0, ge=0, le=3600)
+    #: ``story``: one notification per story per receiver, revised when new
+    #: material arrives; ``statement``: one alert per rule per statement.
+    notify: Literal["story", "statement"] = "story"
+    #: A story's revision reaches a receiver at least this long after the one
+    #: it was last sent (newer revisions waiting meanwhile are sent as one).
+    group_interval_s: float = Field(default=DEFAULT_GROUP_INTERVAL_S, ge=0, le=86400)
     #: Alerts being delivered at once by one delivery process.
     max_in_flight: int = Field(default=64, ge=1)
     #: Re-read the rules file when its modification time changes.

@@ -31,7 +31,8 @@ from __future__ import annotations
 import json
 import re
 
-from monitor.messages import Alert
+from monitor.alerts.deliverable import Deliverable
+from monitor.messages import Alert, StoryNotification, StoryStatement
 
 SECTION_TEXT_MAX = 3000
 HEADER_TEXT_MAX = 150
@@ -43,6 +44,9 @@ WORD_JOINER = "\u2060"
 LINK_LABEL_MAX = 300
 #: A URL longer than this is not linked (the headline is shown alone).
 URL_MAX = 2000
+#: Statements of a story shown as blocks (2 each; Slack allows 50 blocks); the
+#: rest are counted in a closing line.
+STORY_STATEMENTS_MAX = 10
 
 _MENTION = re.compile(r"@(?=\w)")
 _ENTITY_TAIL = re.compile(r"&[a-z]{0,3}$")
@@ -112,6 +116,57 @@ def slack_message(alert: Alert) -> dict[str, object]:
     return {"text": f"{lead} {short_link}", "blocks": blocks}
 
 
-def slack_body(alert: Alert) -> bytes:
-    """:func:`slack_message` as UTF-8 JSON."""
-    return json.dumps(slack_message(alert), ensure_ascii=False).encode("utf-8")
+def story_message(story: StoryNotification) -> dict[str, object]:
+    """The incoming-webhook message for a story: a header (severity, "update" and the
+    revision for a later one, headline), per statement a section (speaker and text)
+    and a context line (rules, matched words, evidence, tags), then the article link
+    and sources. At most :data:`STORY_STATEMENTS_MAX` statements are shown."""
+    update = f" update {story.revision}" if story.revision > 1 else ""
+    title = f"[{story.severity.upper()}]{update} {story.article.title or story.article.url}"
+    blocks: list[dict[str, object]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": cap(title, HEADER_TEXT_MAX)}},
+    ]
+    for item in story.statements[:STORY_STATEMENTS_MAX]:
+        blocks.extend(_statement_blocks(item))
+    hidden = len(story.statements) - STORY_STATEMENTS_MAX
+    outlets = ", ".join(sorted({escape(s.feed_id) for s in story.sources})) \
+        or escape(story.article.feed_id)
+    closing = [
+        _mrkdwn(link(story.article.url, story.article.title, CONTEXT_TEXT_MAX)),
+        _mrkdwn(f"sources: {outlets}"),
+        _mrkdwn(f"rules: {escape(', '.join(story.rules))}"),
+        *([_mrkdwn(f"and {hidden} more statements")] if hidden > 0 else []),
+    ]
+    blocks.append({"type": "context", "elements": closing})
+    first = story.statements[0].statement.text if story.statements else ""
+    short_link = link(story.article.url, story.article.title, FALLBACK_TEXT_MAX // 2)
+    summary = f"{escape(title)}: {len(story.statements)} statements — “{escape(first)}”"
+    lead = cap(summary, FALLBACK_TEXT_MAX - len(short_link) - 1)
+    return {"text": f"{lead} {short_link}", "blocks": blocks}
+
+
+def _statement_blocks(item: StoryStatement) -> list[dict[str, object]]:
+    statement = item.statement
+    speaker = f"*{escape(statement.speaker)}*: " if statement.speaker else ""
+    quoted = f"{speaker}“{escape(statement.text)}”"
+    terms = ", ".join(dict.fromkeys(escape(m.text) for f in item.rules for m in f.matches))
+    evidence = ", ".join(dict.fromkeys(escape(e.text) for e in statement.evidence))
+    rules = ", ".join(escape(f"{f.rule} ({f.severity})") for f in item.rules)
+    details = [
+        _mrkdwn(f"rules: {rules}"),
+        _mrkdwn(f"matched: {terms or '-'}"),
+        *([_mrkdwn(f"evidence: {evidence}")] if evidence else []),
+        _mrkdwn(f"tags: {escape(', '.join(statement.tags)) or '-'}"),
+    ]
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": cap(quoted, SECTION_TEXT_MAX),
+                                     "verbatim": True}},
+        {"type": "context", "elements": details},
+    ]
+
+
+def slack_body(item: Deliverable) -> bytes:
+    """:func:`story_message` or :func:`slack_message` as UTF-8 JSON."""
+    message = story_message(item) if isinstance(item, StoryNotification) \
+        else slack_message(item)
+    return json.dumps(message, ensure_ascii=False).encode("utf-8")

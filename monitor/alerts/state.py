@@ -1,7 +1,8 @@
-"""The sink's memory: stories, emissions and silences in SQLite.
+"""The sink's memory: stories, emissions, silences and story notifications in SQLite.
 
-The thin I/O shell around :func:`monitor.alerts.story.decide`: it loads what
-the decision needs, and stores what it changed. Lives in
+The thin I/O shell around :func:`monitor.alerts.story.decide` and
+:func:`monitor.alerts.grouping.regroup`: it loads what the decisions need,
+and stores what they changed. Lives in
 ``<state_dir>/alert-state.sqlite3``; losing it is safe (alerts repeat once,
 receivers de-duplicate by id) but it should be kept across restarts.
 """
@@ -16,11 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from monitor.alerts.grouping import GroupDecision, regroup, story_of
 from monitor.alerts.matching import normalise
 from monitor.alerts.story import Decision, Policy, Silence, Story, decide, length_band
 from monitor.bus.codec import decode, encode
 from monitor.db import Database
-from monitor.messages import Alert
+from monitor.errors import DecodeError
+from monitor.messages import Alert, StoryNotification
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stories (
@@ -41,6 +44,16 @@ CREATE TABLE IF NOT EXISTS silences (
     starts REAL NOT NULL,
     ends REAL NOT NULL,
     comment TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notifications (
+    id TEXT PRIMARY KEY,
+    updated REAL NOT NULL,
+    payload BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS story_members (
+    alert_id TEXT PRIMARY KEY,
+    notification_id TEXT NOT NULL,
+    at REAL NOT NULL
 );
 """
 
@@ -97,14 +110,48 @@ class StateStore:
         silences = _silences(_rows(conn, _SILENCES, (now,)))
         return decide(candidate, stories, emissions, silences, now, policy)
 
+    def group_and_record(
+        self, article_id: str, linked: Sequence[str], alerts: Sequence[Alert],
+        replayed: bool, now: float,
+    ) -> GroupDecision:
+        """Group one article's alerts into its story's notification and store it.
+
+        ``linked`` are the per-statement alert ids the article's hits belong to
+        (published or not), which find the story (:func:`story_of`); ``alerts``
+        are the ones published. One write transaction, like :meth:`decide_and_record`.
+        """
+        with self._db.transaction() as conn:
+            ids = list(dict.fromkeys(linked))
+            marks = ",".join("?" * len(ids))
+            membership = dict(_rows(conn, "SELECT alert_id, notification_id FROM story_members"
+                                    f" WHERE alert_id IN ({marks})", ids)) if ids else {}
+            notification_id = story_of(article_id, ids, membership)
+            found = _rows(conn, "SELECT payload FROM notifications WHERE id = ?",
+                          (notification_id,))
+            current = _decode_notification(bytes(found[0][0])) if found else None
+            decision = regroup(current, notification_id, alerts, replayed, now)
+            if decision.action in ("new", "revise") and decision.notification is not None:
+                _save_notification(conn, decision.notification, ids, now)
+        return decision
+
+    def notification(self, notification_id: str) -> StoryNotification | None:
+        """The story's notification as last published, if known."""
+        rows = self._db.query("SELECT payload FROM notifications WHERE id = ?",
+                              (notification_id,))
+        return _decode_notification(bytes(rows[0][0])) if rows else None
+
     def stories(self, rule: str, since: float) -> list[Story]:
         return self._stories(self._db.query(_STORIES_OF_RULE, (rule, since)))
 
     def _stories(self, rows: list[tuple[Any, ...]]) -> list[Story]:
-        return [
-            Story(self._decode_alert(bytes(alert)), text, first_seen, frozenset(json.loads(ids)))
-            for alert, text, first_seen, ids in rows
-        ]
+        stories = []
+        for alert, text, first_seen, ids in rows:
+            try:
+                decoded = self._decode_alert(bytes(alert))
+            except DecodeError:  # an earlier payload version: forgotten, like a lost file
+                continue
+            stories.append(Story(decoded, text, first_seen, frozenset(json.loads(ids))))
+        return stories
 
     # -- silences -------------------------------------------------------------
     def add_silence(
@@ -143,6 +190,8 @@ class StateStore:
             conn.execute("DELETE FROM stories WHERE first_seen < ?", (before,))
             conn.execute("DELETE FROM emissions WHERE at < ?", (before,))
             conn.execute("DELETE FROM silences WHERE ends < ?", (before,))
+            conn.execute("DELETE FROM notifications WHERE updated < ?", (before,))
+            conn.execute("DELETE FROM story_members WHERE at < ?", (before,))
 
     def close(self) -> None:
         self._db.close()
@@ -192,5 +241,22 @@ def _silences(rows: list[tuple[Any, ...]]) -> list[Silence]:
     ]
 
 
+def _save_notification(
+    conn: sqlite3.Connection, notification: StoryNotification, linked: Sequence[str], now: float
+) -> None:
+    conn.execute("INSERT OR REPLACE INTO notifications VALUES (?, ?, ?)",
+                 (notification.id, now, encode(notification)))
+    members = {f.alert_id for s in notification.statements for f in s.rules} | set(linked)
+    conn.executemany("INSERT OR REPLACE INTO story_members VALUES (?, ?, ?)",
+                     [(alert_id, notification.id, now) for alert_id in sorted(members)])
+
+
 def _decode_alert(blob: bytes) -> Alert:
     return decode(blob, Alert)
+
+
+def _decode_notification(blob: bytes) -> StoryNotification | None:
+    try:
+        return decode(blob, StoryNotification)
+    except DecodeError:
+        return None

@@ -15,9 +15,9 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from monitor.errors import DecodeError
-from monitor.messages import Alert, Article, DeadLetter, Message, TaggedArticle
+from monitor.messages import Alert, Article, DeadLetter, Message, StoryNotification, TaggedArticle
 
-M = TypeVar("M", Article, TaggedArticle, Alert, DeadLetter)
+M = TypeVar("M", Article, TaggedArticle, Alert, StoryNotification, DeadLetter)
 
 #: Largest message a consumer will try to decode; bigger ones are poison.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
@@ -43,7 +43,8 @@ class TopicNames(BaseModel):
 
 
 _ADAPTERS: dict[type, TypeAdapter[object]] = {
-    kind: TypeAdapter(kind) for kind in (Article, TaggedArticle, Alert, DeadLetter)
+    kind: TypeAdapter(kind)
+    for kind in (Article, TaggedArticle, Alert, StoryNotification, DeadLetter)
 }
 
 

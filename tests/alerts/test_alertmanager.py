@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from monitor.alerts.grouping import regroup, story_id
+from monitor.alerts.payloads import STORY_ALERTNAME
 from monitor.alerts.role import DeliveryRole
 from monitor.alerts.settings import ReceiverSettings
 from monitor.bus.codec import encode
@@ -116,3 +118,35 @@ def test_alerts_reach_alertmanager_once_each(tmp_path: Path, alertmanager: str) 
     sent = metrics.registry.get_sample_value(
         "monitor_deliveries_total", {"receiver": "am", "outcome": "delivered"})
     assert sent == len(alerts)
+
+
+def test_a_story_is_one_alertmanager_alert_across_its_revisions(
+    tmp_path: Path, alertmanager: str
+) -> None:
+    settings = settings_for(tmp_path, [ReceiverSettings(
+        name="am", kind="alertmanager", url=alertmanager)],  # type: ignore[arg-type]
+        group_interval_s=0)
+    bus = MemoryBus()
+    alerts = alerts_from_fixture(2)
+    first = regroup(None, story_id("a0"), alerts[:1], False, 1_700_000_000.0).notification
+    assert first is not None
+    second = regroup(first, first.id, alerts, False, 1_700_000_060.0).notification
+    assert second is not None and second.revision == 2
+    clock = PinnedClock()
+    role = DeliveryRole(RoleContext(settings, bus, Metrics(), clock))
+    for story in (first, second):
+        bus.producer().send(settings.bus.topics.alerts, story.id, encode(story))
+        role.run_once(idle_s=0.3)
+    role.close()
+
+    listed = httpx.get(f"{alertmanager}/api/v2/alerts", timeout=5).json()
+    ours = [a for a in listed if a["labels"].get("source") == "news-monitor"]
+    assert len(ours) == 1  # both revisions merged into one alert: its labels never change
+    alert = ours[0]
+    assert alert["labels"] == {"alertname": STORY_ALERTNAME, "story_id": first.id,
+                               "source": "news-monitor"}
+    assert alert["annotations"]["revision"] == "2"
+    assert alert["annotations"]["severity"] == second.severity
+    assert alert["annotations"]["rules"] == ", ".join(second.rules)
+    assert alert["generatorURL"] == first.article.url
+    assert parse_iso(alert["endsAt"]) == clock.at + 3600

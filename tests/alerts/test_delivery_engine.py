@@ -5,16 +5,16 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from monitor.alerts.deliverable import Deliverable
 from monitor.alerts.delivery import DeliveryEngine, Progress, next_attempt, topic_extractor
 from monitor.alerts.notifiers import InProcessNotifier, ReceiverUnavailable
 from monitor.alerts.settings import AlertSettings, BreakerSettings, RetryBudget
-from monitor.alerts.store import DELIVERED, AlertStore
+from monitor.alerts.store import DELIVERED, AlertStore, Settled
 from monitor.bus.base import Consumer, Record
 from monitor.bus.codec import encode
 from monitor.bus.memory import MemoryBus
 from monitor.clock import FrozenClock
 from monitor.db import StoreError
-from monitor.messages import Alert
 from monitor.ops.metrics import Metrics
 from monitor.retry import BackoffPolicy
 from tests.alerts.test_delivery import alerts_from_fixture
@@ -145,18 +145,22 @@ class RefusingStore(AlertStore):
         if self.full:
             raise StoreError(f"{self._db.path}: database or disk is full")
 
-    def record(self, alert: Alert, now: float) -> Alert:
+    def record(self, alert: Deliverable, now: float) -> Deliverable:
         self._check()
         return super().record(alert, now)
 
     def mark(self, alert_id: str, receiver: str, status: str, attempts: int, detail: str,
-             now: float) -> None:
+             now: float, revision: int = 1) -> None:
         self._check()
-        super().mark(alert_id, receiver, status, attempts, detail, now)
+        super().mark(alert_id, receiver, status, attempts, detail, now, revision)
 
     def deliveries(self, alert_id: str) -> dict[str, str]:
         self._check()
         return super().deliveries(alert_id)
+
+    def settled(self, alert_id: str, receiver: str) -> Settled | None:
+        self._check()
+        return super().settled(alert_id, receiver)
 
 
 def test_a_refusing_store_delays_delivery_and_loses_nothing(tmp_path: Path) -> None:
@@ -197,7 +201,7 @@ def test_an_outcome_the_store_refuses_is_recorded_later_and_not_sent_again(
     store = RefusingStore(tmp_path / "a.sqlite3")
 
     class FillsTheDisk(InProcessNotifier):
-        def send(self, alert: Alert) -> None:
+        def send(self, alert: Deliverable) -> None:
             super().send(alert)
             store.full = True  # the disk fills between the 2xx and its record
 

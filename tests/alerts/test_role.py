@@ -5,17 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
 
+from monitor.alerts.deliverable import decode_deliverable, rules_of
+from monitor.alerts.grouping import highest
 from monitor.alerts.role import AlertRole, DeliveryRole, alert_roles
 from monitor.alerts.settings import ReceiverSettings
 from monitor.alerts.signing import verify
-from monitor.bus.codec import decode, encode
+from monitor.bus.codec import encode
 from monitor.bus.memory import MemoryBus
 from monitor.clock import SystemClock
-from monitor.messages import Alert
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.alerts.helpers import Receiver, settings_for, tagged_article
@@ -31,14 +33,14 @@ def receiver() -> Iterator[Receiver]:
     server.stop()
 
 
-def make_ctx(tmp_path: Path, receiver: Receiver, bus: MemoryBus) -> RoleContext:
+def make_ctx(tmp_path: Path, receiver: Receiver, bus: MemoryBus, **alerts: Any) -> RoleContext:
     settings = settings_for(tmp_path, [ReceiverSettings(
         name="hook", url=receiver.url, secret=SecretStr(SECRET)  # type: ignore[arg-type]
-    )])
+    )], **alerts)
     return RoleContext(settings=settings, bus=bus, metrics=Metrics(), clock=SystemClock())
 
 
-def test_seed_like_article_raises_signed_alert_with_statement_tags_rule_and_url(
+def test_seed_like_article_raises_one_signed_story_with_every_statement_and_rule(
     tmp_path: Path, receiver: Receiver
 ) -> None:
     bus = MemoryBus()
@@ -49,7 +51,50 @@ def test_seed_like_article_raises_signed_alert_with_statement_tags_rule_and_url(
     assert [r.name for r in roles] == ["alerts", "delivery"]
     for role in roles:
         role.run_once()
+    assert len(receiver.requests) == 1  # one notification for the story
+    story = json.loads(receiver.requests[0].body)
+    assert story["schema"] == "story/1" and story["revision"] == 1
+    assert story["article"]["url"] == article.article.url
+    by_text = {s["statement"]["text"]: s for s in story["statements"]}
+    defeat = next(s for t, s in by_text.items() if "accept its defeat" in t)
+    assert defeat["statement"]["tags"] == ["election"]
+    disputed = next(f for f in defeat["rules"] if f["rule"] == "election-result-disputed")
+    assert any(m["text"] == "accept its defeat" for m in disputed["matches"])
+    assert "foreign-interference-warning" in story["rules"]
+    warning = next(s for s in story["statements"]
+                   if any(f["rule"] == "foreign-interference-warning" for f in s["rules"]))
+    assert warning["statement"]["speaker"] == "Dmitry Peskov"
+    fired = {f["severity"] for s in story["statements"] for f in s["rules"]}
+    assert story["severity"] == highest(fired)
+    for item in story["statements"]:  # every offset counts from the statement's own text
+        text = item["statement"]["text"]
+        assert (item["statement"]["start"], item["statement"]["end"]) == (0, len(text))
+        for e in item["statement"]["evidence"]:
+            assert text[e["start"]:e["end"]] == e["text"]
+        for f in item["rules"]:
+            for m in f["matches"]:
+                assert text[m["start"]:m["end"]] == m["text"]
+    request = receiver.requests[0]
+    assert verify([SECRET.encode()], request.headers, request.body, now=ctx.clock.now())
+    assert "X-Monitor-Signature" not in request.headers  # the former scheme is opt-in
+    assert request.headers["Idempotency-Key"] == story["id"]
+    assert request.headers["webhook-id"] == story["id"]
+    for role in roles:
+        role.close()
+
+
+def test_per_statement_option_raises_one_signed_alert_per_rule_and_statement(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    bus = MemoryBus()
+    ctx = make_ctx(tmp_path, receiver, bus, notify="statement")
+    article = tagged_article()
+    bus.producer().send(ctx.settings.bus.topics.statements, article.article.id, encode(article))
+    roles = alert_roles(ctx)
+    for role in roles:
+        role.run_once()
     bodies = [json.loads(r.body) for r in receiver.requests]
+    assert {b["schema"] for b in bodies} == {"alert/2"}
     disputes = [b for b in bodies if b["rule"] == "election-result-disputed"
                 and "accept its defeat" in b["statement"]["text"]]
     assert len(disputes) == 1
@@ -61,17 +106,18 @@ def test_seed_like_article_raises_signed_alert_with_statement_tags_rule_and_url(
     assert interference and interference[0]["statement"]["speaker"] == "Dmitry Peskov"
     for request in receiver.requests:
         assert verify([SECRET.encode()], request.headers, request.body, now=ctx.clock.now())
-        assert "X-Monitor-Signature" not in request.headers  # the former scheme is opt-in
         assert request.headers["Idempotency-Key"] == json.loads(request.body)["id"]
-        assert request.headers["webhook-id"] == json.loads(request.body)["id"]
     assert len(set(receiver.accepted_keys())) == len(receiver.requests)
     for role in roles:
         role.close()
 
 
-def test_restarted_roles_do_not_send_again(tmp_path: Path, receiver: Receiver) -> None:
+@pytest.mark.parametrize("notify", ["story", "statement"])
+def test_restarted_roles_do_not_send_again(
+    tmp_path: Path, receiver: Receiver, notify: str
+) -> None:
     bus = MemoryBus()
-    ctx = make_ctx(tmp_path, receiver, bus)
+    ctx = make_ctx(tmp_path, receiver, bus, notify=notify)
     article = tagged_article()
     topic = ctx.settings.bus.topics.statements
     bus.producer().send(topic, article.article.id, encode(article))
@@ -79,7 +125,7 @@ def test_restarted_roles_do_not_send_again(tmp_path: Path, receiver: Receiver) -
         role.run_once()
         role.close()
     first = len(receiver.requests)
-    assert first >= 2
+    assert first == 1 if notify == "story" else first >= 2
     # The same article read again (e.g. a re-published feed item) after a restart.
     bus.producer().send(topic, article.article.id, encode(article))
     alert_role, delivery = AlertRole(ctx), DeliveryRole(ctx)
@@ -87,10 +133,11 @@ def test_restarted_roles_do_not_send_again(tmp_path: Path, receiver: Receiver) -
     delivery.run_once()
     assert len(receiver.requests) == first
     stored = delivery.store.recent(10)
-    assert {s.alert.rule for s in stored} >= {"election-result-disputed"}
+    assert any("election-result-disputed" in rules_of(s.alert) for s in stored)
     assert all(s.deliveries == {"hook": "delivered"} for s in stored)
-    alerts = [decode(r.value, Alert) for r in bus.records_in(ctx.settings.bus.topics.alerts)]
-    assert len({a.id for a in alerts}) == first
+    published = [decode_deliverable(r.value)
+                 for r in bus.records_in(ctx.settings.bus.topics.alerts)]
+    assert len({a.id for a in published}) == first
 
 
 def test_delivery_reload_adopts_new_receivers(tmp_path: Path, receiver: Receiver) -> None:

@@ -29,7 +29,7 @@ def test_rules_file_changes_are_picked_up_and_broken_ones_ignored(tmp_path: Path
     rules = tmp_path / "rules.yaml"
     write_rules(rules, "Kremlin", "kremlin", 1_000_000)
     clock = FrozenClock()
-    settings = settings_for(tmp_path, rules_file=rules)
+    settings = settings_for(tmp_path, rules_file=rules, notify="statement")
     role = AlertRole(RoleContext(settings, MemoryBus(), Metrics(), clock))
     assert fired(role) == {"kremlin"}
 

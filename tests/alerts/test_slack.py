@@ -18,6 +18,7 @@ import pytest
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
 
+from monitor.alerts.grouping import regroup, story_id
 from monitor.alerts.role import DeliveryRole
 from monitor.alerts.settings import ReceiverSettings
 from monitor.alerts.slack import (
@@ -25,6 +26,7 @@ from monitor.alerts.slack import (
     FALLBACK_TEXT_MAX,
     HEADER_TEXT_MAX,
     SECTION_TEXT_MAX,
+    STORY_STATEMENTS_MAX,
     WORD_JOINER,
     cap,
     escape,
@@ -34,7 +36,7 @@ from monitor.alerts.slack import (
 from monitor.bus.codec import encode
 from monitor.bus.memory import MemoryBus
 from monitor.clock import SystemClock
-from monitor.messages import Alert, Evidence, Match, Source
+from monitor.messages import Alert, Evidence, Match, Source, StoryNotification
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.alerts.helpers import Receiver, Seen, settings_for
@@ -215,3 +217,48 @@ def test_a_10000_character_statement_is_delivered_shortened_not_dead_lettered(
     section = by_key[alerts[0].id]["blocks"][1]["text"]["text"]
     assert section.endswith("…") and len(section) == SECTION_TEXT_MAX
     assert "&lt;!channel&gt;" in by_key[alerts[1].id]["text"]
+
+
+def story_of(alerts: list[Alert], revision: int = 1) -> StoryNotification:
+    made = regroup(None, story_id(alerts[0].article.id), alerts, False, 1_700_000_000.0)
+    assert made.notification is not None
+    return dataclasses.replace(made.notification, revision=revision)
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: story_of(alerts_from_fixture(1)), id="ordinary"),
+    pytest.param(lambda: story_of([hostile_alert(), long_alert()], revision=3), id="hostile-long"),
+    pytest.param(lambda: story_of([
+        dataclasses.replace(long_alert(3500), statement=dataclasses.replace(
+            long_alert(3500).statement, text=f"Statement {n}: " + "vote & <rigged> " * 250))
+        for n in range(30)]), id="30-long-statements"),
+])
+def test_a_story_passes_the_slack_sdk_models_within_block_kit_limits(make: Any) -> None:
+    story = make()
+    message = json.loads(slack_body(story))
+    assert slack_check(message) == []
+    assert len(message["blocks"]) <= 50  # Block Kit's limit per message
+    assert len(message["text"]) <= FALLBACK_TEXT_MAX
+    shown = min(len(story.statements), STORY_STATEMENTS_MAX)
+    assert len(message["blocks"]) == 1 + 2 * shown + 1
+    if len(story.statements) > STORY_STATEMENTS_MAX:
+        hidden = len(story.statements) - STORY_STATEMENTS_MAX
+        assert f"and {hidden} more statements" in message["blocks"][-1]["elements"][-1]["text"]
+
+
+def test_a_story_shows_speakers_rules_and_matched_words_inert() -> None:
+    story = story_of([*alerts_from_fixture(1), hostile_alert()], revision=2)
+    message = json.loads(slack_body(story))
+    header = message["blocks"][0]["text"]["text"]
+    assert header.startswith(f"[{story.severity.upper()}] update 2 ")
+    joined = "\n".join(texts(message))
+    for text in texts(message):
+        assert not re.search(r"<[!@#]", text), text
+        assert not re.search(r"@(here|channel|everyone)", text), text
+    assert "&lt;!subteam^S123|ops&gt; Minister" in joined
+    assert "matched: " in joined and "&lt;#C123&gt;" in joined
+    for item in story.statements:
+        if item.statement.speaker and "<" not in item.statement.speaker:
+            assert item.statement.speaker in joined
+        for fired in item.rules:
+            assert fired.rule in joined

@@ -1,4 +1,8 @@
-"""One statement through five feeds, worded slightly differently: one alert, five sources."""
+"""One statement through five feeds, worded slightly differently: one alert, five sources.
+
+These run the per-statement option (``alerts.notify: statement``); the story
+notifications the same copies give are in test_story_notifications.py.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +41,8 @@ def receiver() -> Iterator[Receiver]:
 
 
 def test_five_feeds_give_one_alert_with_five_sources(tmp_path: Path, receiver: Receiver) -> None:
-    settings = settings_for(tmp_path, [ReceiverSettings(name="hook", url=receiver.url)])  # type: ignore[arg-type]
+    settings = settings_for(tmp_path, [ReceiverSettings(name="hook", url=receiver.url)],  # type: ignore[arg-type]
+                            notify="statement")
     bus = MemoryBus()
     ctx = RoleContext(settings, bus, Metrics(), SystemClock())
     producer = bus.producer()
@@ -74,7 +79,8 @@ def test_article_published_again_with_a_later_feed_adds_it_to_the_alert(
 ) -> None:
     """The poller publishes an article again (same id) when a second feed carries
     it after the first published it: the alert keeps its id, gains the source."""
-    settings = settings_for(tmp_path, [ReceiverSettings(name="hook", url=receiver.url)])  # type: ignore[arg-type]
+    settings = settings_for(tmp_path, [ReceiverSettings(name="hook", url=receiver.url)],  # type: ignore[arg-type]
+                            notify="statement")
     bus = MemoryBus()
     ctx = RoleContext(settings, bus, Metrics(), SystemClock())
     producer = bus.producer()

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import logging
 
+from monitor.alerts.deliverable import Deliverable
 from monitor.bus.base import Producer, Record
 from monitor.bus.codec import encode
 from monitor.clock import Clock, iso_utc
 from monitor.errors import MonitorError
-from monitor.messages import Alert, DeadLetter
+from monitor.messages import DeadLetter
 from monitor.ops.metrics import Metrics
 
 # The delivery engine's logger: its log lines keep one name, whichever module writes them.
@@ -45,7 +46,7 @@ class DeadLetterWriter:
         self._clock = clock
 
     def receiver_failed(
-        self, record: Record, alert: Alert, name: str, reason: str, exc: MonitorError
+        self, record: Record, alert: Deliverable, name: str, reason: str, exc: MonitorError
     ) -> None:
         """Dead-letter ``alert`` (read from ``record``) for receiver ``name``, which
         failed it for good with ``exc``; ``reason`` is the letter's explanation."""

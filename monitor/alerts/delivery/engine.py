@@ -32,9 +32,17 @@ import random
 import time
 from collections.abc import Mapping
 
+from monitor.alerts.deliverable import Deliverable, revision_of
 from monitor.alerts.delivery.deadletters import DeadLetterWriter
 from monitor.alerts.delivery.history import PendingHistory
-from monitor.alerts.delivery.progress import Extract, InFlight, Outcome, Progress, next_attempt
+from monitor.alerts.delivery.progress import (
+    Extract,
+    InFlight,
+    Outcome,
+    Progress,
+    next_attempt,
+    paced_until,
+)
 from monitor.alerts.delivery.receivers import Attempt, Receivers
 from monitor.alerts.notifiers import Notifier, ReceiverUnavailable
 from monitor.alerts.settings import AlertSettings
@@ -43,7 +51,6 @@ from monitor.bus.base import Consumer, Producer, Record
 from monitor.clock import Clock, parse_iso
 from monitor.db import StoreError
 from monitor.errors import MonitorError, PoisonError
-from monitor.messages import Alert
 from monitor.ops.metrics import Metrics
 
 # The package's name: delivery's log lines keep one logger, whichever module writes them.
@@ -83,7 +90,9 @@ class DeliveryEngine:
         A new alert is first sent ``settings.group_wait_s`` after it was raised,
         so that copies of the story from other outlets arriving meanwhile go
         out with it; :meth:`drain` reads a whole backlog at once and waits for
-        nothing."""
+        nothing. A story's later revision goes to a receiver no sooner than
+        ``settings.group_interval_s`` after the revision it last got, and only
+        the newest revision in hand is sent (:func:`paced_until`)."""
         self._consumer = consumer
         self._producer = producer
         self._receivers = Receivers(notifiers, settings.breaker)
@@ -228,7 +237,7 @@ class DeliveryEngine:
         alert, wanted = extracted
         now = self._clock.now()
         alert = self._store.record(alert, now)
-        done = {r for r in wanted if self._history.recorded_status(alert.id, r) in self._skip}
+        done = {r for r in wanted if self._done(alert, r)}
         hold_until = 0.0
         if group_wait_s:  # capped, so a producer's clock running ahead costs nothing
             created = parse_iso(alert.created_at)
@@ -264,7 +273,27 @@ class DeliveryEngine:
                 if due:
                     self._start(item, item.alert, name)
 
-    def _due(self, item: InFlight, alert: Alert, name: str, index: int) -> bool:
+    def _done(self, alert: Deliverable, name: str) -> bool:
+        """Whether the receiver already has this revision (or a newer one) or gave
+        up on it; raises StoreError when the history cannot be read."""
+        settled = self._history.settled(alert.id, name)
+        return (settled is not None and settled.status in self._skip
+                and settled.revision >= revision_of(alert))
+
+    def _paced(self, item: InFlight, alert: Deliverable, name: str, now: float) -> bool:
+        """Hold a later revision until ``group_interval_s`` after the last one the
+        receiver got; True while it is held."""
+        settled = self._history.settled(alert.id, name)
+        if settled is None or settled.status != DELIVERED:
+            return False
+        until = paced_until(revision_of(alert), settled.revision, settled.at,
+                            self._settings.group_interval_s)
+        if until <= now:
+            return False
+        item.waiting[name].next_at = until
+        return True
+
+    def _due(self, item: InFlight, alert: Deliverable, name: str, index: int) -> bool:
         now = self._clock.now()
         if item.waiting[name].next_at > now or not self._receivers.allows(name, now):
             return False
@@ -275,13 +304,13 @@ class DeliveryEngine:
             self._metrics.deliveries.labels(name, "superseded").inc()
             del item.waiting[name]
             return False
-        if self._history.recorded_status(alert.id, name) in self._skip:
+        if self._done(alert, name):
             self._metrics.deliveries.labels(name, "already_done").inc()
             del item.waiting[name]
             return False
-        return True
+        return not self._paced(item, alert, name, now)
 
-    def _start(self, item: InFlight, alert: Alert, name: str) -> None:
+    def _start(self, item: InFlight, alert: Deliverable, name: str) -> None:
         now = self._clock.now()
         progress = item.waiting[name]
         if progress.first_attempt is None:
@@ -303,7 +332,8 @@ class DeliveryEngine:
             self._metrics.delivery_seconds.labels(name).observe(seconds)
             self._metrics.deliveries.labels(name, "delivered").inc()
             self._receivers.answered(name)
-            self._history.record(Outcome(alert.id, name, DELIVERED, progress.attempts, "", now))
+            self._history.record(Outcome(alert.id, name, DELIVERED, progress.attempts, "", now,
+                                     revision_of(alert)))
             item.waiting.pop(name, None)
             fetched = parse_iso(alert.article.fetched_at) if alert.article.fetched_at else None
             if fetched is not None:
@@ -326,14 +356,13 @@ class DeliveryEngine:
                  when - now)
 
     def _give_up(
-        self, item: InFlight, alert: Alert, name: str, progress: Progress, exc: MonitorError
+        self, item: InFlight, alert: Deliverable, name: str, progress: Progress, exc: MonitorError
     ) -> None:
         """Dead-letter the alert for this receiver; ``monitor alerts replay`` re-sends it."""
         reason = f"receiver {name}: {exc} (after {progress.attempts} attempts)"
         self._letters.receiver_failed(item.record, alert, name, reason, exc)
-        self._history.record(
-            Outcome(alert.id, name, DEADLETTERED, progress.attempts, reason, self._clock.now())
-        )
+        self._history.record(Outcome(alert.id, name, DEADLETTERED, progress.attempts, reason,
+                                     self._clock.now(), revision_of(alert)))
         log.warning("dead-lettered alert %s: %s", alert.id, reason)
         del item.waiting[name]
 

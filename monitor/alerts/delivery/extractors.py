@@ -9,19 +9,20 @@ functions of the record.
 
 from __future__ import annotations
 
+from monitor.alerts.deliverable import Deliverable, decode_deliverable
 from monitor.alerts.delivery.deadletters import RECEIVER_HEADER
 from monitor.alerts.delivery.progress import Extract
 from monitor.bus.base import Record
 from monitor.bus.codec import decode
 from monitor.errors import PoisonError
-from monitor.messages import Alert, DeadLetter
+from monitor.messages import DeadLetter
 
 
 def topic_extractor(receivers: tuple[str, ...]) -> Extract:
-    """Alerts read from the alerts topic go to every receiver."""
+    """Alerts and story notifications read from the alerts topic go to every receiver."""
 
-    def extract(record: Record) -> tuple[Alert, tuple[str, ...]]:
-        return decode(record.value, Alert), receivers
+    def extract(record: Record) -> tuple[Deliverable, tuple[str, ...]]:
+        return decode_deliverable(record.value), receivers
 
     return extract
 
@@ -35,11 +36,11 @@ def deadletter_extractor(
     replay) are left for the next replay (None), so a replay always ends.
     """
 
-    def extract(record: Record) -> tuple[Alert, tuple[str, ...]] | None:
+    def extract(record: Record) -> tuple[Deliverable, tuple[str, ...]] | None:
         letter = decode(record.value, DeadLetter)
         if letter.failed_at >= started:
             return None
-        alert = decode(letter.value.encode("utf-8"), Alert)
+        alert = decode_deliverable(letter.value.encode("utf-8"))
         failed = record.headers.get(RECEIVER_HEADER, b"").decode("utf-8", "replace")
         target = only or failed
         if target not in receivers:

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterable
 
 from monitor.alerts.delivery.progress import Outcome
-from monitor.alerts.store import AlertStore
+from monitor.alerts.store import AlertStore, Settled
 from monitor.bus.base import Record
 from monitor.clock import Clock
 from monitor.db import StoreError
@@ -117,17 +117,19 @@ class PendingHistory:
         while self._unrecorded:
             o = self._unrecorded[0]
             try:
-                self._store.mark(o.alert_id, o.receiver, o.status, o.attempts, o.detail, o.at)
+                self._store.mark(o.alert_id, o.receiver, o.status, o.attempts, o.detail, o.at,
+                                 o.revision)
             except StoreError as exc:
                 self.refused(exc)
                 return
             self._unrecorded.pop(0)
         self._worked()
 
-    def recorded_status(self, alert_id: str, receiver: str) -> str | None:
-        """The receiver's outcome for the alert, from this run's unwritten outcomes
-        or the history; raises StoreError when the history cannot be read."""
+    def settled(self, alert_id: str, receiver: str) -> Settled | None:
+        """The receiver's last outcome for the alert (status, revision, when), from
+        this run's unwritten outcomes or the history; raises StoreError when the
+        history cannot be read."""
         for o in reversed(self._unrecorded):
             if o.alert_id == alert_id and o.receiver == receiver:
-                return o.status
-        return self._store.deliveries(alert_id).get(receiver)
+                return Settled(o.status, o.revision, o.at)
+        return self._store.settled(alert_id, receiver)

@@ -10,16 +10,16 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from monitor.alerts.deliverable import Deliverable
 from monitor.alerts.settings import RetryBudget
 from monitor.bus.base import Record
-from monitor.messages import Alert
 from monitor.retry import backoff_delay
 
 #: Turns a record into the alert and the receivers it is for. Returns None for a
 #: record that must be left for a later run (it stays uncommitted and blocks the
 #: commits after it in its partition); raises PoisonError for one that can never
 #: be delivered.
-Extract = Callable[[Record], tuple[Alert, tuple[str, ...]] | None]
+Extract = Callable[[Record], tuple[Deliverable, tuple[str, ...]] | None]
 
 
 @dataclass(slots=True)
@@ -35,7 +35,7 @@ class Progress:
 class InFlight:
     record: Record
     #: None for a record that could not be decoded (already dead-lettered).
-    alert: Alert | None
+    alert: Deliverable | None
     waiting: dict[str, Progress] = field(default_factory=dict)
     deferred: bool = False
 
@@ -54,9 +54,21 @@ def next_attempt(
     return now + delay
 
 
+def paced_until(
+    revision: int, sent_revision: int | None, sent_at: float | None, group_interval_s: float
+) -> float:
+    """The earliest time a story's ``revision`` may go to a receiver that last got
+    ``sent_revision`` at ``sent_at`` (None: never): a later revision waits until
+    ``group_interval_s`` after the last one sent; a first one need not wait."""
+    if sent_at is None or sent_revision is None or revision <= sent_revision:
+        return 0.0
+    return sent_at + group_interval_s
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """A receiver's final outcome for an alert, waiting to be written to the history."""
+    """A receiver's final outcome for an alert (or a story's ``revision``),
+    waiting to be written to the history."""
 
     alert_id: str
     receiver: str
@@ -64,3 +76,4 @@ class Outcome:
     attempts: int
     detail: str
     at: float
+    revision: int = 1

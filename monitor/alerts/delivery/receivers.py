@@ -19,12 +19,12 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from monitor.alerts.deliverable import Deliverable
 from monitor.alerts.delivery import breaker as cb
 from monitor.alerts.delivery.progress import InFlight, Progress
 from monitor.alerts.notifiers import Notifier
 from monitor.alerts.settings import BreakerSettings
 from monitor.errors import MonitorError, PermanentError
-from monitor.messages import Alert
 
 # The delivery engine's logger: its log lines keep one name, whichever module writes them.
 log = logging.getLogger("monitor.alerts.delivery")
@@ -36,11 +36,11 @@ class Attempt:
 
     future: concurrent.futures.Future[tuple[MonitorError | None, float]]
     item: InFlight
-    alert: Alert
+    alert: Deliverable
     progress: Progress
 
 
-def _send(notifier: Notifier, alert: Alert) -> tuple[MonitorError | None, float]:
+def _send(notifier: Notifier, alert: Deliverable) -> tuple[MonitorError | None, float]:
     """Run one attempt (on a pool thread); return its error, if any, and its duration."""
     started = time.monotonic()
     try:
@@ -93,7 +93,7 @@ class Receivers:
         return max(cb.next_allowed(self._breakers[name], now), self._not_before.get(name, now))
 
     def start(
-        self, name: str, now: float, item: InFlight, alert: Alert, progress: Progress
+        self, name: str, now: float, item: InFlight, alert: Deliverable, progress: Progress
     ) -> None:
         """Call the receiver with ``alert`` on the pool; it is busy until the call is taken."""
         self._breakers[name] = cb.before_call(self._breakers[name], now)

@@ -1,0 +1,50 @@
+"""What the alerts topic carries and delivery sends: a story's notification or one alert.
+
+With ``notify: story`` (the default) the sink publishes
+:class:`~monitor.messages.StoryNotification` (``story/1``), with ``notify:
+statement`` :class:`~monitor.messages.Alert` (``alert/2``). Both have an
+``id`` (the ``Idempotency-Key``), ``created_at``, ``severity``, an
+``article`` and ``sources``; a notification also has a ``revision`` (an
+alert is always revision 1). Pure helpers only.
+"""
+
+from __future__ import annotations
+
+import json
+
+from monitor.bus.codec import decode
+from monitor.errors import DecodeError
+from monitor.messages import Alert, StoryNotification
+
+Deliverable = Alert | StoryNotification
+
+
+def decode_deliverable(raw: bytes) -> Deliverable:
+    """A notification or an alert, by the ``schema`` the record names.
+
+    Raises :class:`~monitor.errors.DecodeError` for anything else.
+    """
+    try:
+        schema = json.loads(raw).get("schema") if raw[:1] == b"{" else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DecodeError(f"not JSON: {exc}") from exc
+    if isinstance(schema, str) and schema.startswith("story/"):
+        return decode(raw, StoryNotification)
+    return decode(raw, Alert)
+
+
+def revision_of(item: Deliverable) -> int:
+    """The item's revision: a notification's own, 1 for an alert."""
+    return item.revision if isinstance(item, StoryNotification) else 1
+
+
+def rules_of(item: Deliverable) -> tuple[str, ...]:
+    """Every rule that fired, in order."""
+    return item.rules if isinstance(item, StoryNotification) else (item.rule,)
+
+
+def texts_of(item: Deliverable) -> tuple[str, ...]:
+    """The statement texts the item carries."""
+    if isinstance(item, StoryNotification):
+        return tuple(s.statement.text for s in item.statements)
+    return (item.statement.text,)
