@@ -9,8 +9,11 @@ Lifecycle:
   ``ops.shutdown_grace_s`` and exits 0. Roles still busy after that are
   abandoned (their uncommitted records are read again by the next process)
   and the exit code is 1. A second signal exits at once with code 1;
-* SIGHUP reloads configuration (feeds, rules, lexicons) and hands it to every
-  role without stopping them; a bad new config is reported and ignored;
+* SIGHUP reloads configuration through the same checks as ``run`` and
+  ``check-config`` (:mod:`monitor.validation`) and applies every changed
+  setting as :mod:`monitor.reloads` decides: handed to the running roles,
+  by rebuilding the one role that reads it (``poller.*``), or logged at
+  WARNING as needing a restart; a bad new config is reported and ignored;
 * log handlers get a filter that masks every configured secret value.
 """
 
@@ -35,8 +38,10 @@ from monitor.errors import ConfigError
 from monitor.feeds.parsepool import close_shared_pool
 from monitor.ops.metrics import Metrics
 from monitor.ops.redact import SecretRedactor, collect_secrets, install_redactor
+from monitor.reloads import plan_reload
 from monitor.retry import BackoffPolicy, backoff_delay
 from monitor.roles import REGISTRY, SOURCE_STAGES, Role, RoleContext, owner_of
+from monitor.validation import raise_problems, role_problems
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +107,7 @@ class Daemon:
             self.metrics.role_up.labels(role.name).set(0)
             self.metrics.role_restarts.labels(role.name)
         self._role_stops = [threading.Event() for _ in self.roles]
+        self._threads: list[threading.Thread] = []
 
     @property
     def stopping(self) -> bool:
@@ -124,25 +130,24 @@ class Daemon:
         if install_signals:
             self._install_signal_handlers()
         self._role_stops = [threading.Event() for _ in self.roles]
-        # Daemon threads: a role stuck past the grace period must not keep
-        # the process alive; what it had not committed is read again later.
-        threads = [
-            threading.Thread(
-                target=self._supervise, args=(i,), name=f"role-{role.name}", daemon=True
-            )
-            for i, role in enumerate(self.roles)
-        ]
-        for thread in threads:
+        self._threads = [self._role_thread(i) for i in range(len(self.roles))]
+        for thread in self._threads:
             thread.start()
         log.info("monitor running roles %s", ",".join(r.name for r in self.roles))
         while not self.stop_event.is_set():
             if self._reload_event.wait(0.5):
                 self._reload_event.clear()
                 self.reload()
-        stuck = self._shutdown(threads)
+        stuck = self._shutdown(self._threads)
         self.close()
         log.info("monitor stopped", extra={"clean": not stuck})
         return 1 if stuck else 0
+
+    def _role_thread(self, index: int) -> threading.Thread:
+        # Daemon threads: a role stuck past the grace period must not keep
+        # the process alive; what it had not committed is read again later.
+        name = f"role-{self.roles[index].name}"
+        return threading.Thread(target=self._supervise, args=(index,), name=name, daemon=True)
 
     def _shutdown(self, threads: Sequence[threading.Thread]) -> list[str]:
         """Stop the roles within the grace period; return the names of those still busy.
@@ -158,7 +163,8 @@ class Daemon:
         staged = self.bus.name == "embedded"
         log.info(
             "stopping: no new work, finishing in-flight work for up to %.0fs%s",
-            grace, " (draining the embedded bus)" if staged else "",
+            grace,
+            " (draining the embedded bus)" if staged else "",
         )
         if not staged:
             for stop in self._role_stops:
@@ -169,7 +175,9 @@ class Daemon:
             self._role_stops[index].set()
             thread.join(max(0.0, deadline - self.clock.monotonic()))
             drained = (
-                not staged or role.name in SOURCE_STAGES or thread.is_alive()
+                not staged
+                or role.name in SOURCE_STAGES
+                or thread.is_alive()
                 or self._drain(role, deadline)
             )
             if thread.is_alive() or not drained:
@@ -177,12 +185,15 @@ class Daemon:
         if stuck:
             log.error(
                 "roles still busy after the %.0fs grace period, abandoning their "
-                "uncommitted work: %s", grace, ", ".join(stuck),
+                "uncommitted work: %s",
+                grace,
+                ", ".join(stuck),
             )
         return stuck
 
     def _drain(self, role: Role, deadline: float) -> bool:
         """Run ``role.run_once()`` until its input is empty; False if the deadline came first."""
+
         def drain() -> None:
             try:
                 handled = role.run_once()
@@ -190,8 +201,9 @@ class Daemon:
                 log.error("draining role %s failed: %s", role.name, exc, extra={"role": role.name})
                 return
             if handled:
-                log.info("drained %d items in role %s", handled, role.name,
-                         extra={"role": role.name})
+                log.info(
+                    "drained %d items in role %s", handled, role.name, extra={"role": role.name}
+                )
 
         worker = threading.Thread(target=drain, name=f"drain-{role.name}", daemon=True)
         worker.start()
@@ -210,21 +222,60 @@ class Daemon:
         self._reload_event.set()
 
     def reload(self) -> None:
-        """Re-read configuration and hand it to every role; keep the old on error."""
+        """Re-read configuration and apply every changed setting; keep the old on error.
+
+        The new config passes the checks ``run`` makes at start
+        (:func:`monitor.validation.role_problems`) before anything changes.
+        """
         try:
             new = load_settings(self._config_path)
+            raise_problems(role_problems(new, self.role_names, os.environ)[1])
         except ConfigError as exc:
             log.error("reload refused, keeping the running config: %s", exc)
             return
+        plan = plan_reload(self.settings, new, (role.name for role in self.roles))
         self.settings = new
         self.redactor.update(collect_secrets(new))
         logging.getLogger("monitor").setLevel(new.ops.log_level)
         for role in self.roles:
+            if role.name in plan.roles_to_rebuild:
+                continue
             try:
                 role.reload(new)
             except Exception as exc:
                 log.error("role %s could not reload: %s", role.name, exc)
+        for name, keys in (plan.rebuild or {}).items():
+            self._rebuild_roles(name, keys)
+        for key in plan.restart:
+            log.warning("setting %s changed; it takes effect only after a restart", key)
+        if plan.in_place:
+            log.info("reload applies %s", ", ".join(plan.in_place))
         log.info("configuration reloaded")
+
+    def _rebuild_roles(self, name: str, keys: Sequence[str]) -> None:
+        """Stop, close and rebuild every running role called ``name`` with the new settings."""
+        for index, role in enumerate(self.roles):
+            if role.name != name:
+                continue
+            log.info("rebuilding role %s to apply %s", name, ", ".join(keys),
+                     extra={"role": name})  # fmt: skip
+            if not self._threads:  # not supervised (run_once): rebuild in place
+                self._replace_role(index, role)
+                continue
+            self._role_stops[index].set()
+            self._threads[index].join(self.settings.ops.shutdown_grace_s)
+            if self._threads[index].is_alive():
+                log.error("role %s did not stop within %.0fs; %s need a restart", name,
+                          self.settings.ops.shutdown_grace_s, ", ".join(keys),
+                          extra={"role": name})  # fmt: skip
+                continue
+            failure = self._replace_role(index, role)
+            if failure is not None:
+                log.error("role %s could not be rebuilt: %s; the supervisor retries", name,
+                          failure, extra={"role": name})  # fmt: skip
+            self._role_stops[index] = threading.Event()
+            self._threads[index] = self._role_thread(index)
+            self._threads[index].start()
 
     def close(self) -> None:
         for role in self.roles:
@@ -261,8 +312,12 @@ class Daemon:
                 delay = backoff_delay(_RESTART_BACKOFF, attempt, rng)
                 state.last_error = self.redactor.redact(problem)
                 log.error(
-                    "role %s %s; restarting in %.1fs", crashed.name, state.last_error, delay,
-                    exc_info=error, extra={"role": crashed.name, "restarts": state.restarts},
+                    "role %s %s; restarting in %.1fs",
+                    crashed.name,
+                    state.last_error,
+                    delay,
+                    exc_info=error,
+                    extra={"role": crashed.name, "restarts": state.restarts},
                 )
                 if stop.wait(delay):
                     return
