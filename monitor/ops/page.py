@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from monitor.clock import iso_utc
 from monitor.ops.history import RATE_SERIES, Point
 from monitor.ops.readiness import Readiness
-from monitor.ops.sources import AlertView, FeedHealthView
+from monitor.ops.sources import AlertView, FeedHealthView, StatementView
 
 REFRESH_MS = 5000
 _CHART_W, _CHART_H = 200, 40
@@ -131,25 +131,39 @@ def _alerts(alerts: Sequence[AlertView], query: str) -> str:
 
 
 def _alert(alert: AlertView) -> str:
-    statement = "".join(
-        f'<mark class="{" ".join(sorted(seg.marks))}">{escape(seg.text)}</mark>'
-        if seg.marks
-        else escape(seg.text)
-        for seg in alert.segments
-    )
+    """A story: its severity, rules, revision and source count, every statement
+    with its speaker, rules and matched words, and the article."""
     title = escape(alert.article_title or alert.article_url)
     url = alert.article_url
     link = f'<a href="{escape(url)}">{title}</a>' if _is_web(url) else title
-    speaker = f' <span class="speaker">— {escape(alert.speaker)}</span>' if alert.speaker else ""
     tags = "".join(f'<span class="tag">{escape(t)}</span>' for t in alert.tags)
+    statements = alert.statements or (
+        StatementView(alert.statement, alert.segments, alert.speaker, alert.tags, (), ()),)
+    revision = f' <span class="rev">revision {alert.revision}</span>' if alert.revision > 1 else ""
+    sources = f' <span class="sources">{alert.sources} sources</span>' if alert.sources > 1 else ""
     return (
         f'<li class="alert sev-{escape(alert.severity)}" data-alert-id="{escape(alert.id)}">'
         f'<div class="meta"><span class="sev">{escape(alert.severity)}</span> '
         f'<span class="rule">{escape(alert.rule)}</span> {tags} '
-        f"<time>{escape(alert.created_at)}</time></div>"
-        f'<blockquote class="statement">{statement}{speaker}</blockquote>'
-        f'<div class="source">{link} <span class="feed">{escape(alert.feed_id)}</span></div></li>'
+        f"<time>{escape(alert.created_at)}</time>{revision}{sources}</div>"
+        + "".join(_statement(s) for s in statements)
+        + f'<div class="source">{link} <span class="feed">{escape(alert.feed_id)}</span></div></li>'
     )
+
+
+def _statement(view: StatementView) -> str:
+    text = "".join(
+        f'<mark class="{" ".join(sorted(seg.marks))}">{escape(seg.text)}</mark>'
+        if seg.marks
+        else escape(seg.text)
+        for seg in view.segments
+    )
+    speaker = f' <span class="speaker">— {escape(view.speaker)}</span>' if view.speaker else ""
+    rules = ", ".join(escape(r) for r in view.rules)
+    matched = ", ".join(escape(m) for m in view.matched)
+    detail = (f'<div class="fired"><span class="rules">{rules}</span>'
+              f' · matched: <span class="matched">{matched}</span></div>') if rules else ""
+    return f'<blockquote class="statement">{text}{speaker}</blockquote>{detail}'
 
 
 def _feeds(feeds: Sequence[FeedHealthView]) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from monitor.messages import Alert
+from monitor.messages import Alert, Match, Statement, StoryNotification
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -40,8 +40,26 @@ class Segment:
 
 
 @dataclass(frozen=True, slots=True)
+class StatementView:
+    """One statement of a story: its text in marked runs, who said it, the rules
+    that fired on it and the words they matched."""
+
+    text: str
+    segments: tuple[Segment, ...]
+    speaker: str | None
+    tags: tuple[str, ...]
+    rules: tuple[str, ...]
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class AlertView:
-    """One alert as the page shows it."""
+    """One story notification (or per-statement alert) as the page shows it.
+
+    ``statements`` lists every statement (one for an alert); ``rule``,
+    ``statement``, ``segments``, ``tags`` and ``speaker`` describe the first,
+    and ``rule`` names every rule of a story, comma-separated.
+    """
 
     id: str
     rule: str
@@ -54,6 +72,9 @@ class AlertView:
     article_title: str
     feed_id: str
     speaker: str | None = None
+    statements: tuple[StatementView, ...] = ()
+    revision: int = 1
+    sources: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,17 +142,19 @@ def _locate(text: str, fragment: str, start: int) -> tuple[int, int] | None:
     return (found, found + len(fragment)) if found >= 0 else None
 
 
-def alert_view(alert: Alert) -> AlertView:
-    """Flatten an alert for the page, marking rule matches and tag evidence.
+def statement_view(statement: Statement, matches: Iterable[Match],
+                   rules: tuple[str, ...]) -> StatementView:
+    """Flatten a statement for the page, marking rule matches and tag evidence.
 
-    Match offsets index the statement text; evidence offsets index the
-    article document, so they are shifted by the statement's start. Offsets
-    that do not point at the quoted words fall back to a text search.
+    Every offset counts from the statement's own text (``alert/2``, ``story/1``);
+    a statement of an ``alert/1`` payload has evidence offsets into the article
+    document, shifted back here by its start. Offsets that do not point at the
+    quoted words fall back to a text search.
     """
-    statement = alert.statement
     text = statement.text
+    found = tuple(matches)
     spans: list[tuple[int, int, str]] = []
-    for match in alert.matches:
+    for match in found:
         where = _locate(text, match.text, match.start)
         if where:
             spans.append((*where, "match"))
@@ -139,18 +162,43 @@ def alert_view(alert: Alert) -> AlertView:
         where = _locate(text, evidence.text, evidence.start - statement.start)
         if where:
             spans.append((*where, "evidence"))
+    return StatementView(
+        text=text, segments=highlight(text, spans), speaker=statement.speaker,
+        tags=statement.tags, rules=rules,
+        matched=tuple(dict.fromkeys(m.text for m in found)),
+    )
+
+
+def alert_view(item: Alert | StoryNotification) -> AlertView:
+    """Flatten a story notification (every statement, with its speaker, rules and
+    matched words) or a per-statement alert for the page."""
+    if isinstance(item, Alert):
+        views: tuple[StatementView, ...] = (
+            statement_view(item.statement, item.matches, (item.rule,)),)
+        rule, revision = item.rule, 1
+    else:
+        views = tuple(
+            statement_view(s.statement, (m for f in s.rules for m in f.matches),
+                           tuple(f.rule for f in s.rules))
+            for s in item.statements
+        )
+        rule, revision = ", ".join(item.rules), item.revision
+    first = views[0] if views else StatementView("", (), None, (), (), ())
     return AlertView(
-        id=alert.id,
-        rule=alert.rule,
-        severity=alert.severity,
-        created_at=alert.created_at,
-        statement=text,
-        segments=highlight(text, spans),
-        tags=statement.tags,
-        article_url=alert.article.url,
-        article_title=alert.article.title,
-        feed_id=alert.article.feed_id,
-        speaker=statement.speaker,
+        id=item.id,
+        rule=rule,
+        severity=item.severity,
+        created_at=item.created_at,
+        statement=first.text,
+        segments=first.segments,
+        tags=tuple(dict.fromkeys(t for v in views for t in v.tags)),
+        article_url=item.article.url,
+        article_title=item.article.title,
+        feed_id=item.article.feed_id,
+        speaker=first.speaker,
+        statements=views,
+        revision=revision,
+        sources=len(item.sources),
     )
 
 
@@ -188,14 +236,14 @@ class StoreAlertHistory:
         return tuple(alert_view(_as_alert(item)) for item in items)
 
 
-def _as_alert(item: Any) -> Alert:
-    """A stored item as an Alert: the item itself, or its ``alert`` attribute."""
-    if isinstance(item, Alert):
+def _as_alert(item: Any) -> Alert | StoryNotification:
+    """A stored item as a story or an alert: the item itself, or its ``alert`` attribute."""
+    if isinstance(item, (Alert, StoryNotification)):
         return item
     inner = getattr(item, "alert", None)
-    if isinstance(inner, Alert):
+    if isinstance(inner, (Alert, StoryNotification)):
         return inner
-    raise TypeError(f"alert store returned {type(item).__name__}, not an Alert")
+    raise TypeError(f"alert store returned {type(item).__name__}, not an alert")
 
 
 class ConfiguredFeeds:

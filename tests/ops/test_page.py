@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from monitor.ops.page import PageData, RoleRow, render_live, render_page, sparkline
 from monitor.ops.readiness import Readiness
-from monitor.ops.sources import AlertView, FeedHealthView, Segment
+from monitor.ops.sources import AlertView, FeedHealthView, Segment, StatementView
 
 
 def data(**changes: object) -> PageData:
@@ -68,3 +68,25 @@ def test_articles_by_language_reads_the_metric() -> None:
     metrics.nlp_articles.labels("ru").inc()
     metrics.nlp_articles.labels("other").inc(2)
     assert articles_by_language(metrics.registry) == {"ru": 1.0, "other": 2.0}
+
+
+def test_a_story_shows_each_statement_with_speaker_rules_and_matched_words_escaped() -> None:
+    statements = (
+        StatementView("said <x>", (Segment("said "), Segment("<x>", frozenset({"match"}))),
+                      "<Ana>", ("election",), ("r<1>",), ("<x>",)),
+        StatementView("warned", (Segment("warned", frozenset({"evidence"})),), None,
+                      ("foreign_interference",), ("r2",), ("warned",)),
+    )
+    story = AlertView(
+        id="s1", rule="r<1>, r2", severity="high", created_at="t", statement="said <x>",
+        segments=statements[0].segments, tags=("election",), article_url="https://n.example/",
+        article_title="T", feed_id="f", speaker="<Ana>", statements=statements, revision=3,
+        sources=2,
+    )
+    html = render_live(data(alerts=[story]))
+    assert html.count('<blockquote class="statement">') == 2
+    assert '<mark class="match">&lt;x&gt;</mark>' in html and "— &lt;Ana&gt;" in html
+    assert '<span class="rules">r&lt;1&gt;</span>' in html
+    assert 'matched: <span class="matched">&lt;x&gt;</span>' in html
+    assert "revision 3" in html and "2 sources" in html
+    assert "<Ana>" not in html and "<x>" not in html

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from monitor.messages import Alert, ArticleRef, Evidence, Match, Statement
+from monitor.messages import (
+    Alert,
+    ArticleRef,
+    Evidence,
+    Match,
+    RuleFired,
+    Source,
+    Statement,
+    StoryNotification,
+    StoryStatement,
+)
 from monitor.ops.sources import FeedHealthView, Segment, alert_view, highlight, sort_worst_first
 
 
@@ -54,3 +64,34 @@ def test_feeds_sort_worst_first() -> None:
     rows = [FeedHealthView(i, "", s) for i, s in
             [("b", "ok"), ("a", "unknown"), ("c", "broken"), ("d", "degraded"), ("e", "broken")]]
     assert [r.feed_id for r in sort_worst_first(rows)] == ["c", "e", "d", "b", "a"]
+
+
+def test_a_story_is_one_view_with_every_statement_its_speaker_rules_and_words() -> None:
+    first = Statement("Peskov said the vote was fair.", 0, 30, ("election",), "Dmitry Peskov",
+                      evidence=(Evidence("election", "vote", 16, 20),))
+    second = Statement("Lavrov warned against meddling.", 0, 31, ("foreign_interference",),
+                       "Sergei Lavrov")
+    article = ArticleRef(id="a", url="https://n.example/a", title="T", feed_id="f")
+    story = StoryNotification(
+        id="s1", revision=2, severity="high", rules=("r-medium", "r-high"), article=article,
+        statements=(
+            StoryStatement(first, article, (
+                RuleFired("r-medium", "medium", "x1", (Match("fair", "fair", 25, 29),)),
+                RuleFired("r-high", "high", "x2", (Match("vote", "vote", 16, 20),)))),
+            StoryStatement(second, article, (
+                RuleFired("r-high", "high", "x3", (Match("meddl*", "meddling", 22, 30),)),)),
+        ),
+        sources=(Source("f", "", "https://n.example/a"), Source("g", "", "https://g.example/a")),
+        created_at="2027-01-15T08:00:00Z", updated_at="2027-01-15T08:05:00Z",
+    )
+    view = alert_view(story)
+    assert (view.id, view.revision, view.severity, view.sources) == ("s1", 2, "high", 2)
+    assert view.rule == "r-medium, r-high"
+    assert [(s.speaker, s.rules, s.matched) for s in view.statements] == [
+        ("Dmitry Peskov", ("r-medium", "r-high"), ("fair", "vote")),
+        ("Sergei Lavrov", ("r-high",), ("meddling",)),
+    ]
+    marked = [(s.text, sorted(s.marks)) for s in view.statements[0].segments if s.marks]
+    assert marked == [("vote", ["evidence", "match"]), ("fair", ["match"])]
+    assert view.tags == ("election", "foreign_interference")
+    assert view.speaker == "Dmitry Peskov" and view.statement == first.text
