@@ -2,7 +2,8 @@
 
 Serves ``config/demo/site`` on a loopback port (``{{BASE}}`` in a file is
 replaced by the server's address, so feed links point back at it), starts a
-loopback webhook receiver that prints every alert it is sent, and runs one
+loopback webhook receiver that prints every notification it is sent (a story:
+each statement with its speaker, rules and matched words), and runs one
 pass of poller → NLP → alerts → delivery on the embedded bus.
 """
 
@@ -106,17 +107,46 @@ class WebhookReceiver(ThreadingHTTPServer):
 
 
 def describe_alert(received: ReceivedAlert) -> str:
-    """One readable block per alert payload (generic webhook schema)."""
-    alert = received.payload.get("alert", received.payload)
-    statement = alert.get("statement", {})
-    article = alert.get("article", {})
+    """One readable block per payload: a story (``story/1``) as a heading and each
+    statement with its speaker, rules and matched words; an alert (``alert/2``)
+    as one statement."""
+    payload = received.payload
+    if str(payload.get("schema", "")).startswith("story/"):
+        return _describe_story(payload)
+    statement = payload.get("statement", {})
+    article = payload.get("article", {})
     tags = ", ".join(statement.get("tags", [])) or "-"
-    speaker = statement.get("speaker") or "unattributed"
+    matched = ", ".join(dict.fromkeys(m.get("text", "") for m in payload.get("matches", [])))
     return (
-        f"ALERT [{alert.get('severity', '?')}] rule={alert.get('rule', '?')} tags={tags}\n"
-        f"  {speaker}: {statement.get('text', '').strip()}\n"
+        f"ALERT [{payload.get('severity', '?')}] rule={payload.get('rule', '?')} tags={tags}\n"
+        f"  {_said(statement)}\n"
+        f"    matched: {matched or '-'}\n"
         f"  {article.get('title', '')} <{article.get('url', '')}>"
     )
+
+
+def _describe_story(story: dict[str, Any]) -> str:
+    article = story.get("article", {})
+    revision = story.get("revision", 1)
+    kind = "STORY" if revision == 1 else f"STORY UPDATE (revision {revision})"
+    lines = [
+        f"{kind} [{story.get('severity', '?')}] {article.get('title', '')}",
+        f"  <{article.get('url', '')}> sources: {len(story.get('sources', []))}",
+    ]
+    for item in story.get("statements", []):
+        fired = item.get("rules", [])
+        rules = ", ".join(f.get("rule", "?") for f in fired)
+        words = ", ".join(dict.fromkeys(m.get("text", "") for f in fired
+                                        for m in f.get("matches", [])))
+        tags = ", ".join(item.get("statement", {}).get("tags", [])) or "-"
+        lines.append(f"  - {_said(item.get('statement', {}))}")
+        lines.append(f"    rules: {rules}; matched: {words or '-'}; tags: {tags}")
+    return "\n".join(lines)
+
+
+def _said(statement: dict[str, Any]) -> str:
+    speaker = statement.get("speaker") or "unattributed"
+    return f"{speaker}: {str(statement.get('text', '')).strip()}"
 
 
 @contextmanager
@@ -151,6 +181,13 @@ def demo_command(verbose: bool) -> None:
             handled = daemon.run_once()
         finally:
             daemon.close()
-        click.echo(
-            f"demo: {handled} items handled, {len(receiver.received)} alerts delivered", err=True
-        )
+        click.echo(f"demo: {handled} items handled, {summary(receiver.received)}", err=True)
+
+
+def summary(received: list[ReceivedAlert]) -> str:
+    """How many notifications arrived, for how many stories (or how many alerts)."""
+    stories = {r.payload.get("id") for r in received
+               if str(r.payload.get("schema", "")).startswith("story/")}
+    if not stories:
+        return f"{len(received)} alerts delivered"
+    return f"{len(received)} notifications delivered for {len(stories)} stories"

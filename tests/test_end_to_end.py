@@ -1,5 +1,8 @@
 """The walking skeleton, end to end: feed → poller → NLP → alert rules → signed webhook.
 
+The article gives one story notification per receiver, which ``monitor alerts
+list`` and the status page show with every statement's speaker and matched words.
+
 The same scenario runs on the embedded bus (in process) and on a real Kafka
 broker (the daemon as a separate process). The article, written for these
 tests in the style of a wire story, has a Kremlin spokesman telling an
@@ -10,6 +13,8 @@ raise anything.
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +24,18 @@ import pytest
 from monitor.config import load_settings
 from monitor.daemon import Daemon
 from monitor.demo import ReceivedAlert, StaticSite, WebhookReceiver, serving
+from monitor.ops.page import PageData, render_live
+from monitor.ops.readiness import Readiness
+from monitor.ops.sources import open_alert_history
 from tests.kafka_broker import KafkaTopics
-from tests.support import REPO_ROOT, MonitorProcess, free_port, wait_for, write_config
+from tests.support import (
+    REPO_ROOT,
+    MonitorProcess,
+    free_port,
+    run_monitor,
+    wait_for,
+    write_config,
+)
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "e2e"
 ARTICLE_PATH = "/articles/kremlin-bolivia.html"
@@ -41,26 +56,46 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 def alert_of(received: ReceivedAlert) -> dict[str, Any]:
-    """The alert object inside a generic webhook payload."""
+    """The payload of a generic webhook request: a story (``story/1``) or an alert."""
     payload = received.payload
     alert = payload.get("alert", payload)
     assert isinstance(alert, dict)
     return alert
 
 
+def alerts_of(received: list[ReceivedAlert]) -> list[dict[str, Any]]:
+    """Every rule that fired on every statement, as alert-like dicts (``rule``,
+    ``severity``, ``statement``, ``article``, ``matches``), from story
+    notifications and per-statement alerts alike."""
+    found: list[dict[str, Any]] = []
+    for payload in (alert_of(r) for r in list(received)):
+        if not str(payload.get("schema", "")).startswith("story/"):
+            found.append(payload)
+            continue
+        for item in payload["statements"]:
+            found.extend({**fired, "statement": item["statement"], "article": item["article"]}
+                         for fired in item["rules"])
+    return found
+
+
 def has_interference_alert(received: list[ReceivedAlert]) -> bool:
     """Whether the warning against interfering has arrived (the last statement to alert)."""
     return any(
-        "foreign_interference" in alert_of(r)["statement"]["tags"]
-        and "interfering" in alert_of(r)["statement"]["text"]
-        for r in list(received)
+        "foreign_interference" in alert["statement"]["tags"]
+        and "interfering" in alert["statement"]["text"]
+        for alert in alerts_of(received)
     )
 
 
 def assert_seed_style_alerts(received: list[ReceivedAlert], base_url: str) -> None:
-    """The interference warning and the 'accept defeat' statement were flagged, nothing else."""
+    """One story for the article, with the interference warning and the 'accept
+    defeat' statement flagged, nothing else."""
     assert received, "no alert reached the webhook"
-    alerts = [alert_of(r) for r in received]
+    stories = [alert_of(r) for r in received]
+    assert {s["schema"] for s in stories} == {"story/1"}
+    assert len({s["id"] for s in stories}) == 1, "one story for the one article"
+    newest = max(stories, key=lambda s: s["revision"])
+    alerts = alerts_of(received)
     for alert in alerts:
         assert alert["article"]["url"] == base_url + ARTICLE_PATH
         assert alert["rule"]
@@ -68,23 +103,27 @@ def assert_seed_style_alerts(received: list[ReceivedAlert], base_url: str) -> No
         assert set(alert["statement"]["tags"]) <= {"election", "foreign_interference"}
         for boilerplate in ("foreign agent", "undesirable", "support us monthly"):
             assert boilerplate not in alert["statement"]["text"]
+        text = alert["statement"]["text"]  # every offset points into the statement text
+        for span in (*alert["matches"], *alert["statement"]["evidence"],
+                     *alert["statement"]["entities"]):
+            assert text[span["start"]:span["end"]] == span["text"], span
+    assert set(newest["rules"]) == {a["rule"] for a in alerts}
     interference = [a for a in alerts if "foreign_interference" in a["statement"]["tags"]]
     assert interference, f"no foreign-interference alert among {alerts}"
     warning = next(a for a in interference if "interfering" in a["statement"]["text"])
     assert warning["rule"] == "foreign-interference-warning"
+    assert newest["severity"] == "high"
     assert any(m["text"].lower().startswith("interfer") for m in warning["matches"])
-    for match in warning["matches"]:  # offsets point into the statement text
-        assert warning["statement"]["text"][match["start"]:match["end"]] == match["text"]
     speakers = {a["statement"]["speaker"] or "" for a in interference}
     assert any("Peskov" in speaker for speaker in speakers), speakers
     defeat = [a for a in alerts if "concede" in a["statement"]["text"]]
     assert any(a["rule"] == "election-result-disputed" for a in defeat), alerts
     for r in received:
-        assert r.headers.get("Idempotency-Key")
+        assert r.headers.get("Idempotency-Key") == alert_of(r)["id"]
         assert r.headers.get("webhook-signature", "").startswith("v1,")  # Standard Webhooks
 
 
-def test_embedded_pipeline_raises_a_signed_alert(
+def test_embedded_pipeline_raises_one_signed_story_shown_by_alerts_list_and_the_page(
     tmp_path: Path, site: StaticSite, receiver: WebhookReceiver
 ) -> None:
     config = write_config(
@@ -96,9 +135,44 @@ def test_embedded_pipeline_raises_a_signed_alert(
     finally:
         daemon.close()
     assert_seed_style_alerts(receiver.received, site.base_url)
+    assert len(receiver.received) == 1  # one article, one notification
     registry = daemon.metrics.registry
     delivered = registry.get_sample_value("monitor_end_to_end_seconds_count")
     assert delivered == len(receiver.received)  # fetched → delivered latency observed
+    story = alert_of(receiver.received[0])
+    assert_the_story_is_listed_and_shown(config, story)
+
+
+def assert_the_story_is_listed_and_shown(config: Path, story: dict[str, Any]) -> None:
+    """``monitor alerts list`` (text and --json) and the status page's alert section
+    show the story: each statement with its speaker and matched words."""
+    listed = run_monitor(config, "alerts", "list")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert f"story {story['id']} rev {story['revision']}" in lines[0]
+    assert f"statements={len(story['statements'])}" in lines[0]
+    as_json = json.loads(run_monitor(config, "alerts", "list", "--json").stdout.splitlines()[0])
+    assert as_json["kind"] == "story" and as_json["deliveries"] == {"hook0": "delivered"}
+    settings = load_settings(config, environ={})
+    history = open_alert_history(settings)
+    try:
+        views = history.recent(10)
+    finally:
+        history.close()
+    page = render_live(PageData(now=0.0, started_at=0.0, readiness=Readiness(True), roles=[],
+                                alerts=views, query="", feeds=[], points=[]))
+    assert len(views) == 1 and len(views[0].statements) == len(story["statements"])
+    for item, line, shown in zip(story["statements"], lines[1:], as_json["statements"],
+                                 strict=True):
+        speaker = item["statement"]["speaker"] or "unattributed"
+        words = list(dict.fromkeys(m["text"] for f in item["rules"] for m in f["matches"]))
+        assert line.startswith(f"  {speaker}: ")
+        assert ", ".join(words) in line
+        assert shown["speaker"] == item["statement"]["speaker"] and shown["matched"] == words
+        if item["statement"]["speaker"]:
+            assert f"— {html.escape(item['statement']['speaker'])}" in page
+        for word in words:
+            assert '<span class="matched">' in page and html.escape(word) in page
 
 
 def test_embedded_pipeline_publishes_each_article_once_across_runs(
@@ -114,7 +188,8 @@ def test_embedded_pipeline_publishes_each_article_once_across_runs(
         finally:
             daemon.close()
     keys = [r.headers["Idempotency-Key"] for r in receiver.received]
-    assert keys and len(keys) == len(set(keys))
+    assert keys and len(keys) == len(set(keys))  # the second run found nothing new
+    assert len(keys) == 1
 
 
 @pytest.mark.kafka
