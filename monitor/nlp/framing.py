@@ -40,7 +40,7 @@ SubjectFinder = Callable[[str], Attribution | None]
 _LINE = re.compile(r"[^\n]+")
 _TURN = re.compile(r"^\s*([^:\n]{1,90}?)\s*:\s+(?=\S)")
 _CONNECTORS = frozenset({"of", "the", "for", "and", "de", "von", "van", "al", "bin", "da", "del"})
-_NAME_WORD = re.compile(r"^[A-Z][\w.’'-]*$|^[A-Z]\.$")
+_NAME_CHARS = re.compile(r"^[\w.’'-]+$")
 _SENTENCE_END = re.compile(r"[.!?…\"”’)]\s*$")
 _DATE_OR_NUMBER = re.compile(r"\d")
 #: How far into a text its frame (header, byline, opening) is looked for.
@@ -186,6 +186,7 @@ def find_frames(
     if colon:
         _by_lead_ins(document, lines, rules, subject_of, line_authors)
         _by_colon_attribution(document, lines, line_authors)
+        _by_quote_headings(document, lines, rules, line_authors)
     if not frame_lines and not any(line_authors):  # the common case: no framing
         return Frames.none(len(spans))
     return _per_span(lines, spans, line_authors, frame_lines, turn_of)
@@ -248,6 +249,11 @@ def _long_label(turn: tuple[str | None, int] | None) -> bool:
     return turn is not None and turn[0] is not None and len(turn[0].split()) >= 2
 
 
+def _name_word(word: str) -> bool:
+    """A capitalised word of a name, in any script ("Sallivan", "САЛЛИВАН", "Г-Н")."""
+    return word[:1].isupper() and _NAME_CHARS.match(word) is not None
+
+
 def _looks_like_name(label: str) -> bool:
     """A speaker label: up to eight words, each capitalised or a connector,
     a one-word label only in capitals ("QUESTION", "PUTIN")."""
@@ -256,7 +262,7 @@ def _looks_like_name(label: str) -> bool:
         return False
     if len(words) == 1:
         return label.isupper() and label.replace(".", "").isalpha() and len(label) > 1
-    return all(_NAME_WORD.match(w) or w in _CONNECTORS for w in words)
+    return all(_name_word(w) or w in _CONNECTORS for w in words)
 
 
 def _by_turns(
@@ -398,9 +404,35 @@ def _by_colon_attribution(
         if (
             1 <= len(words) <= 5
             and not _DATE_OR_NUMBER.search(name)
-            and all(_NAME_WORD.match(w) or w in _CONNECTORS for w in words)
+            and all(_name_word(w) or w in _CONNECTORS for w in words)
         ):
             authors[number] = name
+
+
+#: "Almagro: “Demostración masiva” …", "Trump: «perder nunca es fácil»": a
+#: name, a colon, then a quotation.
+_QUOTE_HEADING = re.compile(r"\s*([^:\n]{2,60}?)\s*:\s*[«“\"„]")
+
+
+def _by_quote_headings(
+    document: str, lines: list[tuple[int, int]], rules: FramingRules, authors: list[str | None]
+) -> None:
+    """A line that opens with a name, a colon and a quotation is that name's
+    (a heading's attribution, in any language; not a transcript turn)."""
+    for number, (start, end) in enumerate(lines):
+        if authors[number] is not None:
+            continue
+        match = _QUOTE_HEADING.match(document, start, end)
+        if match is None:
+            continue
+        label = match.group(1)
+        words = label.split()
+        if (
+            len(words) <= 4
+            and label.lower() not in rules.not_speakers
+            and all(_name_word(w) or w in _CONNECTORS for w in words)
+        ):
+            authors[number] = label
 
 
 def _may_frame(document: str, top: list[tuple[int, int]], rules: FramingRules) -> bool:
@@ -452,7 +484,7 @@ def _byline(text: str) -> bool:
         2 <= len(words) <= 5
         and not _DATE_OR_NUMBER.search(text)
         and not _SENTENCE_END.search(text)
-        and all(_NAME_WORD.match(w) or w in _CONNECTORS for w in words)
+        and all(_name_word(w) or w in _CONNECTORS for w in words)
     )
 
 

@@ -55,7 +55,7 @@ def _nominative(analyzer: Any, speaker: str) -> str:
     for index, word in enumerate(words):
         if not word[:1].isupper():
             continue
-        first = _best(analyzer, word, lambda tag: "Name" in tag)
+        first = _best(analyzer, word, lambda tag: "Name" in tag and "sing" in tag)
         if first is None:
             continue
         if first.tag.case not in _OBLIQUE:
@@ -73,11 +73,15 @@ def _name_run(analyzer: Any, words: list[str], case: str, gender: str | None) ->
         parse = _best(
             analyzer,
             word,
-            lambda tag: tag.case == case and (gender is None or tag.gender in (gender, None)),
+            lambda tag: (
+                tag.case == case
+                and "sing" in tag
+                and (gender is None or tag.gender in (gender, None))
+            ),
         )
-        if parse is None:
-            break
-        run.append(_inflected(parse, word))
+        # A surname the dictionary does not know as one ("Помпео", indeclinable)
+        # stays as written.
+        run.append(word if parse is None or "Fixd" in parse.tag else _inflected(parse, word))
     return " ".join(run) if run else None
 
 

@@ -150,3 +150,48 @@ def test_a_russian_interview_gives_questions_to_the_outlet_and_answers_to_the_in
         assert [who for said, who in speakers.items() if said.startswith(answer)] == [
             "Джон Салливан"
         ]
+
+
+def test_transcript_turns_in_cyrillic_capitals_name_their_speaker(
+    multilingual: MultilingualTagger,
+) -> None:
+    text = (
+        "Брифинг для прессы\n\n"
+        "Г-Н ПРАЙС: Добрый день. Сегодня у нас важный гость.\n\n"
+        "ГОССЕКРЕТАРЬ БЛИНКЕН: Спасибо. Выборы в Молдове должны быть свободными.\n\n"
+        "Посол Салливан: Я был в суде на этой неделе."
+    )
+    speakers = {s.text: s.speaker for s in multilingual.tag(text).statements}
+    assert speakers["Сегодня у нас важный гость."] == "Г-Н ПРАЙС"
+    assert speakers["Выборы в Молдове должны быть свободными."] == "ГОССЕКРЕТАРЬ БЛИНКЕН"
+    assert speakers["Посол Салливан: Я был в суде на этой неделе."] == "Посол Салливан"
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ('Elecciones\nAlmagro: "Demostración masiva" de los venezolanos en Washington', "Almagro"),
+        ("Выборы\nБрет Шафер: «Россия может вмешаться в наши выборы»", "Брет Шафер"),
+    ],
+)
+def test_a_name_colon_quotation_heading_is_the_names(
+    multilingual: MultilingualTagger, text: str, speaker: str
+) -> None:
+    assert multilingual.tag(text).statements[-1].speaker == speaker
+
+
+def test_a_statement_header_below_a_government_pages_furniture_frames_the_body(
+    multilingual: MultilingualTagger,
+) -> None:
+    furniture = "\n".join(
+        ["Próximas elecciones", "Departamento de Estado", "Traducción cortesía del Departamento",
+         "Para su divulgación inmediata", "Português, English", "Oficina de la Portavoz",
+         "Para su divulgación inmediata"]
+    )  # fmt: skip
+    text = (
+        f"{furniture}\nDeclaración del Secretario de Estado, Michael R. Pompeo\n"
+        "8 de octubre de 2020\n\n"
+        "Los Estados Unidos apoyan las elecciones libres y justas en la región."
+    )
+    body = multilingual.tag(text).statements[-1]
+    assert body.speaker is not None and "Pompeo" in body.speaker
