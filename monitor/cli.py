@@ -101,6 +101,13 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.obj = CliState(config_path=config_path)
 
 
+#: Exit codes of every command: 0 done, 1 a runtime failure (a feed that could
+#: not be read, a broker or daemon that did not answer, problems found by
+#: check-config), 2 usage (unknown option or value, a config that does not
+#: validate, so nothing was tried).
+EXIT_FAILURE, EXIT_USAGE = 1, 2
+
+
 def main() -> None:
     """Console-script entry point: map every failure to one line and an exit code."""
     try:
@@ -108,9 +115,9 @@ def main() -> None:
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_USAGE)
     except MonitorError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_FAILURE)
     except KeyboardInterrupt:
         sys.exit(130)

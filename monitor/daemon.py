@@ -25,10 +25,11 @@ import os
 import random
 import signal
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Protocol, runtime_checkable
 
 from monitor.bus import open_bus
 from monitor.bus.base import Bus
@@ -64,6 +65,13 @@ def build_roles(names: Sequence[str], ctx: RoleContext) -> list[Role]:
         made = factory(ctx)
         roles.extend(made if isinstance(made, list) else [made])
     return roles
+
+
+@runtime_checkable
+class PollsNow(Protocol):
+    """A role that can poll feeds out of schedule (the poller)."""
+
+    def poll_now(self, feed_ids: Collection[str] | None) -> tuple[list[str], list[str]]: ...
 
 
 @dataclass(slots=True)
@@ -276,6 +284,21 @@ class Daemon:
             self._role_stops[index] = threading.Event()
             self._threads[index] = self._role_thread(index)
             self._threads[index].start()
+
+    def poll_now(self, feed_ids: Sequence[str] | None) -> tuple[list[str], list[str]] | None:
+        """Ask this process's poller to poll ``feed_ids`` (None: all) at once.
+
+        Returns (the ids made due, the ids no poller here polls), or None when
+        no poller role runs in this process.
+        """
+        pollers = [role for role in self.roles if isinstance(role, PollsNow)]
+        if not pollers:
+            return None
+        due: list[str] = []
+        for poller in pollers:
+            due += poller.poll_now(feed_ids)[0]
+        wanted = feed_ids if feed_ids is not None else due
+        return due, [fid for fid in dict.fromkeys(wanted) if fid not in due]
 
     def close(self) -> None:
         for role in self.roles:

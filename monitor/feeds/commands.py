@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import click
 
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import ConfigError, MonitorError, PermanentError, RetryableError
 from monitor.feeds.errors import BodyTooLarge, NotAFeed
 from monitor.feeds.fetcher import FetchRequest, HttpxFetcher
 from monitor.feeds.health import FeedHealth, read_health, shared_health
@@ -74,7 +74,7 @@ def parse_feed_command(
         if fetcher is not None:
             fetcher.close()
     if failed:
-        raise SystemExit(2)
+        raise SystemExit(1)  # a runtime failure; 2 is for usage errors
 
 
 def _poller_settings(ctx: click.Context) -> PollerSettings:
@@ -181,3 +181,78 @@ def health_table(rows: list[FeedHealth]) -> list[str]:
                    line[-1]])
         for line in table
     ]
+
+
+@feeds_group.command("poll-now")
+@click.argument("feed_ids", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Poll every feed the daemon polls.")
+@click.option(
+    "--url",
+    default=None,
+    help="The daemon's ops endpoint (default: http://ops.http_host:ops.http_port).",
+)
+@click.pass_context
+def feeds_poll_now(ctx: click.Context, feed_ids: tuple[str, ...], every: bool, url: str | None
+                   ) -> None:  # fmt: skip
+    """Ask the running daemon to poll FEED… (or --all) now, ignoring schedule and backoff.
+
+    Sent to the daemon's ops endpoint on this machine (POST /feeds/poll-now),
+    with ops.http_token when one is set. Exit 0: the poller took them; 1: a
+    feed it does not poll, or no daemon answered; 2: usage.
+    """
+    from monitor.cli import obtain_settings
+
+    if every == bool(feed_ids):
+        raise click.UsageError("name one or more feeds, or give --all (not both)")
+    settings = obtain_settings(ctx)
+    endpoint = url or ops_endpoint(settings)
+    body: dict[str, object] = {"all": True} if every else {"feeds": list(feed_ids)}
+    answer = _post_json(f"{endpoint}/feeds/poll-now", body, settings)
+    polling, unknown = answer.get("polling", []), answer.get("unknown", [])
+    if polling:
+        click.echo(f"polling now: {', '.join(polling)}")
+    if unknown:
+        click.echo(f"error: not polled by this daemon: {', '.join(unknown)}", err=True)
+        ctx.exit(1)
+    if not polling:
+        click.echo("no feeds to poll")
+
+
+class DaemonUnreachable(RetryableError):
+    """No daemon answered on its ops endpoint (not running, or elsewhere)."""
+
+    reason: ClassVar[str] = "daemon_unreachable"
+
+
+class DaemonRefused(PermanentError):
+    """The daemon answered a request with an error."""
+
+    reason: ClassVar[str] = "daemon_refused"
+
+
+def ops_endpoint(settings: Settings) -> str:
+    """The base URL of the local daemon's ops endpoint (a wildcard bind → loopback)."""
+    host = settings.ops.http_host
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.ops.http_port}"
+
+
+def _post_json(url: str, body: dict[str, object], settings: Settings) -> dict[str, Any]:
+    """POST ``body`` to the daemon; its JSON answer, or a one-line MonitorError."""
+    import httpx
+
+    token = settings.ops.http_token.get_secret_value() if settings.ops.http_token else ""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        reply = httpx.post(url, json=body, headers=headers, timeout=10.0)
+    except httpx.HTTPError as exc:
+        raise DaemonUnreachable(f"no monitor daemon answered at {url}: {one_line(exc)}") from exc
+    try:
+        answer = reply.json()
+    except ValueError:
+        answer = {}
+    if reply.status_code != 200 or not isinstance(answer, dict):
+        error = answer.get("error") if isinstance(answer, dict) else None
+        raise DaemonRefused(f"{url}: {reply.status_code} {error or reply.reason_phrase}")
+    return answer

@@ -24,8 +24,9 @@ import logging
 import math
 import random
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from monitor.errors import ConfigError, ConfigProblem, MonitorError
@@ -176,11 +177,11 @@ class PollerRole:
         now = self._clock.now()
         carried = carried or {}
         with self._lock:
-            self._feeds = {feed.id: feed for feed in feeds}
+            before, self._feeds = self._feeds, {feed.id: feed for feed in feeds}
             for feed in self._feeds.values():
-                self._states[feed.id] = adopted_state(
-                    feed, self._states.get(feed.id), carried.get(feed.id), now
-                )
+                state = adopted_state(feed, self._states.get(feed.id), carried.get(feed.id), now)
+                changed = before.get(feed.id) != feed  # new to this role, or edited
+                self._states[feed.id] = retried_now(state, now) if changed else state
             gone = [fid for fid in self._states if fid not in self._feeds]
             for fid in gone:
                 del self._states[fid]
@@ -312,6 +313,22 @@ class PollerRole:
             counts = dict(self._counts)
         report_health_counts(self._metrics, counts)
 
+    def poll_now(self, feed_ids: Collection[str] | None) -> tuple[list[str], list[str]]:
+        """Make ``feed_ids`` (None: every feed this poller polls) due at once.
+
+        Returns (the ids made due, the ids this poller does not poll). The
+        polling loop picks them up within a tick; their failure counts are
+        kept, so a feed that fails again backs off from where it was.
+        """
+        now = self._clock.now()
+        with self._lock:
+            wanted = list(self._feeds) if feed_ids is None else list(dict.fromkeys(feed_ids))
+            due = [fid for fid in wanted if fid in self._states]
+            for fid in due:
+                self._states[fid] = replace(self._states[fid], next_poll_at=now)
+            self._generation += 1  # the loop rebuilds its queue from the states
+        return due, [fid for fid in wanted if fid not in self._states]
+
     @property
     def feed_states(self) -> dict[str, FeedState]:
         """A snapshot of every feed's state (for tests and status pages)."""
@@ -322,6 +339,20 @@ class PollerRole:
 def is_current(state: FeedState, feed: FeedConfig) -> bool:
     """Whether ``state`` belongs to ``feed``'s present definition (same configured URL)."""
     return state.feed_id == feed.id and state.config_url == str(feed.url)
+
+
+def retried_now(state: FeedState, now: float) -> FeedState:
+    """``state`` due at once if it is waiting out a failure backoff.
+
+    Applied when a feed joins a poller role (a start, a restart, a rebuild on
+    reload) or its entry in the feed list changes: the operator may have fixed
+    what made it fail, so it is tried now instead of after the backoff its
+    errors earned. The failure count is kept: a feed that fails again goes on
+    backing off from where it was.
+    """
+    if state.failures == 0 or state.next_poll_at <= now:
+        return state
+    return replace(state, next_poll_at=now)
 
 
 def adopted_state(

@@ -8,6 +8,11 @@ Endpoints:
 ``/``             the status page (``?q=`` searches alert history).
 ``/fragment``     the live part of the page, fetched by its refresh script.
 ``/api/status``   the same data as JSON, for scripts.
+``POST /feeds/poll-now``  ``{"feeds": [ids]}`` or ``{"all": true}``: the poller
+                  polls them at once (``monitor feeds poll-now``). Accepted only
+                  from a loopback client, with ``Content-Type: application/json``
+                  (which a cross-site form cannot send without a preflight this
+                  server never grants), and with the token when one is set.
 
 Every path also answers ``HEAD`` with the status and headers ``GET`` would
 give, and no body.
@@ -29,6 +34,7 @@ time.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import json
 import logging
 import secrets
@@ -67,6 +73,8 @@ log = logging.getLogger(__name__)
 
 ALERTS_SHOWN = 50
 QUERY_MAX = 200
+#: Largest request body a POST may carry (a list of feed ids).
+POST_MAX_BYTES = 64 * 1024
 
 
 class OpsServerError(PermanentError):
@@ -304,7 +312,40 @@ class _Handler(BaseHTTPRequestHandler):
             return
         route(params)
 
+    def do_POST(self) -> None:
+        url = urlsplit(self.path)
+        app = self.server.app
+        if not _is_loopback(self.client_address[0]):
+            self._send_json(HTTPStatus.FORBIDDEN, {"error": "only from this machine"})
+            return
+        if not self._authorised(app.token, parse_qs(url.query)):
+            self._send_json(HTTPStatus.UNAUTHORIZED, {"error": "token required"})
+            return
+        if url.path != "/feeds/poll-now":
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found"})
+            return
+        request = self._json_body()
+        if request is None:
+            return
+        self._poll_now(request)
+
     # -- routes -----------------------------------------------------------------
+    def _poll_now(self, request: Any) -> None:
+        feeds = request.get("feeds") if isinstance(request, dict) else None
+        every = isinstance(request, dict) and request.get("all") is True
+        valid = isinstance(feeds, list) and feeds and all(isinstance(f, str) for f in feeds)
+        if every == bool(valid):
+            self._send_json(HTTPStatus.BAD_REQUEST,
+                            {"error": 'give {"feeds": [ids]} or {"all": true}'})  # fmt: skip
+            return
+        outcome = self.server.app.daemon.poll_now(None if every else feeds)
+        if outcome is None:
+            self._send_json(HTTPStatus.CONFLICT, {"error": "no poller role runs in this process"})
+            return
+        due, unknown = outcome
+        log.info("poll now requested for %s", ", ".join(due) or "no feed")
+        self._send_json(HTTPStatus.OK, {"polling": due, "unknown": unknown})
+
     def _readyz(self, params: dict[str, list[str]]) -> None:
         verdict = self.server.app.readiness()
         status = HTTPStatus.OK if verdict.ready else HTTPStatus.SERVICE_UNAVAILABLE
@@ -350,6 +391,25 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     # -- plumbing ---------------------------------------------------------------
+    def _json_body(self) -> Any | None:
+        """The request's JSON body, or None after answering why it is refused."""
+        kind = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            self._send_json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, {"error": "send application/json"})
+            return None
+        try:
+            length = int(self.headers.get("Content-Length", ""))
+        except ValueError:
+            length = -1
+        if not 0 <= length <= POST_MAX_BYTES:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": "a Content-Length up to 64 KiB"})
+            return None
+        try:
+            return json.loads(self.rfile.read(length) or b"null")
+        except ValueError:
+            self._send_json(HTTPStatus.BAD_REQUEST, {"error": "the body is not JSON"})
+            return None
+
     def _authorised(self, token: str | None, params: dict[str, list[str]]) -> bool:
         if token is None:
             return True
@@ -385,6 +445,15 @@ class _Handler(BaseHTTPRequestHandler):
         # (A connection that timed out before its request line has neither.)
         path = getattr(self, "path", "")
         log.debug("ops http %s %s", getattr(self, "command", None), urlsplit(path).path)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool((mapped or address).is_loopback)
 
 
 def _first(params: dict[str, list[str]], name: str) -> str:

@@ -64,7 +64,7 @@ def test_bad_sources_are_reported_and_others_go_on(tmp_path: Path) -> None:
     good = str(FIXTURES / "rss10.rdf")
     code, out, err = run("parse-feed", str(html), str(missing), good,
                          "http://127.0.0.1:9/feed")
-    assert code == 2
+    assert code == 1
     assert len(out) == 1 and json.loads(out[0])["source"] == good
     assert err[0].startswith(f"error: {html}: not a feed")
     assert err[1].startswith(f"error: {missing}: cannot read")
@@ -84,7 +84,7 @@ def test_parser_out_of_memory_is_one_error_line_and_the_others_go_on(
 
     monkeypatch.setattr(feedparser, "parse", parse)
     result = CliRunner().invoke(cli, ["parse-feed", bomb, good], catch_exceptions=False)
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"error: {bomb}: parser exhausted resources (MemoryError)"
     ]
