@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,10 +33,11 @@ FEED_STATES: tuple[str, ...] = ("broken", "degraded", "pending", "ok", "unknown"
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """A run of statement text; ``marks`` names why it is highlighted (may be empty)."""
+    """A run of statement text; ``marks`` names why it is highlighted (may be empty),
+    sorted, once each (a tuple, so a view serialises to JSON as it is)."""
 
     text: str
-    marks: frozenset[str] = frozenset()
+    marks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,8 @@ class FeedHealthView:
     last_error: str | None = None
     last_error_at: str | None = None
     next_poll: str | None = None
+    #: The feed's ``title`` from feeds.yaml ("" when it has none).
+    title: str = ""
 
 
 class AlertHistory(Protocol):
@@ -127,7 +130,7 @@ def highlight(text: str, spans: Iterable[tuple[int, int, str]]) -> tuple[Segment
     run_start = 0
     for i in range(1, len(text) + 1):
         if i == len(text) or marks_at[i] != marks_at[run_start]:
-            segments.append(Segment(text[run_start:i], frozenset(marks_at[run_start])))
+            segments.append(Segment(text[run_start:i], tuple(sorted(marks_at[run_start]))))
             run_start = i
     return tuple(segments)
 
@@ -254,7 +257,7 @@ class ConfiguredFeeds:
 
     def feeds(self) -> Sequence[FeedHealthView]:
         return tuple(
-            FeedHealthView(feed_id=f.id, url=str(f.url), state="unknown")
+            FeedHealthView(feed_id=f.id, url=str(f.url), state="unknown", title=f.title)
             for f in self._settings.feeds
         )
 
@@ -274,8 +277,9 @@ class StateFeedHealth:
     def feeds(self) -> Sequence[FeedHealthView]:
         settings = self._current_settings()  # feeds may change on SIGHUP
         known = {row.feed_id: row for row in ConfiguredFeeds(settings).feeds()}
+        titles = {feed.id: feed.title for feed in settings.feeds}
         for item in self._read_health(settings.state_dir):
-            view = _feed_view(item)
+            view = _feed_view(item, titles)
             known[view.feed_id] = view
         return sort_worst_first(known.values())
 
@@ -286,9 +290,10 @@ def sort_worst_first(rows: Iterable[FeedHealthView]) -> tuple[FeedHealthView, ..
     return tuple(sorted(rows, key=lambda r: (rank.get(r.state, len(rank)), r.feed_id)))
 
 
-def _feed_view(item: Any) -> FeedHealthView:
+def _feed_view(item: Any, titles: Mapping[str, str]) -> FeedHealthView:
     state = str(item.health)
     return FeedHealthView(
+        title=titles.get(str(item.feed_id), ""),
         feed_id=str(item.feed_id),
         url=str(item.url),
         state=state if state in FEED_STATES else "unknown",

@@ -19,7 +19,7 @@ def data(**changes: object) -> PageData:
 def view(url: str) -> AlertView:
     return AlertView(
         id='"x', rule="<r>", severity="high", created_at="t", statement="s",
-        segments=(Segment("s", frozenset({"match"})),), tags=("election",), article_url=url,
+        segments=(Segment("s", ("match",)),), tags=("election",), article_url=url,
         article_title="<b>title</b>", feed_id="f",
     )
 
@@ -72,9 +72,9 @@ def test_articles_by_language_reads_the_metric() -> None:
 
 def test_a_story_shows_each_statement_with_speaker_rules_and_matched_words_escaped() -> None:
     statements = (
-        StatementView("said <x>", (Segment("said "), Segment("<x>", frozenset({"match"}))),
+        StatementView("said <x>", (Segment("said "), Segment("<x>", ("match",))),
                       "<Ana>", ("election",), ("r<1>",), ("<x>",)),
-        StatementView("warned", (Segment("warned", frozenset({"evidence"})),), None,
+        StatementView("warned", (Segment("warned", ("evidence",)),), None,
                       ("foreign_interference",), ("r2",), ("warned",)),
     )
     story = AlertView(

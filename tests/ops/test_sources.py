@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 from monitor.messages import (
     Alert,
     ArticleRef,
@@ -19,9 +22,9 @@ from monitor.ops.sources import FeedHealthView, Segment, alert_view, highlight, 
 def test_highlight_splits_at_span_edges_and_combines_overlaps() -> None:
     assert highlight("abcdef", [(1, 4, "match"), (3, 5, "evidence")]) == (
         Segment("a"),
-        Segment("bc", frozenset({"match"})),
-        Segment("d", frozenset({"match", "evidence"})),
-        Segment("e", frozenset({"evidence"})),
+        Segment("bc", ("match",)),
+        Segment("d", ("evidence", "match")),
+        Segment("e", ("evidence",)),
         Segment("f"),
     )
 
@@ -95,3 +98,12 @@ def test_a_story_is_one_view_with_every_statement_its_speaker_rules_and_words() 
     assert marked == [("vote", ["evidence", "match"]), ("fair", ["match"])]
     assert view.tags == ("election", "foreign_interference")
     assert view.speaker == "Dmitry Peskov" and view.statement == first.text
+
+
+def test_a_story_view_serialises_to_json_as_the_status_api_sends_it() -> None:
+    text = "Peskov warned."
+    statement = Statement(text, 0, len(text), ("election",), "Peskov")
+    view = alert_view(alert(statement, (Match("warn*", "warned", 7, 13),)))
+    sent = json.loads(json.dumps(dataclasses.asdict(view)))
+    assert sent["statements"][0]["segments"][1] == {"text": "warned", "marks": ["match"]}
+    assert sent["statements"][0]["matched"] == ["warned"]
