@@ -551,3 +551,8 @@ def test_a_sentence_opened_by_this_carries_an_election_story(tagger: Tagger) -> 
     statement = tagger.tag(text).statements[-1]
     assert "election" in statement.tags
     assert [e.text for e in statement.evidence if e.tag == "election"] == ["This"]
+
+
+def test_electors_are_an_election_cue(tagger: Tagger) -> None:
+    text = "Fake video\nThe video claims at least 301 electors reported attempted bribery."
+    assert "election" in tagger.tag(text).statements[-1].tags
