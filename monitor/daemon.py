@@ -39,6 +39,7 @@ from monitor.errors import ConfigError
 from monitor.feeds.parsepool import close_shared_pool
 from monitor.ops.metrics import Metrics
 from monitor.ops.redact import SecretRedactor, collect_secrets, install_redactor
+from monitor.ops.watch import OpsWatch
 from monitor.reloads import plan_reload
 from monitor.retry import BackoffPolicy, backoff_delay
 from monitor.roles import REGISTRY, SOURCE_STAGES, Role, RoleContext, owner_of
@@ -116,6 +117,8 @@ class Daemon:
             self.metrics.role_restarts.labels(role.name)
         self._role_stops = [threading.Event() for _ in self.roles]
         self._threads: list[threading.Thread] = []
+        #: Delivery health per receiver and the once-a-minute summary line (run only).
+        self.watch = OpsWatch(self.metrics.registry, self._receivers)
 
     @property
     def stopping(self) -> bool:
@@ -141,12 +144,14 @@ class Daemon:
         self._threads = [self._role_thread(i) for i in range(len(self.roles))]
         for thread in self._threads:
             thread.start()
+        self.watch.start()
         log.info("monitor running roles %s", ",".join(r.name for r in self.roles))
         while not self.stop_event.is_set():
             if self._reload_event.wait(0.5):
                 self._reload_event.clear()
                 self.reload()
         stuck = self._shutdown(self._threads)
+        self.watch.close()
         self.close()
         log.info("monitor stopped", extra={"clean": not stuck})
         return 1 if stuck else 0
@@ -284,6 +289,11 @@ class Daemon:
             self._role_stops[index] = threading.Event()
             self._threads[index] = self._role_thread(index)
             self._threads[index].start()
+
+    def _receivers(self) -> tuple[list[str], int]:
+        """The receivers in force and the breaker's threshold (both follow reloads)."""
+        alerts = self.settings.alerts
+        return [r.name for r in alerts.receivers], alerts.breaker.failure_threshold
 
     def poll_now(self, feed_ids: Sequence[str] | None) -> tuple[list[str], list[str]] | None:
         """Ask this process's poller to poll ``feed_ids`` (None: all) at once.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -140,14 +141,16 @@ def feeds_status(ctx: click.Context, as_json: bool) -> None:
 
     settings = obtain_settings(ctx)
     rows, where = _health_rows(settings)
+    titles = {feed.id: feed.title for feed in settings.feeds}
     if as_json:
         for row in rows:
-            click.echo(json.dumps(dataclasses.asdict(row)))
+            title = titles.get(row.feed_id, "")
+            click.echo(json.dumps({**dataclasses.asdict(row), "title": title}))
         return
     if not rows:
         click.echo(f"no feed state in {where} yet (has a poller run?)")
         return
-    for line in health_table(rows):
+    for line in health_table(rows, titles):
         click.echo(line)
 
 
@@ -167,12 +170,16 @@ def _health_rows(settings: Settings) -> tuple[list[FeedHealth], str]:
     return read_health(settings.state_dir), str(settings.state_dir)
 
 
-def health_table(rows: list[FeedHealth]) -> list[str]:
-    """The lines of the health table: a header, then one line per feed."""
-    header = ("FEED", "HEALTH", "FAILS", "LAST SUCCESS", "NEXT POLL", "LAST ERROR")
+def health_table(rows: list[FeedHealth], titles: Mapping[str, str] | None = None) -> list[str]:
+    """The lines of the health table: a header, then one line per feed. A feed's
+    last error is shown, with its time, only while it is failing."""
+    titles = titles or {}
+    header = ("FEED", "HEALTH", "FAILS", "LAST SUCCESS", "NEXT POLL", "TITLE", "LAST ERROR")
     table = [header] + [
         (r.feed_id, r.health, str(r.failures), r.last_success or "-", r.next_poll or "-",
-         (r.last_error or "-")[:80])
+         titles.get(r.feed_id) or "-",
+         f"{r.last_error_at or '?'} {r.last_error}"[:100] if r.failures and r.last_error
+         else "-")
         for r in rows
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]

@@ -20,6 +20,7 @@ from monitor.clock import iso_utc
 from monitor.ops.history import RATE_SERIES, Point
 from monitor.ops.readiness import Readiness
 from monitor.ops.sources import AlertView, FeedHealthView, StatementView
+from monitor.ops.watch import ReceiverHealth
 
 REFRESH_MS = 5000
 _CHART_W, _CHART_H = 200, 40
@@ -49,6 +50,8 @@ class PageData:
     token: str | None = None
     #: Articles the NLP stage read, by language ("other": a language not tagged).
     languages: Mapping[str, float] = field(default_factory=dict)
+    #: Delivery health per configured receiver, worst first.
+    receivers: Sequence[ReceiverHealth] = ()
 
 
 def render_page(data: PageData, nonce: str) -> str:
@@ -84,6 +87,7 @@ def render_live(data: PageData, origin: str = "page") -> str:
             _summary(data),
             _charts(data.points),
             _alerts(data.alerts, data.query),
+            _delivery(data.receivers),
             _feeds(data.feeds),
         )
     )
@@ -166,6 +170,36 @@ def _statement(view: StatementView) -> str:
     return f'<blockquote class="statement">{text}{speaker}</blockquote>{detail}'
 
 
+def _delivery(receivers: Sequence[ReceiverHealth]) -> str:
+    """One line per receiver: its state, deliveries, failures and dead letters."""
+    if not receivers:
+        return (
+            '<section id="delivery"><h2>Delivery</h2>'
+            '<p class="empty">No receivers configured.</p></section>'
+        )
+    rows = "".join(
+        f'<tr class="receiver rcv-{escape(r.state.replace(" ", "-"))}"'
+        f' data-receiver="{escape(r.name)}"><td><span class="state">{escape(r.state.upper())}'
+        f"</span></td><td>{escape(r.name)}</td><td>{r.delivered}</td>"
+        f"<td>{r.failed}" + (f" ({r.failing_in_a_row} in a row)" if r.failing_in_a_row else "")
+        + f"</td><td>{r.deadlettered}</td></tr>"
+        for r in receivers
+    )
+    return (
+        '<section id="delivery"><h2>Delivery</h2><table><thead><tr><th>State</th>'
+        "<th>Receiver</th><th>Delivered</th><th>Failed attempts</th><th>Dead letters</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table></section>"
+    )
+
+
+def _feed_error(feed: FeedHealthView) -> str:
+    """The last error with its time while the feed is failing; nothing once it recovered."""
+    if feed.failures == 0 or not feed.last_error:
+        return '<td class="err"></td>'
+    when = f"<time>{escape(feed.last_error_at)}</time> " if feed.last_error_at else ""
+    return f'<td class="err">{when}{escape(feed.last_error)}</td>'
+
+
 def _feeds(feeds: Sequence[FeedHealthView]) -> str:
     if not feeds:
         return (
@@ -178,10 +212,10 @@ def _feeds(feeds: Sequence[FeedHealthView]) -> str:
     rows = "".join(
         f'<tr class="feed feed-{escape(f.state)}" data-feed-id="{escape(f.feed_id)}">'
         f'<td><span class="state">{escape(f.state.upper())}</span></td>'
-        f'<td title="{escape(f.url)}">{escape(f.feed_id)}</td><td>{f.failures}</td>'
+        f'<td title="{escape(f.feed_id)} · {escape(f.url)}">{escape(f.title or f.feed_id)}'
+        f"</td><td>{f.failures}</td>"
         f'<td title="next poll {escape(f.next_poll or "not scheduled")}">'
-        f"{escape(f.last_success or '—')}</td>"
-        f'<td class="err">{escape(f.last_error or "")}</td></tr>'
+        f"{escape(f.last_success or '—')}</td>{_feed_error(f)}</tr>"
         for f in feeds
     )
     return (
@@ -267,6 +301,9 @@ table{border-collapse:collapse;background:#fff;font-size:13px;width:100%}
 td,th{border:1px solid #ddd;padding:.2rem .4rem;text-align:left}td.err{word-break:break-word}
 tr.feed-broken{background:#fdecea}tr.feed-broken .state{color:#b42318;font-weight:700}
 tr.feed-degraded .state{color:#d9480f;font-weight:600}tr.feed-ok .state{color:#23863a}
+tr.rcv-breaker-open{background:#fdecea}tr.rcv-breaker-open .state{color:#b42318;font-weight:700}
+tr.rcv-retrying .state,tr.rcv-dead-letters-waiting .state{color:#d9480f;font-weight:600}
+tr.rcv-ok .state{color:#23863a}td.err time{color:#555;margin-right:.3rem}
 .charts{display:flex;flex-wrap:wrap;gap:.6rem}figure{margin:0;background:#fff;padding:.4rem;
 border:1px solid #ddd}svg{color:#2563eb;display:block}.empty{color:#777}
 """

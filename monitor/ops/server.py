@@ -145,6 +145,7 @@ class OpsApp:
             points=self.history.points(),
             token=token,
             languages=articles_by_language(self.daemon.metrics.registry),
+            receivers=self.daemon.watch.health(),
         )
 
 
@@ -347,9 +348,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_json(HTTPStatus.OK, {"polling": due, "unknown": unknown})
 
     def _readyz(self, params: dict[str, list[str]]) -> None:
-        verdict = self.server.app.readiness()
+        """The process's readiness; ``receivers`` is detail that never changes the verdict
+        (a receiver that is down is its own problem, not a reason to stop routing
+        traffic to this process): see docs/operations.md."""
+        app = self.server.app
+        verdict = app.readiness()
         status = HTTPStatus.OK if verdict.ready else HTTPStatus.SERVICE_UNAVAILABLE
-        self._send_json(status, {"ready": verdict.ready, "reasons": list(verdict.reasons)})
+        self._send_json(status, {
+            "ready": verdict.ready,
+            "reasons": list(verdict.reasons),
+            "receivers": [asdict(h) for h in app.daemon.watch.health()],
+        })  # fmt: skip
 
     def _metrics(self, params: dict[str, list[str]]) -> None:
         body = generate_latest(self.server.app.daemon.metrics.registry)
@@ -382,6 +391,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "ready": data.readiness.ready,
                 "reasons": list(data.readiness.reasons),
                 "roles": [asdict(r) for r in data.roles],
+                "receivers": [asdict(r) for r in data.receivers],
                 "feeds": [asdict(f) for f in data.feeds],
                 "alerts": [
                     {k: v for k, v in asdict(a).items() if k != "segments"} for a in data.alerts

@@ -148,3 +148,16 @@ def test_parse_feed_without_a_loadable_config_warns_and_goes_on(tmp_path: Path) 
                          str(FIXTURES / "atom10.xml"))
     assert code == 0 and len(out) == 2
     assert len(err) == 1 and err[0].startswith("warning: config not loaded (")
+
+
+def test_the_health_table_shows_titles_and_an_error_with_its_time_only_while_failing() -> None:
+    from monitor.feeds.commands import health_table
+    from monitor.feeds.health import FeedHealth
+
+    failing = FeedHealth("wire", "https://w.example/f", "broken", None, "HTTP 500",
+                         "2026-12-05T10:00:00Z", None, 5, None)  # fmt: skip
+    recovered = FeedHealth("desk", "https://d.example/f", "ok", "2026-12-05T11:00:00Z",
+                           "HTTP 500", "2026-12-04T09:00:00Z", None, 0, None)  # fmt: skip
+    _, wire, desk = health_table([failing, recovered], {"wire": "World Wire"})
+    assert "World Wire" in wire and wire.endswith("2026-12-05T10:00:00Z HTTP 500")
+    assert "HTTP 500" not in desk and desk.endswith("-")

@@ -124,7 +124,8 @@ def test_metrics_are_prometheus_text(server: OpsServer) -> None:
 
 
 def test_readyz_follows_lag_and_stopping(server: OpsServer, daemon: Daemon) -> None:
-    assert httpx.get(url(server, "/readyz"), headers=AUTH).json() == {"ready": True, "reasons": []}
+    assert httpx.get(url(server, "/readyz"), headers=AUTH).json() == {
+        "ready": True, "reasons": [], "receivers": []}  # fmt: skip
     daemon.metrics.consumer_lag.labels("nlp", "monitor.articles", "0").set(5000)
     reply = httpx.get(url(server, "/readyz"), headers=AUTH)
     assert reply.status_code == 503
