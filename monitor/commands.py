@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Sequence
 
 import click
 
@@ -12,7 +14,7 @@ from monitor.config import Settings
 from monitor.daemon import Daemon
 from monitor.errors import ConfigProblem
 from monitor.ops.logs import configure_logging
-from monitor.validation import check, raise_problems, role_problems
+from monitor.validation import CheckReport, Progress, check, raise_problems, role_problems
 
 
 @click.command("run")
@@ -57,8 +59,9 @@ def run_command(ctx: click.Context, roles_text: str | None, once: bool) -> None:
     default=None,
     help="Check what these roles load (default: config `roles`).",
 )
+@click.option("--json", "as_json", is_flag=True, help="One JSON report on stdout.")
 @click.pass_context
-def check_config_command(ctx: click.Context, roles_text: str | None) -> None:
+def check_config_command(ctx: click.Context, roles_text: str | None, as_json: bool) -> None:
     """Validate monitor.yaml, feeds.yaml, rules, lexicons and receivers' secrets.
 
     Runs the checks `monitor run` runs at start, reports every problem of
@@ -68,7 +71,10 @@ def check_config_command(ctx: click.Context, roles_text: str | None) -> None:
     """
     state = ctx.find_object(CliState)
     roles = parse_roles(roles_text) if roles_text else None
-    report = check(state.config_path if state else None, roles, os.environ)
+    report = check(state.config_path if state else None, roles, os.environ, _progress())
+    if as_json:
+        click.echo(json.dumps(report_json(report), indent=1))
+        sys.exit(1 if report.problems else 0)
     for path in report.files:
         click.echo(f"checked {path}")
     for warning in report.warnings:
@@ -86,6 +92,33 @@ def check_config_command(ctx: click.Context, roles_text: str | None) -> None:
         f"bus {settings.bus.kind}"
         + (f", {len(report.warnings)} warning(s)" if report.warnings else "")
     )
+
+
+def report_json(report: CheckReport) -> dict[str, object]:
+    """``check-config --json``: the files, problems and warnings as data."""
+
+    def rows(found: Sequence[ConfigProblem]) -> list[dict[str, str]]:
+        return [{"source": p.source, "key": p.key, "message": p.message} for p in found]
+
+    return {
+        "ok": not report.problems,
+        "files": [str(path) for path in report.files],
+        "problems": rows(report.problems),
+        "warnings": rows(report.warnings),
+        "feeds": len(report.settings.feeds),
+        "receivers": len(report.settings.alerts.receivers),
+    }
+
+
+def _progress() -> Progress | None:
+    """Progress lines on stderr while lexicons and rules load, when it is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(number: int, total: int, subject: str) -> None:
+        click.echo(f"[{number}/{total}] loading {subject}", err=True)
+
+    return show
 
 
 def deep_check(settings: Settings) -> list[ConfigProblem]:

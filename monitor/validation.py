@@ -21,6 +21,8 @@ from monitor.config import Settings, default_config_path, load_with_problems
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.feeds.settings import PollerSettings
 
+#: Told (done so far + 1, total, what) before each load of a long check.
+Progress = Callable[[int, int, str], None]
 _DOTTED_INDEX = re.compile(r"\.(\d+)(?=[.(]|$)")
 #: Validation messages worded one way wherever they come from.
 _MESSAGES = {"Extra inputs are not permitted": "unknown key"}
@@ -40,13 +42,17 @@ class CheckReport:
 
 
 def check(
-    path: Path | None, roles: Sequence[str] | None, environ: Mapping[str, str]
+    path: Path | None,
+    roles: Sequence[str] | None,
+    environ: Mapping[str, str],
+    progress: Progress | None = None,
 ) -> CheckReport:
-    """Validate everything ``roles`` (default: the config's) would load at start."""
+    """Validate everything ``roles`` (default: the config's) would load at start;
+    ``progress`` is told of each file before it is loaded."""
     path = (path or default_config_path()).resolve()
     settings, problems = load_with_problems(path, environ)
     chosen = tuple(roles) if roles else settings.roles
-    files, deep = role_problems(settings, chosen, environ)
+    files, deep = role_problems(settings, chosen, environ, progress)
     return CheckReport(
         settings=settings,
         files=(path, settings.feeds_file, *files),
@@ -56,7 +62,10 @@ def check(
 
 
 def role_problems(
-    settings: Settings, roles: Sequence[str], environ: Mapping[str, str]
+    settings: Settings,
+    roles: Sequence[str],
+    environ: Mapping[str, str],
+    progress: Progress | None = None,
 ) -> tuple[list[Path], list[ConfigProblem]]:
     """Load what each of ``roles`` loads at start; the files read and every problem."""
     files: list[Path] = []
@@ -68,12 +77,23 @@ def role_problems(
     if "alerts" in roles:
         checks += _alert_checks(settings, files, environ)
     problems: list[ConfigProblem] = []
-    for run_check in checks:
+    for index, run_check in enumerate(checks):
+        if progress is not None:
+            progress(index + 1, len(checks), _subject(run_check))
         try:
             run_check()
         except ConfigError as exc:
             problems.extend(exc.problems)
     return files, problems
+
+
+def _subject(run_check: Callable[[], object]) -> str:
+    """What a check loads, for progress lines (its first argument)."""
+    args = getattr(run_check, "args", ())
+    first: object = args[0] if args else "?"
+    if isinstance(first, Path):
+        return str(first)
+    return f"receiver {getattr(first, 'name', '?')}'s key"
 
 
 def _site_checks(settings: Settings, files: list[Path]) -> list[Callable[[], object]]:

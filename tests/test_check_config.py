@@ -109,3 +109,23 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     assert check_config(config, "--roles", "oracle").exit_code == 2
     assert check_config(config, "--no-such-option").exit_code == 2
+
+
+def test_json_report_and_progress_while_loading(tmp_path: Path) -> None:
+    import json
+
+    from monitor.validation import check
+
+    config = write_config(tmp_path, extra={"poller": {"sharing": "kafka"}})
+    result = check_config(config, "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["files"][0] == str(config)
+    assert report["problems"] == [
+        {"source": str(config), "key": "poller.sharing",
+         "message": "sharing 'kafka' needs bus.kind 'kafka'"}
+    ]  # fmt: skip
+    seen: list[tuple[int, int, str]] = []
+    check(config, ("nlp",), {}, lambda n, total, what: seen.append((n, total, what)))
+    assert [n for n, _, _ in seen] == [1, 2, 3] and {t for _, t, _ in seen} == {3}
+    assert seen[0][2].endswith("nlp")
