@@ -26,12 +26,13 @@ import yaml
 
 from monitor.config import Settings, load_settings
 from monitor.daemon import ROLE_FACTORIES, Daemon
-from monitor.demo import ReceivedAlert, WebhookReceiver, serving
+from monitor.demo import WebhookReceiver, serving
 from monitor.feeds.store import store_path
 from monitor.roles import RoleContext
 from tests.kafka_broker import KafkaTopics
 from tests.ops.loopback import FeedSite, GatedReceiver, Item, interference_items
 from tests.support import MonitorProcess, wait_for, write_config
+from tests.test_end_to_end import alerts_of
 
 ARTICLES_UNDER_LOAD = 120
 
@@ -83,12 +84,6 @@ def write_rules(path: Path, rules: list[dict[str, Any]]) -> None:
 
 def rule(name: str, *keywords: str) -> dict[str, Any]:
     return {"name": name, "severity": "high", "when": {"keywords": list(keywords)}}
-
-
-def alert_of(received: ReceivedAlert) -> dict[str, Any]:
-    alert = received.payload.get("alert", received.payload)
-    assert isinstance(alert, dict)
-    return alert
 
 
 def log_events(output: str) -> list[dict[str, Any]]:
@@ -186,26 +181,30 @@ def test_sigterm_under_load_on_kafka_leaves_the_rest_for_the_next_process(
     assert "Traceback" not in second.output(), second.output()[-3000:]
 
 
-def test_sighup_reloads_rules_and_feeds_without_restart(
-    tmp_path: Path, site: FeedSite
-) -> None:
+def test_sighup_reloads_rules_and_feeds_without_restart(tmp_path: Path, site: FeedSite) -> None:
     receiver = WebhookReceiver()
     site.add(Item("first", "Harbour notes", "The Zeppelin museum in Arbor reopened on Monday."))
     config = daemon_config(tmp_path, site, receiver.url, [rule("zeppelin", "zeppelin")])
     rules_file = tmp_path / "rules.yaml"
 
     def rules_fired() -> set[str]:
-        return {alert_of(r)["rule"] for r in receiver.received}
+        return {a["rule"] for a in alerts_of(list(receiver.received))}
 
     with serving(receiver):
         process = MonitorProcess(config, "run")
         try:
             wait_for(lambda: "zeppelin" in rules_fired(), 90, "the first rule to fire")
             write_rules(rules_file, [rule("zeppelin", "zeppelin"), rule("walrus", "walrus")])
-            (tmp_path / "feeds.yaml").write_text(yaml.safe_dump({"feeds": [
-                {"id": "loopback", "url": f"{site.base_url}/feed.xml"},
-                {"id": "added", "url": f"{site.base_url}/feed.xml?edition=added"},
-            ]}))
+            (tmp_path / "feeds.yaml").write_text(
+                yaml.safe_dump(
+                    {
+                        "feeds": [
+                            {"id": "loopback", "url": f"{site.base_url}/feed.xml"},
+                            {"id": "added", "url": f"{site.base_url}/feed.xml?edition=added"},
+                        ]
+                    }
+                )
+            )
             process.popen.send_signal(signal.SIGHUP)
             wait_for(
                 lambda: any(

@@ -22,7 +22,7 @@ from monitor.daemon import Daemon
 from monitor.demo import ReceivedAlert, StaticSite, WebhookReceiver, serving
 from tests.kafka_broker import KafkaTopics
 from tests.support import REPO_ROOT, MonitorProcess, free_port, wait_for, write_config
-from tests.test_end_to_end import alert_of
+from tests.test_end_to_end import alerts_of
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "e2e-languages"
 
@@ -42,7 +42,8 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 
 def _alerts(received: list[ReceivedAlert]) -> list[dict[str, Any]]:
-    return [alert_of(item) for item in list(received)]
+    """Every rule that fired on every statement, from the story notifications."""
+    return alerts_of(list(received))
 
 
 def _languages(received: list[ReceivedAlert]) -> set[str]:
