@@ -34,7 +34,11 @@ from pydantic_core import PydanticCustomError
 
 from monitor.alerts.settings import AlertSettings
 from monitor.bus.codec import TopicNames
-from monitor.bus.settings import KafkaSettings
+from monitor.bus.settings import (
+    MIN_STAGE_STALL_AFTER_S,
+    STAGE_STALL_AFTER_S,
+    KafkaSettings,
+)
 from monitor.errors import ConfigError, ConfigProblem
 from monitor.feeds.settings import FeedConfig, FeedList, PollerSettings
 from monitor.nlp.settings import NlpSettings
@@ -87,6 +91,11 @@ class BusSettings(BaseModel):
     kafka: KafkaSettings = KafkaSettings()
     topics: TopicNames = TopicNames()
     groups: GroupNames = GroupNames()
+    #: Seconds a stage (nlp, alerts) may have records waiting and read none
+    #: before its watchdog rebuilds it with a new consumer.
+    stage_stall_after_s: float = Field(
+        default=STAGE_STALL_AFTER_S, ge=MIN_STAGE_STALL_AFTER_S, le=86_400
+    )
 
 
 class Settings(BaseModel):
