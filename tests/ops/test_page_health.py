@@ -61,3 +61,39 @@ def test_readyz_details_receivers_without_changing_the_verdict(tmp_path: Path) -
     finally:
         server.close()
         daemon.close()
+
+
+def test_a_receiver_that_is_down_shows_on_readyz_and_the_page(tmp_path: Path) -> None:
+    """The defect as reported: the webhook receiver down, six failed attempts, and the
+    page and /readyz looked fully healthy."""
+    import threading
+
+    from monitor.demo import serving
+    from tests.ops.loopback import FeedSite, GatedReceiver, interference_items
+    from tests.support import wait_for
+
+    site, receiver = FeedSite(), GatedReceiver(hold_s=0.0)  # answers 503 at once
+    site.add(*interference_items(1))
+    config = write_config(
+        tmp_path, feeds=[("loop", f"{site.base_url}/feed.xml")], receivers=[receiver.url],
+        extra={"alerts": {"retry": {"backoff": {"base_s": 0.05, "cap_s": 0.1}}}},
+    )  # fmt: skip
+    daemon = Daemon(load_settings(config), ("poller", "nlp", "alerts"), config_path=config)
+    server = start_ops_server(daemon)
+    runner = threading.Thread(target=daemon.run, kwargs={"install_signals": False}, daemon=True)
+    base = f"http://127.0.0.1:{server.port}"
+    with serving(site), serving(receiver):
+        runner.start()
+        try:
+            wait_for(lambda: receiver.calls >= 6, 90, "six failed attempts")
+
+            def state() -> str:
+                return str(httpx.get(f"{base}/readyz").json()["receivers"][0]["state"])
+
+            wait_for(lambda: state() == "breaker open", 30, "the receiver shown broken")
+            assert httpx.get(f"{base}/readyz").json()["ready"] is True  # about the process
+            assert "BREAKER OPEN" in httpx.get(f"{base}/").text
+        finally:
+            daemon.request_stop()
+            runner.join(60)
+            server.close()
