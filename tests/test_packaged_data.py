@@ -6,6 +6,7 @@ lexicons without naming ``nlp.lexicon_dir``; a wheel must carry the data.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -69,9 +70,15 @@ def test_every_monitor_package_and_the_shipped_data_are_declared() -> None:
 
 @pytest.mark.timeout(240)
 def test_a_wheel_carries_every_lexicon_and_the_rules(tmp_path: Path) -> None:
+    source = tmp_path / "src"  # a copy: building writes build/ and egg-info beside the sources
+    for name in ("monitor", "config"):
+        shutil.copytree(REPO_ROOT / name, source / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO_ROOT / name, source / name)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(tmp_path), str(REPO_ROOT)],
+         "--wheel-dir", str(tmp_path), str(source)],
         check=True, capture_output=True, cwd=tmp_path,
     )  # fmt: skip
     (wheel,) = tmp_path.glob("news_monitor-*.whl")
