@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from pathlib import Path
+
+import pytest
 
 from monitor.alerts.deliverable import Deliverable
 from monitor.alerts.delivery import DeliveryEngine, Progress, next_attempt, topic_extractor
@@ -23,15 +26,26 @@ BUDGET = RetryBudget(max_attempts=4, max_elapsed_s=100, backoff=BackoffPolicy(ba
 
 
 def engine_on(
-    bus: MemoryBus, notifiers: dict[str, InProcessNotifier], store: AlertStore,
-    clock: FrozenClock, settings: AlertSettings | None = None, consumer: Consumer | None = None,
+    bus: MemoryBus,
+    notifiers: dict[str, InProcessNotifier],
+    store: AlertStore,
+    clock: FrozenClock,
+    settings: AlertSettings | None = None,
+    consumer: Consumer | None = None,
 ) -> DeliveryEngine:
     """A delivery engine reading topic "alerts" of ``bus`` for ``notifiers``."""
     return DeliveryEngine(
-        consumer=consumer or bus.consumer(["alerts"], "g"), producer=bus.producer(),
-        notifiers=notifiers, store=store, settings=settings or AlertSettings(),
-        deadletter_topic="dl", poison_topic="poison", extract=topic_extractor(tuple(notifiers)),
-        metrics=Metrics(), clock=clock, rng=random.Random(1),
+        consumer=consumer or bus.consumer(["alerts"], "g"),
+        producer=bus.producer(),
+        notifiers=notifiers,
+        store=store,
+        settings=settings or AlertSettings(),
+        deadletter_topic="dl",
+        poison_topic="poison",
+        extract=topic_extractor(tuple(notifiers)),
+        metrics=Metrics(),
+        clock=clock,
+        rng=random.Random(1),
     )
 
 
@@ -63,8 +77,9 @@ def test_open_breaker_stops_calls_until_a_single_probe(tmp_path: Path) -> None:
     clock = FrozenClock()
     notifier = InProcessNotifier("r", failures=[unavailable() for _ in range(5)])
     settings = AlertSettings(
-        retry=RetryBudget(max_attempts=50, max_elapsed_s=10_000,
-                          backoff=BackoffPolicy(base_s=0.001, cap_s=0.001)),
+        retry=RetryBudget(
+            max_attempts=50, max_elapsed_s=10_000, backoff=BackoffPolicy(base_s=0.001, cap_s=0.001)
+        ),
         breaker=BreakerSettings(failure_threshold=3, open_s=60, max_open_s=600),
     )
     bus = MemoryBus()
@@ -113,8 +128,13 @@ def test_retry_after_pauses_the_receiver_for_all_its_alerts(tmp_path: Path) -> N
         return real_poll(timeout_s, max_records)
 
     consumer.poll = poll  # type: ignore[method-assign]
-    engine = engine_on(bus, {"slow": slow, "fine": fine}, AlertStore(tmp_path / "a.sqlite3"),
-                       clock, consumer=consumer)
+    engine = engine_on(
+        bus,
+        {"slow": slow, "fine": fine},
+        AlertStore(tmp_path / "a.sqlite3"),
+        clock,
+        consumer=consumer,
+    )
 
     def steps(n: int) -> int:
         return run_steps(engine, clock, n)
@@ -149,8 +169,16 @@ class RefusingStore(AlertStore):
         self._check()
         return super().record(alert, now)
 
-    def mark(self, alert_id: str, receiver: str, status: str, attempts: int, detail: str,
-             now: float, revision: int = 1) -> None:
+    def mark(
+        self,
+        alert_id: str,
+        receiver: str,
+        status: str,
+        attempts: int,
+        detail: str,
+        now: float,
+        revision: int = 1,
+    ) -> None:
         self._check()
         super().mark(alert_id, receiver, status, attempts, detail, now, revision)
 
@@ -224,3 +252,16 @@ def test_an_outcome_the_store_refuses_is_recorded_later_and_not_sent_again(
     assert store.deliveries(alert.id) == {"r": DELIVERED}
     assert engine.in_flight == 0
     engine.close()
+
+
+def test_a_failed_attempt_logs_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    clock = FrozenClock()
+    down = InProcessNotifier("down", failures=[ReceiverUnavailable("503", outcome="server_error")])
+    bus = MemoryBus()
+    alert = alerts_from_fixture(1)[0]
+    bus.producer().send("alerts", alert.id, encode(alert))
+    engine = engine_on(bus, {"down": down}, AlertStore(tmp_path / "a.sqlite3"), clock)
+    with caplog.at_level(logging.INFO, logger="monitor.alerts.delivery"):
+        run_steps(engine, clock, 2)
+    failed = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert failed and all(r.levelno == logging.WARNING for r in failed)

@@ -352,7 +352,7 @@ class DeliveryEngine:
             self._give_up(item, alert, name, progress, error)
             return
         progress.next_at = when
-        log.info("alert %s → %s failed (%s); next attempt in %.1fs", alert.id, name, error,
+        log.warning("alert %s → %s failed (%s); next attempt in %.1fs", alert.id, name, error,
                  when - now)
 
     def _give_up(
