@@ -55,7 +55,7 @@ def run_tag(
         result = tagger.tag(text)
     except (_LineError, MonitorError) as exc:
         print(f"error: {name}: {exc}", file=errors)
-        return 2
+        return 1  # bad input is a failure at run time; 2 is for usage
     stream_out.write(result.to_json_text() + "\n")
     return 0
 
@@ -81,7 +81,7 @@ def _run_lines(
             print(f"error: {name}:{number}: {exc}", file=errors)
             payload = {"id": item_id, "error": str(exc), **TagResult().to_json()}
             line = json.dumps(payload, ensure_ascii=False)
-            status = 2
+            status = 1
         stream_out.write(line + "\n")
         stream_out.flush()
     return status
@@ -136,5 +136,5 @@ def tag_command(ctx: click.Context, path: str, jsonl: bool) -> None:
                 code = run_tag(stream, stdout, tagger, jsonl, name=path)
         except OSError as exc:
             click.echo(f"error: {path}: {exc.strerror or exc}", err=True)
-            code = 2
+            code = 1
     ctx.exit(code)

@@ -48,7 +48,7 @@ def test_jsonl_streams_one_line_per_input_and_survives_bad_lines(
     assert [line["id"] for line in lines] == ["a", None, 7, "z"]
     assert lines[0]["statements"][0]["tags"] == ["election", "foreign_interference"]
     assert "error" in lines[1] and "error" in lines[2] and "error" not in lines[3]
-    assert code == 2
+    assert code == 1  # bad lines are a runtime failure (2 is usage); the rest are tagged
     assert err.splitlines() == [
         "error: in.txt:3: invalid JSON: Expecting value at column 1",
         'error: in.txt:4: "text" must be a string',
@@ -57,10 +57,10 @@ def test_jsonl_streams_one_line_per_input_and_survives_bad_lines(
 
 def test_undecodable_and_binary_input_fail_with_one_line(multilingual: MultilingualTagger) -> None:
     code, out, err = _run(b"\xff\xfe\x00junk", multilingual, jsonl=False)
-    assert (code, out) == (2, "")
+    assert (code, out) == (1, "")
     assert err == "error: in.txt: not UTF-8 text (bad byte at offset 0)\n"
     code, out, err = _run(b"abc\x00\x01\x02def", multilingual, jsonl=False)
-    assert code == 2 and err.startswith("error: in.txt: input looks binary")
+    assert code == 1 and err.startswith("error: in.txt: input looks binary")
 
 
 def test_cli_reads_a_file(tmp_path: Path) -> None:
@@ -77,7 +77,7 @@ def test_cli_missing_file_is_one_error_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli, ["--config", str(CONFIG_DIR / "monitor.yaml"), "tag", str(missing)]
     )
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert result.output.strip() == f"error: {missing}: No such file or directory"
 
 
@@ -108,5 +108,5 @@ def test_jsonl_takes_a_feed_entry_author_for_a_frame_naming_nobody(
     assert framed["statements"][1]["speaker"] == "Jane Doe"
     # No frame: a feed's author (a reporter, as a rule) speaks for nothing.
     assert [s["speaker"] for s in plain["statements"]] == [None, None]
-    assert "error" in bad and code == 2
+    assert "error" in bad and code == 1
     assert err.strip() == 'error: in.txt:3: "author" must be a string when given'
