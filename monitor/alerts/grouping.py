@@ -17,7 +17,8 @@ to emit, update or replay) is then grouped here into the story's
 
 Both are functions of their inputs and ``now``; :mod:`monitor.alerts.state`
 loads the inputs and stores the outcome. When a revision reaches a receiver
-(``group_interval_s``) is delivery's decision (:func:`monitor.alerts.delivery.progress.paced_until`).
+(``group_interval_s``) is delivery's decision
+(:func:`monitor.alerts.delivery.progress.paced_until`).
 """
 
 from __future__ import annotations
