@@ -3,20 +3,25 @@
 :func:`backtest` runs rules over tagged articles from one of two places and
 sends nothing: the local statement history the NLP stage records
 (:mod:`monitor.nlp.history`, what an embedded install has) or the statements
-topic of a Kafka bus (:func:`topic_records`). :class:`Simulation` is the pure
-part: it counts, per rule, the statements it fires on, the stories and the
-notifications the alert sink would send, with a few examples.
+topic of a Kafka bus (:func:`topic_records`). :class:`Simulation` counts, per
+rule, the statements it fires on, the stories and the notifications the alert
+sink would send, with a few examples.
 
-Stories and notifications, as the sink groups them (``notify: story``): a
-story is an article with its syndicated copies — a later article joins the
-story of an earlier one when it has the same id or when a rule fires on a
-statement with the same normalised text (the same alert id,
-:func:`~monitor.alerts.matching.alert_id`), as the sink's grouping links them.
-A story's first firing is one notification; each later record that brings
-new material (a statement or rule not yet in it, or a new source) is one
-revision, and revisions arriving within ``group_interval_s`` of the story's
-last notification are sent as one. A rule is counted in a notification when
-it brought new material to it. Silences and rate limits are not simulated.
+It takes the sink's own decisions, not a copy of them: each article goes
+through :func:`monitor.alerts.role.sink_article` (per-statement decisions —
+silences, rate limits, syndicated copies — by :func:`monitor.alerts.story.decide`,
+then the story's grouping by :func:`monitor.alerts.grouping.regroup`) on a
+throw-away in-memory :class:`~monitor.alerts.state.StateStore`, at the time the
+article was recorded (or published on the topic). What the sink publishes is
+then paced as delivery paces it for one receiver: a story's first revision
+goes at once (or ``group_wait_s`` after it was raised), a later one no sooner
+than ``group_interval_s`` after the last one sent
+(:func:`~monitor.alerts.delivery.progress.paced_until`), and of the revisions
+waiting meanwhile only the newest is sent; a revision the receiver has is not
+sent again. A rule is counted in a notification when one of its alerts
+brought new material (emitted or updated) to it. With ``notify: statement``
+every alert is a story of its own and is sent once. Silences are those of the
+throw-away state: none.
 
 ``replay`` re-sends dead-lettered alerts. Both are plain functions so tests
 can call them on the embedded bus; :mod:`monitor.alerts.commands` wraps them.
@@ -29,19 +34,21 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from monitor.alerts.deliverable import Deliverable, revision_of
 from monitor.alerts.delivery import DeliveryEngine, deadletter_extractor
-from monitor.alerts.matching import RuleHit, alert_id, evaluate, fingerprint, sources_of
+from monitor.alerts.delivery.progress import paced_until
 from monitor.alerts.notifiers import Notifier
-from monitor.alerts.role import build_notifiers
+from monitor.alerts.role import PRUNE_INTERVAL_S, build_notifiers, sink_article, state_kept_s
 from monitor.alerts.rules import RuleSet
 from monitor.alerts.settings import AlertSettings, RetryBudget
+from monitor.alerts.state import StateStore
 from monitor.alerts.store import DELIVERED, AlertStore
 from monitor.bus.base import Bus
 from monitor.bus.codec import decode
-from monitor.clock import Clock, iso_utc
+from monitor.clock import Clock, iso_utc, parse_iso
 from monitor.config import Settings
 from monitor.errors import DecodeError
-from monitor.messages import Statement, TaggedArticle
+from monitor.messages import TaggedArticle
 from monitor.ops.metrics import Metrics
 
 
@@ -81,95 +88,106 @@ class BacktestReport:
 
 
 @dataclass
-class _Story:
-    """What the simulated sink knows of one story."""
+class _Receiving:
+    """What the receiver has had of one story (or alert) and what waits for it."""
 
-    pairs: set[tuple[str, str]] = field(default_factory=set)  # (rule, fingerprint)
-    sources: set[tuple[str, str]] = field(default_factory=set)
-    sends: int = 0
-    #: A revision may be sent at or after this time; one waiting is sent then.
-    next_at: float = float("-inf")
-    waiting_until: float | None = None
+    sent_revision: int | None = None
+    sent_at: float | None = None
+    waiting: int | None = None
+    due: float = 0.0
+    #: Rules that brought new material since the last send, credited with the next.
+    credits: set[str] = field(default_factory=set)
 
 
 class Simulation:
-    """Feeds tagged articles, oldest first, through the rules; pure (no clock, no I/O)."""
+    """Feeds tagged articles, oldest first, through the sink's decisions (see
+    module docstring); sends nothing. :meth:`finish` ends it."""
 
-    def __init__(self, rules: RuleSet, *, samples: int = 3, group_interval_s: float = 0.0) -> None:
+    def __init__(
+        self, rules: RuleSet, settings: AlertSettings | None = None, *, samples: int = 3
+    ) -> None:
         self._rules = rules
+        self._settings = settings if settings is not None else AlertSettings()
         self._samples = samples
-        self._interval = group_interval_s
-        self._stories: dict[str, _Story] = {}
-        self._story_of: dict[str, str] = {}  # article id or alert id → story
-        self._credited: dict[tuple[str, str], int] = {}  # (story, rule) → send counted
+        self._state = StateStore.in_memory()
+        self._receiving: dict[str, _Receiving] = {}
+        self._now = 0.0
+        self._last_prune = float("-inf")
         self.report = BacktestReport(rules={r.name: RuleCount() for r in rules.rules})
 
     def add(self, tagged: TaggedArticle, at: float | None) -> None:
-        """One tagged article, recorded (or published) at ``at`` (None: unknown)."""
+        """One tagged article, recorded (or published) at ``at`` (None: unknown, taken
+        to be the time of the article before it)."""
+        now = self._now = at if at is not None else self._now
+        if now - self._last_prune >= PRUNE_INTERVAL_S:
+            self._last_prune = now
+            self._state.prune(now - state_kept_s(self._settings))
         report = self.report
         report.articles += 1
         report.statements += len(tagged.statements)
-        hits = [
-            (hit, statement)
-            for statement in tagged.statements
-            for hit in evaluate(self._rules, statement, tagged.article)
-        ]
-        if not hits:
-            return
-        key, story = self._story(tagged, [alert_id(h.rule.name, s.text) for h, s in hits])
-        sources = {(s.feed_id, s.entry_url) for s in sources_of(tagged.article)}
-        new_source = not sources <= story.sources
-        story.sources |= sources
+        outcome = sink_article(self._state, self._rules, self._settings, tagged, now)
         bringing: set[str] = set()
-        for hit, statement in hits:
-            name = hit.rule.name
-            self._count_hit(key, hit, statement, tagged.article.url)
-            pair = (name, fingerprint(statement.text))
-            if new_source or pair not in story.pairs:
-                bringing.add(name)
-            story.pairs.add(pair)
-        if bringing:
-            self._notify(key, story, bringing, at)
+        for hit, statement, decision in outcome.hits:
+            count = report.rules[hit.rule.name]
+            count.statements += 1
+            if len(count.examples) < self._samples:
+                words = tuple(dict.fromkeys(m.text for m in hit.matches))
+                count.examples.append(Example(statement.text, tagged.article.url, words))
+            if decision.action in ("emit", "update"):
+                bringing.add(hit.rule.name)
+        if self._settings.notify == "statement":
+            for alert in outcome.published:
+                self._story(alert, (alert.rule,))
+                self._deliver(alert, {alert.rule} & bringing, now)
+        elif outcome.group is not None and outcome.group.notification is not None:
+            notification = outcome.group.notification
+            self._story(notification, notification.rules)
+            self._deliver(notification, bringing, now)
 
-    def _story(self, tagged: TaggedArticle, alert_ids: list[str]) -> tuple[str, _Story]:
-        """The story of an article: its own if seen before, else the one an alert
-        of it (rule + statement fingerprint) already belongs to, else a new one."""
-        links = (tagged.article.id, *alert_ids)
-        known = [self._story_of[k] for k in links if k in self._story_of]
-        key = known[0] if known else tagged.article.id
-        if key not in self._stories:
-            self._stories[key] = _Story()
+    def finish(self) -> BacktestReport:
+        """Send what still waits for its time and forget the throw-away state."""
+        for receiving in self._receiving.values():
+            self._flush(receiving, float("inf"))
+        self._receiving.clear()
+        self._state.close()
+        return self.report
+
+    def _story(self, item: Deliverable, rules: Iterable[str]) -> None:
+        if item.id not in self._receiving:
             self.report.stories += 1
-        for link in links:
-            self._story_of.setdefault(link, key)
-        return key, self._stories[key]
+        for name in rules:
+            if name in self.report.rules:
+                self.report.rules[name].stories.add(item.id)
 
-    def _count_hit(self, key: str, hit: RuleHit, statement: Statement, url: str) -> None:
-        count = self.report.rules[hit.rule.name]
-        count.statements += 1
-        count.stories.add(key)
-        if len(count.examples) < self._samples:
-            words = tuple(dict.fromkeys(m.text for m in hit.matches))
-            count.examples.append(Example(statement.text, url, words))
+    def _deliver(self, item: Deliverable, bringing: set[str], now: float) -> None:
+        """What delivery does with ``item`` published at ``now`` (see module docstring)."""
+        receiving = self._receiving.setdefault(item.id, _Receiving())
+        self._flush(receiving, now)
+        revision = revision_of(item)
+        if receiving.sent_revision is not None and revision <= receiving.sent_revision:
+            return  # the receiver has it
+        receiving.credits |= bringing
+        due = paced_until(revision, receiving.sent_revision, receiving.sent_at,
+                          self._settings.group_interval_s)
+        wait = self._settings.group_wait_s
+        if wait and receiving.sent_revision is None:
+            created = parse_iso(item.created_at)
+            due = max(due, min(created if created is not None else now, now) + wait)
+        if due <= now:
+            self._send(receiving, revision, now)
+        else:  # held; a later revision arriving meanwhile is sent instead
+            receiving.waiting, receiving.due = revision, due
 
-    def _notify(self, key: str, story: _Story, rules: set[str], at: float | None) -> None:
-        """Count the notification carrying new material from ``rules`` at ``at``."""
-        moment = at if at is not None and self._interval > 0 else None
-        if moment is not None and story.waiting_until is not None and moment >= story.waiting_until:
-            story.next_at, story.waiting_until = story.waiting_until + self._interval, None
-        if moment is None or moment >= story.next_at:
-            story.sends += 1
-            self.report.notifications += 1
-            if moment is not None:
-                story.next_at = moment + self._interval
-        elif story.waiting_until is None:  # held back until the interval has passed
-            story.sends += 1
-            self.report.notifications += 1
-            story.waiting_until = story.next_at
-        for name in rules:  # joins the send counted last (now, or the one waiting)
-            if self._credited.get((key, name)) != story.sends:
-                self._credited[(key, name)] = story.sends
-                self.report.rules[name].notifications += 1
+    def _flush(self, receiving: _Receiving, now: float) -> None:
+        if receiving.waiting is not None and receiving.due <= now:
+            self._send(receiving, receiving.waiting, receiving.due)
+
+    def _send(self, receiving: _Receiving, revision: int, at: float) -> None:
+        receiving.sent_revision, receiving.sent_at, receiving.waiting = revision, at, None
+        self.report.notifications += 1
+        for name in receiving.credits:
+            self.report.rules[name].notifications += 1
+        receiving.credits = set()
 
 
 #: Called with (articles read, articles in all, or None when unknown).
@@ -184,7 +202,8 @@ def backtest(
     total: int | None = None,
     progress: Progress | None = None,
 ) -> BacktestReport:
-    """Feed ``records`` (time, encoded TaggedArticle) to ``simulation``; sends nothing.
+    """Feed ``records`` (time, encoded TaggedArticle) to ``simulation``, then
+    finish it; sends nothing.
 
     Stops after ``limit`` articles; calls ``progress`` after each record.
     An undecodable record is counted and skipped.
@@ -201,7 +220,7 @@ def backtest(
             simulation.add(tagged, at)
         if progress is not None:
             progress(report.articles + report.undecodable, total)
-    return report
+    return simulation.finish()
 
 
 def topic_records(

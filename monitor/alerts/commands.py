@@ -275,9 +275,8 @@ def backtest_command(
     if source == "topic" and settings.bus.kind != "kafka":
         raise click.UsageError("--from topic needs bus.kind: kafka (the embedded bus keeps "
                                "nothing between processes); use --from history")
-    # The grouping interval of story notifications (alerts.group_interval_s), when configured.
-    interval = float(getattr(settings.alerts, "group_interval_s", 0.0))
-    simulation = Simulation(rules, samples=samples, group_interval_s=interval)
+    interval = settings.alerts.group_interval_s
+    simulation = Simulation(rules, settings.alerts, samples=samples)
     progress = ProgressLine()
     try:
         if source == "history":

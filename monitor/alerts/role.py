@@ -16,23 +16,25 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.alerts.delivery import DeliveryEngine, topic_extractor
-from monitor.alerts.matching import evaluate, make_alert
+from monitor.alerts.grouping import GroupAction, GroupDecision
+from monitor.alerts.matching import RuleHit, evaluate, make_alert
 from monitor.alerts.notifiers import HttpNotifier, Notifier
 from monitor.alerts.rules import Rule, RuleSet, load_rules
 from monitor.alerts.settings import AlertSettings, resolve_keys
 from monitor.alerts.state import StateStore
 from monitor.alerts.store import AlertStore
-from monitor.alerts.story import Policy
+from monitor.alerts.story import Decision, Policy
 from monitor.bus.worker import Outgoing, StageWorker
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.db import StoreError
 from monitor.errors import ConfigError
-from monitor.messages import Alert, TaggedArticle
+from monitor.messages import Alert, Statement, TaggedArticle
 from monitor.roles import Role, RoleContext
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,72 @@ def policy_for(settings: AlertSettings, rule: Rule) -> Policy:
         rate_limit_count=limit.count if limit else dedup.rate_limit_count,
         rate_limit_per_s=limit.per_s if limit else dedup.rate_limit_per_s,
     )
+
+
+def state_kept_s(settings: AlertSettings) -> float:
+    """How long the sink's story state is kept (older is pruned every
+    :data:`PRUNE_INTERVAL_S`): the longest window a decision looks back over."""
+    dedup = settings.dedup
+    return max(dedup.repeat_window_s, dedup.story_window_s, dedup.rate_limit_per_s)
+
+
+#: The ``outcome`` label of ``monitor_alert_stories_total`` for each grouping action:
+#: a new story, a new revision of one, or an article of a known story that brought
+#: nothing new (a re-read article's notification is published again unchanged,
+#: which receivers that have it skip; otherwise nothing is published).
+STORY_OUTCOMES: dict[GroupAction, str] = {
+    "new": "new", "revise": "revision", "replay": "unchanged", "none": "unchanged",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleOutcome:
+    """What the sink decided for one tagged article."""
+
+    #: Every rule hit with its statement and the per-statement decision, in order.
+    hits: tuple[tuple[RuleHit, Statement, Decision], ...]
+    #: The alerts those decisions let through (emitted, updated, replayed), in order.
+    published: tuple[Alert, ...]
+    #: The story's grouping (``notify: story`` and a hit linked to a story), else None.
+    group: GroupDecision | None
+
+
+def sink_article(
+    state: StateStore,
+    rules: RuleSet,
+    settings: AlertSettings,
+    tagged: TaggedArticle,
+    now: float,
+    observe: Callable[[Rule, Decision], None] | None = None,
+) -> ArticleOutcome:
+    """The sink's decisions for one tagged article at ``now``: every rule on every
+    statement, the per-statement decision of each hit (silences, rate limits,
+    de-duplication: :func:`monitor.alerts.story.decide`), then, with ``notify:
+    story``, the story's grouping (:func:`monitor.alerts.grouping.regroup`), each
+    stored in ``state`` as it is taken. ``observe`` is called after each hit's
+    decision. The alert role publishes the outcome; ``rules backtest`` counts it."""
+    hits: list[tuple[RuleHit, Statement, Decision]] = []
+    linked: list[str] = []
+    published: list[Alert] = []
+    replayed = False
+    for statement in tagged.statements:
+        for hit in evaluate(rules, statement, tagged.article):
+            candidate = make_alert(hit, statement, tagged.article, now)
+            decision = state.decide_and_record(candidate, now, policy_for(settings, hit.rule))
+            if observe is not None:
+                observe(hit.rule, decision)
+            hits.append((hit, statement, decision))
+            if decision.story is not None:
+                linked.append(decision.story.alert.id)
+            if decision.alert is None:
+                continue
+            linked.append(decision.alert.id)
+            published.append(decision.alert)
+            replayed = replayed or decision.action == "replay"
+    group = None
+    if settings.notify == "story" and linked:
+        group = state.group_and_record(tagged.article.id, linked, published, replayed, now)
+    return ArticleOutcome(tuple(hits), tuple(published), group)
 
 
 class RulesWatcher:
@@ -137,47 +205,31 @@ class AlertRole:
             self._rules.maybe_reload()
         now = self._ctx.clock.now()
         self._maybe_prune(now)
-        linked: list[str] = []
-        published: list[Alert] = []
-        replayed = False
-        for statement in tagged.statements:
-            for hit in evaluate(self._rules.rules, statement, tagged.article):
-                candidate = make_alert(hit, statement, tagged.article, now)
-                decision = self._state.decide_and_record(
-                    candidate, now, policy_for(self._alerts, hit.rule)
-                )
-                self._count(decision.action, decision.reason, hit.rule)
-                if decision.story is not None:
-                    linked.append(decision.story.alert.id)
-                if decision.alert is None:
-                    continue
-                linked.append(decision.alert.id)
-                if self._alerts.notify == "statement":
-                    yield Outgoing(self._topic, decision.alert.id, decision.alert)
-                published.append(decision.alert)
-                replayed = replayed or decision.action == "replay"
-        if self._alerts.notify == "story" and linked:
-            group = self._state.group_and_record(tagged.article.id, linked, published,
-                                                 replayed, now)
+        outcome = sink_article(self._state, self._rules.rules, self._alerts, tagged, now,
+                               self._count)
+        if self._alerts.notify == "statement":
+            for alert in outcome.published:
+                yield Outgoing(self._topic, alert.id, alert)
+        group = outcome.group
+        if group is not None:
+            self._ctx.metrics.alert_stories.labels(STORY_OUTCOMES[group.action]).inc()
             if group.notification is not None:
                 yield Outgoing(self._topic, group.notification.id, group.notification)
 
-    def _count(self, action: str, reason: str | None, rule: Rule) -> None:
+    def _count(self, rule: Rule, decision: Decision) -> None:
         metrics = self._ctx.metrics
-        if action == "suppress":
-            metrics.alerts_suppressed.labels(reason or "unknown").inc()
-        elif action == "emit":
+        if decision.action == "suppress":
+            metrics.alerts_suppressed.labels(decision.reason or "unknown").inc()
+        elif decision.action == "emit":
             metrics.alerts.labels(rule.name, rule.severity).inc()
-        elif action == "update":
+        elif decision.action == "update":
             metrics.alerts_suppressed.labels("merged_source").inc()
 
     def _maybe_prune(self, now: float) -> None:
         if now - self._last_prune < PRUNE_INTERVAL_S:
             return
         self._last_prune = now
-        dedup = self._alerts.dedup
-        keep = max(dedup.repeat_window_s, dedup.story_window_s, dedup.rate_limit_per_s)
-        self._state.prune(now - keep)
+        self._state.prune(now - state_kept_s(self._alerts))
 
     def run_once(self) -> int:
         return self._worker.drain()

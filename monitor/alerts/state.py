@@ -78,6 +78,11 @@ class StateStore:
     def in_dir(cls, state_dir: Path) -> StateStore:
         return cls(state_dir / cls.FILENAME)
 
+    @classmethod
+    def in_memory(cls) -> StateStore:
+        """A throw-away store that lives in memory (``rules backtest`` decides on one)."""
+        return cls(Path(":memory:"))
+
     def decide_and_record(self, candidate: Alert, now: float, policy: Policy) -> Decision:
         """Load the inputs, take the pure decision, persist its outcome.
 

@@ -87,6 +87,12 @@ class Metrics:
         self.alerts_suppressed = Counter(
             "monitor_alerts_suppressed", "Alerts not raised, by reason.", ["reason"], registry=r
         )
+        self.alert_stories = Counter(
+            "monitor_alert_stories",
+            "Articles the sink grouped into a story notification, by outcome: new (a new"
+            " story), revision (new material revised it), unchanged (nothing new).",
+            ["outcome"], registry=r,
+        )
         self.deliveries = Counter(
             "monitor_deliveries", "Webhook delivery attempts, by receiver and outcome.",
             ["receiver", "outcome"], registry=r,

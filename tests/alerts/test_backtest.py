@@ -4,6 +4,7 @@ stories and notifications per rule, what it says when there is nothing to read."
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from click.testing import CliRunner, Result
 from monitor.alerts.backtest import Simulation, backtest
 from monitor.alerts.commands import ProgressLine
 from monitor.alerts.rules import load_rules
+from monitor.alerts.settings import AlertSettings, DedupSettings
 from monitor.bus.codec import encode
 from monitor.cli import cli
 from monitor.config import load_settings
@@ -36,7 +38,7 @@ def _copy(article: TaggedArticle, article_id: str, feed: str) -> TaggedArticle:
 
 def _simulate(records: list[tuple[float | None, TaggedArticle]], interval: float = 0.0
               ) -> Simulation:
-    simulation = Simulation(RULES, samples=1, group_interval_s=interval)
+    simulation = Simulation(RULES, AlertSettings(group_interval_s=interval), samples=1)
     backtest(simulation, [(at, encode(a)) for at, a in records])
     return simulation
 
@@ -47,12 +49,14 @@ def test_a_syndicated_copy_is_one_story_and_one_revision_per_new_source() -> Non
         (0.0, original),
         (10.0, original),  # read again: nothing new, nothing sent
         (20.0, _copy(original, "copy-1", "wire")),  # a new source: one revision
-        (30.0, tagged_article(article_id="other", edit=lambda t: f"{t} (2)")),  # a new story
+        # the same claim again from the same outlet: the sink's dedup drops it
+        (25.0, tagged_article(article_id="again", edit=lambda t: f"{t} (2)")),
+        (30.0, tagged_article(article_id="other", edit=lambda t: f"{t} {t}")),  # a new story
     ]).report
-    assert (report.articles, report.stories, report.notifications) == (4, 2, 3)
+    assert (report.articles, report.stories, report.notifications) == (5, 2, 3)
     assert report.revisions == 1
     disputed = report.rules["election-result-disputed"]
-    assert disputed.statements == 8 and len(disputed.stories) == 2
+    assert disputed.statements == 10 and len(disputed.stories) == 2
     assert disputed.notifications == 3
     [example] = disputed.examples
     assert example.url == original.article.url and example.words
@@ -62,10 +66,32 @@ def test_revisions_within_group_interval_are_sent_as_one() -> None:
     original = tagged_article()
     copies = [(float(t), _copy(original, f"copy-{t}", f"feed{t}")) for t in (10, 20, 30, 400)]
     report = _simulate([(0.0, original), *copies], interval=300.0).report
-    # first at 0; 10, 20 and 30 wait for one revision at 300; 400 is past it: sent at once
+    # first at 0; 10, 20 and 30 wait: only the newest goes, at 300; 400 waits until 600
     assert (report.stories, report.notifications) == (1, 3)
     report = _simulate([(0.0, original), *copies], interval=0.0).report
     assert report.notifications == 5
+
+
+def _repeated(text: str, times: int) -> str:
+    """The text ``times`` over: too unlike the others in length to be one story."""
+    return f"{text} " * times
+
+
+def test_the_sinks_rate_limit_applies_and_a_story_waits_for_group_wait_s() -> None:
+    stories = [(float(n), tagged_article(article_id=f"a{n}",
+                                         edit=functools.partial(_repeated, times=2**n)))
+               for n in range(3)]
+    simulation = Simulation(RULES, AlertSettings(dedup=DedupSettings(rate_limit_count=1)))
+    report = backtest(simulation, [(at, encode(a)) for at, a in stories])
+    assert report.stories == 1  # the second and third are rate limited, as the sink does
+    assert report.rules["election-result-disputed"].statements == 6
+    assert report.rules["election-result-disputed"].notifications == 1
+    original = tagged_article()
+    settings = AlertSettings(group_wait_s=60.0, group_interval_s=0.0)
+    report = backtest(Simulation(RULES, settings), [
+        (0.0, encode(original)), (30.0, encode(_copy(original, "copy-1", "wire"))),
+    ])
+    assert (report.stories, report.notifications) == (1, 1)  # the copy came within group_wait_s
 
 
 def test_undecodable_records_are_counted_and_a_limit_stops_reading() -> None:

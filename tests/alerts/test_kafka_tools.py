@@ -55,11 +55,13 @@ def test_backtest_counts_rule_hits_on_stored_statements_and_sends_nothing(
     lines = result.stdout.splitlines()
     assert lines[0] == f"source: Kafka topic {kafka_topics.statements} on {kafka_bootstrap}"
     assert lines[1] == "3 articles, 12 statements"
-    assert lines[2].startswith("3 stories, 3 notifications would be sent (0 revisions; ")
+    # The three are one claim from one outlet ("… (1)", "… (2)"): the sink's dedup
+    # makes them one story, sent once.
+    assert lines[2].startswith("1 stories, 1 notifications would be sent (0 revisions; ")
     counts = {line.split()[0]: [int(n) for n in line.split()[1:]] for line in lines[4:]
               if not line.startswith(" ")}
-    assert counts["election-result-disputed"] == [6, 3, 3]  # two statements per article
-    assert counts["foreign-interference-warning"] == [3, 3, 3]
+    assert counts["election-result-disputed"] == [6, 1, 1]  # two statements per article
+    assert counts["foreign-interference-warning"] == [3, 1, 1]
     assert not kafka.consumer([kafka_topics.alerts], "peek").poll(1.0)
 
 

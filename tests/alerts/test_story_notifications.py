@@ -101,3 +101,25 @@ def test_a_new_source_later_is_a_revision_and_the_same_article_again_is_nothing(
     assert bodies[0]["id"] == bodies[1]["id"]
     assert [s["feed_id"] for s in bodies[1]["sources"]] == ["feed-a", "feed-b"]
     assert bodies[1]["statements"] == bodies[0]["statements"]
+
+
+def stories_counted(ctx: RoleContext) -> dict[str, float]:
+    registry = ctx.metrics.registry
+    return {outcome: registry.get_sample_value("monitor_alert_stories_total",
+                                               {"outcome": outcome}) or 0.0
+            for outcome in ("new", "revision", "unchanged")}
+
+
+def test_the_grouping_outcome_of_each_article_is_counted(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    ctx = context(tmp_path, receiver, interval_s=0.0)
+    first = tagged_article(article_id="wire-1", feed_id="feed-a", url="http://127.0.0.1/w")
+    run(ctx, first)
+    assert stories_counted(ctx) == {"new": 1, "revision": 0, "unchanged": 0}
+    run(ctx, first)  # read again: nothing new
+    assert stories_counted(ctx) == {"new": 1, "revision": 0, "unchanged": 1}
+    copy = tagged_article(article_id="wire-2", feed_id="feed-b", url="http://127.0.0.1/b")
+    run(ctx, copy)  # a syndicated copy: a new source revises the story
+    assert stories_counted(ctx) == {"new": 1, "revision": 1, "unchanged": 1}
+    assert [json.loads(r.body)["revision"] for r in receiver.requests] == [1, 2]
