@@ -4,11 +4,27 @@ rules that fired and the words they matched."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
+from pathlib import Path
 from typing import Any
 
-from monitor.demo import ReceivedAlert, describe_alert, summary
-from tests.support import run_monitor
+from monitor.config import load_settings
+from monitor.daemon import Daemon
+from monitor.demo import (
+    DEMO_DIR,
+    ReceivedAlert,
+    StaticSite,
+    WebhookReceiver,
+    describe_alert,
+    serving,
+    summary,
+)
+from monitor.ops.page import PageData, render_live
+from monitor.ops.readiness import Readiness
+from monitor.ops.sources import open_alert_history
+from tests.support import run_monitor, write_config
 
 #: The political articles of config/demo/site (the heatwave and the football club are not).
 POLITICAL = ("kremlin-belarus-vote.html", "moldova-denial.html")
@@ -66,3 +82,59 @@ def test_a_story_revision_and_a_per_statement_alert_are_described() -> None:
     assert "Ana: Vote rigged.\n    matched: rigged" in describe_alert(received(alert))
     assert summary([received(story), received(story)]) == "2 notifications delivered for 1 stories"
     assert summary([received(alert)]) == "1 alerts delivered"
+
+
+def test_the_demo_feeds_give_each_receiver_one_story_per_political_article_shown_grouped(
+    tmp_path: Path,
+) -> None:
+    """Issue 13's first "Done when": with the demo feeds, every receiver gets one
+    notification per political article, nothing more when nothing new arrives
+    (a second run), and ``alerts list`` and the status page show each story grouped."""
+    site, first, second = StaticSite(DEMO_DIR / "site"), WebhookReceiver(), WebhookReceiver()
+    with serving(site), serving(first), serving(second):
+        config = write_config(
+            tmp_path,
+            feeds=[("demo-world", f"{site.base_url}/world.xml"),
+                   ("demo-politics", f"{site.base_url}/politics.atom")],
+            receivers=[first.url, second.url],
+        )
+        for _ in range(2):  # the second run reads the same feeds: nothing new
+            daemon = Daemon(load_settings(config, environ={}), ("poller", "nlp", "alerts"))
+            try:
+                daemon.run_once()
+            finally:
+                daemon.close()
+    for receiver in (first, second):
+        stories = [r.payload for r in receiver.received]
+        assert sorted(str(s["article"]["url"]).rsplit("/", 1)[-1] for s in stories) == sorted(
+            POLITICAL)
+        assert {s["schema"] for s in stories} == {"story/1"}
+        assert [s["revision"] for s in stories] == [1, 1]
+    listed = run_monitor(config, "alerts", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    shown = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert len(shown) == len(POLITICAL)
+    by_id = {r.payload["id"]: r.payload for r in first.received}
+    settings = load_settings(config, environ={})
+    history = open_alert_history(settings)
+    try:
+        views = history.recent(10)
+    finally:
+        history.close()
+    page = render_live(PageData(now=0.0, started_at=0.0, readiness=Readiness(True), roles=[],
+                                alerts=views, query="", feeds=[], points=[]))
+    for item in shown:
+        story = by_id[item["id"]]
+        assert item["kind"] == "story"
+        assert item["deliveries"] == {"hook0": "delivered", "hook1": "delivered"}
+        assert len(item["statements"]) == len(story["statements"]) >= 1
+        matched: list[str] = []
+        for listed_statement, sent in zip(item["statements"], story["statements"], strict=True):
+            assert listed_statement["speaker"] == sent["statement"]["speaker"]
+            words = list(dict.fromkeys(m["text"] for f in sent["rules"] for m in f["matches"]))
+            assert listed_statement["matched"] == words
+            matched.extend(words)
+        assert matched  # a rule matched words in the story, and the page marks them
+        for word in matched:
+            assert html.escape(word) in page
+        assert html.escape(str(story["article"]["title"])) in page

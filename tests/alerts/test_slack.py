@@ -262,3 +262,38 @@ def test_a_story_shows_speakers_rules_and_matched_words_inert() -> None:
             assert item.statement.speaker in joined
         for fired in item.rules:
             assert fired.rule in joined
+
+
+def test_a_story_with_a_hostile_headline_and_a_10000_character_statement_is_delivered(
+    tmp_path: Path, slack_server: Receiver
+) -> None:
+    """What the sink sends by default (a story notification) reaches a real Slack-like
+    receiver escaped and shortened, not dead-lettered (issue 13's "Done when")."""
+    receiver = ReceiverSettings.model_validate(
+        {"name": "desk-chat", "kind": "slack", "url": slack_server.url})
+    settings = settings_for(tmp_path, [receiver])
+    bus, metrics = MemoryBus(), Metrics()
+    story = story_of([hostile_alert(), long_alert()])
+    bus.producer().send(settings.bus.topics.alerts, story.id, encode(story))
+
+    role = DeliveryRole(RoleContext(settings, bus, metrics, SystemClock()))
+    role.run_once(idle_s=0.3)
+    role.close()
+
+    assert [seen.status for seen in slack_server.requests] == [200]
+    assert not bus.records_in(settings.bus.topics.alerts_deadletter)
+    message = json.loads(slack_server.requests[0].body)
+    header, *blocks = message["blocks"]
+    # The header is plain_text, which Slack shows as written (no mentions, no links);
+    # every mrkdwn text and the fallback text are escaped.
+    assert header["type"] == "header" and header["text"]["type"] == "plain_text"
+    found = list(texts({"text": message["text"], "blocks": blocks}))
+    for text in found:
+        assert not re.search(r"<[!@#]", text), text
+        assert "<https://evil" not in text
+    joined = "\n".join(found)
+    assert "Headline Vote rigged &lt;!channel&gt; see &lt;https://evil.example|x&gt;" in joined
+    assert any(text.endswith("…") for text in found)  # the 10,000 characters, cut
+    assert max(len(text) for text in found) <= SECTION_TEXT_MAX
+    assert metrics.registry.get_sample_value(
+        "monitor_deliveries_total", {"receiver": "desk-chat", "outcome": "delivered"}) == 1

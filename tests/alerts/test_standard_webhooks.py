@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from monitor.alerts.grouping import regroup, story_id
 from monitor.alerts.role import DeliveryRole
 from monitor.alerts.settings import ReceiverSettings
 from monitor.alerts.signing import verify_legacy
@@ -198,3 +199,31 @@ def test_the_docs_snippet_verifies_real_requests_and_refuses_bad_ones(
     plain = "a plain secret"
     [seen] = deliver(tmp_path, server, alerts_from_fixture(3)[2:], secret=plain)
     assert verify(plain, seen.headers, seen.body) == json.loads(seen.body)
+
+
+def test_the_library_verifies_a_story_and_its_revision_through_a_key_rotation(
+    tmp_path: Path, server: Receiver
+) -> None:
+    """Story notifications (what the sink sends by default), a first revision and
+    a later one, each verified with either key while both are configured."""
+    alerts = alerts_from_fixture(2)
+    first = regroup(None, story_id("a0"), alerts[:1], False, 1_700_000_000.0).notification
+    assert first is not None
+    second = regroup(first, first.id, alerts, False, 1_700_000_060.0).notification
+    assert second is not None and second.revision == 2
+    settings = settings_for(tmp_path, [ReceiverSettings.model_validate(
+        {"name": "newsroom", "url": server.url, "secret": f"{NEW} {OLD}"})],
+        group_interval_s=0)
+    bus = MemoryBus()
+    role = DeliveryRole(RoleContext(settings, bus, Metrics(), ShiftedClock()))
+    try:
+        for story in (first, second):
+            bus.producer().send(settings.bus.topics.alerts, story.id, encode(story))
+            role.run_once(idle_s=0.3)
+    finally:
+        role.close()
+    assert [json.loads(seen.body)["revision"] for seen in server.requests] == [1, 2]
+    for seen in server.requests:
+        assert library_accepts(NEW, seen) and library_accepts(OLD, seen)
+        assert not library_accepts(OTHER, seen)
+        assert json.loads(seen.body)["schema"] == "story/1"
