@@ -38,6 +38,16 @@ def revision_of(item: Deliverable) -> int:
     return item.revision if isinstance(item, StoryNotification) else 1
 
 
+def message_id(item: Deliverable) -> str:
+    """The id of one message to a receiver (Standard Webhooks' ``webhook-id``):
+    the same on every retry of it, new for each revision of a story, so a
+    receiver that drops ids it has seen keeps every update ("<story id>.r<n>");
+    an alert's own id. (``Idempotency-Key`` stays the story's id.)"""
+    if isinstance(item, StoryNotification):
+        return f"{item.id}.r{item.revision}"
+    return item.id
+
+
 def rules_of(item: Deliverable) -> tuple[str, ...]:
     """Every rule that fired, in order."""
     return item.rules if isinstance(item, StoryNotification) else (item.rule,)

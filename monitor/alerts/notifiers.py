@@ -22,7 +22,7 @@ from typing import ClassVar, Protocol
 
 import httpx
 
-from monitor.alerts.deliverable import Deliverable
+from monitor.alerts.deliverable import Deliverable, message_id
 from monitor.alerts.payloads import render
 from monitor.alerts.settings import ReceiverSettings
 from monitor.alerts.signing import IDEMPOTENCY_HEADER, legacy_headers, signed_headers
@@ -108,7 +108,8 @@ class HttpNotifier:
             **self._receiver.headers,
         }
         if self._keys:
-            headers.update(signed_headers(self._keys, alert.id, int(now), body))
+            # Standard Webhooks: webhook-id is unique per message (new per revision).
+            headers.update(signed_headers(self._keys, message_id(alert), int(now), body))
             if self._receiver.legacy_signature_headers:
                 headers.update(legacy_headers(self._keys[0], int(now), body))
         # The backend measures the deadline on the real monotonic clock, as it

@@ -2,7 +2,7 @@
 
 Headers sent with every request to a receiver that has a secret:
 
-``webhook-id``         the alert id (the same on every retry; also ``Idempotency-Key``)
+``webhook-id``         the message id: the same on every retry, new per story revision
 ``webhook-timestamp``  Unix seconds when the request was signed
 ``webhook-signature``  ``v1,<base64 HMAC-SHA256>`` of ``id + "." + timestamp + "." + body``,
                        one per key, separated by spaces (key rotation)

@@ -78,7 +78,7 @@ def test_seed_like_article_raises_one_signed_story_with_every_statement_and_rule
     assert verify([SECRET.encode()], request.headers, request.body, now=ctx.clock.now())
     assert "X-Monitor-Signature" not in request.headers  # the former scheme is opt-in
     assert request.headers["Idempotency-Key"] == story["id"]
-    assert request.headers["webhook-id"] == story["id"]
+    assert request.headers["webhook-id"] == f"{story['id']}.r1"  # unique per message
     for role in roles:
         role.close()
 

@@ -83,7 +83,10 @@ def library_accepts(secret: str | bytes, seen: Seen) -> bool:
         payload = Webhook(secret).verify(seen.body, seen.headers)
     except WebhookVerificationError:
         return False
-    assert payload["id"] == seen.headers["webhook-id"]
+    # webhook-id is unique per message: an alert's id, or a story's id and revision.
+    revision = payload.get("revision")
+    expected = payload["id"] if revision is None else f"{payload['id']}.r{revision}"
+    assert seen.headers["webhook-id"] == expected
     return True
 
 
@@ -223,6 +226,11 @@ def test_the_library_verifies_a_story_and_its_revision_through_a_key_rotation(
     finally:
         role.close()
     assert [json.loads(seen.body)["revision"] for seen in server.requests] == [1, 2]
+    # Each revision is a new message: a receiver dropping seen webhook-ids keeps it.
+    assert [seen.headers["webhook-id"] for seen in server.requests] == [
+        f"{first.id}.r1", f"{first.id}.r2"
+    ]
+    assert {seen.headers["Idempotency-Key"] for seen in server.requests} == {first.id}
     for seen in server.requests:
         assert library_accepts(NEW, seen) and library_accepts(OLD, seen)
         assert not library_accepts(OTHER, seen)
