@@ -26,12 +26,13 @@ from xml.sax.saxutils import escape
 
 from bench.corpus import articles as corpus_articles
 from bench.corpus import news_mix
+from monitor.alerts.deliverable import decode_deliverable
 from monitor.alerts.signing import verify
 from monitor.bus.codec import decode, encode
 from monitor.bus.kafka import KafkaBus
 from monitor.bus.settings import KafkaSettings
 from monitor.demo import ReceivedAlert, WebhookReceiver, serving
-from monitor.messages import Alert, Article, TaggedArticle
+from monitor.messages import Article, TaggedArticle
 from tests.kafka_broker import KafkaTopics
 from tests.support import REPO_ROOT, MonitorProcess, wait_for, write_config
 
@@ -405,7 +406,9 @@ def read_topic(bootstrap: str, topic: str, idle_s: float = 3.0) -> list[bytes]:
 
 
 def alert_ids_on(bootstrap: str, topic: str) -> set[str]:
-    return {decode(v, Alert).id for v in read_topic(bootstrap, topic)}
+    """The ids of what the alerts topic holds: story notifications (the default)
+    or per-statement alerts."""
+    return {decode_deliverable(v).id for v in read_topic(bootstrap, topic)}
 
 
 def tagged_article_ids_on(bootstrap: str, topic: str) -> set[str]:

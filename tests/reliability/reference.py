@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.bus.codec import decode, encode
+from monitor.alerts.deliverable import decode_deliverable
+from monitor.bus.codec import encode
 from monitor.bus.memory import MemoryBus
 from monitor.config import load_settings
 from monitor.daemon import Daemon
-from monitor.messages import Alert, Article
+from monitor.messages import Article
 from tests.reliability.harness import SINK_SETTINGS
 from tests.support import write_config
 
@@ -29,6 +30,6 @@ def expected_alert_ids(folder: Path, items: list[Article]) -> set[str]:
     daemon = Daemon(settings, ("nlp", "alerts"), bus=bus)
     try:
         daemon.run_once()
-        return {decode(r.value, Alert).id for r in bus.records_in(settings.bus.topics.alerts)}
+        return {decode_deliverable(r.value).id for r in bus.records_in(settings.bus.topics.alerts)}
     finally:
         daemon.close()
