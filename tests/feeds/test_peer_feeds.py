@@ -50,7 +50,7 @@ def test_every_peer_feed_parses_without_losing_entries() -> None:
     )
     stderr = done.stderr.decode("utf-8", "replace")
     assert "Traceback" not in stderr
-    assert done.returncode in (0, 2)
+    assert done.returncode in (0, 1)  # 1: some peer feeds are broken (a runtime failure)
     printed = Counter(json.loads(line)["source"] for line in done.stdout.decode().splitlines())
     refused = {line.split(": ", 2)[1] for line in stderr.splitlines() if line.startswith("error: ")}
     for line in stderr.splitlines():
