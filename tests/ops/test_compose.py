@@ -289,14 +289,22 @@ def test_demo_services_serve_the_feeds_and_print_the_alerts(
         reply = httpx.get(f"{feeds}/{feed}", timeout=5)
         assert reply.status_code == 200
         assert base in reply.text and "{{BASE}}" not in reply.text
-    alert = {"alert": {"rule": "interference", "severity": "high",
-                       "statement": {"text": "Zembla meddled.", "tags": ["interference"]},
-                       "article": {"title": "A story", "url": f"{base}/articles/x.html"}}}
-    assert httpx.post(f"{receiver}/alerts", json=alert, timeout=5).status_code == 204
+    # What the sink sends by default: one story notification (story/1).
+    story = {
+        "schema": "story/1", "id": "s1", "revision": 1, "severity": "high",
+        "article": {"title": "A story", "url": f"{base}/articles/x.html"}, "sources": [],
+        "statements": [{
+            "statement": {"text": "Zembla meddled.", "tags": ["foreign_interference"],
+                          "speaker": "the ministry"},
+            "rules": [{"rule": "interference", "matches": [{"text": "meddled"}]}],
+        }],
+    }
+    assert httpx.post(f"{receiver}/alerts", json=story, timeout=5).status_code == 204
     receiver_process.terminate()
     output, _ = receiver_process.communicate(timeout=10)
-    assert "ALERT [high] rule=interference tags=interference" in output
-    assert "Zembla meddled." in output
+    assert "STORY [high] A story" in output
+    assert "the ministry: Zembla meddled." in output
+    assert "rules: interference; matched: meddled" in output
 
 
 def test_alertmanager_is_wired_to_prometheus_and_its_config_checks() -> None:
