@@ -70,3 +70,12 @@ def test_there_is_one_one_line_helper() -> None:
                for name in ("one_line", "_one_line", "first_line", "_first_line"))
     ]
     assert defining == [MONITOR / "text.py"]
+
+
+def test_the_headline_rule_lives_in_messages_only() -> None:
+    defining = [
+        path for path in _modules("monitor")
+        if any(f"def {name}(" in path.read_text(encoding="utf-8")
+               for name in ("without_headline", "_without_headline", "document_of"))
+    ]
+    assert defining == [MONITOR / "messages.py"]
