@@ -31,16 +31,17 @@ from typing import ClassVar
 
 from monitor.feeds.errors import HostileFeed, NotAFeed
 from monitor.feeds.model import ParsedFeed
-from monitor.feeds.settings import PollerSettings
+from monitor.feeds.settings import PARSE_TIME_LIMIT_S, PARSE_WORKERS, PollerSettings
 
 log = logging.getLogger(__name__)
 
 #: Bodies up to this size are parsed in the calling thread (a few ms at most).
 INLINE_MAX_BYTES = 64 * 1024
-#: Seconds one parse may take in a worker before it is abandoned.
-DEFAULT_TIME_LIMIT_S = 5.0
-#: Worker processes; parsing is rare next to fetching (most polls are 304s).
-DEFAULT_WORKERS = 2
+#: Seconds one parse may take in a worker before it is abandoned (config
+#: ``poller.parse_time_limit_s``).
+DEFAULT_TIME_LIMIT_S = PARSE_TIME_LIMIT_S
+#: Worker processes (config ``poller.parse_workers``).
+DEFAULT_WORKERS = PARSE_WORKERS
 #: Seconds a new worker may take to start (import feedparser) before it counts as dead.
 STARTUP_LIMIT_S = 60.0
 #: Address-space limit of a worker; a parse that needs more fails as hostile.

@@ -18,6 +18,13 @@ DEFAULT_TRACKING_PARAMS: tuple[str, ...] = (
 )
 
 
+#: Feed-parsing worker processes; parsing is rare next to fetching (most polls are 304s).
+PARSE_WORKERS = 2
+#: Seconds one parse may take in a worker; a 10 MB feed of 100,000 tiny items
+#: costs feedparser 20-30 s (docs/benchmarks.md, the hostile-feed phase).
+PARSE_TIME_LIMIT_S = 5.0
+
+
 class PollerSettings(BaseModel):
     """How the poller fetches and schedules (the ``poller:`` config section)."""
 
@@ -63,10 +70,10 @@ class PollerSettings(BaseModel):
     strip_www: bool = True
     #: Worker processes that parse bodies over 64 KiB (monitor/feeds/parsepool.py);
     #: one hostile feed occupies at most one of them for ``parse_time_limit_s``.
-    parse_workers: int = Field(default=2, ge=1, le=32)
+    parse_workers: int = Field(default=PARSE_WORKERS, ge=1, le=32)
     #: Seconds one parse may take in a worker before it is abandoned, its worker
     #: replaced and the feed reported broken (reason ``parse_timeout``).
-    parse_time_limit_s: float = Field(default=5.0, gt=0, le=300)
+    parse_time_limit_s: float = Field(default=PARSE_TIME_LIMIT_S, gt=0, le=300)
 
 
 class FeedConfig(BaseModel):
