@@ -194,7 +194,7 @@ class Tagger:
         iterator = iter(texts)
         author_of = iter(authors) if authors is not None else None
         while batch := list(islice(iterator, self._settings.batch_size)):
-            batch_authors = (
+            batch_authors: list[str | None] = (
                 [next(author_of, None) for _ in batch] if author_of else [None] * len(batch)
             )
             prepared = [self._prepare_or_error(text) for text in batch]
@@ -207,13 +207,34 @@ class Tagger:
             ]
             for text in heavy:
                 self._feeder.feed(text)
+            results, unreadable = self._tag_prepared(heavy, prepared, batch_authors)
+            yield from results
+            if unreadable is not None:
+                raise unreadable
+
+    def _tag_prepared(
+        self,
+        heavy: list[str],
+        prepared: list[list[_Prepared] | BinaryText],
+        authors: list[str | None],
+    ) -> tuple[list[TagResult], BinaryText | None]:
+        """The results of one batch, up to its first unreadable text (returned too).
+
+        spaCy runs inside a memory zone: the words and strings it meets for the
+        first time in these articles are forgotten afterwards, so a daemon's
+        vocabulary does not grow with every new name and number it reads (the
+        chunk feeder's words, a bounded set, stay; results hold no spaCy object).
+        """
+        results: list[TagResult] = []
+        with self._nlp.memory_zone():
             docs = iter(self._nlp.pipe(heavy)) if heavy else iter(())
-            for item, author in zip(prepared, batch_authors, strict=True):
+            for item, author in zip(prepared, authors, strict=True):
                 if isinstance(item, BinaryText):
-                    raise item
-                yield joined(
-                    [self._finish(p, next(docs) if p.heavy else None, author) for p in item]
+                    return results, item
+                results.append(
+                    joined([self._finish(p, next(docs) if p.heavy else None, author) for p in item])
                 )
+        return results, None
 
     def _prepare_or_error(self, text: str) -> list[_Prepared] | BinaryText:
         try:

@@ -556,3 +556,19 @@ def test_a_sentence_opened_by_this_carries_an_election_story(tagger: Tagger) -> 
 def test_electors_are_an_election_cue(tagger: Tagger) -> None:
     text = "Fake video\nThe video claims at least 301 electors reported attempted bribery."
     assert "election" in tagger.tag(text).statements[-1].tags
+
+
+def test_new_words_are_not_kept_after_an_article(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daemon reads new names and numbers forever: spaCy's vocabulary must not
+    keep them (the chunk feeder's bounded cache aside, switched off here)."""
+    from monitor.nlp.pipeline import ChunkFeeder
+
+    monkeypatch.setattr(ChunkFeeder, "feed", lambda self, text: None)
+    tagger = Tagger.from_settings(NlpSettings(), CONFIG_DIR)
+    article = "Vote\nCandidate Zorblat{n} said the election of Quux{n} was rigged, {n}th claim.\n"
+    tagger.tag(article.format(n=0))
+    before = len(tagger._nlp.vocab.strings)
+    results = [tagger.tag(article.format(n=n)) for n in range(1, 201)]
+    assert len(tagger._nlp.vocab.strings) - before < 20  # not ~3 new strings per article
+    assert all("election" in r.statements[1].tags for r in results)
+    assert results[-1].statements[1].speaker == "Zorblat200"
