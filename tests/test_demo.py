@@ -21,10 +21,8 @@ from monitor.demo import (
     serving,
     summary,
 )
-from monitor.ops.page import PageData, render_live
-from monitor.ops.readiness import Readiness
-from monitor.ops.sources import open_alert_history
 from tests.support import run_monitor, write_config
+from tests.test_end_to_end import stored_alerts_page
 
 #: The political articles of config/demo/site (the heatwave and the football club are not).
 POLITICAL = ("kremlin-belarus-vote.html", "moldova-denial.html")
@@ -115,14 +113,7 @@ def test_the_demo_feeds_give_each_receiver_one_story_per_political_article_shown
     shown = [json.loads(line) for line in listed.stdout.splitlines()]
     assert len(shown) == len(POLITICAL)
     by_id = {r.payload["id"]: r.payload for r in first.received}
-    settings = load_settings(config, environ={})
-    history = open_alert_history(settings)
-    try:
-        views = history.recent(10)
-    finally:
-        history.close()
-    page = render_live(PageData(now=0.0, started_at=0.0, readiness=Readiness(True), roles=[],
-                                alerts=views, query="", feeds=[], points=[]))
+    _, page = stored_alerts_page(config)
     for item in shown:
         story = by_id[item["id"]]
         assert item["kind"] == "story"

@@ -26,7 +26,7 @@ from monitor.daemon import Daemon
 from monitor.demo import ReceivedAlert, StaticSite, WebhookReceiver, serving
 from monitor.ops.page import PageData, render_live
 from monitor.ops.readiness import Readiness
-from monitor.ops.sources import open_alert_history
+from monitor.ops.sources import AlertView, open_alert_history
 from tests.kafka_broker import KafkaTopics
 from tests.support import (
     REPO_ROOT,
@@ -61,6 +61,19 @@ def alert_of(received: ReceivedAlert) -> dict[str, Any]:
     alert = payload.get("alert", payload)
     assert isinstance(alert, dict)
     return alert
+
+
+def stored_alerts_page(config: Path) -> tuple[list[AlertView], str]:
+    """The alert history a config's store holds (newest 10), and the status
+    page's live section rendered from it."""
+    history = open_alert_history(load_settings(config, environ={}))
+    try:
+        views = list(history.recent(10))
+    finally:
+        history.close()
+    page = render_live(PageData(now=0.0, started_at=0.0, readiness=Readiness(True), roles=[],
+                                alerts=views, query="", feeds=[], points=[]))
+    return views, page
 
 
 def alerts_of(received: list[ReceivedAlert]) -> list[dict[str, Any]]:
@@ -153,14 +166,7 @@ def assert_the_story_is_listed_and_shown(config: Path, story: dict[str, Any]) ->
     assert f"statements={len(story['statements'])}" in lines[0]
     as_json = json.loads(run_monitor(config, "alerts", "list", "--json").stdout.splitlines()[0])
     assert as_json["kind"] == "story" and as_json["deliveries"] == {"hook0": "delivered"}
-    settings = load_settings(config, environ={})
-    history = open_alert_history(settings)
-    try:
-        views = history.recent(10)
-    finally:
-        history.close()
-    page = render_live(PageData(now=0.0, started_at=0.0, readiness=Readiness(True), roles=[],
-                                alerts=views, query="", feeds=[], points=[]))
+    views, page = stored_alerts_page(config)
     assert len(views) == 1 and len(views[0].statements) == len(story["statements"])
     for item, line, shown in zip(story["statements"], lines[1:], as_json["statements"],
                                  strict=True):
