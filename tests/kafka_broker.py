@@ -14,7 +14,9 @@ Fixtures:
 ``kafka_bootstrap``  (session) the bootstrap address, ``"host:port"``.
 ``kafka_settings``   (session) :class:`~monitor.bus.settings.KafkaSettings` for it.
 ``kafka_topics``     (function) fresh, uniquely named pipeline topics, already created
-                     with three partitions, so tests never see each other's records:
+                     with three partitions (and deleted after the test, with any other
+                     topic the test made under the same suffix), so tests never see
+                     each other's records:
                      ``kafka_topics.names`` is a :class:`~monitor.bus.codec.TopicNames`
                      to put into ``BusSettings``; ``kafka_topics.articles`` etc. are
                      shorthands; ``kafka_topics.group("nlp")`` a private group id.
@@ -22,6 +24,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
@@ -31,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError
 
 from monitor.bus.codec import TopicNames
 from monitor.bus.kafka import KafkaBus
@@ -40,6 +45,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_LOCAL = REPO_ROOT / "scripts" / "kafka-local"
 #: Seconds kafka-local may take on a cold machine (Maven download + JVM start).
 KAFKA_LOCAL_START_LIMIT_S = 600
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +164,15 @@ def kafka_settings(kafka_bootstrap: str) -> KafkaSettings:
 
 
 @pytest.fixture
-def kafka_topics(kafka_settings: KafkaSettings, request: pytest.FixtureRequest) -> KafkaTopics:
-    """Fresh topics (three partitions each) named after the test plus a random tag."""
+def kafka_topics(
+    kafka_settings: KafkaSettings, request: pytest.FixtureRequest
+) -> Iterator[KafkaTopics]:
+    """Fresh topics (three partitions each) named after the test plus a random tag.
+
+    Deleted again after the test, with any other topic carrying the same suffix:
+    a broker kept across sessions would otherwise hold every test's partitions
+    (thousands a run) and, in the end, run out of heap.
+    """
     test_name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name)[:60].strip("-")
     suffix = f"{test_name}.{uuid.uuid4().hex[:8]}"
     defaults = TopicNames()
@@ -169,4 +183,24 @@ def kafka_topics(kafka_settings: KafkaSettings, request: pytest.FixtureRequest) 
         bus.ensure_topics(topics.all)
     finally:
         bus.close()
-    return topics
+    yield topics
+    _delete_topics_ending(kafka_settings, f".{suffix}")
+
+
+def _delete_topics_ending(settings: KafkaSettings, suffix: str) -> None:
+    """Best-effort clean-up: a failure here is logged, never a test failure."""
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=list(settings.bootstrap_servers), client_id="monitor-tests-cleanup"
+        )
+    except KafkaError as exc:
+        _log.warning("could not delete the topics ending %s: %s", suffix, exc)
+        return
+    try:
+        doomed = [t for t in admin.list_topics() if t.endswith(suffix)]
+        if doomed:
+            admin.delete_topics(doomed, timeout_ms=30_000)
+    except KafkaError as exc:
+        _log.warning("could not delete the topics ending %s: %s", suffix, exc)
+    finally:
+        admin.close()
