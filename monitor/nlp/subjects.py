@@ -321,6 +321,11 @@ def _subject_before(
         if mark <= 0:
             return None
         last = mark - 1
+    if words[last].key in _RELATIVES and last >= 2 and words[last - 1].text == ",":
+        # "Opposition supporters, who said the vote was rigged, marched …": the
+        # noun the relative clause hangs on said it; not the main clause's verb.
+        noun = _noun_before(sentence, words, last - 1)
+        return None if noun is None or _not_a_subject(noun, rules) else (noun, False)
     if words[last].text == ",":
         return _apposed(sentence, words, last, rules)
     if words[last].key == "and":  # "The third video uses the FBI seal and claims …"
@@ -340,6 +345,23 @@ def _subject_before(
         # phrase before the verb is an adverbial; the subject opens the sentence.
         return _apposed(sentence, words, first - 1, rules)
     return found
+
+
+#: Relative pronouns whose clause may hold the statement verb ("X, who said …").
+_RELATIVES = frozenset({"who", "which"})
+
+
+def _not_a_subject(noun: Attribution, rules: SpeechRules) -> bool:
+    """Whether the words before a relative clause's comma cannot be who spoke:
+    a pronoun, a bare determiner, a conduit or a number ("in 2020, which …")."""
+    key = noun.name.lower()
+    last = key.rsplit(None, 1)[-1]
+    return (
+        key in rules.pronouns
+        or last in _NOT_LAST
+        or last in rules.conduits
+        or not any(c.isalpha() for c in last)
+    )
 
 
 #: Words after a verb that show it is one ("uses the seal", "states that").

@@ -53,6 +53,38 @@ def test_no_speaker_without_an_active_statement_verb(speech: SpeechRules, senten
     assert _subject(sentence, speech) is None
 
 
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("Opposition supporters, who said the vote was rigged, marched on.",
+         "Opposition supporters"),
+        ("Paris saw violence by demonstrators, who have blamed police.", "demonstrators"),
+        ("The ministry, which denied the report, declined to comment.", "The ministry"),
+        # A main-clause statement verb comes first.
+        ("The mayor, who met voters, said the count was fair.", "The mayor"),
+        ("The observers, who had arrived late, said the count was fair.", "The observers"),
+    ],
+)  # fmt: skip
+def test_a_relative_clause_speaks_for_the_noun_before_it(
+    speech: SpeechRules, sentence: str, speaker: str
+) -> None:
+    assert _subject(sentence, speech) == speaker
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "In 2020, which denied nothing, turnout rose.",  # a number is no speaker
+        "He met them, who said nothing.",  # a pronoun
+        "As reported by the correspondent, who said so, it rained.",  # a conduit
+    ],
+)
+def test_a_relative_clause_after_no_speaker_names_nobody(
+    speech: SpeechRules, sentence: str
+) -> None:
+    assert _subject(sentence, speech) is None
+
+
 def test_a_pronoun_subject_is_left_to_the_caller(speech: SpeechRules) -> None:
     found = subject_attribution("He appealed for calm.", [], speech)
     assert found is not None and found.pronoun == "he"
