@@ -127,6 +127,24 @@ def test_an_interview_template_marks_turns_with_images(rules: FramingRules) -> N
     assert _authors(text, rules) == [None, "Laura Hale", "Duncan Campbell", None, "Laura Hale"]
 
 
+@pytest.mark.parametrize(
+    ("title", "asker"),
+    [
+        ("Secretary Michael R. Pompeo With Wolf Blitzer of CNN's The Situation Room",
+         "Wolf Blitzer"),
+        ("Interview With Secretary Antony J. Blinken with Margaret Brennan of CBS",
+         "Margaret Brennan"),
+        # Two officials meeting: nobody in the title asks the questions.
+        ("Secretary Michael R. Pompeo With Prime Minister Netanyahu", None),
+    ],
+)  # fmt: skip
+def test_an_interview_title_gives_the_question_turns_to_the_journalist(
+    rules: FramingRules, title: str, asker: str | None
+) -> None:
+    text = f"{title}\nQUESTION: Mr. Secretary, thank you.\nSECRETARY POMPEO: Thank you, Wolf."
+    assert _authors(text, rules) == [None, asker, "SECRETARY POMPEO"]
+
+
 def test_a_question_and_answer_interview_gives_answers_to_the_interviewee(
     rules: FramingRules,
 ) -> None:

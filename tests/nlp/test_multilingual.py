@@ -152,6 +152,34 @@ def test_a_russian_interview_gives_questions_to_the_outlet_and_answers_to_the_in
         ]
 
 
+def test_a_spanish_interview_gives_questions_to_the_journalist_in_its_title(
+    multilingual: MultilingualTagger,
+) -> None:
+    text = (
+        "Secretario de Estado Michael R. Pompeo con Wolf Blitzer de CNN\n\n"
+        "Departamento de Estado de los Estados Unidos\nEntrevista\n\n"
+        "PREGUNTA: El Secretario nos acompaña ahora. Muchas gracias por acompañarnos.\n\n"
+        "SECRETARIO POMPEO: Así es, Wolf. Es un gusto estar hoy con usted.\n\n"
+        "PREGUNTA: ¿Sabía el Gobierno de Estados Unidos que se aproximaba el levantamiento?"
+    )
+    speakers = {s.text: s.speaker for s in multilingual.tag(text).statements}
+    for question in ("PREGUNTA: El Secretario", "Muchas gracias", "PREGUNTA: ¿Sabía"):
+        assert [who for said, who in speakers.items() if said.startswith(question)] == [
+            "Wolf Blitzer"
+        ]
+    assert [who for said, who in speakers.items() if said.startswith("SECRETARIO")] == [
+        "SECRETARIO POMPEO"
+    ]
+
+
+def test_a_meeting_of_two_officials_is_no_interview(multilingual: MultilingualTagger) -> None:
+    text = (
+        "Secretario de Estado Michael R. Pompeo con Presidente Iván Duque\n\n"
+        "PREGUNTA: ¿Qué esperan de las elecciones en Venezuela?"
+    )
+    assert multilingual.tag(text).statements[-1].speaker is None
+
+
 def test_transcript_turns_in_cyrillic_capitals_name_their_speaker(
     multilingual: MultilingualTagger,
 ) -> None:
