@@ -250,6 +250,9 @@ class Speech(_Frozen):
     passive: tuple[str, ...] = ()
     #: A verb and the word after it that make the verb passive ("accused of").
     passive_phrases: tuple[str, ...] = ()
+    #: Prepositions naming a passive verb's agent, who made the statement
+    #: ("was criticised by Republican lawmakers" → Republican lawmakers).
+    agent_prepositions: tuple[str, ...] = ()
     #: Prepositions attaching a place to a speaker ("the embassy in London said").
     place_prepositions: tuple[str, ...] = ()
     #: Prepositions making a generic head a member of the named body ("Observers from the OSCE").

@@ -28,6 +28,8 @@ class SpeechRules:
     passive: frozenset[str] = frozenset()
     #: (verb, next word) pairs that make the verb passive: ("accused", "of").
     passive_phrases: frozenset[tuple[str, str]] = frozenset()
+    #: Prepositions naming a passive verb's agent ("by").
+    agent_prepositions: frozenset[str] = frozenset()
     place_prepositions: frozenset[str] = frozenset()
     member_prepositions: frozenset[str] = frozenset()
     object_verbs: frozenset[str] = frozenset()
@@ -87,6 +89,7 @@ class SpeechRules:
             generic=keys(speech.generic) | keys(demonyms),
             passive=keys(speech.passive),
             passive_phrases=frozenset(_pair(p) for p in speech.passive_phrases),
+            agent_prepositions=keys(speech.agent_prepositions),
             place_prepositions=keys(speech.place_prepositions),
             member_prepositions=keys(speech.member_prepositions),
             object_verbs=keys(speech.object_verbs),

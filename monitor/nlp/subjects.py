@@ -128,6 +128,10 @@ def subject_attribution(
             noun = _noun_before(sentence, words, index)
             if noun is not None:
                 return noun
+        if word.key in rules.verbs or word.key in rules.statement_verbs:
+            agent = _passive_agent(sentence, words, index, rules)
+            if agent is not None:  # "The result was rejected by the opposition"
+                return agent
         if not _is_statement_verb(words, index, rules) and not _verb_after_and(words, index):
             continue
         found = _subject_before(sentence, words, index, rules)
@@ -345,6 +349,68 @@ def _subject_before(
         # phrase before the verb is an adverbial; the subject opens the sentence.
         return _apposed(sentence, words, first - 1, rules)
     return found
+
+
+#: How many words after a passive verb its agent's preposition may come
+#: ("was described as free and fair by observers").
+_AGENT_REACH = 6
+#: Prepositions that end an agent's phrase ("by prosecutors of election fraud").
+_AGENT_STOPS = frozenset(
+    {"of", "in", "on", "for", "over", "at", "after", "before", "with", "about", "against",
+     "during", "to", "as", "into", "amid", "since", "from", "under", "ahead"}
+)  # fmt: skip
+
+
+def _passive_agent(
+    sentence: str, words: list[Word], verb: int, rules: SpeechRules
+) -> Attribution | None:
+    """For a statement verb in the passive ("was criticised by X", a headline's
+    "Accused By X"), its agent X: who made the statement. None when the verb is
+    active, or passive with no agent in its clause ("was accused of …")."""
+    key = words[verb].key
+    following = words[verb + 1].key if verb + 1 < len(words) else ""
+    before = verb - 1
+    while before >= 0 and _adverb(words[before]):
+        before -= 1
+    passive = (before >= 0 and words[before].key in rules.passive) or (
+        key,
+        following,
+    ) in rules.passive_phrases
+    if not passive:
+        return None
+    for index in range(verb + 1, min(verb + 1 + _AGENT_REACH, len(words))):
+        word = words[index]
+        if word.text in _PUNCTUATION or word.key in _CLAUSE_WORDS:
+            return None
+        if word.key in rules.agent_prepositions:
+            return _agent_phrase(sentence, words, index + 1, rules)
+    return None
+
+
+def _agent_phrase(
+    sentence: str, words: list[Word], first: int, rules: SpeechRules
+) -> Attribution | None:
+    """The noun phrase after "by": up to a comma, clause word or preposition
+    ("of" and "from" kept before a name: "the Ministry of Foreign Affairs")."""
+    last = first
+    while last < len(words) and last - first < 8:
+        word = words[last]
+        if word.text in _PUNCTUATION or word.key in _CLAUSE_WORDS:
+            break
+        named_after = last + 1 < len(words) and words[last + 1].text[:1].isupper()
+        if word.key in _AGENT_STOPS and not (
+            word.key in ("of", "from") and word.text.islower() and named_after
+        ):
+            break
+        last += 1
+    while last > first and words[last - 1].key in _NOT_LAST:
+        last -= 1
+    if last == first:
+        return None
+    start, end = words[first].start, words[last - 1].end
+    name = sentence[start:end].rstrip(".")
+    agent = Attribution(name, start, start + len(name))
+    return None if _not_a_subject(agent, rules) else agent
 
 
 #: Relative pronouns whose clause may hold the statement verb ("X, who said …").
