@@ -563,5 +563,10 @@ def _apposed(
         opener = words[start].key
         if number == 0 and (opener in _INTRODUCERS or opener in _OPENERS):
             continue  # an opening phrase
+        if number == 0 and all(w.key in rules.fillers for w in words[start : end + 1]):
+            if not commas:  # "Además, señaló que …": no subject written (Spanish
+                # drops it); whoever spoke last, as for a pronoun
+                return Attribution(opener, words[0].start, words[0].end, pronoun=opener), True
+            continue  # an opening adverb in the language's own words ("Además, …")
         return _phrase(sentence, words, start, end, rules, True)
     return None

@@ -172,6 +172,28 @@ def test_a_spanish_interview_gives_questions_to_the_journalist_in_its_title(
     ]
 
 
+def test_a_spanish_verb_with_no_subject_written_is_the_last_speakers(
+    multilingual: MultilingualTagger,
+) -> None:
+    text = (
+        "La candidata opositora María López dijo a la prensa el lunes que votará temprano. "
+        "Además, señaló que el fraude electoral fue evidente en las elecciones presidenciales."
+    )
+    assert [s.speaker for s in multilingual.tag(text).statements] == ["María López"] * 2
+
+
+def test_a_spanish_lead_in_with_no_subject_frames_the_lines_after_it(
+    multilingual: MultilingualTagger,
+) -> None:
+    text = (
+        "Gabriela Molina, de Santa Cruz, fue delegada en el referéndum del domingo. "
+        "En una entrevista que conduje con ella, explicó:\n"
+        "Nada de esto es nuevo en las elecciones. "
+        "Pero esta vez podemos impactar una campaña electoral con la verdad."
+    )
+    assert [s.speaker for s in multilingual.tag(text).statements] == ["Gabriela Molina"] * 3
+
+
 def test_a_meeting_of_two_officials_is_no_interview(multilingual: MultilingualTagger) -> None:
     text = (
         "Secretario de Estado Michael R. Pompeo con Presidente Iván Duque\n\n"
