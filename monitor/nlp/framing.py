@@ -187,6 +187,7 @@ def find_frames(
         _by_lead_ins(document, lines, rules, subject_of, line_authors)
         _by_colon_attribution(document, lines, line_authors)
         _by_quote_headings(document, lines, rules, line_authors)
+        _by_speaker_lines(document, lines, rules, line_authors)
     if not frame_lines and not any(line_authors):  # the common case: no framing
         return Frames.none(len(spans))
     return _per_span(lines, spans, line_authors, frame_lines, turn_of)
@@ -433,6 +434,57 @@ def _by_quote_headings(
             and all(_name_word(w) or w in _CONNECTORS for w in words)
         ):
             authors[number] = label
+
+
+#: A line naming a speaker and ending in a colon: "William Courtney, a former
+#: ambassador, senior analyst at RAND:" (the name in group 1).
+_SPEAKER_LINE = re.compile(r"\s*([^,:\n]{3,60}?)\s*(?:,[^:\n]{0,200})?:\s*$")
+#: The closing mark of each opening quotation mark.
+_CLOSING = {"«": "»", "“": "”", '"': '"', "„": "“"}
+
+
+def _by_speaker_lines(
+    document: str, lines: list[tuple[int, int]], rules: FramingRules, authors: list[str | None]
+) -> None:
+    """A line that is a name (maybe with a description after a comma) and a
+    colon, followed by a line opening a quotation (experts' comments, one after
+    another): that line and the quotation are the name's, up to the line that
+    closes it or the next such speaker line."""
+    for number, (start, end) in enumerate(lines[:-1]):
+        who = _speaker_line(document[start:end], rules)
+        following = document[lines[number + 1][0] : lines[number + 1][1]].lstrip()
+        if who is None or following[:1] not in _CLOSING or authors[number] is not None:
+            continue
+        authors[number] = who
+        opening, depth = following[0], 0
+        for later in range(number + 1, len(lines)):
+            text = document[lines[later][0] : lines[later][1]]
+            if authors[later] is not None or _speaker_line(text, rules) is not None:
+                break
+            authors[later] = who
+            depth += _quote_balance(text, opening)
+            if depth <= 0:
+                break
+
+
+def _speaker_line(text: str, rules: FramingRules) -> str | None:
+    match = _SPEAKER_LINE.fullmatch(text)
+    if match is None:
+        return None
+    label = match.group(1).strip()
+    words = label.split()
+    if not 2 <= len(words) <= 4 or label.lower() in rules.not_speakers:
+        return None
+    return label if all(_name_word(w) or w in _CONNECTORS for w in words) else None
+
+
+def _quote_balance(text: str, opening: str) -> int:
+    """Opening minus closing marks of one kind of quotation in ``text``
+    (one mark for each side when both are the same character)."""
+    closing = _CLOSING[opening]
+    if closing == opening:
+        return 1 if text.count(opening) % 2 else 0
+    return text.count(opening) - text.count(closing)
 
 
 def _may_frame(document: str, top: list[tuple[int, int]], rules: FramingRules) -> bool:

@@ -145,6 +145,37 @@ def test_an_interview_title_gives_the_question_turns_to_the_journalist(
     assert _authors(text, rules) == [None, asker, "SECRETARY POMPEO"]
 
 
+def test_a_speaker_line_before_a_quotation_frames_it_up_to_its_close(
+    rules: FramingRules,
+) -> None:
+    text = (
+        "We asked two experts about the vote.\n"
+        "William Courtney, a former ambassador, senior analyst at RAND:\n"
+        "“I think the government takes a risk.\n"
+        "It knows the history.”\n"
+        "The count went on.\n"
+        "Jane Roe, Chatham House:\n"
+        "“The result matters.”"
+    )
+    assert _authors(text, rules) == [
+        None, "William Courtney", "William Courtney", "William Courtney", None,
+        "Jane Roe", "Jane Roe",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Results by region:\n“North” 52 percent.",  # no name before the colon
+        "William Courtney, analyst:\nThe government takes a risk.",  # no quotation follows
+    ],
+)
+def test_a_colon_line_without_a_name_and_a_quotation_frames_nothing(
+    rules: FramingRules, text: str
+) -> None:
+    assert _authors(text, rules) == [None, None]
+
+
 def test_a_question_and_answer_interview_gives_answers_to_the_interviewee(
     rules: FramingRules,
 ) -> None:

@@ -202,6 +202,20 @@ def test_a_meeting_of_two_officials_is_no_interview(multilingual: MultilingualTa
     assert multilingual.tag(text).statements[-1].speaker is None
 
 
+def test_a_russian_experts_comment_under_their_name_is_theirs(
+    multilingual: MultilingualTagger,
+) -> None:
+    text = (
+        "Русская служба попросила трех экспертов оценить выборы, проходящие в России.\n"
+        "Уильям Кортни, бывший посол США в Казахстане, старший аналитик Корпорации RAND:\n"
+        "«Думаю, что правительство России идет на риск, ограничивая дебаты перед выборами.\n"
+        "Правительство знает историю выборов в Грузии».\n"
+        "После выборов в Думу протесты продолжились."
+    )
+    speakers = [s.speaker for s in multilingual.tag(text).statements]
+    assert speakers == [None, "Уильям Кортни", "Уильям Кортни", "Уильям Кортни", None]
+
+
 def test_transcript_turns_in_cyrillic_capitals_name_their_speaker(
     multilingual: MultilingualTagger,
 ) -> None:
