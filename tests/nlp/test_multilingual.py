@@ -67,6 +67,24 @@ def test_spanish_and_russian_are_tagged_with_their_own_lexicons(
     assert russian.statements[1].speaker == "Дмитрий Песков"
 
 
+def test_spanish_false_information_from_a_foreign_state_is_interference(
+    multilingual: MultilingualTagger,
+) -> None:
+    text = (
+        "EE.UU. acusó a Rusia y China de promover una campaña de desinformación.\n"
+        "EE.UU. acusó a Russia Today, un medio financiado por el gobierno ruso, de promover "
+        "teorías conspiratorias e información falsa en Latinoamérica.\n"
+        "“Divulga información falsa sobre los gobiernos locales”, aseguró Lea Gabrielle."
+    )
+    tags = [s.tags for s in multilingual.tag(text).statements]
+    assert tags == [("foreign_interference",)] * 3
+    # Outside a story of interference, false information is only that.
+    domestic = multilingual.tag(
+        "Los bancos locales de Madrid publicaron información falsa sobre sus cuentas de ahorro."
+    )
+    assert [s.tags for s in domestic.statements] == [()]
+
+
 def test_a_language_not_tagged_is_split_but_never_tagged(multilingual: MultilingualTagger) -> None:
     french = multilingual.tag(
         "Ingérence étrangère\n"
