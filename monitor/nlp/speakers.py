@@ -347,11 +347,17 @@ def _name_after(
         if is_name(word, rules):
             last = run_right(words, index, rules)
             head = institution_head(words, last, rules)
+            if head is not None and _titled_name_follows(words, head, rules):
+                index = head + 1  # "said Kremlin spokesman Dmitry Peskov": the person
+                continue
             if head is not None:
                 return institution_phrase(sentence, words, head, rules)
             if is_verb(words, last + 1) and is_possessive(words[last].text):
                 return best  # "according to Korea's largest steelmaker": not Korea
             best = clean_name(sentence, words[index : last + 1], rules) or best
+            group = _group_after(sentence, words, last, best, rules)
+            if group is not None:
+                return group  # "according to Western leaders": not "Western"
             index = last + 1
             continue
         if word.key in DETERMINERS or word.key in rules.titles or word.key in rules.roles:
@@ -369,6 +375,34 @@ def _name_after(
             continue
         break
     return best
+
+
+def _titled_name_follows(words: list[Word], head: int, rules: SpeechRules) -> bool:
+    """Whether ``words[head]`` is a person's title with a name right after it."""
+    return (
+        words[head].key in rules.titles
+        and head + 1 < len(words)
+        and is_name(words[head + 1], rules)
+    )
+
+
+def _group_after(
+    sentence: str, words: list[Word], last: int, name: Attribution | None, rules: SpeechRules
+) -> Attribution | None:
+    """ "U.S. officials", "OSCE observers": a name and the lowercase generic
+    noun right after it (``last`` is the name's last word), as one speaker."""
+    if name is None or last + 1 >= len(words):
+        return None
+    noun = words[last + 1]
+    if (
+        noun.key not in rules.generic
+        or noun.key in rules.titles  # "Kremlin spokesman Dmitry Peskov": a title
+        or noun.key in rules.roles
+        or not noun.text.islower()
+    ):
+        return None
+    end = noun.start + len(noun.text.rstrip("."))
+    return Attribution(sentence[name.start : end], name.start, end)
 
 
 def _lower_next(words: list[Word], index: int) -> bool:

@@ -72,6 +72,23 @@ def test_named_speakers(sentence: str, speaker: str, speech: SpeechRules) -> Non
 
 
 @pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("The vote was rigged, according to Western leaders.", "Western leaders"),
+        ("The vote was rigged, according to U.S. officials.", "U.S. officials"),
+        ("The vote was rigged, said OSCE observers on Monday.", "OSCE observers"),
+        # A title with a name after it: the person, not the institution.
+        ("The vote was rigged, said Kremlin spokesman Dmitry Peskov.", "Dmitry Peskov"),
+        ("The vote was rigged, said a Kremlin spokesman.", "Kremlin spokesman"),
+    ],
+)  # fmt: skip
+def test_a_name_and_a_group_after_it_are_one_source(
+    sentence: str, speaker: str, speech: SpeechRules
+) -> None:
+    assert _speaker_name(sentence, speech) == speaker
+
+
+@pytest.mark.parametrize(
     "sentence",
     [
         "Analysts said the result was expected.",
