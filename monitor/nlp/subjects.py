@@ -79,6 +79,9 @@ _PARTICLE_VERBS = {
     "find": ("that",),
     "finds": ("that",),
     "found": ("that",),
+    "referred": ("to",),
+    "refers": ("to",),
+    "referring": ("to",),
 }
 
 

@@ -30,6 +30,8 @@ def _subject(sentence: str, speech: SpeechRules) -> str | None:
         ("Both Odinga and President Kibaki's camps had each accused the other side.",
          "Both Odinga and President Kibaki's camps"),
         ("The opposition is calling for a recount.", "The opposition"),
+        ("Malloch Brown referred to the government stopping election officers.",
+         "Malloch Brown"),
         ("According to the documents, Rajoelina won with Russian support.", "the documents"),
     ],
 )  # fmt: skip
@@ -46,6 +48,7 @@ def test_the_subject_of_a_statement_verb_is_the_speaker(
         "President Kibaki has been declared the winner.",  # passive
         "Official results gave the party just over 24 percent.",  # no statement verb
         "The party called the meeting to order.",  # "called" without "for"/"on"
+        "The minister referred the question to the commission.",  # "referred" without "to"
     ],
 )
 def test_no_speaker_without_an_active_statement_verb(speech: SpeechRules, sentence: str) -> None:
