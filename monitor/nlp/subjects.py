@@ -126,6 +126,11 @@ def subject_attribution(
             opening = opening_subject(sentence, words[:index], rules)
             if opening is not None:
                 return opening
+        if word.key in rules.participles and index > 1 and words[index - 1].text == ",":
+            # "Previously, the Bush administration had defended its use, claiming …"
+            opening = opening_subject(sentence, words[: index - 1], rules)
+            if opening is not None:
+                return opening
         if _participle_after_noun(words, index, rules):
             # "… is a fabricated video claiming …", "following police reports alleging …"
             noun = _noun_before(sentence, words, index)
@@ -357,11 +362,16 @@ def _subject_before(
 #: How many words after a passive verb its agent's preposition may come
 #: ("was described as free and fair by observers").
 _AGENT_REACH = 6
+_QUOTE_MARKS = frozenset({"“", "”", '"', "‘", "’", "«", "»", "„"})
 #: Prepositions that end an agent's phrase ("by prosecutors of election fraud").
 _AGENT_STOPS = frozenset(
     {"of", "in", "on", "for", "over", "at", "after", "before", "with", "about", "against",
      "during", "to", "as", "into", "amid", "since", "from", "under", "ahead"}
 )  # fmt: skip
+
+
+def _name_at(words: list[Word], index: int) -> bool:
+    return index < len(words) and words[index].text[:1].isupper()
 
 
 def _passive_agent(
@@ -383,7 +393,11 @@ def _passive_agent(
         return None
     for index in range(verb + 1, min(verb + 1 + _AGENT_REACH, len(words))):
         word = words[index]
-        if word.text in _PUNCTUATION or word.key in _CLAUSE_WORDS:
+        # "as" may come first: "has been referred to as “…” by Washington".
+        if word.text in _QUOTE_MARKS:
+            continue
+        particle = word.key == "as" or (word.key == "to" and index == verb + 1)
+        if word.text in _PUNCTUATION or (word.key in _CLAUSE_WORDS and not particle):
             return None
         if word.key in rules.agent_prepositions:
             return _agent_phrase(sentence, words, index + 1, rules)
@@ -400,7 +414,9 @@ def _agent_phrase(
         word = words[last]
         if word.text in _PUNCTUATION or word.key in _CLAUSE_WORDS:
             break
-        named_after = last + 1 < len(words) and words[last + 1].text[:1].isupper()
+        named_after = _name_at(words, last + 1) or (
+            last + 1 < len(words) and words[last + 1].key == "the" and _name_at(words, last + 2)
+        )
         if word.key in _AGENT_STOPS and not (
             word.key in ("of", "from") and word.text.islower() and named_after
         ):
@@ -448,6 +464,14 @@ def opening_subject(sentence: str, words: list[Word], rules: SpeechRules) -> Att
     first = 0
     while first < len(words) and words[first].key in _OPENERS:
         first += 1
+    if first and first < len(words) and words[first].text == ",":
+        first += 1  # "Previously, the Bush administration …"
+    elif first < len(words) and words[first].key in _INTRODUCERS:
+        # "In Moscow, officials met …": the clause starts after the opening phrase.
+        comma = next(
+            (i for i in range(first, min(first + 6, len(words))) if words[i].text == ","), None
+        )
+        first = first if comma is None else comma + 1
     for index in range(first + 1, min(first + 7, len(words))):
         word = words[index]
         if word.text in _PUNCTUATION:
@@ -458,6 +482,7 @@ def opening_subject(sentence: str, words: list[Word], rules: SpeechRules) -> Att
             or _adverb(word)
             or word.key in rules.verbs
             or word.key in rules.statement_verbs
+            or _past_after_noun(words, index)
             or (
                 word.text.islower()
                 and word.key not in _DETERMINERS
@@ -470,6 +495,19 @@ def opening_subject(sentence: str, words: list[Word], rules: SpeechRules) -> Att
             found = _phrase(sentence, words, first, index - 1, rules, True)
             return None if found is None else found[0]
     return None
+
+
+def _past_after_noun(words: list[Word], index: int) -> bool:
+    """A lowercase "-ed" word after a word that is no determiner: a verb in the
+    past ("The protesters marched"), not an adjective ("The elected officials")."""
+    word = words[index]
+    return (
+        len(word.key) > 4
+        and word.key.endswith("ed")
+        and word.text.islower()
+        and words[index - 1].key not in _DETERMINERS
+        and words[index - 1].key not in _NOT_LAST
+    )
 
 
 def _name_before_comma(sentence: str, words: list[Word], comma: int) -> Attribution | None:

@@ -95,6 +95,9 @@ def test_a_relative_clause_after_no_speaker_names_nobody(
         ("He was accused by prosecutors of election fraud.", "prosecutors"),
         # LABELING.md: a court's ruling is the court's statement.
         ("The claims were rejected by the court.", "the court"),
+        ('Lukashenko has been referred to as "the last dictator," by Washington.', "Washington"),
+        ("The vote was described as free and fair by observers from the OSCE.",
+         "observers from the OSCE"),
         ("The plan was strongly condemned by the Ministry of Foreign Affairs.",
          "the Ministry of Foreign Affairs"),
     ],
@@ -115,6 +118,24 @@ def test_a_passive_statement_verb_is_its_agents(
 )
 def test_a_passive_without_an_agent_names_nobody(speech: SpeechRules, sentence: str) -> None:
     assert _subject(sentence, speech) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speaker"),
+    [
+        ("Previously, the Bush administration had defended its use, claiming it was vital.",
+         "the Bush administration"),
+        ("In Moscow, officials met on Monday, saying the vote was fair.", "officials"),
+        ("The protesters marched through the city, chanting and saying the vote was stolen.",
+         "The protesters"),
+        ("The elected officials met the press and said the vote was fair.",
+         "The elected officials"),
+    ],
+)  # fmt: skip
+def test_a_participle_after_a_comma_is_the_main_clause_subjects(
+    speech: SpeechRules, sentence: str, speaker: str
+) -> None:
+    assert _subject(sentence, speech) == speaker
 
 
 def test_a_pronoun_subject_is_left_to_the_caller(speech: SpeechRules) -> None:
