@@ -313,7 +313,7 @@ _STAGE_DIRECTION = re.compile(r"^\([^()]{1,40}\)$")
 
 def _framed(
     speaker: str | None,
-    strict: Attribution | None,
+    found: Attribution | None,
     frames: Frames,
     number: int,
     text: str,
@@ -322,8 +322,9 @@ def _framed(
     """The speaker of statement ``number`` given the document's framing: a
     header or byline is nobody's statement; a transcript turn is its
     speaker's; under a frame, a sentence is the author's unless it names a
-    third party itself ("…, said the minister"), its author's own name or
-    "we" excepted."""
+    third party itself in reported speech ("…, said the minister", "The
+    newspaper has made clear …"; ``found`` is the sentence's attribution), its
+    author's own name or "we" excepted."""
     if number in frames.frame_lines or _STAGE_DIRECTION.match(text):
         return None
     turn = frames.turns[number]
@@ -335,8 +336,8 @@ def _framed(
     # Only reported speech names a third party; "The EU notes …", "The UK
     # condemns …" under a frame are the author speaking.
     if (
-        strict is not None
-        and strict.pronoun is None
+        found is not None
+        and found.pronoun is None
         and speaker is not None
         and not _same_party(speaker, author)
         and reported.search(text) is not None
@@ -426,7 +427,7 @@ def build_statements(
                 speaker = memory.resolve(subject, own_entities, start, earlier)
         if speaker is None and previous_quoted and text[:1] in '“"':
             speaker = statements[-1].speaker
-        speaker = _framed(speaker, strict, frames, number, text, speech.reported)
+        speaker = _framed(speaker, found, frames, number, text, speech.reported)
         previous_quoted = bool(quotes) and speaker is not None
         memory.mentioned(own_entities, text)
         states = part.states

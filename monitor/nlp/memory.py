@@ -367,7 +367,13 @@ _OF_PART = re.compile(
     r"(?:,?[^\S\n]+and[^\S\n]+[A-Z][\w’'-]*(?:[^\S\n]+[A-Z][\w’'-]*)*)?"
 )
 #: After a lowercase institution noun: the name it introduces ("pollster IBRiS").
-_NAME_AFTER = re.compile(r"[^\S\n]((?:[A-Z][\w’'-]*[^\S\n]+){0,3}[A-Z][\w’'-]*)\b")
+#: A name right after the noun ("pollster IBRiS"), or in an apposition after
+#: it ("a local newspaper, the Hull Daily Mail"; "the group, the non-profit
+#: German Marshall Fund").
+_NAME_AFTER = re.compile(
+    r"(?:,[^\S\n]+the[^\S\n]+(?:(?!(?:that|which|who|whose)\b)[a-z][\w-]*[^\S\n]+){0,2}|[^\S\n])"
+    r"((?:[A-Z][\w’'-]*[^\S\n]+){0,3}[A-Z][\w’'-]*)\b"
+)
 
 
 @lru_cache(maxsize=256)
@@ -382,7 +388,7 @@ def _institution_named(noun: str, earlier: str) -> str | None:
     "Electoral Commission of Zambia"), or a name right after the noun in
     lowercase ("pollster IBRiS"). Walks words from each occurrence of the noun,
     the last first, so a long article costs one scan for the noun."""
-    if noun.capitalize() not in earlier and f"{noun} " not in earlier:  # the common case
+    if noun.capitalize() not in earlier and noun not in earlier:  # the common case
         return None
     for occurrence in reversed(list(_noun(noun).finditer(earlier))):
         at, end = occurrence.span()

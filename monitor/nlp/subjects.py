@@ -79,6 +79,8 @@ _PARTICLE_VERBS = {
     "find": ("that",),
     "finds": ("that",),
     "found": ("that",),
+    "made": ("clear",),
+    "makes": ("clear",),
     "referred": ("to",),
     "refers": ("to",),
     "referring": ("to",),
@@ -580,9 +582,11 @@ def _description(run: list[Word], rules: SpeechRules) -> dict[str, Any]:
     if len(run) > 5 or run[0].key not in rules.describers:
         return {}
     titles = [w.key for w in run[1:3] if w.key in rules.titles or w.key in _PERSON_NOUNS]
-    if not titles:
-        return {}
-    return {"role": titles[0], "person": True}
+    if titles:
+        return {"role": titles[0], "person": True}
+    if len(run) == 2 and (run[1].key in rules.institutions or run[1].key in rules.companies):
+        return {"role": run[1].key}  # "The newspaper": the one named before
+    return {}
 
 
 #: Nouns that describe a person named before ("its founder").

@@ -94,6 +94,19 @@ def test_the_tagger_keeps_third_party_attributions_inside_a_frame(tagger: Tagger
     assert speakers[2] == "OSCE mission"
 
 
+def test_a_described_third_party_in_reported_speech_keeps_its_name_inside_a_frame(
+    tagger: Tagger,
+) -> None:
+    text = (
+        "UK Statement to the OSCE\n"
+        "Russia quoted from the front page of a local UK newspaper, the Hull Daily Mail.\n"
+        "The newspaper itself has made clear that the image had been faked.\n"
+        "The UK condemns this deception.\n"
+    )
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers[1:] == ["UK", "Hull Daily Mail", "UK"]
+
+
 def test_a_speaker_introducing_themselves_frames_the_text(rules: FramingRules) -> None:
     text = "How to vote\nHello, everyone. This is Georgia, and I will show you how.\nClick Start."
     assert _authors(text, rules)[1:] == ["Georgia", "Georgia"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from monitor.nlp.memory import SpeakerMemory
 from monitor.nlp.names import Attribution
 from monitor.nlp.speech_rules import SpeechRules
+from monitor.nlp.tagger import Tagger
 
 
 def _said(name: str, *, person: bool = False) -> Attribution:
@@ -60,3 +61,12 @@ def test_a_name_after_the_is_no_person(speech: SpeechRules) -> None:
     assert memory.last_person is None and memory.organisations == ["Daily Ledger"]
     memory.resolve(_said("Ana Lima"), [], 0, earlier="said ")
     assert memory.last_person == "Ana Lima"
+
+
+def test_a_description_resolves_to_the_name_in_apposition_after_its_noun(tagger: Tagger) -> None:
+    text = (
+        "An independent group says it has documented interference in 27 countries. "
+        "The group, the non-profit German Marshall Fund, studies policy. "
+        "The group said Russia meddled in the elections."
+    )
+    assert tagger.tag(text).statements[-1].speaker == "German Marshall Fund"
