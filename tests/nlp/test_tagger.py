@@ -529,6 +529,8 @@ def test_a_sentence_referring_back_carries_an_election_story(tagger: Tagger) -> 
     "sentence",
     [
         "Analysts say China's goal is to help the KMT win the January elections.",
+        "Analysts say Beijing's goal is to help the main opposition party, the China-friendly "
+        "Kuomintang or KMT, win the election.",
         "Russia targeted U.S. voters on social media, the report says.",
         "The Chinese government pays Taiwanese media outlets for pro-Beijing reports.",
     ],
@@ -540,6 +542,17 @@ def test_pattern_cues_need_a_foreign_actor_like_any_weak_cue(tagger: Tagger, sen
 def test_pattern_cues_without_a_foreign_actor_tag_nothing(tagger: Tagger) -> None:
     text = "Club news\nThe coach paid local journalists a visit and helped the team win the cup."
     assert all(not s.tags for s in tagger.tag(text).statements)
+
+
+def test_a_pointer_to_more_reading_takes_no_topic_from_the_story(tagger: Tagger) -> None:
+    text = (
+        "Sanctions\n"
+        "The United States designated members of a Russian group plotting to destabilize "
+        "Moldova's government through influence campaigns.\n"
+        "For more information about these designations, please see the press release."
+    )
+    tags = [s.tags for s in tagger.tag(text).statements]
+    assert "foreign_interference" in tags[1] and tags[2] == ()
 
 
 def test_a_sentence_opened_by_this_carries_an_election_story(tagger: Tagger) -> None:
