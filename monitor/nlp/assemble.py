@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple, Protocol, TypeVar
 
 from monitor.messages import TAG_ELECTION, TAG_FOREIGN_INTERFERENCE, Evidence, Span, Statement
@@ -376,6 +376,10 @@ def build_statements(
     )
     statements: list[Statement] = []
     previous_quoted = False
+    # The story is told once a statement carries the tag, even when no statement
+    # alone made the article one of interference ("These have included
+    # disinformation campaigns …" after "threats from Russia").
+    told, story = False, replace(article, interference=True)
     speech, speech_at = context.speech, context.speech_at
     for number, part in enumerate(parts):
         start, end, own_entities = part.start, part.end, part.entities
@@ -448,9 +452,9 @@ def build_statements(
             tags, evidence = _carried(
                 document, (start, end), context.election_references, TAG_ELECTION, tags, evidence
             )
-        if article.interference and continues_interference(  # most articles are not
+        if (article.interference or told) and continues_interference(  # most articles are not
             tags,
-            article,
+            story,
             _refers_back(context.references, text, statements, TAG_FOREIGN_INTERFERENCE),
             text.lower().startswith(context.topic_shifts),
         ):
@@ -470,4 +474,5 @@ def build_statements(
                 else (),
             )
         )
+        told = told or TAG_FOREIGN_INTERFERENCE in tags
     return statements

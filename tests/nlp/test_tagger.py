@@ -544,6 +544,21 @@ def test_pattern_cues_without_a_foreign_actor_tag_nothing(tagger: Tagger) -> Non
     assert all(not s.tags for s in tagger.tag(text).statements)
 
 
+def test_a_story_told_only_with_the_sentence_before_is_still_carried(tagger: Tagger) -> None:
+    # No sentence alone makes this an interference article: the second takes
+    # Russia from the first; the third refers back to it.
+    text = (
+        "Moldova\n"
+        "Moldova has shown resilience in the face of threats from Russia. "
+        "These have included disinformation campaigns and attempts to undermine the "
+        "integrity of Moldova's electoral processes. "
+        "Despite these pressures, Moldova has safeguarded its institutions. "
+        "The weather was mild."
+    )
+    tags = [s.tags for s in tagger.tag(text).statements]
+    assert tags[2:] == [("election", "foreign_interference"), ("foreign_interference",), ()]
+
+
 def test_a_pointer_to_more_reading_takes_no_topic_from_the_story(tagger: Tagger) -> None:
     text = (
         "Sanctions\n"
