@@ -253,6 +253,11 @@ class Speech(_Frozen):
     #: Prepositions naming a passive verb's agent, who made the statement
     #: ("was criticised by Republican lawmakers" → Republican lawmakers).
     agent_prepositions: tuple[str, ...] = ()
+    #: Participles that, followed by an agent preposition with no auxiliary
+    #: before them, report the agent's statement ("tres entes identificados por
+    #: Estado" → Estado). English passives need their auxiliary ("was
+    #: criticised by") and leave this empty.
+    agent_participles: tuple[str, ...] = ()
     #: Prepositions attaching a place to a speaker ("the embassy in London said").
     place_prepositions: tuple[str, ...] = ()
     #: Prepositions making a generic head a member of the named body ("Observers from the OSCE").

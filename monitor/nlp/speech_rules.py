@@ -30,6 +30,8 @@ class SpeechRules:
     passive_phrases: frozenset[tuple[str, str]] = frozenset()
     #: Prepositions naming a passive verb's agent ("by").
     agent_prepositions: frozenset[str] = frozenset()
+    #: Participles whose agent after ``agent_prepositions`` made a statement.
+    agent_participles: frozenset[str] = frozenset()
     place_prepositions: frozenset[str] = frozenset()
     member_prepositions: frozenset[str] = frozenset()
     object_verbs: frozenset[str] = frozenset()
@@ -90,6 +92,7 @@ class SpeechRules:
             passive=keys(speech.passive),
             passive_phrases=frozenset(_pair(p) for p in speech.passive_phrases),
             agent_prepositions=keys(speech.agent_prepositions),
+            agent_participles=keys(speech.agent_participles),
             place_prepositions=keys(speech.place_prepositions),
             member_prepositions=keys(speech.member_prepositions),
             object_verbs=keys(speech.object_verbs),
@@ -140,6 +143,7 @@ def trigger_words(speech: Speech) -> frozenset[str]:
             *speech.statement_verbs,
             *speech.object_verbs,
             *speech.participles,
+            *speech.agent_participles,
             *(_phrase(p)[0] for p in speech.according),
         )
     )

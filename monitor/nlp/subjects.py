@@ -142,6 +142,10 @@ def subject_attribution(
             agent = _passive_agent(sentence, words, index, rules)
             if agent is not None:  # "The result was rejected by the opposition"
                 return agent
+        if word.key in rules.agent_participles:
+            agent = _participle_agent(sentence, words, index, rules)
+            if agent is not None:  # "Tres entes identificados por Estado"
+                return agent
         if not _is_statement_verb(words, index, rules) and not _verb_after_and(words, index):
             continue
         found = _subject_before(sentence, words, index, rules)
@@ -167,6 +171,7 @@ def _candidate_keys(rules: SpeechRules) -> frozenset[str]:
         | rules.statement_verbs
         | rules.according_first
         | rules.participles
+        | rules.agent_participles
         | frozenset(_PARTICLE_VERBS)
         | _QUOTING
         | _INVERTED
@@ -364,6 +369,11 @@ def _subject_before(
 #: How many words after a passive verb its agent's preposition may come
 #: ("was described as free and fair by observers").
 _AGENT_REACH = 6
+#: Prepositions an agent's name may hold before a name ("the Ministry of
+#: Foreign Affairs", "observers from the OSCE", "Departamento de Estado").
+_NAME_JOINERS = frozenset({"of", "from", "de", "del"})
+#: Determiners between such a preposition and the name.
+_DETERMINERS_ANY = frozenset({"the", "el", "la", "los", "las"})
 _QUOTE_MARKS = frozenset({"“", "”", '"', "‘", "’", "«", "»", "„"})
 #: Prepositions that end an agent's phrase ("by prosecutors of election fraud").
 _AGENT_STOPS = frozenset(
@@ -406,6 +416,17 @@ def _passive_agent(
     return None
 
 
+def _participle_agent(
+    sentence: str, words: list[Word], verb: int, rules: SpeechRules
+) -> Attribution | None:
+    """The agent right after a participle of ``agent_participles`` and an agent
+    preposition ("identificados por Estado"), or None."""
+    after = verb + 1
+    if after < len(words) and words[after].key in rules.agent_prepositions:
+        return _agent_phrase(sentence, words, after + 1, rules)
+    return None
+
+
 def _agent_phrase(
     sentence: str, words: list[Word], first: int, rules: SpeechRules
 ) -> Attribution | None:
@@ -414,14 +435,16 @@ def _agent_phrase(
     last = first
     while last < len(words) and last - first < 8:
         word = words[last]
-        if word.text in _PUNCTUATION or word.key in _CLAUSE_WORDS:
+        if word.text in _PUNCTUATION or word.key in _CLAUSE_WORDS or word.key in rules.clause_words:
             break
         named_after = _name_at(words, last + 1) or (
-            last + 1 < len(words) and words[last + 1].key == "the" and _name_at(words, last + 2)
+            last + 1 < len(words)
+            and words[last + 1].key in _DETERMINERS_ANY
+            and _name_at(words, last + 2)
         )
-        if word.key in _AGENT_STOPS and not (
-            word.key in ("of", "from") and word.text.islower() and named_after
-        ):
+        keeps_name = word.key in _NAME_JOINERS and word.text.islower() and named_after
+        stops = word.key in _AGENT_STOPS or word.key in rules.place_prepositions
+        if stops and not keeps_name:
             break
         last += 1
     while last > first and words[last - 1].key in _NOT_LAST:

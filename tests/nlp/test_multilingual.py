@@ -212,6 +212,30 @@ def test_a_spanish_lead_in_with_no_subject_frames_the_lines_after_it(
     assert [s.speaker for s in multilingual.tag(text).statements] == ["Gabriela Molina"] * 3
 
 
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        ("Sanciones\nTres entes identificados por Estado como la Agencia de Diseño Social "
+         "serían responsables de la campaña de desinformación.", "Estado"),
+        ("Elecciones\nLa medida fue rechazada por la oposición venezolana en las elecciones.",
+         "la oposición venezolana"),
+        ("Elecciones\nEsa medida ha sido criticada por el Departamento de Estado en marzo.",
+         "el Departamento de Estado"),
+    ],
+)  # fmt: skip
+def test_a_spanish_participle_with_an_agent_is_the_agents_statement(
+    multilingual: MultilingualTagger, text: str, speaker: str
+) -> None:
+    assert multilingual.tag(text).statements[-1].speaker == speaker
+
+
+def test_a_spanish_participle_without_an_agent_names_nobody(
+    multilingual: MultilingualTagger,
+) -> None:
+    text = "Elecciones\nEl candidato, acusado de fraude electoral, votó el domingo."
+    assert multilingual.tag(text).statements[-1].speaker is None
+
+
 def test_a_meeting_of_two_officials_is_no_interview(multilingual: MultilingualTagger) -> None:
     text = (
         "Secretario de Estado Michael R. Pompeo con Presidente Iván Duque\n\n"
