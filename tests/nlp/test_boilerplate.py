@@ -78,11 +78,24 @@ def test_bad_regex_names_the_rule() -> None:
         "Support our candidates on Sunday, the party told voters.",
         "Video by a bystander showed ballot stuffing at the polling station.",
         "Our newsletter readers were targeted by a Russian influence campaign, the party said.",
+        "For more information on voters, the commission subpoenaed the registry.",
     ],
 )
 def test_news_lines_with_boilerplate_words_are_kept(rules: BoilerplateRules, line: str) -> None:
     text = f"Headline\n{line}\nThe results are due on Monday."
     assert _flags(text, rules) == [False, False, False]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "For more information on the election, read Toronto municipal election, 2006.",
+        "For more information about these designations, please see the press release.",
+        "For further information, contact the press office.",
+    ],
+)
+def test_a_pointer_to_more_information_is_furniture(rules: BoilerplateRules, line: str) -> None:
+    assert _flags(f"Headline\nThe vote was held.\n{line}", rules) == [False, False, True]
 
 
 def test_before_you_go_in_a_sentence_opens_no_block(rules: BoilerplateRules) -> None:
