@@ -563,7 +563,7 @@ def test_a_pointer_to_more_reading_takes_no_topic_from_the_story(tagger: Tagger)
     text = (
         "Sanctions\n"
         "The United States designated members of a Russian group plotting to destabilize "
-        "Moldova's government through influence campaigns.\n"
+        "Moldova's government through influence campaigns. "
         "For more information about these designations, please see the press release."
     )
     tags = [s.tags for s in tagger.tag(text).statements]
