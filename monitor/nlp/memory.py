@@ -59,6 +59,17 @@ class SpeakerMemory:
         elif sentence:
             # Read for names only when a "he" or "she" needs them (most never do).
             self._unread.append(sentence)
+        if self.last_speaker is not None and sentence.startswith("The "):
+            self._named_description(sentence, self.last_speaker)
+
+    def _named_description(self, sentence: str, speaker: str) -> None:
+        """ "The group, the non-profit German Marshall Fund, studies …" after
+        "An independent group says …": the description speaking last has a name
+        now, for the "it said" after it."""
+        match = _APPOSED_NAME.match(sentence)
+        if match is not None and speaker.lower().endswith(f" {match.group(1)}"):
+            self.last_speaker = match.group(2)
+            self.organisations.append(match.group(2))
 
     def _mentioned_person(self) -> str | None:
         """The last person named, reading the sentences not read yet, latest first."""
@@ -279,6 +290,13 @@ class SpeakerMemory:
         first = next(m for m in mentions if m.start() > sentence)
         return self.expand(first.group(1))
 
+
+#: "The group, the non-profit German Marshall Fund, …": a description's noun
+#: (group 1) and the name in apposition after it (group 2).
+_APPOSED_NAME = re.compile(
+    r"The ([a-z]+), (?:the |a |an )?(?:[a-z][\w-]*\s+){0,2}"
+    r"((?:[A-Z][\w’'.-]*\s+){0,4}[A-Z][\w’'.-]*),"
+)
 
 #: How far back a "she" looks for a woman introduced ("his mother, Ruth").
 _GENDER_REACH = 600

@@ -70,3 +70,15 @@ def test_a_description_resolves_to_the_name_in_apposition_after_its_noun(tagger:
         "The group said Russia meddled in the elections."
     )
     assert tagger.tag(text).statements[-1].speaker == "German Marshall Fund"
+
+
+def test_it_said_after_a_described_speaker_is_given_a_name_is_that_name(tagger: Tagger) -> None:
+    text = (
+        "Report\n"
+        "An independent group says it has documented Russian interference in 27 countries.\n"
+        "The group, the non-profit German Marshall Fund, studies public policy.\n"
+        "It said that Russia has been involved in disinformation campaigns.\n"
+        "The party, which won, said nothing."
+    )
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers[1:4] == ["An independent group", None, "German Marshall Fund"]
