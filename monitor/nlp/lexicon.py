@@ -258,6 +258,10 @@ class Speech(_Frozen):
     #: Estado" → Estado). English passives need their auxiliary ("was
     #: criticised by") and leave this empty.
     agent_participles: tuple[str, ...] = ()
+    #: "The two leaders": a number word (``pair_words``) and a plural person
+    #: noun (``pair_nouns``) stand for the last two people named before.
+    pair_words: tuple[str, ...] = ()
+    pair_nouns: tuple[str, ...] = ()
     #: Prepositions attaching a place to a speaker ("the embassy in London said").
     place_prepositions: tuple[str, ...] = ()
     #: Prepositions making a generic head a member of the named body ("Observers from the OSCE").

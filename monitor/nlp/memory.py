@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from monitor.nlp.gender import PRONOUN_GENDER, GenderWords
-from monitor.nlp.names import Attribution
+from monitor.nlp.names import PAIR_ROLE, Attribution
 from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.terms import EntityHit
 from monitor.nlp.words import is_possessive
@@ -154,6 +154,9 @@ class SpeakerMemory:
         """The speaker ``found`` names, given the entities of its sentence
         (``base`` is the sentence's offset) and the text before the attribution
         (``earlier``, which ends where the sentence's attribution starts)."""
+        if found.role == PAIR_ROLE:
+            # "The two leaders": the last two people named, as written in order.
+            return self._pair(earlier) or found.name.rstrip(".")
         if found.role is not None:
             name = self._described(found, earlier)
             if name is None and found.person and found.role is not None:
@@ -194,6 +197,19 @@ class SpeakerMemory:
         else:
             self.organisations.append(name)
         return name
+
+    def _pair(self, earlier: str) -> str | None:
+        """ "A and B": of the full names learned so far, the two written last
+        in ``earlier`` (within :data:`_PAIR_REACH`), in the order the text
+        below its first line (a title) first names them; None with fewer."""
+        window = earlier[-_PAIR_REACH:]
+        named = [(window.rfind(name), name) for name in self.full_names]
+        latest = sorted((at, name) for at, name in named if at >= 0)[-2:]
+        if len(latest) < 2:
+            return None
+        body = window.find("\n") + 1 if len(window) == len(earlier) else 0
+        first = sorted(latest, key=lambda item: _first_at(window, item[1], body))
+        return " and ".join(name for _, name in first)
 
     def _compatible_person(self, role: str, earlier: str) -> str | None:
         """For a description no name was written with ("the Russian leader",
@@ -297,6 +313,16 @@ _APPOSED_NAME = re.compile(
     r"The ([a-z]+), (?:the |a |an )?(?:[a-z][\w-]*\s+){0,2}"
     r"((?:[A-Z][\w’'.-]*\s+){0,4}[A-Z][\w’'.-]*),"
 )
+
+#: How far back "the two leaders" look for the two people named.
+_PAIR_REACH = 1500
+
+
+def _first_at(text: str, name: str, start: int) -> int:
+    """Where ``name`` is first written in ``text`` from ``start`` on (else before it)."""
+    at = text.find(name, start)
+    return at if at >= 0 else text.find(name)
+
 
 #: How far back a "she" looks for a woman introduced ("his mother, Ruth").
 _GENDER_REACH = 600

@@ -35,6 +35,10 @@ class Attribution:
     role: str | None = None
 
 
+#: The ``role`` of a description standing for two people ("the two leaders").
+PAIR_ROLE = "two people"
+
+
 def name_before(
     sentence: str, words: list[Word], last: int, rules: SpeechRules
 ) -> Attribution | None:

@@ -32,6 +32,9 @@ class SpeechRules:
     agent_prepositions: frozenset[str] = frozenset()
     #: Participles whose agent after ``agent_prepositions`` made a statement.
     agent_participles: frozenset[str] = frozenset()
+    #: "The two leaders": ``pair_words`` then ``pair_nouns``.
+    pair_words: frozenset[str] = frozenset()
+    pair_nouns: frozenset[str] = frozenset()
     place_prepositions: frozenset[str] = frozenset()
     member_prepositions: frozenset[str] = frozenset()
     object_verbs: frozenset[str] = frozenset()
@@ -93,6 +96,8 @@ class SpeechRules:
             passive_phrases=frozenset(_pair(p) for p in speech.passive_phrases),
             agent_prepositions=keys(speech.agent_prepositions),
             agent_participles=keys(speech.agent_participles),
+            pair_words=keys(speech.pair_words),
+            pair_nouns=keys(speech.pair_nouns),
             place_prepositions=keys(speech.place_prepositions),
             member_prepositions=keys(speech.member_prepositions),
             object_verbs=keys(speech.object_verbs),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.nlp.names import Attribution
+from monitor.nlp.names import PAIR_ROLE, Attribution
 from monitor.nlp.speakers import according_phrase
 from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.words import Word, outside, words_of
@@ -604,6 +604,8 @@ def _description(run: list[Word], rules: SpeechRules) -> dict[str, Any]:
     the title, for the caller to resolve to the person named before it."""
     if len(run) > 5 or run[0].key not in rules.describers:
         return {}
+    if len(run) == 3 and run[1].key in rules.pair_words and run[2].key in rules.pair_nouns:
+        return {"role": PAIR_ROLE, "person": True}  # "The two leaders"
     titles = [w.key for w in run[1:3] if w.key in rules.titles or w.key in _PERSON_NOUNS]
     if titles:
         return {"role": titles[0], "person": True}

@@ -82,3 +82,20 @@ def test_it_said_after_a_described_speaker_is_given_a_name_is_that_name(tagger: 
     )
     speakers = [s.speaker for s in tagger.tag(text).statements]
     assert speakers[1:4] == ["An independent group", None, "German Marshall Fund"]
+
+
+def test_the_two_leaders_are_the_last_two_people_named_in_the_bodys_order(
+    tagger: Tagger,
+) -> None:
+    text = (
+        "Telephone conversation with President of Venezuela Nicolas Maduro\n"
+        "Vladimir Putin had a telephone conversation with President Nicolas Maduro.\n"
+        "Nicolas Maduro congratulated Vladimir Putin on his victory in the election. "
+        "The two leaders confirmed their mutual interest in developing ties."
+    )
+    assert tagger.tag(text).statements[-1].speaker == "Vladimir Putin and Nicolas Maduro"
+
+
+def test_the_two_leaders_with_nobody_named_before_stay_as_written(tagger: Tagger) -> None:
+    text = "Summit\nThe two leaders confirmed their interest in the election talks."
+    assert tagger.tag(text).statements[-1].speaker == "The two leaders"
