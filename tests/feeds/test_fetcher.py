@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import os
 import socket
-import time
 from collections.abc import Iterator
 
 import httpcore
@@ -179,7 +179,11 @@ def full_backlog() -> Iterator[int]:
             except TimeoutError:
                 break
         else:
-            pytest.skip("this kernel does not leave a connect to a full backlog hanging")
+            # CI's kernel (Linux) does; there a skip would be a missing test.
+            why = "this kernel does not leave a connect to a full backlog hanging"
+            if os.environ.get("CI"):
+                pytest.fail(why, pytrace=False)
+            pytest.skip(why)
         yield port
     finally:
         for filler in fillers:
@@ -189,15 +193,14 @@ def full_backlog() -> Iterator[int]:
 
 def test_connect_timeout_is_retryable(full_backlog: int) -> None:
     client = fetcher(connect_timeout_s=0.3, total_timeout_s=10.0)
-    started = time.monotonic()
     try:
         with pytest.raises(FetchTimeout, match=r"^timed out fetching") as caught:
             client.fetch(FetchRequest(f"http://127.0.0.1:{full_backlog}/feed"))
     finally:
         client.close()
     assert isinstance(caught.value, RetryableError)
+    # The connect timeout, not the 10 s total deadline, ended the fetch.
     assert isinstance(caught.value.__cause__, httpx.ConnectTimeout)
-    assert time.monotonic() - started < 3
 
 
 def test_a_connect_timeout_from_the_backend_becomes_a_fetch_timeout(
