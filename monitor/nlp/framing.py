@@ -427,12 +427,7 @@ def _by_quote_headings(
         if match is None:
             continue
         label = match.group(1)
-        words = label.split()
-        if (
-            len(words) <= 4
-            and label.lower() not in rules.not_speakers
-            and all(_name_word(w) or w in _CONNECTORS for w in words)
-        ):
+        if len(label.split()) <= 4 and _names_someone(label, rules):
             authors[number] = label
 
 
@@ -472,10 +467,15 @@ def _speaker_line(text: str, rules: FramingRules) -> str | None:
     if match is None:
         return None
     label = match.group(1).strip()
-    words = label.split()
-    if not 2 <= len(words) <= 4 or label.lower() in rules.not_speakers:
-        return None
-    return label if all(_name_word(w) or w in _CONNECTORS for w in words) else None
+    return label if 2 <= len(label.split()) <= 4 and _names_someone(label, rules) else None
+
+
+def _names_someone(label: str, rules: FramingRules) -> bool:
+    """Whether a heading's label is a name: capitalised words and connectors,
+    and no label that names nobody ("Photo", "Note")."""
+    return label.lower() not in rules.not_speakers and all(
+        _name_word(w) or w in _CONNECTORS for w in label.split()
+    )
 
 
 def _quote_balance(text: str, opening: str) -> int:

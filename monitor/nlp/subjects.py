@@ -374,7 +374,7 @@ _AGENT_REACH = 6
 _NAME_JOINERS = frozenset({"of", "from", "de", "del"})
 #: Determiners between such a preposition and the name.
 _DETERMINERS_ANY = frozenset({"the", "el", "la", "los", "las"})
-_QUOTE_MARKS = frozenset({"“", "”", '"', "‘", "’", "«", "»", "„"})
+_QUOTE_MARKS = _OPENING_QUOTES | _CLOSING_QUOTES | {'"', "‘", "’", "„"}
 #: Prepositions that end an agent's phrase ("by prosecutors of election fraud").
 _AGENT_STOPS = frozenset(
     {"of", "in", "on", "for", "over", "at", "after", "before", "with", "about", "against",
