@@ -59,6 +59,7 @@ from monitor.nlp.boilerplate import (
 from monitor.nlp.framing import FramingRules
 from monitor.nlp.inflection import nominative_names
 from monitor.nlp.lexicon import BackReferences, Lexicon, load_lexicon
+from monitor.nlp.patterns import CuePatterns
 from monitor.nlp.pieces import Piece, cut_pieces
 from monitor.nlp.pipeline import COMPONENT, ChunkFeeder, build_pipeline, cue_hits, entity_offsets
 from monitor.nlp.result import TagResult, joined, shifted
@@ -132,9 +133,7 @@ class Tagger:
         self._scope = ScopeRules.from_cues(lexicon.cues)
         self._framing = FramingRules.from_lexicon(lexicon.speech.framing)
         patterns = lexicon.cues.foreign_interference.weak_patterns
-        self._weak_patterns = (
-            re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE) if patterns else None
-        )
+        self._weak_patterns = CuePatterns(patterns) if patterns else None
         self._references = _back_references(lexicon.cues.foreign_interference)
         election = lexicon.cues.election
         self._election_references = _back_references(election) if election.references else None
@@ -275,7 +274,7 @@ class Tagger:
         speech_at = self._speech_words.starts(text) if scan is None else scan.speech_starts
         # Pattern cues ("help the KMT win") trigger and keep their lines as
         # phrase cues do, so the fast path tags as the full one.
-        patterned = self._pattern_starts(text, spans)
+        patterned = self._pattern_starts(text, spans, None if scan is None else scan.lowered)
         if not trigger and not patterned:
             return _Prepared(piece, False, speech_at=speech_at, scan=scan)
         if self._settings.model is not None:  # a trained model reads everything
@@ -286,14 +285,17 @@ class Tagger:
         spacy_text, blanked = _blank_lines(text, piece.lines, piece.flags, starts)
         return _Prepared(piece, True, spacy_text, blanked, speech_at)
 
-    def _pattern_starts(self, text: str, spans: Sequence[tuple[int, int]]) -> list[int]:
-        """Starts of the pattern cues inside the statement ``spans``."""
+    def _pattern_starts(
+        self, text: str, spans: Sequence[tuple[int, int]], lowered: str | None
+    ) -> list[int]:
+        """Starts of the pattern cues inside the statement ``spans``
+        (``lowered`` is ``text.lower()``, if made)."""
         if self._weak_patterns is None:
             return []
         return [
-            m.start()
-            for m in self._weak_patterns.finditer(text)
-            if any(start <= m.start() < end for start, end in spans)
+            found
+            for found, _ in self._weak_patterns.spans(text, lowered)
+            if any(start <= found < end for start, end in spans)
         ]
 
     def _finish(self, item: _Prepared, doc: Doc | None, author: str | None = None) -> TagResult:
@@ -393,13 +395,13 @@ def _back_references(cues: BackReferences) -> re.Pattern[str]:
 
 
 def _pattern_hits(
-    pattern: re.Pattern[str], text: str, blanked: tuple[tuple[int, int], ...]
+    patterns: CuePatterns, text: str, blanked: tuple[tuple[int, int], ...]
 ) -> list[Hit]:
-    """Weak interference hits of the cue ``pattern`` outside the ``blanked`` lines."""
+    """Weak interference hits of the cue ``patterns`` outside the ``blanked`` lines."""
     return [
-        Hit(INTERFERENCE_WEAK, m.start(), m.end())
-        for m in pattern.finditer(text)
-        if not _overlaps(list(blanked), m.start(), m.end())
+        Hit(INTERFERENCE_WEAK, start, end)
+        for start, end in patterns.spans(text)
+        if not _overlaps(list(blanked), start, end)
     ]
 
 
