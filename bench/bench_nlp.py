@@ -21,6 +21,11 @@ project: relevant sentences come from the labelled dev set, the rest from
 ``tests/fixtures/nlp/bench-neutral.txt``. Each timing is the best of
 ``--repeat`` runs, tokenizer and tagger runs interleaved, to damp noise
 from other processes on the machine.
+
+It measures whichever monitor Python imports: the sources, or the build whose
+tagging modules mypyc compiles (``setup.py``), the form a compiled install
+runs: ``PYTHONPATH=$(scripts/build-compiled) .venv/bin/python bench/bench_nlp.py``.
+The report's ``tagger:`` line says which.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import spacy
 from spacy.about import __version__ as spacy_version
 from spacy.tokenizer import Tokenizer
 
+from monitor.nlp import words as words_module
 from monitor.nlp.lexicon import load_lexicon
 from monitor.nlp.multilingual import MultilingualTagger
 from monitor.nlp.settings import NlpSettings
@@ -163,6 +169,15 @@ def _process_rate(processes: int, texts: list[str], repeat: int) -> float:
     return best
 
 
+def _form() -> str:
+    """Which tagger this run measures: the sources, or a mypyc-compiled build
+    (``PYTHONPATH=$(scripts/build-compiled)``, see setup.py)."""
+    where = Path(str(words_module.__file__))
+    if where.suffix == ".so":
+        return f"compiled by mypyc ({where.parent.parent.parent})"
+    return f"pure Python ({where.parent.parent.parent})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=600)
@@ -236,6 +251,7 @@ def main() -> None:
         f"Python {platform.python_version()}, spaCy {spacy_version}"
     )
     print(f"corpus: {args.articles} articles per set, ~{words:.0f} words each, seed {args.seed}")
+    print(f"tagger: {_form()}")
     print()
     print(
         "| corpus | bare tokenizer art/s | primed tokenizer art/s | tag art/s "

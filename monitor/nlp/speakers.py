@@ -220,8 +220,8 @@ def _speaker_of_verb(
             if _place_after_place(words, first, left - 1, rules):
                 return None  # "A recount in Marlow County, Pennsylvania, has confirmed"
             if _opens_with_comma(words, first, rules):
-                found = name_before(sentence, words, left - 1, rules)
-                return found if found is None else as_person(found)
+                before = name_before(sentence, words, left - 1, rules)
+                return None if before is None else as_person(before)
         # "…, said the minister" / "…, говорят аналитики": the speaker after the verb.
         return _apposition(sentence, words, left, rules) or _name_after(
             sentence, words, verb + 1, rules
