@@ -187,6 +187,7 @@ def _split(
     hit_starts = [h.start for h in hits]
     parts = []
     article_homes: set[str] = set()
+    place_homes: set[str] = set()
     for start, end in spans:
         own_entities = _between(entities, entity_starts, start, end)
         own_hits = _between(hits, hit_starts, start, end)
@@ -202,9 +203,18 @@ def _split(
                 article_homes.update(
                     scope.home_states(document, (start, end), own_entities, own_hits, places=False)
                 )
+                place_homes.update(homes)
+        elif own_entities and scope is not None and not place_homes:
+            place_homes.update(scope.home_states(document, (start, end), own_entities, ()))
         parts.append(new(_Parts, (start, end, own_entities, own_hits, len(homes))))
     if not article_homes:
-        return parts
+        named = {e.country for e in entities if e.country}
+        if len(named) != 1 or place_homes != named:
+            return parts
+        # The one state the article names, named as the place where its
+        # politics happen ("judges in Pakistan"), is home throughout: its own
+        # spy agency meddling in its own courts is no foreign actor.
+        article_homes = place_homes
     # A state that is the home of the article's politics in one sentence ("to
     # mislead the American public") stays home in the others ("voter pressure
     # at U.S. military bases"): the election's own country is no foreign actor.

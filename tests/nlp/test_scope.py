@@ -144,3 +144,20 @@ def test_a_denied_place_is_no_home(scope: ScopeRules, index: TermIndex) -> None:
     text = "Our votes should be decided in our villages, not in Beijing."
     assert _home(text, scope, index) == set()
     assert _home("Food programs in Venezuela ahead of the vote.", scope, index) == {"Venezuela"}
+
+
+def test_the_one_state_an_article_names_as_its_place_is_home_throughout(tagger: Tagger) -> None:
+    """An article whose only state is named as where its politics happen
+    ("lawmakers in Pakistan") reports that state's own agencies at home: their
+    meddling in its elections is no foreign interference. A second state
+    named anywhere in the article keeps the foreign reading."""
+    own = (
+        "Spy agency accused\n"
+        "Opposition lawmakers in Pakistan accused the spy agency of pressure on them.\n"
+        "The agency is notorious for allegedly orchestrating the making or breaking of"
+        " elected governments at the behest of Pakistan's powerful military."
+    )
+    assert all("foreign_interference" not in s.tags for s in tagger.tag(own).statements)
+    other = own.replace("Opposition lawmakers", "Russian and opposition lawmakers")
+    tagged = [s.text[:10] for s in tagger.tag(other).statements if s.tags]
+    assert "The agency" in tagged
