@@ -31,7 +31,9 @@ Rules:
   already has such a statement, a weak cue needs only one actor in the
   sentence, or none when it is *topical* ("propaganda", "the plot"), and
   denial phrases ("rejected the claim as baseless") count too: denials of
-  interference and warnings against it are interference statements; and a
+  interference and warnings against it are interference statements (not a
+  denial whose object is an election cue, "denied the fraud allegations",
+  which answers a claim about the vote); and a
   statement with no tag of its own that is attributed to someone continues
   the story (:func:`continues_interference`).
 """
@@ -139,13 +141,19 @@ def election_evidence(hits: Sequence[Hit], article_context: bool, block_window: 
 
 
 def interference_evidence(
-    hits: Sequence[Hit], states: int, article_context: bool = False, home: int = 0
+    hits: Sequence[Hit],
+    states: int,
+    article_context: bool = False,
+    home: int = 0,
+    document: str | None = None,
 ) -> list[Hit]:
     """The hits of one statement that make it about foreign interference.
 
     ``states`` is how many different states the statement names, ``home`` how
     many of those are its home country (so not foreign actors);
-    ``article_context`` says whether the article already has an interference statement.
+    ``article_context`` says whether the article already has an interference
+    statement; ``document``, the text the hits index, lets a denial of an
+    election claim be told apart (see :func:`_answers_election_claim`).
     """
     kinds = {h.kind for h in hits}
     if kinds.isdisjoint(_INTERFERENCE_EVIDENCE):
@@ -170,12 +178,30 @@ def interference_evidence(
             if not any(_covers(b, hit) for b in blocks):  # "meddling in judicial proceedings"
                 found.append(hit)
         elif hit.kind == INTERFERENCE_CONTEXT and article_context:
-            found.append(hit)
+            if document is None or not _answers_election_claim(hit, hits, document):
+                found.append(hit)
         elif hit.kind == INTERFERENCE_WEAK and not any(_covers(b, hit) for b in blocks):
             in_topic = article_context and (hit.start, hit.end) in topical
             if foreign or in_topic:
                 found.append(hit)
     return _outermost(found)
+
+
+#: What stands between a denial and the election cue it denies.
+_DENIED_OBJECT = frozenset({"the", "any", "all", "these", "those"})
+
+
+def _answers_election_claim(denial: Hit, hits: Sequence[Hit], document: str) -> bool:
+    """Whether the context cue ``denial`` is followed by a determiner and an
+    election cue ("denied the fraud allegations", "rejected any rigging
+    claims"): a rebuttal of a claim about the vote, not of meddling in it.
+    ("fabricated opinion polls", with no determiner, is no such denial.)"""
+    return any(
+        h.kind in (ELECTION, ELECTION_WEAK)
+        and 0 < h.start - denial.end <= 8
+        and document[denial.end : h.start].strip().lower() in _DENIED_OBJECT
+        for h in hits
+    )
 
 
 def _outermost(hits: list[Hit]) -> list[Hit]:
@@ -262,7 +288,7 @@ def decide_tags(
     if election:
         tags.append(TAG_ELECTION)
         evidence.extend(to_evidence(TAG_ELECTION, election, document))
-    interference = interference_evidence(hits, states, context.interference, home)
+    interference = interference_evidence(hits, states, context.interference, home, document)
     if interference:
         tags.append(TAG_FOREIGN_INTERFERENCE)
         evidence.extend(to_evidence(TAG_FOREIGN_INTERFERENCE, interference, document))

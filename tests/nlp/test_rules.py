@@ -107,6 +107,29 @@ def test_denials_count_only_in_an_interference_article() -> None:
     assert interference_evidence([denial], states=0, article_context=True) == [denial]
 
 
+def test_a_denial_of_an_election_claim_is_no_interference_denial() -> None:
+    document = "The government has denied the fraud allegations. Fraud, they said."
+    denial, fraud = Hit(INTERFERENCE_CONTEXT, 19, 25), Hit(ELECTION, 30, 35)
+
+    def evidence(*hits: Hit) -> list[Hit]:
+        return interference_evidence(hits, states=0, article_context=True, document=document)
+
+    assert evidence(denial, fraud) == []
+    # without the text, as before: the denial counts
+    assert interference_evidence([denial, fraud], states=0, article_context=True) == [denial]
+    # an election cue further on is no object of the denial
+    assert evidence(denial, Hit(ELECTION, 50, 55)) == [denial]
+    # a denial of meddling in the vote is still one
+    meddling = Hit(INTERFERENCE, 26, 34)
+    assert evidence(denial, meddling) == [denial, meddling]
+    # "fabricated opinion polls": no determiner, so no denied claim
+    made_up = "It fabricated opinion polls."
+    cue, polls = Hit(INTERFERENCE_CONTEXT, 3, 13), Hit(ELECTION, 14, 27)
+    assert interference_evidence(
+        [cue, polls], states=0, article_context=True, document=made_up
+    ) == [cue]
+
+
 def test_decide_tags_reports_evidence_text() -> None:
     document = "Russia denied meddling in the election."
     hits = [Hit(INTERFERENCE, 14, 22), Hit(ELECTION, 30, 38)]
