@@ -32,14 +32,14 @@ pytestmark = [
     ),
 ]
 
-#: (corpus row, figure) → floor: the figures of 5 Dec 2026, third session
+#: (corpus row, figure) → floor: the figures of 5 Dec 2026, fourth session
 #: (docs/nlp-quality.md), less about 0.02.
 FLOORS = {
     ("all", "election"): 0.88,
-    ("all", "interference"): 0.86,
+    ("all", "interference"): 0.88,
     ("all", "speaker"): 0.88,
     ("kind=news", "election"): 0.89,
-    ("kind=news", "interference"): 0.85,
+    ("kind=news", "interference"): 0.90,
     ("kind=news", "speaker"): 0.85,
     ("kind=official", "election"): 0.87,
     ("kind=official", "interference"): 0.86,
