@@ -8,11 +8,12 @@ code; rule and receiver names come from config; feed ids are never labels.
 Beside the monitor's own metrics the registry carries prometheus_client's
 process (CPU, memory, file descriptors), platform (``python_info``) and
 garbage-collector collectors, and ``monitor_build_info``: 1, labelled with
-the versions this process runs.
+the versions this process runs and the form of its NLP modules.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import platform
 from functools import cache
 from importlib import metadata
@@ -136,12 +137,22 @@ class Metrics:
 
 @cache
 def build_labels() -> dict[str, str]:
-    """``monitor_build_info``'s labels: the monitor's, Python's and spaCy's versions."""
+    """``monitor_build_info``'s labels: the monitor's, Python's and spaCy's
+    versions, and the form of the NLP modules (``compiled`` by mypyc, see
+    setup.py, or ``python``)."""
     return {
         "version": _package_version("news-monitor", monitor.__version__),
         "python": platform.python_version(),
         "spacy": _package_version("spacy", "unknown"),
+        "nlp": _nlp_form(),
     }
+
+
+def _nlp_form() -> str:
+    # Where the word splitter would load from, without importing the NLP stage.
+    spec = importlib.util.find_spec("monitor.nlp.words")
+    origin = spec.origin if spec is not None else None
+    return "compiled" if origin is not None and origin.endswith(".so") else "python"
 
 
 def _package_version(name: str, fallback: str) -> str:

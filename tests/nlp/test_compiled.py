@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.ops.metrics import build_labels
+
 REPO = Path(__file__).resolve().parents[2]
 HOT = ["assemble", "memory", "speakers", "subjects", "tagger", "words"]
 
@@ -42,3 +44,8 @@ def test_setup_compiles_existing_modules_and_the_hot_ones() -> None:
     assert set(HOT) <= set(names)
     for name in names:
         assert (REPO / "monitor" / "nlp" / f"{name}.py").is_file(), name
+
+
+def test_the_build_info_metric_names_the_form() -> None:
+    expected = "compiled" if os.environ.get("MONITOR_COMPILED") else "python"
+    assert build_labels()["nlp"] == expected

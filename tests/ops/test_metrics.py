@@ -33,6 +33,7 @@ def test_build_info_is_one_and_names_the_versions() -> None:
     assert sample.labels["version"] == metadata.version("news-monitor")
     assert sample.labels["python"] == platform.python_version()
     assert sample.labels["spacy"] == metadata.version("spacy")
+    assert sample.labels["nlp"] == "python"  # this suite runs the sources (an editable install)
     assert "monitor_build_info{" in generate_latest(metrics.registry).decode()
 
 
