@@ -533,6 +533,8 @@ def test_a_sentence_referring_back_carries_an_election_story(tagger: Tagger) -> 
         "Kuomintang or KMT, win the election.",
         "Russia targeted U.S. voters on social media, the report says.",
         "The Chinese government pays Taiwanese media outlets for pro-Beijing reports.",
+        "Officials say Russia and Iran are stepping up efforts to sow distrust before the vote.",
+        "Efforts by Russia to divide Americans and sow growing distrust in the election began.",
     ],
 )
 def test_pattern_cues_need_a_foreign_actor_like_any_weak_cue(tagger: Tagger, sentence: str) -> None:
@@ -540,7 +542,10 @@ def test_pattern_cues_need_a_foreign_actor_like_any_weak_cue(tagger: Tagger, sen
 
 
 def test_pattern_cues_without_a_foreign_actor_tag_nothing(tagger: Tagger) -> None:
-    text = "Club news\nThe coach paid local journalists a visit and helped the team win the cup."
+    text = (
+        "Club news\nThe coach paid local journalists a visit and helped the team win the cup. "
+        "The defeat could sow doubts in the squad."
+    )
     assert all(not s.tags for s in tagger.tag(text).statements)
 
 
