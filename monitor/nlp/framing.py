@@ -300,7 +300,7 @@ def _by_header(
     if not _may_frame(document, lines[:top], rules):
         return  # the common case: no header, opening or introduction at the top
     author: str | None = None
-    header = False
+    header = bylined = False
     first_body = -1
     for number in range(top):
         text = document[lines[number][0] : lines[number][1]].strip()
@@ -311,7 +311,10 @@ def _by_header(
                 authors[number] = who  # the header line is the author's too
             continue
         if header and number == first_body and _byline(text):
-            author, first_body = text, number + 1  # "Neil Holland" under the header
+            # "Neil Holland" under the header; a second such line is the
+            # first one's title ("Heather Nauert / Department Spokesperson").
+            author = author if bylined else text
+            first_body, bylined = number + 1, True
             frame_lines.add(number)
             continue
         if rules.openings.match(text):

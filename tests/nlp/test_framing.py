@@ -62,6 +62,20 @@ def test_a_statement_header_and_byline_frame_the_body(rules: FramingRules) -> No
     assert frames.frame_lines == frozenset({1})  # the byline is nobody's statement
 
 
+def test_a_byline_title_under_the_name_does_not_replace_it(rules: FramingRules) -> None:
+    text = (
+        "Attack on the Elections Commission\n"
+        "Press Statement\n"
+        "Jane Doe\n"
+        "Department Spokesperson\n"
+        "May 2, 2018\n"
+        "The United States strongly condemns the attack."
+    )
+    frames = find_frames(text, [(m, m + len(x)) for m, x in _lines(text)], rules, _nobody)
+    assert frames.authors[-1] == "Jane Doe"
+    assert frames.frame_lines >= {2, 3}  # the name and its title are nobody's statements
+
+
 def test_a_speech_opening_takes_the_byline_above_it(rules: FramingRules) -> None:
     text = (
         "Russia is attempting to apply a veneer of legitimacy: UK statement to the OSCE\n"
