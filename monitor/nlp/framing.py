@@ -8,7 +8,8 @@ framed author is (or None):
 * **transcript turns**: a line opening with a speaker and a colon
   ("President of Russia Vladimir Putin: …", "MR. STROH: …"); the lines after
   it, up to the next turn, are that speaker's (when the text has two turns or
-  more: one such line alone frames only itself);
+  more, or one under a title, or one opening the text with a title and a
+  name and ending as speech does: otherwise one such line frames only itself);
 * **statement and speech headers** near the top: "Statement by the
   Spokesperson …", "U.S. Embassy Statement on …", "…: UK statement to the
   OSCE", "Blog by …"; a byline (a line that is only a name) under the header
@@ -43,6 +44,8 @@ _CONNECTORS = frozenset({"of", "the", "for", "and", "de", "von", "van", "al", "b
 _NAME_CHARS = re.compile(r"^[\w.’'-]+$")
 _SENTENCE_END = re.compile(r"[.!?…\"”’)]\s*$")
 _DATE_OR_NUMBER = re.compile(r"\d")
+#: How a line of speech ends, and a headline does not: a stop or a comma.
+_SPOKEN_END = re.compile(r"[.!?…,]\s*$")
 #: How far into a text its frame (header, byline, opening) is looked for.
 _TOP_CHARS = 800
 
@@ -171,8 +174,14 @@ def find_frames(
     line_authors: list[str | None] = [None] * len(lines)
     frame_lines: set[int] = set()
     # Two turns make a transcript; so does one under a title ("Excerpts from
-    # the transcript …" then "President of Russia Vladimir Putin: …").
-    if len(named) >= 2 or (named and named[0] > 0 and _long_label(turn_of[named[0]])):
+    # the transcript …" then "President of Russia Vladimir Putin: …"), or one
+    # opening the text with a title and a name and going on as speech does
+    # ("…: Citizens of Russia, friends,"), where a headline would not.
+    if len(named) >= 2 or (
+        named
+        and _long_label(turn_of[named[0]], 2 if named[0] else 3)
+        and (named[0] or _SPOKEN_END.search(document, lines[0][0], lines[0][1]) is not None)
+    ):
         _by_turns(document, lines, turn_of, line_authors)
     else:
         for number, found in enumerate(turn_of):
@@ -246,8 +255,8 @@ def _turn(
     return label, match.end()
 
 
-def _long_label(turn: tuple[str | None, int] | None) -> bool:
-    return turn is not None and turn[0] is not None and len(turn[0].split()) >= 2
+def _long_label(turn: tuple[str | None, int] | None, words: int = 2) -> bool:
+    return turn is not None and turn[0] is not None and len(turn[0].split()) >= words
 
 
 def _name_word(word: str) -> bool:

@@ -50,6 +50,25 @@ def test_transcript_turns_frame_the_lines_after_them(rules: FramingRules) -> Non
     ]
 
 
+def test_one_turn_opening_a_speech_frames_it_but_a_headline_does_not(
+    rules: FramingRules,
+) -> None:
+    speech = (
+        "President of Russia Vladimir Putin: Citizens of Russia, friends,\n"
+        "The official results were announced today.\n"
+        "The campaign was intense."
+    )
+    assert _authors(speech, rules) == ["President of Russia Vladimir Putin"] * 3
+    headline = (
+        "Russian Foreign Ministry Spokeswoman: West meddles in elections\n"
+        "The vote was calm.\n"
+        "Turnout was high."
+    )
+    assert _authors(headline, rules) == ["Russian Foreign Ministry Spokeswoman", None, None]
+    short = "Vladimir Putin: Citizens of Russia, friends,\nThe results were announced today."
+    assert _authors(short, rules) == ["Vladimir Putin", None]  # a name alone may be a headline's
+
+
 def test_a_statement_header_and_byline_frame_the_body(rules: FramingRules) -> None:
     text = (
         "U.S. Embassy Statement on Local Elections (June 22, 2015)\n"
