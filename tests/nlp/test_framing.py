@@ -69,6 +69,19 @@ def test_one_turn_opening_a_speech_frames_it_but_a_headline_does_not(
     assert _authors(short, rules) == ["Vladimir Putin", None]  # a name alone may be a headline's
 
 
+def test_a_statement_released_by_its_authors_in_the_passive_frames_the_body(
+    rules: FramingRules,
+) -> None:
+    text = (
+        "The text of the following statement was released by the Governments of Canada "
+        "and the United Kingdom on electoral interference targeting Moldova\n"
+        "We, the governments of Canada and the United Kingdom, are united.\n"
+        "Free and fair elections are the cornerstone of democracy."
+    )
+    authors = _authors(text, rules)
+    assert authors[1:] == ["Governments of Canada and the United Kingdom"] * 2
+
+
 def test_a_statement_header_and_byline_frame_the_body(rules: FramingRules) -> None:
     text = (
         "U.S. Embassy Statement on Local Elections (June 22, 2015)\n"
