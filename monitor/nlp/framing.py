@@ -12,8 +12,9 @@ framed author is (or None):
   name and ending as speech does: otherwise one such line frames only itself);
 * **statement and speech headers** near the top: "Statement by the
   Spokesperson …", "U.S. Embassy Statement on …", "…: UK statement to the
-  OSCE", "Blog by …"; a byline (a line that is only a name) under the header
-  names the author more exactly and is itself nobody's statement;
+  OSCE", "Blog by …"; a byline (a line that is only a name) under the header,
+  or under a summary sentence under it, names the author more exactly and is
+  itself nobody's statement (a summary sentence speaks for itself);
 * **speech openings** ("Thank you, Mr Chair."): the speech is the byline's,
   or else the subject of the summary line above it ("Ambassador Neil Holland
   condemns …");
@@ -318,6 +319,19 @@ def _by_header(
             author, header, first_body = who or author, True, number + 1
             if who:
                 authors[number] = who  # the header line is the author's too
+            continue
+        if (
+            header
+            and not bylined
+            and number == first_body + 1
+            and _byline(text)
+            and _SENTENCE_END.search(document, lines[first_body][0], lines[first_body][1])
+        ):
+            # "…: UK statement" / "Ambassador Holland thanks …" / "Neil Holland":
+            # the speech under a summary sentence is the byline's; the summary
+            # speaks for itself.
+            author, first_body, bylined = text, number + 1, True
+            frame_lines.add(number)
             continue
         if header and number == first_body and _byline(text):
             # "Neil Holland" under the header; a second such line is the

@@ -82,6 +82,23 @@ def test_a_statement_released_by_its_authors_in_the_passive_frames_the_body(
     assert authors[1:] == ["Governments of Canada and the United Kingdom"] * 2
 
 
+def test_a_byline_under_the_summary_sentence_frames_the_speech(rules: FramingRules) -> None:
+    # A GOV.UK speech page: title with "UK statement", a summary, the speaker's name.
+    text = (
+        "Report by the Head of the OSCE Mission to Moldova: UK statement, November 2024\n"
+        "Ambassador Holland thanks the Head of Mission for the update.\n"
+        "Neil Holland\n"
+        "I would like to welcome Ambassador Keiderling back to the Permanent Council.\n"
+        "Moldovans deserve free and fair elections."
+    )
+    frames = find_frames(text, [(m, m + len(x)) for m, x in _lines(text)], rules, _nobody)
+    assert frames.authors == ("UK", None, None, "Neil Holland", "Neil Holland")
+    assert 2 in frames.frame_lines
+    # No summary sentence above it: a later name line is not a byline.
+    plain = text.replace("Ambassador Holland thanks the Head of Mission for the update.\n", "")
+    assert _authors(plain, rules)[-1] == "Neil Holland"  # the byline right under the header
+
+
 def test_a_statement_header_and_byline_frame_the_body(rules: FramingRules) -> None:
     text = (
         "U.S. Embassy Statement on Local Elections (June 22, 2015)\n"
