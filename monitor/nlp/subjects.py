@@ -84,6 +84,8 @@ _PARTICLE_VERBS = {
     "referred": ("to",),
     "refers": ("to",),
     "referring": ("to",),
+    "pointed": ("out",),
+    "points": ("out",),
 }
 
 

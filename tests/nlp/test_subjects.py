@@ -32,6 +32,8 @@ def _subject(sentence: str, speech: SpeechRules) -> str | None:
         ("The opposition is calling for a recount.", "The opposition"),
         ("Malloch Brown referred to the government stopping election officers.",
          "Malloch Brown"),
+        ("Vladimir Putin pointed out that it was unacceptable to make accusations.",
+         "Vladimir Putin"),
         ("According to the documents, Rajoelina won with Russian support.", "the documents"),
     ],
 )  # fmt: skip
@@ -48,6 +50,7 @@ def test_the_subject_of_a_statement_verb_is_the_speaker(
         "President Kibaki has been declared the winner.",  # passive
         "Official results gave the party just over 24 percent.",  # no statement verb
         "The party called the meeting to order.",  # "called" without "for"/"on"
+        "The soldier pointed at the map of the polling stations.",  # "pointed" without "out"
         "The minister referred the question to the commission.",  # "referred" without "to"
     ],
 )
