@@ -84,6 +84,9 @@ _PARTICLE_VERBS = {
     "referred": ("to",),
     "refers": ("to",),
     "referring": ("to",),
+    # "charged that …" reports; "charged 13 Russians with …" is an action.
+    "charged": ("that",),
+    "charges": ("that",),
     "pointed": ("out",),
     "points": ("out",),
 }

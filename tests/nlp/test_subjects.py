@@ -34,6 +34,7 @@ def _subject(sentence: str, speech: SpeechRules) -> str | None:
          "Malloch Brown"),
         ("Vladimir Putin pointed out that it was unacceptable to make accusations.",
          "Vladimir Putin"),
+        ("The opposition charged that the vote was rigged.", "The opposition"),
         ("According to the documents, Rajoelina won with Russian support.", "the documents"),
     ],
 )  # fmt: skip
@@ -51,6 +52,7 @@ def test_the_subject_of_a_statement_verb_is_the_speaker(
         "Official results gave the party just over 24 percent.",  # no statement verb
         "The party called the meeting to order.",  # "called" without "for"/"on"
         "The soldier pointed at the map of the polling stations.",  # "pointed" without "out"
+        "A grand jury has charged 13 Russian nationals with plotting to interfere.",  # an action
         "The minister referred the question to the commission.",  # "referred" without "to"
     ],
 )

@@ -605,3 +605,15 @@ def test_new_words_are_not_kept_after_an_article(monkeypatch: pytest.MonkeyPatch
     assert len(tagger._nlp.vocab.strings) - before < 20  # not ~3 new strings per article
     assert all("election" in r.statements[1].tags for r in results)
     assert results[-1].statements[1].speaker == "Zorblat200"
+
+
+def test_charging_someone_is_an_action_and_charging_that_a_statement(tagger: Tagger) -> None:
+    # LABELING.md: "Actions are not statements: imposing sanctions, charging …"
+    text = (
+        "Indictment\n"
+        "A federal grand jury has charged 13 Russian nationals with plotting to interfere "
+        "in the election.\n"
+        "Jane Roe charged that the vote was rigged."
+    )
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers[1:] == [None, "Jane Roe"]
