@@ -226,6 +226,9 @@ class Speech(_Frozen):
     clause_words: tuple[str, ...] = ()
     #: Phrases that put the source after them: "according to X", "según X".
     according: tuple[str, ...] = ("according to",)
+    #: Head nouns of data: "according to the official figures" names no
+    #: speaker (LABELING.md: "Data are not speakers").
+    data_nouns: tuple[str, ...] = ()
     #: Words of reported speech: inside a framed statement, a sentence that
     #: names a third party with one of these is that party's ("…, said X").
     reported_speech: tuple[str, ...] = ()

@@ -157,5 +157,10 @@ def clean_name(sentence: str, run: list[Word], rules: SpeechRules) -> Attributio
     return Attribution(name, start, start + len(name), person=person) if name else None
 
 
+def names_data(found: Attribution, rules: SpeechRules) -> bool:
+    """Whether a source after "according to" is data ("the official figures")."""
+    return found.name.rsplit(None, 1)[-1].lower().rstrip(".") in rules.data_nouns
+
+
 def as_person(found: Attribution) -> Attribution:
     return Attribution(found.name, found.start, found.end, found.pronoun, person=True)

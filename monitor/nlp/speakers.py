@@ -29,6 +29,7 @@ from monitor.nlp.names import (
     institution_head,
     institution_phrase,
     name_before,
+    names_data,
 )
 from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.words import (
@@ -82,6 +83,8 @@ def find_attribution(
                 first, last = words[index], words[index + phrase - 1]
                 return Attribution(sentence[first.start : last.end], first.start, last.end, pronoun)
             found = _after_verb(sentence, words, index + phrase - 1, rules)
+            if found is not None and names_data(found, rules):
+                continue  # "according to the official figures": data, no speaker
         elif (key in rules.verbs or key in rules.object_verbs) and _reports_speech(
             sentence, words, index, rules
         ):

@@ -46,6 +46,8 @@ class SpeechRules:
     statement_verbs: frozenset[str] = frozenset()
     #: Words of a subject that make it a conduit (a reporter, the publishing medium).
     conduits: frozenset[str] = frozenset()
+    #: Head nouns of data, no speaker after "according to" (``data_nouns``).
+    data_nouns: frozenset[str] = frozenset()
     #: Words opening a clause that a subject never holds (``clause_words``).
     clause_words: frozenset[str] = frozenset()
     #: "according to" phrases as word keys: ("according", "to"), ("по", "словам").
@@ -106,6 +108,7 @@ class SpeechRules:
             object_pronouns=keys(speech.object_pronouns),
             statement_verbs=keys(speech.statement_verbs),
             conduits=keys(speech.conduits),
+            data_nouns=keys(speech.data_nouns),
             clause_words=keys(speech.clause_words),
             reported=_words_pattern(speech.reported_speech),
             describers=keys(speech.describers),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.nlp.names import PAIR_ROLE, Attribution
+from monitor.nlp.names import PAIR_ROLE, Attribution, names_data
 from monitor.nlp.speakers import according_phrase
 from monitor.nlp.speech_rules import SpeechRules
 from monitor.nlp.words import Word, outside, words_of
@@ -117,7 +117,7 @@ def subject_attribution(
         phrase = according_phrase(words, index, rules)
         if phrase:  # "according to the documents", "según el gobierno estadounidense"
             source = _source_after(sentence, words, index + phrase)
-            if source is not None:
+            if source is not None and not names_data(source, rules):
                 return source
             continue
         if word.key in _QUOTING and index + 1 < len(words):

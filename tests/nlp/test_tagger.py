@@ -617,3 +617,14 @@ def test_charging_someone_is_an_action_and_charging_that_a_statement(tagger: Tag
     )
     speakers = [s.speaker for s in tagger.tag(text).statements]
     assert speakers[1:] == [None, "Jane Roe"]
+
+
+def test_data_after_according_to_is_no_speaker(tagger: Tagger) -> None:
+    # LABELING.md: "Data are not speakers (tallies, official results)".
+    text = (
+        "Results\n"
+        "According to the official figures, Mr. Kabila won 58 percent of the vote.\n"
+        "According to the documents, the party won with foreign support."
+    )
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers[1:] == [None, "the documents"]
