@@ -141,6 +141,8 @@ def clean_name(sentence: str, run: list[Word], rules: SpeechRules) -> Attributio
             after = after[2:]  # "President of Brazil Luiz Inacio Lula da Silva"
         if len(after) == 1 and run[title + 1].key in rules.connectors:
             run = run[title:]  # an office, no person: "Director of National Intelligence"
+        elif len(after) == 1 and after[0].key in rules.institutions:
+            pass  # an institution, no title: "the Justice Department"
         else:
             run, person = after, True
     while run and (run[0].key in rules.not_names or run[0].key in rules.connectors):
@@ -158,8 +160,10 @@ def clean_name(sentence: str, run: list[Word], rules: SpeechRules) -> Attributio
 
 
 def names_data(found: Attribution, rules: SpeechRules) -> bool:
-    """Whether a source after "according to" is data ("the official figures")."""
-    return found.name.rsplit(None, 1)[-1].lower().rstrip(".") in rules.data_nouns
+    """Whether a source after "according to" is data ("the official figures"),
+    not a body named for its data ("the National Bureau of Statistics")."""
+    head = found.name.rsplit(None, 1)[-1]
+    return head.islower() and head.rstrip(".") in rules.data_nouns
 
 
 def as_person(found: Attribution) -> Attribution:

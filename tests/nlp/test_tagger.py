@@ -624,7 +624,19 @@ def test_data_after_according_to_is_no_speaker(tagger: Tagger) -> None:
     text = (
         "Results\n"
         "According to the official figures, Mr. Kabila won 58 percent of the vote.\n"
-        "According to the documents, the party won with foreign support."
+        "According to the documents, the party won with foreign support.\n"
+        "Inflation stood at 23 percent, according to the National Bureau of Statistics."
     )
     speakers = [s.speaker for s in tagger.tag(text).statements]
-    assert speakers[1:] == [None, "the documents"]
+    assert speakers[1:] == [None, "the documents", "National Bureau of Statistics"]
+
+
+def test_a_title_before_an_institution_noun_is_part_of_its_name(tagger: Tagger) -> None:
+    # "Justice" titles a judge ("Justice Qazi Faez Isa"), not "the Justice Department".
+    text = (
+        "Indictment\n"
+        "The indictment, announced by the Justice Department, named 13 Russians.\n"
+        "Justice Qazi Faez Isa said the court would meet."
+    )
+    speakers = [s.speaker for s in tagger.tag(text).statements]
+    assert speakers[1:] == ["Justice Department", "Qazi Faez Isa"]
