@@ -319,9 +319,11 @@ _PAIR_REACH = 1500
 
 
 def _first_at(text: str, name: str, start: int) -> int:
-    """Where ``name`` is first written in ``text`` from ``start`` on (else before it)."""
+    """Where ``name`` is first written in ``text`` from ``start`` on; a name
+    written only before ``start`` (in the title) sorts after every name of
+    the body, in the order the title gives."""
     at = text.find(name, start)
-    return at if at >= 0 else text.find(name)
+    return at if at >= 0 else len(text) + text.find(name)
 
 
 #: How far back a "she" looks for a woman introduced ("his mother, Ruth").

@@ -607,6 +607,8 @@ def _phrase(
 def _description(run: list[Word], rules: SpeechRules) -> dict[str, Any]:
     """For "The President", "Its founder", "the federal Member of Parliament":
     the title, for the caller to resolve to the person named before it."""
+    if len(run) == 2 and run[0].key in rules.pair_words and run[1].key in rules.pair_nouns:
+        return {"role": PAIR_ROLE, "person": True}  # "Both sides", "Both leaders"
     if len(run) > 5 or run[0].key not in rules.describers:
         return {}
     if len(run) == 3 and run[1].key in rules.pair_words and run[2].key in rules.pair_nouns:

@@ -96,6 +96,17 @@ def test_the_two_leaders_are_the_last_two_people_named_in_the_bodys_order(
     assert tagger.tag(text).statements[-1].speaker == "Vladimir Putin and Nicolas Maduro"
 
 
+def test_both_sides_are_the_pair_and_a_name_only_in_the_title_comes_second(
+    tagger: Tagger,
+) -> None:
+    text = (
+        "Vladimir Putin had a telephone conversation with President Emmanuel Macron.\n"
+        "Vladimir Putin pointed out that the accusations were groundless. "
+        "Both sides expressed interest in a peaceful settlement."
+    )
+    assert tagger.tag(text).statements[-1].speaker == "Vladimir Putin and Emmanuel Macron"
+
+
 def test_the_two_leaders_with_nobody_named_before_stay_as_written(tagger: Tagger) -> None:
     text = "Summit\nThe two leaders confirmed their interest in the election talks."
     assert tagger.tag(text).statements[-1].speaker == "The two leaders"
