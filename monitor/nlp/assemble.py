@@ -204,17 +204,14 @@ def _split(
                     scope.home_states(document, (start, end), own_entities, own_hits, places=False)
                 )
                 place_homes.update(homes)
-        elif own_entities and scope is not None and not place_homes:
-            place_homes.update(scope.home_states(document, (start, end), own_entities, ()))
         parts.append(new(_Parts, (start, end, own_entities, own_hits, len(homes))))
     if not article_homes:
-        named = {e.country for e in entities if e.country}
-        if len(named) != 1 or place_homes != named:
-            return parts
         # The one state the article names, named as the place where its
         # politics happen ("judges in Pakistan"), is home throughout: its own
         # spy agency meddling in its own courts is no foreign actor.
-        article_homes = place_homes
+        article_homes = _sole_place_home(document, parts, entities, place_homes, scope)
+        if not article_homes:
+            return parts
     # A state that is the home of the article's politics in one sentence ("to
     # mislead the American public") stays home in the others ("voter pressure
     # at U.S. military bases"): the election's own country is no foreign actor.
@@ -224,6 +221,28 @@ def _split(
         else p
         for p in parts
     ]
+
+
+def _sole_place_home(
+    document: str,
+    parts: list[_Parts],
+    entities: Sequence[EntityHit],
+    place_homes: set[str],
+    scope: ScopeRules | None,
+) -> set[str]:
+    """The one state ``entities`` name, when a sentence names it as a place
+    (``place_homes`` holds those of the sentences with cues); else nothing.
+    Only an article with cues can use it, so no other pays for the search."""
+    named = {e.country for e in entities if e.country}
+    if len(named) != 1 or scope is None or not any(p.hits for p in parts):
+        return set()
+    for part in parts:
+        if place_homes >= named:
+            break
+        if part.entities and not part.hits:
+            bounds = (part.start, part.end)
+            place_homes.update(scope.home_states(document, bounds, part.entities, ()))
+    return place_homes if place_homes == named else set()
 
 
 def _has_speech(positions: list[int] | None, start: int, end: int) -> bool:
