@@ -59,6 +59,7 @@ from monitor.config import load_settings  # noqa: E402
 from monitor.daemon import Daemon  # noqa: E402
 from monitor.demo import ReceivedAlert, StaticSite, WebhookReceiver, serving  # noqa: E402
 from monitor.messages import Article  # noqa: E402
+from monitor.roles import STAGE_NAMES  # noqa: E402
 from tests.support import MonitorProcess, wait_for, write_config  # noqa: E402
 
 #: Alert-sink settings that keep every benchmark article its own story.
@@ -122,7 +123,7 @@ def kafka_bus_config(address: str, topics: TopicNames) -> dict[str, Any]:
         "kind": "kafka",
         "kafka": {"bootstrap_servers": address},
         "topics": topics.model_dump(),
-        "groups": {r: f"bench-{r}-{tag}" for r in ("poller", "nlp", "alerts", "delivery")},
+        "groups": {r: f"bench-{r}-{tag}" for r in STAGE_NAMES},
     }
 
 

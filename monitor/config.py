@@ -79,6 +79,7 @@ class GroupNames(BaseModel):
     poller: str = "monitor-poller"
     nlp: str = "monitor-nlp"
     alerts: str = "monitor-alerts"
+    stories: str = "monitor-stories"
     delivery: str = "monitor-delivery"
 
 

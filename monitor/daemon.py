@@ -103,7 +103,7 @@ class Daemon:
         self._config_path = config_path
         self.metrics = metrics or Metrics()
         self.clock = clock or SystemClock()
-        self.bus = bus or open_bus(settings.bus)
+        self.bus = bus or open_bus(settings.bus, settings.state_dir)
         self.redactor = SecretRedactor(collect_secrets(settings))
         install_redactor(self.redactor)
         self.stop_event = threading.Event()

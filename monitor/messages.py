@@ -245,4 +245,52 @@ class DeadLetter:
     schema: Literal["dead-letter/1"] = "dead-letter/1"
 
 
-Message = Article | TaggedArticle | Alert | StoryNotification | DeadLetter
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """One article's candidate alerts, one per rule hit in order, on their way from
+    rule matching to the story decisions (topic ``alerts_candidates``)."""
+
+    article_id: str
+    alerts: tuple[Alert, ...]
+    schema: Literal["candidates/1"] = "candidates/1"
+
+
+@dataclass(frozen=True, slots=True)
+class StoryEntry:
+    """A story the sink knows, as kept in its state changelog (key ``story:<alert id>``)."""
+
+    alert: Alert
+    #: The statement text, normalised as the de-duplication compares it.
+    text: str
+    first_seen: float
+    article_ids: tuple[str, ...]
+    schema: Literal["story-entry/1"] = "story-entry/1"
+
+
+@dataclass(frozen=True, slots=True)
+class EmissionsEntry:
+    """When a rule last emitted new stories, for its rate limit (key ``emissions:<rule>``)."""
+
+    rule: str
+    times: tuple[float, ...]
+    schema: Literal["emissions-entry/1"] = "emissions-entry/1"
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationEntry:
+    """A story's notification as last published and the per-statement alert ids that
+    belong to it (key ``notification:<id>``)."""
+
+    notification: StoryNotification
+    updated: float
+    members: tuple[str, ...]
+    schema: Literal["notification-entry/1"] = "notification-entry/1"
+
+
+#: What the alert sink's state changelog holds.
+StateEntry = StoryEntry | EmissionsEntry | NotificationEntry
+
+Message = (
+    Article | TaggedArticle | Alert | StoryNotification | DeadLetter | Candidates
+    | StoryEntry | EmissionsEntry | NotificationEntry
+)

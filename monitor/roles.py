@@ -1,6 +1,6 @@
 """What a role is, what every role is given, and the one registry of roles.
 
-A role (poller, nlp, alerts, delivery) is a long-running unit of work the
+A role (poller, nlp, alerts) is a long-running unit of work the
 daemon supervises. Each can run alone in its own process on its own machine;
 several processes of the same role share the work through Kafka consumer
 groups.
@@ -55,7 +55,7 @@ REGISTRY: tuple[RoleSpec, ...] = (
     RoleSpec(
         "alerts",
         "monitor.alerts.role:alert_roles",
-        (StageSpec("alerts", article_keyed=True), StageSpec("delivery")),
+        (StageSpec("alerts", article_keyed=True), StageSpec("stories"), StageSpec("delivery")),
     ),
 )
 

@@ -40,6 +40,7 @@ from kafka.errors import KafkaError
 from monitor.bus.codec import TopicNames
 from monitor.bus.kafka import KafkaBus
 from monitor.bus.settings import KafkaSettings
+from monitor.roles import STAGE_NAMES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KAFKA_LOCAL = REPO_ROOT / "scripts" / "kafka-local"
@@ -81,6 +82,14 @@ class KafkaTopics:
         return self.names.feeds
 
     @property
+    def alerts_candidates(self) -> str:
+        return self.names.alerts_candidates
+
+    @property
+    def alerts_state(self) -> str:
+        return self.names.alerts_state
+
+    @property
     def all(self) -> list[str]:
         return self.names.all()
 
@@ -94,7 +103,7 @@ class KafkaTopics:
             "kind": "kafka",
             "kafka": {"bootstrap_servers": bootstrap},
             "topics": self.names.model_dump(),
-            "groups": {role: self.group(role) for role in ("poller", "nlp", "alerts", "delivery")},
+            "groups": {role: self.group(role) for role in STAGE_NAMES},
         }
 
 

@@ -28,7 +28,7 @@ from monitor.config import Settings, load_settings
 from monitor.daemon import ROLE_FACTORIES, Daemon
 from monitor.demo import WebhookReceiver, serving
 from monitor.feeds.store import store_path
-from monitor.roles import RoleContext
+from monitor.roles import STAGE_NAMES, RoleContext
 from tests.kafka_broker import KafkaTopics
 from tests.ops.loopback import FeedSite, GatedReceiver, Item, interference_items
 from tests.support import MonitorProcess, wait_for, write_config
@@ -149,7 +149,7 @@ def test_sigterm_under_load_on_kafka_leaves_the_rest_for_the_next_process(
         "kind": "kafka",
         "kafka": {"bootstrap_servers": kafka_bootstrap},
         "topics": kafka_topics.names.model_dump(),
-        "groups": {r: kafka_topics.group(r) for r in ("poller", "nlp", "alerts", "delivery")},
+        "groups": {r: kafka_topics.group(r) for r in STAGE_NAMES},
     }
     config = daemon_config(tmp_path, site, receiver.url, [rule("zembla", "interfer*")], bus)
     expected = {site.article_url(i) for i in items}

@@ -11,7 +11,7 @@ It takes the sink's own decisions, not a copy of them: each article goes
 through :func:`monitor.alerts.role.sink_article` (per-statement decisions —
 silences, rate limits, syndicated copies — by :func:`monitor.alerts.story.decide`,
 then the story's grouping by :func:`monitor.alerts.grouping.regroup`) on a
-throw-away in-memory :class:`~monitor.alerts.state.StateStore`, at the time the
+throw-away :class:`~monitor.alerts.state.StoryState` without changelog, at the time the
 article was recorded (or published on the topic). What the sink publishes is
 then paced as delivery paces it for one receiver: a story's first revision
 goes at once (or ``group_wait_s`` after it was raised), a later one no sooner
@@ -41,7 +41,7 @@ from monitor.alerts.notifiers import Notifier
 from monitor.alerts.role import PRUNE_INTERVAL_S, build_notifiers, sink_article, state_kept_s
 from monitor.alerts.rules import RuleSet
 from monitor.alerts.settings import AlertSettings, RetryBudget
-from monitor.alerts.state import StateStore
+from monitor.alerts.state import StoryState
 from monitor.alerts.store import DELIVERED, AlertStore
 from monitor.bus.base import Bus
 from monitor.bus.codec import decode
@@ -109,7 +109,7 @@ class Simulation:
         self._rules = rules
         self._settings = settings if settings is not None else AlertSettings()
         self._samples = samples
-        self._state = StateStore.in_memory()
+        self._state = StoryState()
         self._receiving: dict[str, _Receiving] = {}
         self._now = 0.0
         self._last_prune = float("-inf")
@@ -127,14 +127,15 @@ class Simulation:
         report.statements += len(tagged.statements)
         outcome = sink_article(self._state, self._rules, self._settings, tagged, now)
         bringing: set[str] = set()
-        for hit, statement, decision in outcome.hits:
-            count = report.rules[hit.rule.name]
+        for candidate, decision in outcome.hits:
+            count = report.rules[candidate.rule]
             count.statements += 1
             if len(count.examples) < self._samples:
-                words = tuple(dict.fromkeys(m.text for m in hit.matches))
-                count.examples.append(Example(statement.text, tagged.article.url, words))
+                words = tuple(dict.fromkeys(m.text for m in candidate.matches))
+                count.examples.append(Example(candidate.statement.text, tagged.article.url,
+                                              words))
             if decision.action in ("emit", "update"):
-                bringing.add(hit.rule.name)
+                bringing.add(candidate.rule)
         if self._settings.notify == "statement":
             for alert in outcome.published:
                 self._story(alert, (alert.rule,))
@@ -149,7 +150,6 @@ class Simulation:
         for receiving in self._receiving.values():
             self._flush(receiving, float("inf"))
         self._receiving.clear()
-        self._state.close()
         return self.report
 
     def _story(self, item: Deliverable, rules: Iterable[str]) -> None:

@@ -23,7 +23,7 @@ from monitor.alerts.backtest import BacktestReport, Simulation, backtest, replay
 from monitor.alerts.listing import as_json as _as_json
 from monitor.alerts.listing import as_line as _as_line
 from monitor.alerts.rules import RuleSet, load_rules
-from monitor.alerts.state import StateStore
+from monitor.alerts.silences import SilenceStore
 from monitor.alerts.store import AlertStore
 from monitor.alerts.trying import try_rules, verdicts_as_json, verdicts_as_table
 from monitor.bus import open_bus
@@ -118,11 +118,11 @@ def silence_command(
     settings = obtain_settings(ctx)
     now = SystemClock().now()
     ends = now + float(match.group(1)) * _UNITS[match.group(2)]
-    state = StateStore.in_dir(settings.state_dir)
+    store = SilenceStore.in_dir(settings.state_dir)
     try:
-        silence = state.add_silence(now, ends, rule, pairs, comment)
+        silence = store.add(now, ends, rule, pairs, comment)
     finally:
-        state.close()
+        store.close()
     click.echo(f"silence {silence.id} until {iso_utc(ends)}")
 
 
@@ -131,11 +131,11 @@ def silence_command(
 def silences_command(ctx: click.Context) -> None:
     """List silences that have not ended."""
     settings = obtain_settings(ctx)
-    state = StateStore.in_dir(settings.state_dir)
+    store = SilenceStore.in_dir(settings.state_dir)
     try:
-        active = state.silences(SystemClock().now())
+        active = store.active(SystemClock().now())
     finally:
-        state.close()
+        store.close()
     for s in active:
         labels = ",".join(f"{k}={v}" for k, v in s.labels) or "-"
         click.echo(f"{s.id} {iso_utc(s.starts)}..{iso_utc(s.ends)} rule={s.rule or '*'} "
@@ -150,11 +150,11 @@ def silences_command(ctx: click.Context) -> None:
 def unsilence_command(ctx: click.Context, silence_id: str) -> None:
     """End a silence now."""
     settings = obtain_settings(ctx)
-    state = StateStore.in_dir(settings.state_dir)
+    store = SilenceStore.in_dir(settings.state_dir)
     try:
-        ended = state.expire_silence(silence_id, SystemClock().now())
+        ended = store.expire(silence_id, SystemClock().now())
     finally:
-        state.close()
+        store.close()
     if not ended:
         raise click.BadParameter(f"no active silence {silence_id!r}")
     click.echo(f"silence {silence_id} ended")

@@ -14,27 +14,30 @@ Both can run in separate processes; each scales through its consumer group.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.alerts.delivery import DeliveryEngine, topic_extractor
 from monitor.alerts.grouping import GroupAction, GroupDecision
-from monitor.alerts.matching import RuleHit, evaluate, make_alert
+from monitor.alerts.matching import evaluate, make_alert
 from monitor.alerts.notifiers import HttpNotifier, Notifier
 from monitor.alerts.rules import Rule, RuleSet, load_rules
 from monitor.alerts.settings import AlertSettings, resolve_keys
-from monitor.alerts.state import StateStore
+from monitor.alerts.silences import SilenceStore
+from monitor.alerts.state import StoryState
 from monitor.alerts.store import AlertStore
-from monitor.alerts.story import Decision, Policy
+from monitor.alerts.story import Decision, Policy, Silence
+from monitor.bus.changelog import PartitionStates
 from monitor.bus.worker import Outgoing, StageWorker
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.db import StoreError
 from monitor.errors import ConfigError
-from monitor.messages import Alert, Statement, TaggedArticle
+from monitor.messages import Alert, Candidates, TaggedArticle
 from monitor.roles import Role, RoleContext
 
 log = logging.getLogger(__name__)
@@ -44,22 +47,29 @@ RULES_CHECK_INTERVAL_S = 2.0
 PRUNE_INTERVAL_S = 3600.0
 
 
+#: The key of every candidates record: the story domain. A story can span rules
+#: (one notification groups an article's alerts of every rule) and outlets
+#: (near-duplicate texts with different article ids), so no finer key keeps a
+#: story's state in one partition: every candidate goes to one partition, whose
+#: owner takes the decisions (in memory, a few hundred microseconds an article)
+#: while rule matching and delivery are shared by all processes. See
+#: docs/architecture.md, "State on Kafka".
+STORY_DOMAIN = "stories"
+
+
 def alert_roles(ctx: RoleContext) -> list[Role]:
-    """Both roles started for ``--roles alerts``."""
-    return [AlertRole(ctx), DeliveryRole(ctx)]
+    """The stages started for ``--roles alerts``: rule matching, the story
+    decisions and delivery."""
+    return [AlertRole(ctx), StoryRole(ctx), DeliveryRole(ctx)]
 
 
 def policy_for(settings: AlertSettings, rule: Rule) -> Policy:
-    dedup = settings.dedup
+    """The decision policy of ``rule``: the dedup settings, its own rate limit if set."""
+    policy = default_policy(settings)
     limit = rule.rate_limit
-    return Policy(
-        story_window_s=dedup.story_window_s,
-        similarity=dedup.similarity,
-        max_candidates=dedup.max_candidates,
-        repeat_window_s=dedup.repeat_window_s,
-        rate_limit_count=limit.count if limit else dedup.rate_limit_count,
-        rate_limit_per_s=limit.per_s if limit else dedup.rate_limit_per_s,
-    )
+    if limit is None:
+        return policy
+    return dataclasses.replace(policy, rate_limit_count=limit.count, rate_limit_per_s=limit.per_s)
 
 
 def state_kept_s(settings: AlertSettings) -> float:
@@ -80,52 +90,93 @@ STORY_OUTCOMES: dict[GroupAction, str] = {
 
 @dataclass(frozen=True, slots=True)
 class ArticleOutcome:
-    """What the sink decided for one tagged article."""
+    """What the sink decided for one article's candidate alerts."""
 
-    #: Every rule hit with its statement and the per-statement decision, in order.
-    hits: tuple[tuple[RuleHit, Statement, Decision], ...]
+    #: Every candidate alert (one per rule hit) with its decision, in order.
+    hits: tuple[tuple[Alert, Decision], ...]
     #: The alerts those decisions let through (emitted, updated, replayed), in order.
     published: tuple[Alert, ...]
     #: The story's grouping (``notify: story`` and a hit linked to a story), else None.
     group: GroupDecision | None
 
 
+def candidates_of(rules: RuleSet, tagged: TaggedArticle, now: float) -> tuple[Alert, ...]:
+    """The candidate alert of every rule hit on every statement of ``tagged``, in
+    order, stamped with ``now``: what rule matching hands to the story decisions."""
+    return tuple(
+        make_alert(hit, statement, tagged.article, now)
+        for statement in tagged.statements
+        for hit in evaluate(rules, statement, tagged.article)
+    )
+
+
+def decide_article(
+    state: StoryState,
+    policy_of: Callable[[str], Policy],
+    settings: AlertSettings,
+    article_id: str,
+    candidates: Sequence[Alert],
+    silences: Sequence[Silence],
+    now: float,
+) -> ArticleOutcome:
+    """The story decisions for one article's ``candidates`` at ``now``: each one's
+    per-statement decision (silences, rate limits, de-duplication:
+    :func:`monitor.alerts.story.decide`, with the policy ``policy_of`` gives for its
+    rule), then, with ``notify: story``, the story's grouping
+    (:func:`monitor.alerts.grouping.regroup`), each kept in ``state`` as it is
+    taken."""
+    hits: list[tuple[Alert, Decision]] = []
+    linked: list[str] = []
+    published: list[Alert] = []
+    replayed = False
+    for candidate in candidates:
+        decision = state.decide_and_record(candidate, now, policy_of(candidate.rule), silences)
+        hits.append((candidate, decision))
+        if decision.story is not None:
+            linked.append(decision.story.alert.id)
+        if decision.alert is None:
+            continue
+        linked.append(decision.alert.id)
+        published.append(decision.alert)
+        replayed = replayed or decision.action == "replay"
+    group = None
+    if settings.notify == "story" and linked:
+        group = state.group_and_record(article_id, linked, published, replayed, now)
+    return ArticleOutcome(tuple(hits), tuple(published), group)
+
+
 def sink_article(
-    state: StateStore,
+    state: StoryState,
     rules: RuleSet,
     settings: AlertSettings,
     tagged: TaggedArticle,
     now: float,
-    observe: Callable[[Rule, Decision], None] | None = None,
+    silences: Sequence[Silence] = (),
 ) -> ArticleOutcome:
-    """The sink's decisions for one tagged article at ``now``: every rule on every
-    statement, the per-statement decision of each hit (silences, rate limits,
-    de-duplication: :func:`monitor.alerts.story.decide`), then, with ``notify:
-    story``, the story's grouping (:func:`monitor.alerts.grouping.regroup`), each
-    stored in ``state`` as it is taken. ``observe`` is called after each hit's
-    decision. The alert role publishes the outcome; ``rules backtest`` counts it."""
-    hits: list[tuple[RuleHit, Statement, Decision]] = []
-    linked: list[str] = []
-    published: list[Alert] = []
-    replayed = False
-    for statement in tagged.statements:
-        for hit in evaluate(rules, statement, tagged.article):
-            candidate = make_alert(hit, statement, tagged.article, now)
-            decision = state.decide_and_record(candidate, now, policy_for(settings, hit.rule))
-            if observe is not None:
-                observe(hit.rule, decision)
-            hits.append((hit, statement, decision))
-            if decision.story is not None:
-                linked.append(decision.story.alert.id)
-            if decision.alert is None:
-                continue
-            linked.append(decision.alert.id)
-            published.append(decision.alert)
-            replayed = replayed or decision.action == "replay"
-    group = None
-    if settings.notify == "story" and linked:
-        group = state.group_and_record(tagged.article.id, linked, published, replayed, now)
-    return ArticleOutcome(tuple(hits), tuple(published), group)
+    """Rule matching and the story decisions for one tagged article in one step
+    (``rules backtest``; the alert sink runs the two as separate stages)."""
+    return decide_article(state, policies(settings, rules), settings, tagged.article.id,
+                          candidates_of(rules, tagged, now), silences, now)
+
+
+def policies(settings: AlertSettings, rules: RuleSet) -> Callable[[str], Policy]:
+    """The decision policy of each rule by name; a rule no longer in ``rules``
+    (removed by a reload while its candidates were on their way) gets the defaults."""
+    by_name = {rule.name: policy_for(settings, rule) for rule in rules.rules}
+    default = default_policy(settings)
+    return lambda name: by_name.get(name, default)
+
+
+def default_policy(settings: AlertSettings) -> Policy:
+    dedup = settings.dedup
+    return Policy(
+        story_window_s=dedup.story_window_s,
+        similarity=dedup.similarity,
+        max_candidates=dedup.max_candidates,
+        repeat_window_s=dedup.repeat_window_s,
+        rate_limit_count=dedup.rate_limit_count,
+        rate_limit_per_s=dedup.rate_limit_per_s,
+    )
 
 
 class RulesWatcher:
@@ -169,7 +220,7 @@ class RulesWatcher:
 
 
 class AlertRole:
-    """Statements in, alerts out."""
+    """Statements in, each article's candidate alerts out (rule matching; no state)."""
 
     name = "alerts"
 
@@ -178,9 +229,7 @@ class AlertRole:
         settings = ctx.settings
         self._alerts = settings.alerts
         self._rules = RulesWatcher(settings.rules_file, ctx.clock)
-        self._state = StateStore.in_dir(settings.state_dir)
-        self._topic = settings.bus.topics.alerts
-        self._last_prune = 0.0
+        self._topic = settings.bus.topics.alerts_candidates
         self._worker = StageWorker(
             stage=self.name,
             consumer=ctx.bus.consumer([settings.bus.topics.statements],
@@ -199,37 +248,13 @@ class AlertRole:
         return self._rules.rules
 
     def handle(self, tagged: TaggedArticle) -> Iterator[Outgoing]:
-        """What one tagged article gives: its story's notification (new, revised or
-        replayed; nothing when nothing is new), or its alerts one by one."""
+        """An article's candidate alerts, keyed by their story domain; nothing when
+        no rule holds for any of its statements."""
         if self._alerts.watch_rules:
             self._rules.maybe_reload()
-        now = self._ctx.clock.now()
-        self._maybe_prune(now)
-        outcome = sink_article(self._state, self._rules.rules, self._alerts, tagged, now,
-                               self._count)
-        if self._alerts.notify == "statement":
-            for alert in outcome.published:
-                yield Outgoing(self._topic, alert.id, alert)
-        group = outcome.group
-        if group is not None:
-            self._ctx.metrics.alert_stories.labels(STORY_OUTCOMES[group.action]).inc()
-            if group.notification is not None:
-                yield Outgoing(self._topic, group.notification.id, group.notification)
-
-    def _count(self, rule: Rule, decision: Decision) -> None:
-        metrics = self._ctx.metrics
-        if decision.action == "suppress":
-            metrics.alerts_suppressed.labels(decision.reason or "unknown").inc()
-        elif decision.action == "emit":
-            metrics.alerts.labels(rule.name, rule.severity).inc()
-        elif decision.action == "update":
-            metrics.alerts_suppressed.labels("merged_source").inc()
-
-    def _maybe_prune(self, now: float) -> None:
-        if now - self._last_prune < PRUNE_INTERVAL_S:
-            return
-        self._last_prune = now
-        self._state.prune(now - state_kept_s(self._alerts))
+        candidates = candidates_of(self._rules.rules, tagged, self._ctx.clock.now())
+        if candidates:
+            yield Outgoing(self._topic, STORY_DOMAIN, Candidates(tagged.article.id, candidates))
 
     def run_once(self) -> int:
         return self._worker.drain()
@@ -243,7 +268,110 @@ class AlertRole:
 
     def close(self) -> None:
         self._worker.close()
-        self._state.close()
+
+
+class StoryRole:
+    """Candidate alerts in, story notifications (or single alerts) out: the story
+    decisions, on state changelogged per partition (:mod:`monitor.bus.changelog`)."""
+
+    name = "stories"
+
+    def __init__(self, ctx: RoleContext) -> None:
+        self._ctx = ctx
+        settings = ctx.settings
+        topics = settings.bus.topics
+        self._alerts = settings.alerts
+        self._rules = RulesWatcher(settings.rules_file, ctx.clock)
+        self._policies = policies(self._alerts, self._rules.rules)
+        self._policy_rules = self._rules.rules
+        self._silences = SilenceStore.in_dir(settings.state_dir)
+        self._topic = topics.alerts
+        self._last_prune = ctx.clock.now()
+        ctx.bus.ensure_compacted_topic(topics.alerts_state)
+        producer = ctx.bus.producer()
+        self._states: PartitionStates[StoryState] = PartitionStates(
+            stage=self.name, bus=ctx.bus, producer=producer, changelog=topics.alerts_state,
+            make=StoryState, metrics=ctx.metrics,
+        )
+        self._worker: StageWorker[Candidates] = StageWorker(
+            stage=self.name,
+            consumer=ctx.bus.consumer([topics.alerts_candidates], settings.bus.groups.stories,
+                                      self._states),
+            producer=producer,
+            kind=Candidates,
+            handle=self.handle,
+            deadletter_topic=topics.deadletter,
+            metrics=ctx.metrics,
+            clock=ctx.clock,
+            stall_after_s=settings.bus.stage_stall_after_s,
+        )
+
+    def handle(self, candidates: Candidates) -> Iterator[Outgoing]:
+        """What one article's candidates give: its story's notification (new, revised
+        or replayed; nothing when nothing is new), or its alerts one by one."""
+        record = self._worker.record
+        assert record is not None  # the worker sets it before calling a handler
+        state = self._states.state(record.partition)
+        now = self._ctx.clock.now()
+        self._maybe_prune(now)
+        outcome = decide_article(state, self._policy_of(), self._alerts, candidates.article_id,
+                                 candidates.alerts, self._silences.active(now), now)
+        for candidate, decision in outcome.hits:
+            self._count(candidate, decision)
+        if self._alerts.notify == "statement":
+            for alert in outcome.published:
+                yield Outgoing(self._topic, alert.id, alert)
+        group = outcome.group
+        if group is not None:
+            self._ctx.metrics.alert_stories.labels(STORY_OUTCOMES[group.action]).inc()
+            if group.notification is not None:
+                yield Outgoing(self._topic, group.notification.id, group.notification)
+
+    def _policy_of(self) -> Callable[[str], Policy]:
+        if self._alerts.watch_rules:
+            self._rules.maybe_reload()
+        if self._rules.rules is not self._policy_rules:
+            self._policy_rules = self._rules.rules
+            self._policies = policies(self._alerts, self._policy_rules)
+        return self._policies
+
+    def _count(self, candidate: Alert, decision: Decision) -> None:
+        metrics = self._ctx.metrics
+        if decision.action == "suppress":
+            metrics.alerts_suppressed.labels(decision.reason or "unknown").inc()
+        elif decision.action == "emit":
+            metrics.alerts.labels(candidate.rule, candidate.severity).inc()
+        elif decision.action == "update":
+            metrics.alerts_suppressed.labels("merged_source").inc()
+
+    def _maybe_prune(self, now: float) -> None:
+        if now - self._last_prune < PRUNE_INTERVAL_S:
+            return
+        self._last_prune = now
+        before = now - state_kept_s(self._alerts)
+        for state in self._states.held().values():
+            state.prune(before)
+        self._states.report()
+        try:
+            self._silences.prune(before)
+        except StoreError as exc:  # upkeep waits for the next round
+            log.warning("silences not pruned: %s", exc)
+
+    def run_once(self) -> int:
+        return self._worker.drain()
+
+    def run(self, stop: threading.Event) -> None:
+        self._worker.run(stop)
+
+    def reload(self, settings: Settings) -> None:
+        self._alerts = settings.alerts
+        self._rules.reload(settings.rules_file)
+        self._policy_rules = self._rules.rules
+        self._policies = policies(self._alerts, self._policy_rules)
+
+    def close(self) -> None:
+        self._worker.close()
+        self._silences.close()
 
 
 def build_notifiers(settings: AlertSettings, clock: Clock) -> dict[str, Notifier]:

@@ -25,6 +25,16 @@ For a compacted topic read as a table (the pollers' shared feed list):
   its partitions up to where they ended when it got them
   (:meth:`TableReader.caught_up`).
 * :meth:`Bus.read_all` reads a whole topic to its present end without a group.
+
+For a stage whose state is changelogged (the alert sink's stories):
+
+* :meth:`Producer.send` and :meth:`Producer.tombstone` take an explicit
+  ``partition``, so a state change lands in the changelog partition numbered
+  like the input partition it belongs to;
+* :meth:`Bus.consumer` takes an :class:`AssignmentListener`, told what the
+  member gained and lost, so the stage restores a gained partition's state
+  before handling its records;
+* :meth:`Bus.read_partition` reads one partition to its present end.
 """
 
 from __future__ import annotations
@@ -61,11 +71,13 @@ class Producer(Protocol):
         key: str | None,
         value: bytes,
         headers: Mapping[str, bytes] | None = None,
+        partition: int | None = None,
     ) -> None:
-        """Queue one record; raises :class:`~monitor.errors.BrokerUnavailable`
-        or another :class:`~monitor.errors.MonitorError` on failure."""
+        """Queue one record, in ``partition`` if given (else the key's partition);
+        raises :class:`~monitor.errors.BrokerUnavailable` or another
+        :class:`~monitor.errors.MonitorError` on failure."""
 
-    def tombstone(self, topic: str, key: str) -> None:
+    def tombstone(self, topic: str, key: str, partition: int | None = None) -> None:
         """Queue a record without value for ``key``: a compacted topic forgets the key."""
 
     def flush(self, timeout_s: float | None = None) -> None:
@@ -95,14 +107,15 @@ class Consumer(Protocol):
 
 
 class AssignmentListener(Protocol):
-    """Hears which partitions a :class:`TableReader` gained and lost.
+    """Hears which partitions a consumer or :class:`TableReader` gained and lost.
 
     Called during :meth:`Consumer.poll`, possibly on the transport's own I/O
     thread: it must only take note, never block or call the bus.
     """
 
     def assigned(self, partitions: Sequence[TopicPartition]) -> None:
-        """These partitions are now this member's; they will be read from the start."""
+        """These partitions are now this member's (a table reader reads them from the
+        start; a consumer from the group's committed offsets)."""
 
     def revoked(self, partitions: Sequence[TopicPartition]) -> None:
         """These partitions are no longer this member's."""
@@ -124,8 +137,10 @@ class Bus(Protocol):
     def producer(self) -> Producer:
         """A new producer (idempotent where the transport supports it)."""
 
-    def consumer(self, topics: Sequence[str], group: str) -> Consumer:
-        """A new member of ``group`` reading ``topics``."""
+    def consumer(
+        self, topics: Sequence[str], group: str, listener: AssignmentListener | None = None
+    ) -> Consumer:
+        """A new member of ``group`` reading ``topics``; ``listener`` hears its assignments."""
 
     def table_reader(
         self, topic: str, group: str, listener: AssignmentListener
@@ -137,6 +152,11 @@ class Bus(Protocol):
         """Every record of ``topic`` up to its present end, partition by partition,
         without joining a group; raises :class:`~monitor.errors.BrokerUnavailable`
         when the end is not reached within ``timeout_s``."""
+
+    def read_partition(self, topic: str, partition: int, timeout_s: float) -> list[Record]:
+        """Every record of one partition up to its present end, without joining a group
+        (empty for a partition that does not exist); raises
+        :class:`~monitor.errors.BrokerUnavailable` when the end is not reached in time."""
 
     def ensure_topics(self, topics: Sequence[str]) -> None:
         """Create missing topics (no-op where topics are implicit)."""

@@ -15,9 +15,23 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from monitor.errors import DecodeError
-from monitor.messages import Alert, Article, DeadLetter, Message, StoryNotification, TaggedArticle
+from monitor.messages import (
+    Alert,
+    Article,
+    Candidates,
+    DeadLetter,
+    EmissionsEntry,
+    Message,
+    NotificationEntry,
+    StoryEntry,
+    StoryNotification,
+    TaggedArticle,
+)
 
-M = TypeVar("M", Article, TaggedArticle, Alert, StoryNotification, DeadLetter)
+M = TypeVar(
+    "M", Article, TaggedArticle, Alert, StoryNotification, DeadLetter, Candidates,
+    StoryEntry, EmissionsEntry, NotificationEntry,
+)
 
 #: Largest message a consumer will try to decode; bigger ones are poison.
 MAX_MESSAGE_BYTES = 8 * 1024 * 1024
@@ -36,6 +50,12 @@ class TopicNames(BaseModel):
     alerts_deadletter: str = "monitor.alerts.deadletter"
     #: Compacted topic of feed definitions and poll state, keyed by feed id.
     feeds: str = "monitor.feeds"
+    #: Internal: each article's candidate alerts, keyed by story domain, from rule
+    #: matching to the story decisions.
+    alerts_candidates: str = "monitor.alerts.candidates"
+    #: Compacted changelog of the story decisions' state, partitioned like
+    #: ``alerts_candidates``.
+    alerts_state: str = "monitor.alerts.state"
 
     def all(self) -> list[str]:
         """Every topic name, for creating them up front."""
@@ -44,7 +64,10 @@ class TopicNames(BaseModel):
 
 _ADAPTERS: dict[type, TypeAdapter[object]] = {
     kind: TypeAdapter(kind)
-    for kind in (Article, TaggedArticle, Alert, StoryNotification, DeadLetter)
+    for kind in (
+        Article, TaggedArticle, Alert, StoryNotification, DeadLetter, Candidates,
+        StoryEntry, EmissionsEntry, NotificationEntry,
+    )
 }
 
 

@@ -128,16 +128,23 @@ class KafkaBusProducer:
         key: str | None,
         value: bytes,
         headers: Mapping[str, bytes] | None = None,
+        partition: int | None = None,
     ) -> None:
-        """Queue one record; ``key`` is sent as UTF-8 and decides the partition."""
-        self._send(topic, key, value, headers)
+        """Queue one record; ``key`` is sent as UTF-8 and decides the partition
+        unless ``partition`` is given."""
+        self._send(topic, key, value, headers, partition)
 
-    def tombstone(self, topic: str, key: str) -> None:
+    def tombstone(self, topic: str, key: str, partition: int | None = None) -> None:
         """Queue a record with a null value for ``key``."""
-        self._send(topic, key, None, None)
+        self._send(topic, key, None, None, partition)
 
     def _send(
-        self, topic: str, key: str | None, value: bytes | None, headers: Mapping[str, bytes] | None
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes | None,
+        headers: Mapping[str, bytes] | None,
+        partition: int | None,
     ) -> None:
         try:
             future = self._client.send(
@@ -145,6 +152,7 @@ class KafkaBusProducer:
                 value=value,
                 key=key.encode("utf-8") if key is not None else None,
                 headers=list(headers.items()) if headers else None,
+                partition=partition,
             )
         except _KAFKA_FAILURES as exc:
             raise translate(exc, f"sending to {topic}") from exc
@@ -269,6 +277,20 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         self._reader.assigned(list(assigned))
 
 
+class _Relay(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Passes kafka-python's rebalance callbacks to a consumer's listener, as
+    (topic, partition) pairs."""
+
+    def __init__(self, listener: AssignmentListener) -> None:
+        self._listener = listener
+
+    def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        self._listener.revoked([(tp.topic, tp.partition) for tp in revoked])
+
+    def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
+        self._listener.assigned([(tp.topic, tp.partition) for tp in assigned])
+
+
 class KafkaTableReader(KafkaBusConsumer):
     """A group member that reads each partition it gets from the start and commits nothing.
 
@@ -361,12 +383,23 @@ class KafkaBus:
         client = self._connect("producer", lambda: KafkaProducer(**config))
         return KafkaBusProducer(client, close_timeout_s=self._settings.request_timeout_ms / 1000)
 
-    def consumer(self, topics: Sequence[str], group: str) -> KafkaBusConsumer:
-        """A new member of ``group`` subscribed to ``topics``, with manual commits only."""
+    def consumer(
+        self, topics: Sequence[str], group: str, listener: AssignmentListener | None = None
+    ) -> KafkaBusConsumer:
+        """A new member of ``group`` subscribed to ``topics``, with manual commits only;
+        ``listener`` hears what it gains and loses."""
         config = self._group_config(group)
-        client = self._connect(
-            f"consumer for group {group}", lambda: KafkaConsumer(*topics, **config)
-        )
+        if listener is None:
+            client = self._connect(
+                f"consumer for group {group}", lambda: KafkaConsumer(*topics, **config)
+            )
+            return KafkaBusConsumer(client, self._settings.request_timeout_ms)
+        client = self._connect(f"consumer for group {group}", lambda: KafkaConsumer(**config))
+        try:
+            client.subscribe(list(topics), listener=_Relay(listener))
+        except _KAFKA_FAILURES as exc:
+            client.close(autocommit=False)
+            raise translate(exc, f"subscribing to {', '.join(topics)}") from exc
         return KafkaBusConsumer(client, self._settings.request_timeout_ms)
 
     def table_reader(
@@ -411,8 +444,28 @@ class KafkaBus:
             except _KAFKA_FAILURES as exc:
                 log.debug("kafka: closing the reader of %s failed: %s", topic, exc)
 
-    def _read_to_end(self, reader: KafkaConsumer, topic: str, deadline: float) -> list[Record]:
+    def read_partition(self, topic: str, partition: int, timeout_s: float) -> list[Record]:
+        """Every record of ``topic``'s ``partition`` up to its present end, assigned
+        directly: no group is joined or disturbed."""
+        deadline = time.monotonic() + timeout_s
+        config = self._settings.client_config() | {"enable_auto_commit": False}
+        reader = self._connect(f"reader of {topic}", lambda: KafkaConsumer(**config))
+        try:
+            return self._read_to_end(reader, topic, deadline, only=partition)
+        except _KAFKA_FAILURES as exc:
+            raise translate(exc, f"reading {topic}[{partition}]") from exc
+        finally:
+            try:
+                reader.close(autocommit=False)
+            except _KAFKA_FAILURES as exc:
+                log.debug("kafka: closing the reader of %s failed: %s", topic, exc)
+
+    def _read_to_end(
+        self, reader: KafkaConsumer, topic: str, deadline: float, only: int | None = None
+    ) -> list[Record]:
         numbers = sorted(reader.partitions_for_topic(topic) or ())
+        if only is not None:
+            numbers = [p for p in numbers if p == only]
         partitions = [TopicPartition(topic, p) for p in numbers]
         if not partitions:
             return []

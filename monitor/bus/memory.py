@@ -2,10 +2,16 @@
 
 Topics are lists of partitions held in memory; consumer groups keep committed
 offsets, members of a group share partitions, and nothing is committed unless
-asked. Compaction is not modelled: every record stays, tombstones included,
-which readers of a table handle anyway. Everything is guarded by one
+asked. Compaction is not modelled in memory: every record stays, tombstones
+included, which readers of a table handle anyway. Everything is guarded by one
 condition variable, so producers and consumers may live on different threads
 of the same process.
+
+Given a ``data_dir``, the bus keeps its compacted topics (the alert sink's
+state changelog) in ``<data_dir>/embedded-bus.sqlite3``, compacted there (one
+row per key, removed by a tombstone), and reads them back when the topic is
+declared compacted again: the quick start's story state survives a restart as
+it would on a broker. Other topics live in memory only.
 """
 
 from __future__ import annotations
@@ -14,20 +20,37 @@ import threading
 import time
 import zlib
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from monitor.bus.base import AssignmentListener, Bus, Record, TopicPartition
+from monitor.db import Database
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS compacted (
+    topic TEXT NOT NULL,
+    partition INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    PRIMARY KEY (topic, partition, key)
+);
+"""
 
 
 class MemoryBus:
     """The embedded transport. Data lives as long as the object."""
 
     name = "embedded"
+    FILENAME = "embedded-bus.sqlite3"
 
-    def __init__(self, partitions: int = 1) -> None:
+    def __init__(self, partitions: int = 1, data_dir: Path | None = None) -> None:
         if partitions < 1:
             raise ValueError("partitions must be >= 1")
         self._partitions = partitions
+        self._data_dir = data_dir
+        self._db: Database | None = None
+        #: Compacted topics kept in the data folder.
+        self._kept: set[str] = set()
         self._cond = threading.Condition()
         self._logs: dict[str, list[list[Record]]] = {}
         self._committed: dict[tuple[str, str, int], int] = {}
@@ -37,8 +60,10 @@ class MemoryBus:
     def producer(self) -> MemoryProducer:
         return MemoryProducer(self)
 
-    def consumer(self, topics: Sequence[str], group: str) -> MemoryConsumer:
-        return self._join(MemoryConsumer(self, tuple(topics), group))
+    def consumer(
+        self, topics: Sequence[str], group: str, listener: AssignmentListener | None = None
+    ) -> MemoryConsumer:
+        return self._join(MemoryConsumer(self, tuple(topics), group, listener))
 
     def table_reader(
         self, topic: str, group: str, listener: AssignmentListener
@@ -49,9 +74,48 @@ class MemoryBus:
         """Every record of ``topic``, partition by partition; never waits."""
         return self.records_in(topic)
 
+    def read_partition(self, topic: str, partition: int, timeout_s: float) -> list[Record]:
+        """Every record of one partition of ``topic``; never waits."""
+        with self._cond:
+            partitions = self._log(topic)
+            return list(partitions[partition]) if 0 <= partition < len(partitions) else []
+
     def ensure_compacted_topic(self, topic: str) -> None:
-        """Create ``topic`` if missing (compaction is not modelled)."""
-        self.ensure_topics([topic])
+        """Create ``topic`` if missing; with a data folder, read back what it held
+        there when it is new in this process, and keep what it is given from now on."""
+        with self._cond:
+            known = topic in self._logs
+            log = self._log(topic)
+            if self._data_dir is None or topic in self._kept:
+                return
+            self._kept.add(topic)
+            if known:
+                return
+            for partition, key, value in self._database().query(
+                "SELECT partition, key, value FROM compacted WHERE topic = ? ORDER BY rowid",
+                (topic,),
+            ):
+                if 0 <= partition < len(log):
+                    records = log[partition]
+                    records.append(Record(topic, partition, len(records), key, bytes(value)))
+
+    def _database(self) -> Database:
+        if self._db is None:
+            assert self._data_dir is not None
+            self._db = Database(self._data_dir / self.FILENAME, _SCHEMA)
+        return self._db
+
+    def _keep(self, topic: str, partition: int, key: str | None, value: bytes | None) -> None:
+        """Write one record of a kept compacted topic through to the data folder."""
+        if key is None:
+            return
+        with self._database().transaction() as conn:
+            if value is None:
+                conn.execute("DELETE FROM compacted WHERE topic = ? AND partition = ? AND key = ?",
+                             (topic, partition, key))
+            else:
+                conn.execute("INSERT OR REPLACE INTO compacted VALUES (?, ?, ?, ?)",
+                             (topic, partition, key, value))
 
     def _join(self, member: _Member) -> _Member:
         with self._cond:
@@ -71,6 +135,9 @@ class MemoryBus:
     def close(self) -> None:
         with self._cond:
             self._cond.notify_all()
+            db, self._db = self._db, None
+        if db is not None:
+            db.close()
 
     # -- used by producers and consumers (lock held by caller) --------------
     def _log(self, topic: str) -> list[list[Record]]:
@@ -79,11 +146,21 @@ class MemoryBus:
         return self._logs[topic]
 
     def _append(
-        self, topic: str, key: str | None, value: bytes | None, headers: Mapping[str, bytes]
+        self,
+        topic: str,
+        key: str | None,
+        value: bytes | None,
+        headers: Mapping[str, bytes],
+        partition: int | None = None,
     ) -> None:
         with self._cond:
             log = self._log(topic)
-            partition = zlib.crc32((key or "").encode()) % len(log) if key else 0
+            if partition is None:
+                partition = zlib.crc32((key or "").encode()) % len(log) if key else 0
+            elif not 0 <= partition < len(log):
+                raise ValueError(f"{topic} has no partition {partition}")
+            if topic in self._kept:
+                self._keep(topic, partition, key, value)
             records = log[partition]
             records.append(
                 Record(
@@ -133,11 +210,12 @@ class MemoryProducer:
         key: str | None,
         value: bytes,
         headers: Mapping[str, bytes] | None = None,
+        partition: int | None = None,
     ) -> None:
-        self._bus._append(topic, key, value, headers or {})
+        self._bus._append(topic, key, value, headers or {}, partition)
 
-    def tombstone(self, topic: str, key: str) -> None:
-        self._bus._append(topic, key, None, {})
+    def tombstone(self, topic: str, key: str, partition: int | None = None) -> None:
+        self._bus._append(topic, key, None, {}, partition)
 
     def flush(self, timeout_s: float | None = None) -> None:
         return None
@@ -149,10 +227,17 @@ class MemoryProducer:
 class MemoryConsumer:
     """A group member; positions start at the group's committed offsets."""
 
-    def __init__(self, bus: MemoryBus, topics: tuple[str, ...], group: str) -> None:
+    def __init__(
+        self,
+        bus: MemoryBus,
+        topics: tuple[str, ...],
+        group: str,
+        listener: AssignmentListener | None = None,
+    ) -> None:
         self._bus = bus
         self.topics = topics
         self.group = group
+        self._listener = listener
         self._positions: dict[TopicPartition, int] = {}
         #: The partitions this member last noticed it holds.
         self._assigned: list[TopicPartition] = []
@@ -184,7 +269,13 @@ class MemoryConsumer:
         """Hook for newly held partitions (lock held)."""
 
     def _announce(self, lost: list[TopicPartition], gained: list[TopicPartition]) -> None:
-        """Hook to report a changed assignment (lock not held)."""
+        """Tell the listener, if any, of a changed assignment (lock not held)."""
+        if self._listener is None:
+            return
+        if lost:
+            self._listener.revoked(lost)
+        if gained:
+            self._listener.assigned(gained)
 
     def _take(self, max_records: int) -> list[Record]:
         assigned = self._assigned
@@ -231,8 +322,7 @@ class MemoryTableReader(MemoryConsumer):
     def __init__(
         self, bus: MemoryBus, topics: tuple[str, ...], group: str, listener: AssignmentListener
     ) -> None:
-        super().__init__(bus, topics, group)
-        self._listener = listener
+        super().__init__(bus, topics, group, listener)
         #: Where each held partition ended when it was assigned.
         self._ends: dict[TopicPartition, int] = {}
 
@@ -241,12 +331,6 @@ class MemoryTableReader(MemoryConsumer):
         for topic, partition in partitions:
             self._positions[(topic, partition)] = 0
             self._ends[(topic, partition)] = len(self._bus._log(topic)[partition])
-
-    def _announce(self, lost: list[TopicPartition], gained: list[TopicPartition]) -> None:
-        if lost:
-            self._listener.revoked(lost)
-        if gained:
-            self._listener.assigned(gained)
 
     def caught_up(self) -> bool:
         with self._bus._cond:

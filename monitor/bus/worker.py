@@ -35,14 +35,14 @@ from monitor.bus.codec import decode, encode
 from monitor.bus.settings import STAGE_STALL_AFTER_S
 from monitor.clock import Clock, iso_utc
 from monitor.errors import MonitorError, RetryableError
-from monitor.messages import Alert, Article, DeadLetter, Message, TaggedArticle
+from monitor.messages import Alert, Article, Candidates, DeadLetter, Message, TaggedArticle
 from monitor.ops.metrics import Metrics
 from monitor.retry import BackoffPolicy, backoff_delay
 from monitor.roles import ARTICLE_KEYED_STAGES
 
 log = logging.getLogger(__name__)
 
-M = TypeVar("M", Article, TaggedArticle, Alert, DeadLetter)
+M = TypeVar("M", Article, TaggedArticle, Alert, DeadLetter, Candidates)
 
 #: Seconds between consumer-lag reports (and watchdog checks) while running.
 LAG_REPORT_S = 10.0
@@ -113,6 +113,8 @@ class StageWorker(Generic[M]):
         self._last_read = clock.monotonic()
         #: Seconds to wait before polling again after a retryable failure.
         self.pause_s = 0.0
+        #: The record being handled, for handlers whose state is kept per partition.
+        self.record: Record | None = None
 
     def run_once(self, timeout_s: float | None = None) -> int:
         """Poll one batch and handle it; return how many records were settled."""
@@ -183,6 +185,7 @@ class StageWorker(Generic[M]):
 
     # -- one record ---------------------------------------------------------
     def _handle_record(self, record: Record) -> None:
+        self.record = record
         try:
             message = decode(record.value, self._kind)
             outgoing = list(self._handle(message))

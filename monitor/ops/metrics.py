@@ -94,6 +94,21 @@ class Metrics:
             " story), revision (new material revised it), unchanged (nothing new).",
             ["outcome"], registry=r,
         )
+        self.state_restores = Counter(
+            "monitor_state_restores",
+            "Partitions of changelogged state rebuilt from their changelog on assignment,"
+            " by stage.", ["stage"], registry=r,
+        )
+        self.state_restore_seconds = Histogram(
+            "monitor_state_restore_seconds",
+            "Time to rebuild one partition's state from its changelog, by stage.",
+            ["stage"], buckets=_LATENCY_BUCKETS, registry=r,
+        )
+        self.state_entries = Gauge(
+            "monitor_state_entries",
+            "Entries of changelogged state held, by stage and partition.",
+            ["stage", "partition"], registry=r,
+        )
         self.deliveries = Counter(
             "monitor_deliveries", "Webhook delivery attempts, by receiver and outcome.",
             ["receiver", "outcome"], registry=r,

@@ -13,9 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from monitor.alerts.role import AlertRole, StoryRole
 from monitor.alerts.settings import AlertSettings, ReceiverSettings
 from monitor.config import Settings
 from monitor.messages import ArticleRef, Source, Span, Statement, TaggedArticle
+from monitor.roles import RoleContext
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "alerts"
 RULES_FILE = Path(__file__).resolve().parents[2] / "config" / "rules.yaml"
@@ -187,3 +189,19 @@ def dripping_receiver(head: bytes, interval_s: float = 0.1, for_s: float = 5.0) 
         stop.set()
         thread.join(timeout=5)
         listener.close()
+
+
+class Sink:
+    """The alert sink's first two stages, rule matching then the story decisions,
+    each drained in turn: what the alerts role publishes to the alerts topic."""
+
+    def __init__(self, ctx: RoleContext) -> None:
+        self.matching = AlertRole(ctx)
+        self.stories = StoryRole(ctx)
+
+    def run_once(self) -> int:
+        return self.matching.run_once() + self.stories.run_once()
+
+    def close(self) -> None:
+        self.matching.close()
+        self.stories.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from monitor.alerts.state import StateStore
+from monitor.alerts.silences import SilenceStore
 from monitor.alerts.store import AlertStore
 from monitor.cli import cli
 from tests.alerts.test_delivery import alerts_from_fixture
@@ -43,9 +43,9 @@ def test_alerts_silence_records_a_time_bounded_silence(tmp_path: Path) -> None:
                                  "election-result-disputed", "--label", "topic=election",
                                  "--for", "90m", "--comment", "known story"])
     assert result.exit_code == 0, result.output
-    state = StateStore.in_dir(tmp_path / "state")
-    [silence] = state.silences(now=0)
-    state.close()
+    store = SilenceStore.in_dir(tmp_path / "state")
+    [silence] = store.active(now=0)
+    store.close()
     assert silence.rule == "election-result-disputed"
     assert silence.labels == (("topic", "election"),)
     assert silence.ends - silence.starts == 90 * 60

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from pathlib import Path
 
 from monitor.alerts.delivery.progress import paced_until
 from monitor.alerts.grouping import highest, regroup, story_id, story_of
 from monitor.alerts.matching import alert_id
-from monitor.alerts.state import StateStore
+from monitor.alerts.state import StoryState
 from monitor.alerts.story import Policy, Silence, decide
 from monitor.messages import (
     Alert,
@@ -176,8 +175,8 @@ def test_a_later_revision_waits_for_the_group_interval_and_an_old_one_never() ->
     assert paced_until(2, 2, NOW, 300) == 0.0  # nothing newer than what it has
 
 
-def test_the_store_groups_a_syndicated_copy_into_the_original_story(tmp_path: Path) -> None:
-    state = StateStore(tmp_path / "s.sqlite3")
+def test_the_state_groups_a_syndicated_copy_into_the_original_story() -> None:
+    state = StoryState()
     original = [
         alert("Peskov said the vote was fair."),
         alert("Lavrov warned against meddling.", speaker="Lavrov"),
@@ -195,4 +194,3 @@ def test_the_store_groups_a_syndicated_copy_into_the_original_story(tmp_path: Pa
     assert [s.feed_id for s in again.notification.sources] == ["wire", "copydesk"]
     assert state.group_and_record(copy.id, [merged.id], [], False, NOW + 6).action == "none"
     assert state.notification(made.notification.id) == again.notification
-    state.close()

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from monitor.alerts.deliverable import decode_deliverable, rules_of
 from monitor.alerts.grouping import highest
-from monitor.alerts.role import AlertRole, DeliveryRole, alert_roles
+from monitor.alerts.role import DeliveryRole, alert_roles
 from monitor.alerts.settings import ReceiverSettings
 from monitor.alerts.signing import verify
 from monitor.bus.codec import encode
@@ -20,7 +20,7 @@ from monitor.bus.memory import MemoryBus
 from monitor.clock import SystemClock
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
-from tests.alerts.helpers import Receiver, settings_for, tagged_article
+from tests.alerts.helpers import Receiver, Sink, settings_for, tagged_article
 from tests.alerts.test_delivery import alerts_from_fixture
 
 SECRET = "test-signing-key"
@@ -48,7 +48,7 @@ def test_seed_like_article_raises_one_signed_story_with_every_statement_and_rule
     article = tagged_article()
     bus.producer().send(ctx.settings.bus.topics.statements, article.article.id, encode(article))
     roles = alert_roles(ctx)
-    assert [r.name for r in roles] == ["alerts", "delivery"]
+    assert [r.name for r in roles] == ["alerts", "stories", "delivery"]
     for role in roles:
         role.run_once()
     assert len(receiver.requests) == 1  # one notification for the story
@@ -128,7 +128,7 @@ def test_restarted_roles_do_not_send_again(
     assert first == 1 if notify == "story" else first >= 2
     # The same article read again (e.g. a re-published feed item) after a restart.
     bus.producer().send(topic, article.article.id, encode(article))
-    alert_role, delivery = AlertRole(ctx), DeliveryRole(ctx)
+    alert_role, delivery = Sink(ctx), DeliveryRole(ctx)
     alert_role.run_once()
     delivery.run_once()
     assert len(receiver.requests) == first
@@ -161,3 +161,63 @@ def test_delivery_reload_adopts_new_receivers(tmp_path: Path, receiver: Receiver
         assert second.accepted_keys() == [alerts[1].id]
     finally:
         second.stop()
+
+
+def _stories_published(bus: MemoryBus, topic: str) -> list[tuple[str, int]]:
+    published = [decode_deliverable(r.value) for r in bus.records_in(topic)]
+    return [(p.id, getattr(p, "revision", 1)) for p in published]
+
+
+def test_a_sink_on_another_machine_takes_the_stories_over_from_the_changelog(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """The sink that decided an article leaves; another, with an empty state folder of
+    its own, is given the partition, rebuilds the stories and merges a later copy of
+    the article into the same story instead of raising it again."""
+    bus = MemoryBus()
+    first = make_ctx(tmp_path / "machine-a", receiver, bus)
+    topics = first.settings.bus.topics
+    original = tagged_article()
+    bus.producer().send(topics.statements, original.article.id, encode(original))
+    sink = Sink(first)
+    sink.run_once()
+    sink.close()
+    [(story, revision)] = _stories_published(bus, topics.alerts)
+    assert revision == 1
+
+    second = make_ctx(tmp_path / "machine-b", receiver, bus)
+    copy = tagged_article(article_id="copy-1", feed_id="copydesk",
+                          url="http://127.0.0.1/copydesk/story")
+    bus.producer().send(topics.statements, copy.article.id, encode(copy))
+    taker = Sink(second)
+    taker.run_once()
+    taker.close()
+    assert _stories_published(bus, topics.alerts) == [(story, 1), (story, 2)]
+    assert second.metrics.state_restores.labels("stories")._value.get() == 1
+
+
+def test_the_embedded_bus_keeps_the_story_state_across_a_restart(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    data = tmp_path / "state"
+    bus = MemoryBus(data_dir=data)
+    ctx = make_ctx(tmp_path, receiver, bus)
+    topics = ctx.settings.bus.topics
+    original = tagged_article()
+    bus.producer().send(topics.statements, original.article.id, encode(original))
+    sink = Sink(ctx)
+    sink.run_once()
+    sink.close()
+    [(story, _)] = _stories_published(bus, topics.alerts)
+    bus.close()
+
+    restarted = MemoryBus(data_dir=data)
+    ctx = make_ctx(tmp_path, receiver, restarted)
+    copy = tagged_article(article_id="copy-1", feed_id="copydesk",
+                          url="http://127.0.0.1/copydesk/story")
+    restarted.producer().send(topics.statements, copy.article.id, encode(copy))
+    sink = Sink(ctx)
+    sink.run_once()
+    sink.close()
+    assert _stories_published(restarted, topics.alerts) == [(story, 2)]
+    restarted.close()

@@ -22,7 +22,8 @@ def write_rules(path: Path, keyword: str, name: str, stamp: float) -> None:
 
 
 def fired(role: AlertRole) -> set[str]:
-    return {out.message.rule for out in role.handle(tagged_article())}  # type: ignore[union-attr]
+    return {alert.rule for out in role.handle(tagged_article())
+            for alert in out.message.alerts}  # type: ignore[union-attr]
 
 
 def test_rules_file_changes_are_picked_up_and_broken_ones_ignored(tmp_path: Path) -> None:

@@ -1,18 +1,19 @@
-"""The SQLite stores: decisions persist across reopening; silences; history reads."""
+"""The sink's stores: story state rebuilt from its changelog; silences; history reads."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from monitor.alerts.state import StateStore
+from monitor.alerts.silences import SilenceStore
+from monitor.alerts.state import StoryState
 from monitor.alerts.store import AlertStore
 from monitor.alerts.story import Decision, Policy, decide
+from monitor.bus.memory import MemoryBus
 from monitor.messages import Alert, Source
 from tests.alerts.test_delivery import alerts_from_fixture
 
@@ -21,32 +22,104 @@ POLICY = Policy(story_window_s=3600, similarity=88, repeat_window_s=86400,
 NOW = 1_800_000_000.0
 
 
-def test_story_state_survives_a_restart(tmp_path: Path) -> None:
-    alert = alerts_from_fixture(1)[0]
-    store = StateStore.in_dir(tmp_path)
-    assert store.decide_and_record(alert, NOW, POLICY).action == "emit"
-    store.close()
-    reopened = StateStore.in_dir(tmp_path)
-    copy = dataclasses.replace(
+def journal_on(bus: MemoryBus, topic: str = "state") -> Callable[[str, bytes | None], None]:
+    """A journal writing to partition 0 of ``topic``, as the alert sink's stage does."""
+    producer = bus.producer()
+
+    def write(key: str, value: bytes | None) -> None:
+        if value is None:
+            producer.tombstone(topic, key, partition=0)
+        else:
+            producer.send(topic, key, value, partition=0)
+
+    return write
+
+
+def copy_of(alert: Alert) -> Alert:
+    return dataclasses.replace(
         alert, article=dataclasses.replace(alert.article, id="other", feed_id="f2"),
         sources=(Source("f2", "", "http://127.0.0.1/other"),))
-    decision = reopened.decide_and_record(copy, NOW + 5, POLICY)
+
+
+def test_a_state_rebuilt_from_its_changelog_decides_as_the_original() -> None:
+    bus = MemoryBus()
+    alert = alerts_from_fixture(1)[0]
+    state = StoryState(journal_on(bus))
+    assert state.decide_and_record(alert, NOW, POLICY).action == "emit"
+    made = state.group_and_record(alert.article.id, [alert.id], [alert], False, NOW)
+    assert made.notification is not None
+
+    rebuilt = StoryState()
+    assert rebuilt.restore(bus.read_partition("state", 0, 1.0)) == 3  # story, rate, notification
+    decision = rebuilt.decide_and_record(copy_of(alert), NOW + 5, POLICY)
     assert decision.action == "update" and decision.alert is not None
     assert len(decision.alert.sources) == 2
-    assert reopened.decide_and_record(copy, NOW + 6, POLICY).action == "replay"
-    reopened.prune(NOW + 10_000_000)
-    assert reopened.stories(alert.rule, 0) == []
-    reopened.close()
+    assert rebuilt.notification(made.notification.id) == made.notification
+    regrouped = rebuilt.group_and_record("other", [alert.id], [decision.alert], False, NOW + 5)
+    assert regrouped.action == "revise" and regrouped.notification is not None
+    assert regrouped.notification.id == made.notification.id
+    assert rebuilt.decide_and_record(copy_of(alert), NOW + 6, POLICY).action == "replay"
+
+
+def test_pruning_is_journalled_so_a_rebuilt_state_forgets_too() -> None:
+    bus = MemoryBus()
+    alert = alerts_from_fixture(1)[0]
+    state = StoryState(journal_on(bus))
+    state.decide_and_record(alert, NOW, POLICY)
+    state.group_and_record(alert.article.id, [alert.id], [alert], False, NOW)
+    state.prune(NOW + 10_000_000)
+    assert state.stories(alert.rule, 0) == [] and len(state) == 0
+    records = bus.read_partition("state", 0, 1.0)
+    assert [r.tombstone for r in records] == [False] * 3 + [True] * 3
+    rebuilt = StoryState()
+    rebuilt.restore(records)
+    assert len(rebuilt) == 0
+    assert rebuilt.decide_and_record(copy_of(alert), NOW + 10_000_001, POLICY).action == "emit"
+
+
+def test_a_rebuilt_state_keeps_stories_oldest_first_whatever_the_changelog_order() -> None:
+    """Compaction keeps each key's last record, so an old story updated late comes last."""
+    bus = MemoryBus()
+    state = StoryState(journal_on(bus))
+    older, newer = _candidate("Observers disputed the count", "a1"), _candidate(
+        "Monitors praised the turnout in the north", "a2")
+    state.decide_and_record(older, NOW, POLICY)
+    state.decide_and_record(newer, NOW + 1, POLICY)
+    state.decide_and_record(dataclasses.replace(older, article=dataclasses.replace(
+        older.article, id="a3"), sources=(Source("f3", "", "http://127.0.0.1/a3"),)),
+        NOW + 2, POLICY)
+    records = bus.read_partition("state", 0, 1.0)
+    last = {r.key: r for r in records}  # what compaction leaves
+    rebuilt = StoryState()
+    rebuilt.restore(sorted(last.values(), key=lambda r: r.offset))
+    assert [s.alert.id for s in rebuilt.stories(older.rule, 0)] == [older.id, newer.id]
+
+
+def test_a_changelog_record_of_another_version_is_skipped() -> None:
+    alert = alerts_from_fixture(1)[0]
+    bus = MemoryBus()
+    state = StoryState(journal_on(bus))
+    state.decide_and_record(alert, NOW, POLICY)
+    bus.producer().send("state", "story:old", b'{"schema": "story-entry/0"}', partition=0)
+    rebuilt = StoryState()
+    assert rebuilt.restore(bus.read_partition("state", 0, 1.0)) == 2
+    assert [s.alert.id for s in rebuilt.stories(alert.rule, 0)] == [alert.id]
 
 
 def test_silences_apply_until_they_end_or_are_expired(tmp_path: Path) -> None:
     alert = alerts_from_fixture(1)[0]
-    store = StateStore.in_dir(tmp_path)
-    silence = store.add_silence(NOW, NOW + 60, rule=alert.rule, comment="noisy")
-    assert store.decide_and_record(alert, NOW + 1, POLICY).reason == "silenced"
-    assert store.expire_silence(silence.id, NOW + 2)
-    assert store.decide_and_record(alert, NOW + 3, POLICY).action == "emit"
-    store.close()
+    silences = SilenceStore.in_dir(tmp_path)
+    state = StoryState()
+    silence = silences.add(NOW, NOW + 60, rule=alert.rule, comment="noisy")
+    assert state.decide_and_record(alert, NOW + 1, POLICY,
+                                   silences.active(NOW + 1)).reason == "silenced"
+    assert silences.expire(silence.id, NOW + 2)
+    assert not silences.expire(silence.id, NOW + 2)
+    assert state.decide_and_record(alert, NOW + 3, POLICY,
+                                   silences.active(NOW + 3)).action == "emit"
+    silences.prune(NOW + 4)
+    assert silences.active(0) == []
+    silences.close()
 
 
 def test_history_merges_sources_and_searches(tmp_path: Path) -> None:
@@ -64,43 +137,6 @@ def test_history_merges_sources_and_searches(tmp_path: Path) -> None:
     store.close()
 
 
-def test_two_sinks_sharing_a_state_dir_emit_a_story_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    alert = alerts_from_fixture(1)[0]
-    copy = dataclasses.replace(
-        alert, article=dataclasses.replace(alert.article, id="other", feed_id="f2"),
-        sources=(Source("f2", "", "http://127.0.0.1/other"),))
-    # Hold each sink between reading the state and writing its outcome until the
-    # other has read too: the worst interleaving, made certain. A sink that
-    # cannot get there because the other holds the file goes on after a while.
-    both_read = threading.Barrier(2, timeout=1.0)
-
-    def interleaved(*args: Any) -> Decision:
-        with contextlib.suppress(threading.BrokenBarrierError):
-            both_read.wait()
-        return decide(*args)
-
-    monkeypatch.setattr("monitor.alerts.state.decide", interleaved)
-    actions: list[str] = []
-
-    # Each store has its own connection to the file, as another process would.
-    stores = [StateStore.in_dir(tmp_path), StateStore.in_dir(tmp_path)]
-
-    def sink(store: StateStore, candidate: Alert) -> None:
-        actions.append(store.decide_and_record(candidate, NOW, POLICY).action)
-
-    threads = [threading.Thread(target=sink, args=(store, candidate))
-               for store, candidate in zip(stores, (alert, copy), strict=True)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    for store in stores:
-        store.close()
-    assert sorted(actions) == ["emit", "update"]
-
-
 def _candidate(text: str, article_id: str) -> Alert:
     base = alerts_from_fixture(1)[0]
     return dataclasses.replace(
@@ -113,7 +149,7 @@ def test_a_decision_reads_only_the_newest_stories_of_a_comparable_length(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A busy rule's window holds thousands of stories; a decision must not read them all."""
-    store = StateStore(tmp_path / "s.sqlite3")
+    store = StoryState()
     policy = dataclasses.replace(POLICY, max_candidates=5, rate_limit_count=10_000)
 
     places = ["Arbor", "Zembla", "Florin", "Genovia", "Elbonia", "Sokovia", "Wakanda", "Latveria"]
@@ -139,4 +175,3 @@ def test_a_decision_reads_only_the_newest_stories_of_a_comparable_length(
     assert store.decide_and_record(_candidate("Recount.", "c1"), NOW + 101, policy).action \
         == "emit"
     assert compared == [5, 0]
-    store.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from monitor.alerts.deliverable import decode_deliverable
-from monitor.alerts.role import AlertRole, DeliveryRole
+from monitor.alerts.role import DeliveryRole
 from monitor.alerts.settings import ReceiverSettings
 from monitor.bus.codec import encode
 from monitor.bus.memory import MemoryBus
@@ -20,7 +20,7 @@ from monitor.clock import SystemClock
 from monitor.messages import Source, StoryNotification, TaggedArticle
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
-from tests.alerts.helpers import Receiver, settings_for, tagged_article
+from tests.alerts.helpers import Receiver, Sink, settings_for, tagged_article
 from tests.alerts.test_syndication import EDITS
 
 
@@ -52,7 +52,7 @@ def run(ctx: RoleContext, *articles: TaggedArticle) -> None:
     producer = ctx.bus.producer()
     for article in articles:
         producer.send(ctx.settings.bus.topics.statements, article.article.id, encode(article))
-    sink, delivery = AlertRole(ctx), DeliveryRole(ctx)
+    sink, delivery = Sink(ctx), DeliveryRole(ctx)
     sink.run_once()
     delivery.run_once(idle_s=0.3)
     sink.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.alerts.role import AlertRole, DeliveryRole
+from monitor.alerts.role import DeliveryRole
 from monitor.alerts.settings import ReceiverSettings
 from monitor.bus.codec import decode, encode
 from monitor.bus.memory import MemoryBus
@@ -21,7 +21,7 @@ from monitor.clock import SystemClock
 from monitor.messages import Alert, Source
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
-from tests.alerts.helpers import Receiver, settings_for, tagged_article
+from tests.alerts.helpers import Receiver, Sink, settings_for, tagged_article
 
 #: How five outlets ran the same wire copy: punctuation, a word added or dropped.
 EDITS = [
@@ -50,7 +50,7 @@ def test_five_feeds_give_one_alert_with_five_sources(tmp_path: Path, receiver: R
         copy = tagged_article(article_id=f"outlet-{n}", feed_id=f"feed-{n}",
                               url=f"http://127.0.0.1/outlet-{n}/story", edit=edit)
         producer.send(settings.bus.topics.statements, copy.article.id, encode(copy))
-    sink = AlertRole(ctx)
+    sink = Sink(ctx)
     sink.run_once()
     sink.close()
     delivery = DeliveryRole(ctx)
@@ -90,7 +90,7 @@ def test_article_published_again_with_a_later_feed_adds_it_to_the_alert(
                    entry_url="http://127.0.0.1/wire/story?via=b")
     again = dataclasses.replace(first, article=dataclasses.replace(
         first.article, sources=(*first.article.sources, later)))
-    sink = AlertRole(ctx)
+    sink = Sink(ctx)
     delivery = DeliveryRole(ctx)
     for copy in (first, again):
         producer.send(settings.bus.topics.statements, copy.article.id, encode(copy))

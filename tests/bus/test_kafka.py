@@ -475,3 +475,65 @@ def _cleanup_policy(bus: KafkaBus, topic: str) -> str | None:
     finally:
         admin.close()
     return None if policy is None else str(policy["value"])
+
+
+@pytest.mark.kafka
+def test_a_record_sent_to_a_partition_is_read_back_from_that_partition_alone(
+    bus: KafkaBus, producer: Producer, kafka_topics: KafkaTopics
+) -> None:
+    topic = kafka_topics.alerts_state
+    bus.ensure_compacted_topic(topic)
+    for n in range(3):
+        producer.send(topic, f"key-{n}", b"%d" % n, partition=2)
+    producer.tombstone(topic, "key-0", partition=2)
+    producer.flush(10)
+    records = bus.read_partition(topic, 2, 30)
+    assert [(r.key, r.tombstone) for r in records] == [
+        ("key-0", False), ("key-1", False), ("key-2", False), ("key-0", True)]
+    assert bus.read_partition(topic, 0, 30) == []
+    assert bus.read_partition(topic, 9, 30) == []  # no such partition
+
+
+@pytest.mark.kafka
+def test_a_consumer_tells_its_listener_what_it_gains_and_loses(
+    bus: KafkaBus, kafka_topics: KafkaTopics
+) -> None:
+    topic, group = kafka_topics.alerts_candidates, kafka_topics.group("stories")
+    heard = _Noted()
+    first = bus.consumer([topic], group, heard)
+    try:
+        for _ in range(MAX_POLLS):
+            first.poll(0.5)
+            if heard.held == {0, 1, 2}:
+                break
+        assert heard.held == {0, 1, 2}
+        second = bus.consumer([topic], group)
+        try:
+            for _ in range(MAX_POLLS):
+                first.poll(0.2)
+                second.poll(0.2)
+                if len(heard.held) < 3 and heard.held:
+                    break
+            assert heard.held and len(heard.held) < 3
+        finally:
+            second.close()
+        for _ in range(MAX_POLLS):
+            first.poll(0.5)
+            if heard.held == {0, 1, 2}:
+                break
+        assert heard.held == {0, 1, 2}
+    finally:
+        first.close()
+
+
+class _Noted:
+    """An assignment listener that keeps the partitions it was told are held."""
+
+    def __init__(self) -> None:
+        self.held: set[int] = set()
+
+    def assigned(self, partitions: Sequence[tuple[str, int]]) -> None:
+        self.held |= {p for _, p in partitions}
+
+    def revoked(self, partitions: Sequence[tuple[str, int]]) -> None:
+        self.held -= {p for _, p in partitions}

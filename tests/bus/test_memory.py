@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 from monitor.bus.memory import MemoryBus
 
@@ -144,3 +145,49 @@ def test_read_all_joins_no_group_and_ensure_compacted_topic_creates_it() -> None
     member = bus.consumer(["table"], "g")
     assert len(bus.read_all("table", 1.0)) == 1
     assert len(member.poll(0.0)) == 1  # the group's position is untouched
+
+
+def test_a_record_sent_to_a_partition_lands_there_and_is_read_back_alone() -> None:
+    bus = MemoryBus(partitions=3)
+    producer = bus.producer()
+    for n in range(4):
+        producer.send("state", f"key-{n}", b"%d" % n, partition=2)
+    producer.tombstone("state", "key-0", partition=2)
+    assert bus.read_partition("state", 0, 1.0) == []
+    records = bus.read_partition("state", 2, 1.0)
+    assert [r.key for r in records] == ["key-0", "key-1", "key-2", "key-3", "key-0"]
+    assert [r.tombstone for r in records] == [False] * 4 + [True]
+    assert bus.read_partition("state", 7, 1.0) == []
+
+
+def test_a_consumer_tells_its_listener_what_it_gains_and_loses() -> None:
+    bus = MemoryBus(partitions=2)
+    heard = Noted()
+    first = bus.consumer(["t"], "g", heard)
+    first.poll(0.0)
+    assert heard.events == [("assigned", [("t", 0), ("t", 1)])]
+    second = bus.consumer(["t"], "g")
+    second.poll(0.0)
+    first.poll(0.0)
+    assert heard.events[-1] == ("revoked", [("t", 1)])
+    second.close()
+    first.poll(0.0)
+    assert heard.events[-1] == ("assigned", [("t", 1)])
+
+
+def test_compacted_topics_in_a_data_folder_survive_the_bus(tmp_path: Path) -> None:
+    bus = MemoryBus(partitions=2, data_dir=tmp_path)
+    bus.ensure_compacted_topic("state")
+    producer = bus.producer()
+    producer.send("state", "a", b"1", partition=1)
+    producer.send("state", "b", b"2", partition=1)
+    producer.send("state", "a", b"3", partition=1)
+    producer.tombstone("state", "b", partition=1)
+    producer.send("plain", "a", b"not kept")
+    bus.close()
+    again = MemoryBus(partitions=2, data_dir=tmp_path)
+    again.ensure_compacted_topic("state")
+    again.ensure_compacted_topic("state")  # declared twice: read back once
+    assert [(r.key, r.value) for r in again.read_partition("state", 1, 1.0)] == [("a", b"3")]
+    assert again.records_in("plain") == []
+    again.close()

@@ -18,6 +18,7 @@ from monitor.alerts.rules import load_rules
 from monitor.config import load_settings
 from monitor.daemon import Daemon
 from monitor.demo import StaticSite, serving
+from monitor.roles import STAGE_NAMES
 from tests.support import REPO_ROOT, free_port, write_config
 
 #: Labels whose values the code chooses: short lower-case identifiers.
@@ -53,7 +54,7 @@ def test_every_label_value_is_a_fixed_string_or_a_configured_name(
         "rule": {rule.name for rule in load_rules(settings.rules_file).rules},
         "receiver": {r.name for r in settings.alerts.receivers},
         "topic": set(settings.bus.topics.all()),
-        "group": set(settings.bus.groups.model_dump().values()) | {"nlp", "alerts", "delivery"},
+        "group": set(settings.bus.groups.model_dump().values()) | set(STAGE_NAMES),
     }
     checked = 0
     for family in daemon.metrics.registry.collect():

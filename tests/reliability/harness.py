@@ -33,6 +33,7 @@ from monitor.bus.kafka import KafkaBus
 from monitor.bus.settings import KafkaSettings
 from monitor.demo import ReceivedAlert, WebhookReceiver, serving
 from monitor.messages import Article, TaggedArticle
+from monitor.roles import STAGE_NAMES
 from tests.kafka_broker import KafkaTopics
 from tests.support import REPO_ROOT, MonitorProcess, wait_for, write_config
 
@@ -356,7 +357,7 @@ def kafka_bus_config(bootstrap: str, topics: KafkaTopics) -> dict[str, Any]:
         "kind": "kafka",
         "kafka": {"bootstrap_servers": bootstrap, "reconnect_backoff_max_ms": 1000},
         "topics": topics.names.model_dump(),
-        "groups": {role: topics.group(role) for role in ("poller", "nlp", "alerts", "delivery")},
+        "groups": {role: topics.group(role) for role in STAGE_NAMES},
     }
 
 
