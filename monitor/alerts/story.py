@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from monitor.alerts.matching import normalise
 from monitor.messages import Alert, Source, Statement
@@ -149,23 +149,34 @@ def decide(
 def find_story(
     candidate: Alert, text: str, stories: Sequence[Story], now: float, policy: Policy
 ) -> Story | None:
-    """The story ``candidate`` belongs to: same id within the repeat window, or a
-    near-duplicate text that makes the same claim (:func:`same_claim`) within the
-    story window."""
-    best: Story | None = None
-    best_score = 0.0
+    """The story ``candidate`` belongs to: same id within the repeat window, or the
+    most similar near-duplicate text (the first of equals) that makes the same claim
+    (:func:`same_claim`) within the story window."""
+    comparable: list[Story] = []
     for story in stories:
         if story.alert.rule != candidate.rule:
             continue
         if story.alert.id == candidate.id and story.first_seen > now - policy.repeat_window_s:
             return story
-        if story.first_seen <= now - policy.story_window_s:
-            continue
-        score = similarity(text, story.text)
-        if (score >= policy.similarity and score > best_score
-                and same_claim(candidate.statement, story.alert.statement)):
-            best, best_score = story, score
-    return best
+        if story.first_seen > now - policy.story_window_s and _comparable(text, story.text):
+            comparable.append(story)
+    if not comparable:
+        return None
+    # One call scores every comparable story in C (a busy rule has hundreds), and
+    # skips the work on texts that cannot reach the threshold.
+    scored = process.extract(text, [s.text for s in comparable], scorer=fuzz.token_set_ratio,
+                             score_cutoff=policy.similarity, limit=None)
+    for _, score, index in sorted(scored, key=lambda found: (-found[1], found[2])):
+        story = comparable[index]
+        if score > 0 and same_claim(candidate.statement, story.alert.statement):
+            return story
+    return None
+
+
+def _comparable(a: str, b: str) -> bool:
+    """Whether two texts' lengths let them be one story (see :func:`similarity`)."""
+    shorter, longer = sorted((len(a), len(b)))
+    return longer > 0 and shorter / longer >= MIN_LENGTH_RATIO
 
 
 def length_band(length: int) -> tuple[int, int]:
@@ -181,8 +192,7 @@ def similarity(a: str, b: str) -> float:
     syndicated copies differ by; a length guard stops a short fragment from
     matching every long statement that contains its words.
     """
-    shorter, longer = sorted((len(a), len(b)))
-    if longer == 0 or shorter / longer < MIN_LENGTH_RATIO:
+    if not _comparable(a, b):
         return 0.0
     return float(fuzz.token_set_ratio(a, b))
 

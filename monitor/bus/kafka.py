@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 
 _Client = TypeVar("_Client")
 
+# Clients are made with kafka-python's own metrics off ("metrics_enabled"):
+# nothing reads them (the monitor's metrics are its own), and recording them
+# cost about 5 % of a pipeline process's time (docs/benchmarks.md).
+
 #: What kafka-python raises: its own tree, socket errors, and ValueError/TypeError for bad input.
 _KAFKA_FAILURES = (kafka_errors.KafkaError, OSError, ValueError, TypeError)
 _CONNECT_FAILURES = (kafka_errors.KafkaTimeoutError, kafka_errors.KafkaConnectionError)
@@ -377,6 +381,7 @@ class KafkaBus:
         config = self._settings.client_config() | {
             "acks": "all",
             "enable_idempotence": True,
+            "metrics_enabled": False,
             "linger_ms": self._settings.linger_ms,
             "max_block_ms": self._settings.request_timeout_ms,
         }
@@ -419,6 +424,7 @@ class KafkaBus:
     def _group_config(self, group: str) -> dict[str, Any]:
         s = self._settings
         return s.client_config() | {
+            "metrics_enabled": False,
             "group_id": group,
             "enable_auto_commit": False,
             "auto_offset_reset": s.auto_offset_reset,

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from monitor.alerts.matching import alert_id, normalise
-from monitor.alerts.story import Policy, Silence, Story, decide, negations, similarity
+from monitor.alerts.story import (
+    Policy,
+    Silence,
+    Story,
+    decide,
+    find_story,
+    negations,
+    same_claim,
+    similarity,
+)
 from monitor.messages import Alert, ArticleRef, Source, Statement
 
 POLICY = Policy(story_window_s=3600, similarity=88, repeat_window_s=86400,
@@ -161,3 +173,42 @@ def test_contracted_and_spelled_out_negations_count_the_same() -> None:
         "They must not and can not accept it")
     assert negations("Neither side, nor its allies, will accept it") == {"neither": 1, "nor": 1}
     assert not negations("Notably, the nonpartisan observers knew the count")
+
+
+def _one_by_one(candidate: Alert, text: str, stories: list[Story], policy: Policy
+                ) -> Story | None:
+    """The story look-up written as the plain loop it is meant to equal."""
+    best, best_score = None, 0.0
+    for story in stories:
+        if story.alert.id == candidate.id and story.first_seen > NOW - policy.repeat_window_s:
+            return story
+        if story.first_seen <= NOW - policy.story_window_s:
+            continue
+        score = similarity(text, story.text)
+        if (score >= policy.similarity and score > best_score
+                and same_claim(candidate.statement, story.alert.statement)):
+            best, best_score = story, score
+    return best
+
+
+WORDS = ["the", "vote", "was", "not", "fair", "Peskov", "said", "opposition", "must",
+         "accept", "defeat", "Maduro", "never", "won", "observers", "count"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(st.lists(st.sampled_from(WORDS), min_size=0, max_size=9), min_size=1,
+                   max_size=12),
+    ages=st.lists(st.integers(0, 7200), min_size=12, max_size=12),
+    threshold=st.sampled_from([0, 60, 88, 100]),
+)
+def test_the_story_look_up_equals_a_plain_loop_over_similarity(
+    texts: list[list[str]], ages: list[int], threshold: int
+) -> None:
+    policy = dataclasses.replace(POLICY, similarity=threshold)
+    stories = [story_of(candidate(" ".join(words), article=f"a{n}"), NOW - ages[n])
+               for n, words in enumerate(texts[1:])]
+    probe = candidate(" ".join(texts[0]), article="probe")
+    text = normalise(probe.statement.text)
+    assert find_story(probe, text, stories, NOW, policy) is _one_by_one(
+        probe, text, stories, policy)
