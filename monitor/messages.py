@@ -287,10 +287,24 @@ class NotificationEntry:
     schema: Literal["notification-entry/1"] = "notification-entry/1"
 
 
+@dataclass(frozen=True, slots=True)
+class SilenceEntry:
+    """A silence as kept on the silences topic (key: its id); ending one early
+    writes it again with the new ``ends``."""
+
+    id: str
+    starts: float
+    ends: float
+    rule: str | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    comment: str = ""
+    schema: Literal["silence/1"] = "silence/1"
+
+
 #: What the alert sink's state changelog holds.
 StateEntry = StoryEntry | EmissionsEntry | NotificationEntry
 
 Message = (
     Article | TaggedArticle | Alert | StoryNotification | DeadLetter | Candidates
-    | StoryEntry | EmissionsEntry | NotificationEntry
+    | StoryEntry | EmissionsEntry | NotificationEntry | SilenceEntry
 )

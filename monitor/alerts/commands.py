@@ -14,6 +14,8 @@ import json
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -23,7 +25,7 @@ from monitor.alerts.backtest import BacktestReport, Simulation, backtest, replay
 from monitor.alerts.listing import as_json as _as_json
 from monitor.alerts.listing import as_line as _as_line
 from monitor.alerts.rules import RuleSet, load_rules
-from monitor.alerts.silences import SilenceStore
+from monitor.alerts.silences import Silences, silences_for
 from monitor.alerts.store import AlertStore
 from monitor.alerts.trying import try_rules, verdicts_as_json, verdicts_as_table
 from monitor.bus import open_bus
@@ -94,6 +96,19 @@ def replay_command(ctx: click.Context, receiver: str | None, max_attempts: int |
     click.echo(f"replayed {count} dead-lettered alert(s)")
 
 
+@contextmanager
+def silences_of(settings: Settings) -> Iterator[Silences]:
+    """The deployment's silences (on Kafka: its topic, through a bus opened here)."""
+    bus = open_bus(settings.bus) if settings.bus.kind == "kafka" else None
+    store = silences_for(settings, bus)
+    try:
+        yield store
+    finally:
+        store.close()
+        if bus is not None:
+            bus.close()
+
+
 @alerts_group.command("silence")
 @click.option("--rule", default=None, help="Silence this rule.")
 @click.option("--label", "labels", multiple=True, help="key=value; all must match.")
@@ -118,11 +133,8 @@ def silence_command(
     settings = obtain_settings(ctx)
     now = SystemClock().now()
     ends = now + float(match.group(1)) * _UNITS[match.group(2)]
-    store = SilenceStore.in_dir(settings.state_dir)
-    try:
+    with silences_of(settings) as store:
         silence = store.add(now, ends, rule, pairs, comment)
-    finally:
-        store.close()
     click.echo(f"silence {silence.id} until {iso_utc(ends)}")
 
 
@@ -131,11 +143,8 @@ def silence_command(
 def silences_command(ctx: click.Context) -> None:
     """List silences that have not ended."""
     settings = obtain_settings(ctx)
-    store = SilenceStore.in_dir(settings.state_dir)
-    try:
+    with silences_of(settings) as store:
         active = store.active(SystemClock().now())
-    finally:
-        store.close()
     for s in active:
         labels = ",".join(f"{k}={v}" for k, v in s.labels) or "-"
         click.echo(f"{s.id} {iso_utc(s.starts)}..{iso_utc(s.ends)} rule={s.rule or '*'} "
@@ -150,11 +159,8 @@ def silences_command(ctx: click.Context) -> None:
 def unsilence_command(ctx: click.Context, silence_id: str) -> None:
     """End a silence now."""
     settings = obtain_settings(ctx)
-    store = SilenceStore.in_dir(settings.state_dir)
-    try:
+    with silences_of(settings) as store:
         ended = store.expire(silence_id, SystemClock().now())
-    finally:
-        store.close()
     if not ended:
         raise click.BadParameter(f"no active silence {silence_id!r}")
     click.echo(f"silence {silence_id} ended")

@@ -27,7 +27,7 @@ from monitor.alerts.matching import evaluate, make_alert
 from monitor.alerts.notifiers import HttpNotifier, Notifier
 from monitor.alerts.rules import Rule, RuleSet, load_rules
 from monitor.alerts.settings import AlertSettings, resolve_keys
-from monitor.alerts.silences import SilenceStore
+from monitor.alerts.silences import silences_for
 from monitor.alerts.state import StoryState
 from monitor.alerts.store import AlertStore
 from monitor.alerts.story import Decision, Policy, Silence
@@ -36,7 +36,7 @@ from monitor.bus.worker import Outgoing, StageWorker
 from monitor.clock import Clock
 from monitor.config import Settings
 from monitor.db import StoreError
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, MonitorError
 from monitor.messages import Alert, Candidates, TaggedArticle
 from monitor.roles import Role, RoleContext
 
@@ -284,7 +284,7 @@ class StoryRole:
         self._rules = RulesWatcher(settings.rules_file, ctx.clock)
         self._policies = policies(self._alerts, self._rules.rules)
         self._policy_rules = self._rules.rules
-        self._silences = SilenceStore.in_dir(settings.state_dir)
+        self._silences = silences_for(settings, ctx.bus, follow_group=settings.bus.groups.stories)
         self._topic = topics.alerts
         self._last_prune = ctx.clock.now()
         ctx.bus.ensure_compacted_topic(topics.alerts_state)
@@ -354,7 +354,7 @@ class StoryRole:
         self._states.report()
         try:
             self._silences.prune(before)
-        except StoreError as exc:  # upkeep waits for the next round
+        except MonitorError as exc:  # upkeep waits for the next round
             log.warning("silences not pruned: %s", exc)
 
     def run_once(self) -> int:

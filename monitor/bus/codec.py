@@ -23,6 +23,7 @@ from monitor.messages import (
     EmissionsEntry,
     Message,
     NotificationEntry,
+    SilenceEntry,
     StoryEntry,
     StoryNotification,
     TaggedArticle,
@@ -30,7 +31,7 @@ from monitor.messages import (
 
 M = TypeVar(
     "M", Article, TaggedArticle, Alert, StoryNotification, DeadLetter, Candidates,
-    StoryEntry, EmissionsEntry, NotificationEntry,
+    StoryEntry, EmissionsEntry, NotificationEntry, SilenceEntry,
 )
 
 #: Largest message a consumer will try to decode; bigger ones are poison.
@@ -56,6 +57,9 @@ class TopicNames(BaseModel):
     #: Compacted changelog of the story decisions' state, partitioned like
     #: ``alerts_candidates``.
     alerts_state: str = "monitor.alerts.state"
+    #: Compacted topic of silences, keyed by silence id (on Kafka; the embedded bus
+    #: keeps them in the state folder).
+    alerts_silences: str = "monitor.alerts.silences"
 
     def all(self) -> list[str]:
         """Every topic name, for creating them up front."""
@@ -66,7 +70,7 @@ _ADAPTERS: dict[type, TypeAdapter[object]] = {
     kind: TypeAdapter(kind)
     for kind in (
         Article, TaggedArticle, Alert, StoryNotification, DeadLetter, Candidates,
-        StoryEntry, EmissionsEntry, NotificationEntry,
+        StoryEntry, EmissionsEntry, NotificationEntry, SilenceEntry,
     )
 }
 

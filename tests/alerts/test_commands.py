@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
-from monitor.alerts.silences import SilenceStore
+from monitor.alerts.silences import SilenceStore, SilenceTopic
 from monitor.alerts.store import AlertStore
+from monitor.bus.kafka import KafkaBus
+from monitor.bus.settings import KafkaSettings
 from monitor.cli import cli
 from tests.alerts.test_delivery import alerts_from_fixture
-from tests.support import run_monitor, write_config
+from tests.kafka_broker import KafkaTopics
+from tests.support import run_monitor, wait_for, write_config
 
 
 def test_alerts_list_shows_history_as_lines_or_json(tmp_path: Path) -> None:
@@ -69,3 +74,31 @@ def test_check_config_names_file_rule_and_key_of_a_broken_rule(tmp_path: Path) -
     assert result.returncode == 1  # problems found (2 is a usage error)
     assert "Traceback" not in result.stderr
     assert f"{rules}: rules[0](backref).when.regex[0]: " in result.stderr
+
+
+@pytest.mark.kafka
+def test_on_kafka_a_silence_is_kept_on_its_topic_for_every_machine(
+    tmp_path: Path, kafka_bootstrap: str, kafka_topics: KafkaTopics
+) -> None:
+    """Made on one machine's command line, listed and ended on another's (each its
+    own state folder), and followed by an alerts process's silences."""
+    bus = kafka_topics.bus_config(kafka_bootstrap)
+    here, there = (write_config(tmp_path / name, bus=bus) for name in ("here", "there"))
+    runner = CliRunner()
+    made = runner.invoke(cli, ["--config", str(here), "alerts", "silence", "--rule",
+                               "election-result-disputed", "--for", "1h"])
+    assert made.exit_code == 0, made.output
+    silence_id = made.output.split()[1]
+    listed = runner.invoke(cli, ["--config", str(there), "alerts", "silences"])
+    assert listed.output.startswith(silence_id), listed.output
+    settings = KafkaSettings(bootstrap_servers=(kafka_bootstrap,))
+    follower = SilenceTopic(KafkaBus(settings), kafka_topics.names.alerts_silences,
+                            follow_group=kafka_topics.group("stories"))
+    try:
+        assert [s.rule for s in follower.active(time.time())] == ["election-result-disputed"]
+        ended = runner.invoke(cli, ["--config", str(there), "alerts", "unsilence", silence_id])
+        assert ended.exit_code == 0, ended.output
+        wait_for(lambda: follower.active(time.time()) == [], 30, "the silence ended")
+    finally:
+        follower.close()
+    assert not SilenceStore.in_dir(tmp_path / "here" / "state").active(0)  # not the file
