@@ -1,29 +1,38 @@
-"""End-to-end benchmark: articles through NLP → alert rules → signed webhook.
+"""End-to-end benchmark: articles through poller → NLP → alert rules → signed webhook.
 
 Measured in one run, so the ratios hold on a noisy machine:
 
 * baseline: bare Kafka transport, producing and consuming the same encoded
   articles with the project's KafkaBus (the ceiling no pipeline can beat);
 * embedded: the pipeline in one process on the in-memory bus;
-* kafka burst: the daemon (``monitor run --roles nlp,alerts`` as a separate
-  process) draining a backlog of articles from a real broker, until the
-  webhook receiver has an alert for every article;
-* kafka latency: articles offered at a steady rate; for each, the time from
-  being published onto Kafka to its first alert arriving at the webhook;
+* kafka burst (topic-fed): the daemon's NLP and alerts roles draining a backlog
+  of alert-dense articles from a real broker, until the webhook receiver has an
+  alert for every article;
+* kafka latency (topic-fed): a 1-in-10 mix of articles offered at ``--rate``
+  (default 100/s); for each alert-worthy one, the time from being published onto
+  Kafka to its first notification at the webhook (``group_wait_s: 0``);
 * kafka, all stages: a loopback HTTP server serves ``--feeds`` RSS feeds (whole
-  text in ``content:encoded``, so no page fetches) and the daemon
-  (``monitor run --roles poller,nlp,alerts``, one separate process) polls them
-  every ``--poll-interval`` seconds. Throughput: from the moment the feed files
-  holding the burst go live (after a warm-up item was alerted, so start-up and
-  the spaCy load are excluded) until the webhook has an alert for every
-  article. Latency: articles added to the feeds at a steady rate; for each,
-  the time from the feed file containing it going live to its first alert.
-  Both include the wait for the poller's next poll, up to one poll interval.
+  text in ``content:encoded``, so no page fetches) polled every
+  ``--poll-interval`` seconds. Throughput, for the alert-dense corpus and for the
+  1-in-10 mix: from the moment the feed files holding the burst go live (after a
+  warm-up item was alerted, so start-up and the spaCy load are excluded) until
+  the webhook has an alert for every alert-worthy article. Latency: alert-dense
+  articles added to the feeds at ``--all-stages-rate``; for each, the time from
+  the feed file containing it going live to its first alert (includes the wait
+  for the next poll, up to one poll interval);
+* scale-out: the alerts role alone, one process and then two (each with its
+  own state folder), reading the same backlog of tagged alert-dense articles;
+  articles/s from the first notification at the webhook to the last.
+
+``--layout split`` (the default) runs each role in a process of its own, as a
+deployment that scales out does (and so the roles use both cores);
+``--layout single`` runs them in one process.
 
 Usage::
 
-    .venv/bin/python bench/bench_pipeline.py [--articles 400] [--rate 10] [--latency-articles 200]
-        [--feeds 4] [--poll-interval 1.0]
+    .venv/bin/python bench/bench_pipeline.py [--articles 400] [--mix-articles 3000]
+        [--rate 100] [--latency-articles 2000] [--scale-out-articles 1000]
+        [--layout split|single] [--feeds 4] [--poll-interval 1.0]
 
 Uses ``$MONITOR_TEST_KAFKA`` or starts ``scripts/kafka-local``.
 """
@@ -49,7 +58,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.corpus import articles  # noqa: E402
+from bench.corpus import articles, news_mix  # noqa: E402
 from bench.feedsite import BenchFeeds  # noqa: E402
 from monitor.bus.codec import TopicNames, encode  # noqa: E402
 from monitor.bus.kafka import KafkaBus  # noqa: E402
@@ -196,10 +205,37 @@ def latency_summary(prefix: str, latencies: list[float]) -> dict[str, float]:
     }
 
 
+def start_roles(config: Path, layout: str) -> list[MonitorProcess]:
+    """The daemon as ``layout`` says: ``split``, one process per role (how the roles
+    scale out, and how they use more than one core), or ``single``, one process."""
+    roles = ROLES_BY_LAYOUT[layout]
+    return [MonitorProcess(config, "run", "--roles", r) for r in roles]
+
+
+#: Which ``--roles`` each daemon process of a layout runs (topic-fed runs drop the poller).
+ROLES_BY_LAYOUT = {"split": ("poller", "nlp", "alerts"), "single": ("poller,nlp,alerts",)}
+
+
+def topic_fed(layout: str) -> str:
+    """The layout without the poller (articles are put on Kafka by the benchmark)."""
+    return layout + "-topic-fed"
+
+
+ROLES_BY_LAYOUT |= {
+    topic_fed("split"): ("nlp", "alerts"), topic_fed("single"): ("nlp,alerts",),
+}
+
+
+def stop_all(daemons: list[MonitorProcess]) -> None:
+    for daemon in daemons:
+        daemon.stop()
+
+
 def bench_kafka(
-    folder: Path, address: str, count: int, rate: float, latency_count: int
+    folder: Path, address: str, count: int, rate: float, latency_count: int, layout: str
 ) -> dict[str, float]:
-    """Burst throughput and steady-rate latency through the daemon on real Kafka."""
+    """Burst throughput (alert-dense corpus) and steady-rate latency (1-in-10 mix)
+    through the daemon on real Kafka, articles put on the articles topic."""
     topics = unique_topics()
     recorder = FirstAlerts()
     receiver = WebhookReceiver(on_alert=recorder)
@@ -208,12 +244,13 @@ def bench_kafka(
             folder,
             receivers=[receiver.url],
             bus=kafka_bus_config(address, topics),
-            extra={"alerts": NO_DEDUP, "ops": {"http_enabled": False}},
+            extra={"alerts": {**NO_DEDUP, "group_wait_s": 0},
+                   "ops": {"http_enabled": False}},
         )
         kafka = KafkaBus(KafkaSettings(bootstrap_servers=(address,)))
         kafka.ensure_topics(topics.all())
         producer = kafka.producer()
-        daemon = MonitorProcess(config, "run", "--roles", "nlp,alerts")
+        daemons = start_roles(config, topic_fed(layout))
         try:
             warm = next(articles(1, seed=3, start=90_000_000))
             producer.send(topics.articles, warm.id, encode(warm))
@@ -229,18 +266,26 @@ def bench_kafka(
             burst_rate = count / (time.monotonic() - started)
 
             sent_at: dict[str, float] = {}
-            for article in articles(latency_count, seed=5, start=30_000_000):
+            stream = news_mix(latency_count, 10, seed=5, start=30_000_000)
+            started = time.monotonic()
+            for index, article in enumerate(stream):
+                pause = started + index / rate - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
                 producer.send(topics.articles, article.id, encode(article))
                 producer.flush()
-                sent_at[article.id] = time.monotonic()
-                time.sleep(1.0 / rate)
-            wait_for(lambda: recorder.count("bench-3") >= latency_count, 300, "latency alerts")
+                if article.id.startswith("bench-"):
+                    sent_at[article.id] = time.monotonic()
+            offered = latency_count / (time.monotonic() - started)
+            wait_for(lambda: recorder.count_among(sent_at) >= len(sent_at), 300,
+                     "latency alerts")
         finally:
-            daemon.stop()
+            stop_all(daemons)
             producer.close()
             kafka.close()
     latencies = [recorder.first_seen[k] - t for k, t in sent_at.items()]
-    return {"kafka_burst_articles_per_s": burst_rate, **latency_summary("latency", latencies)}
+    return {"kafka_burst_articles_per_s": burst_rate, "latency_offered_per_s": offered,
+            **latency_summary("latency", latencies)}
 
 
 @dataclass(frozen=True)
@@ -252,11 +297,13 @@ class AllStagesRun:
     rate: float
     feeds: int
     poll_interval_s: float
+    layout: str = "split"
+    mix_count: int = 3000
 
 
 def poller_section(run: AllStagesRun) -> dict[str, Any]:
     """Poller settings: the loopback feeds stand in for ``run.feeds`` separate sites."""
-    per_feed = -(-run.count // run.feeds)
+    per_feed = -(-max(run.count, run.mix_count) // run.feeds)
     return {
         "per_host_delay_s": 0,  # one loopback host serves every feed: no politeness pause
         "per_host_concurrency": run.feeds,
@@ -308,7 +355,8 @@ def publish_steadily(
 
 
 def wait_for_alerts(
-    recorder: FirstAlerts, keys: list[str], timeout: float, what: str, daemon: MonitorProcess
+    recorder: FirstAlerts, keys: list[str], timeout: float, what: str,
+    daemons: list[MonitorProcess],
 ) -> None:
     """Wait until every key has an alert; on timeout, say how many never did and
     show the end of the daemon's log."""
@@ -316,30 +364,47 @@ def wait_for_alerts(
         wait_for(lambda: recorder.count_among(keys) >= len(keys), timeout, what)
     except AssertionError:
         missing = len(keys) - recorder.count_among(keys)
-        tail = "".join(daemon.output().splitlines(keepends=True)[-40:])
+        tail = "".join(line for d in daemons for line in d.output().splitlines(keepends=True)[-40:])
         print(f"{what}: {missing} of {len(keys)} never alerted; daemon log:\n{tail}",
               file=sys.stderr)
         raise
 
 
-def drive_all_stages(
-    feeds: BenchFeeds, recorder: FirstAlerts, daemon: MonitorProcess, run: AllStagesRun
-) -> tuple[float, dict[str, float]]:
-    """Burst throughput (articles/s), then live times of the steady-rate articles."""
-    burst = list(articles(run.count, seed=7, start=40_000_000))
+def burst_rate(
+    feeds: BenchFeeds, recorder: FirstAlerts, daemons: list[MonitorProcess],
+    burst: list[Article], what: str,
+) -> float:
+    """Articles/s from the feed files holding ``burst`` going live until every
+    alert-worthy article of it has its alert."""
     started = time.monotonic()
-    burst_live = publish_burst(feeds, burst)
-    wait_for_alerts(recorder, list(burst_live), 600, "all-stages burst alerts", daemon)
+    live = publish_burst(feeds, burst)
+    worthy = [a.url for a in burst if a.id.startswith("bench-")]
+    wait_for_alerts(recorder, worthy, 900, what, daemons)
     with recorder.lock:
-        finished = max(recorder.first_seen[url] for url in burst_live)
+        finished = max(recorder.first_seen[url] for url in worthy)
+    return len(live) / (finished - started)
+
+
+def drive_all_stages(
+    feeds: BenchFeeds, recorder: FirstAlerts, daemons: list[MonitorProcess], run: AllStagesRun,
+) -> tuple[float, float, dict[str, float]]:
+    """Burst throughput (articles/s) on the alert-dense corpus and on the 1-in-10 mix,
+    then live times of the steady-rate articles."""
+    dense = burst_rate(feeds, recorder, daemons,
+                       list(articles(run.count, seed=7, start=40_000_000)),
+                       "all-stages burst alerts")
+    mixed = burst_rate(feeds, recorder, daemons,
+                       list(news_mix(run.mix_count, 10, seed=9, start=70_000_000)),
+                       "all-stages mix alerts")
     stream = articles(run.latency_count, seed=8, start=50_000_000)
     live_at = publish_steadily(feeds, stream, run.rate)
-    wait_for_alerts(recorder, list(live_at), 300, "all-stages latency alerts", daemon)
-    return run.count / (finished - started), live_at
+    wait_for_alerts(recorder, list(live_at), 300, "all-stages latency alerts", daemons)
+    return dense, mixed, live_at
 
 
 def bench_all_stages(folder: Path, address: str, run: AllStagesRun) -> dict[str, float]:
-    """Feeds on loopback → poller → Kafka → NLP → alerts → webhook, one daemon process."""
+    """Feeds on loopback → poller → Kafka → NLP → alerts → webhook, the daemon's roles
+    in processes as ``run.layout`` says."""
     recorder = FirstAlerts(key=article_url)
     receiver = WebhookReceiver(on_alert=recorder)
     feeds = BenchFeeds(folder / "site", run.feeds)
@@ -349,41 +414,136 @@ def bench_all_stages(folder: Path, address: str, run: AllStagesRun) -> dict[str,
     site = StaticSite(feeds.root)
     with serving(receiver), serving(site):
         config = all_stages_config(folder, address, receiver.url, feeds, site.base_url, run)
-        daemon = MonitorProcess(config, "run", "--roles", "poller,nlp,alerts")
+        daemons = start_roles(config, run.layout)
         try:
-            wait_for_alerts(recorder, [warm.url], 180, "the all-stages warm-up alert", daemon)
-            rate, live_at = drive_all_stages(feeds, recorder, daemon, run)
+            wait_for_alerts(recorder, [warm.url], 180, "the all-stages warm-up alert", daemons)
+            dense, mixed, live_at = drive_all_stages(feeds, recorder, daemons, run)
         finally:
-            daemon.stop()
+            stop_all(daemons)
     latencies = [recorder.first_seen[url] - t for url, t in live_at.items()]
-    return {"kafka_all_stages_articles_per_s": rate,
+    return {"kafka_all_stages_articles_per_s": dense,
+            "kafka_all_stages_mix_articles_per_s": mixed,
             **latency_summary("all_stages_latency", latencies)}
+
+
+def records_on(address: str, topic: str) -> int:
+    """How many records ``topic`` holds (sum of its partitions' end offsets)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=address)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return sum(consumer.end_offsets(partitions).values())
+    finally:
+        consumer.close()
+
+
+def tagged_backlog(folder: Path, address: str, count: int) -> TopicNames:
+    """Topics whose statements topic holds ``count`` tagged alert-dense articles (an
+    NLP process tags them and is stopped), for runs of the alerts role alone."""
+    topics = unique_topics()
+    kafka = KafkaBus(KafkaSettings(bootstrap_servers=(address,)))
+    kafka.ensure_topics(topics.all())
+    producer = kafka.producer()
+    for article in articles(count, seed=10, start=80_000_000):
+        producer.send(topics.articles, article.id, encode(article))
+    producer.flush()
+    config = write_config(folder, bus=kafka_bus_config(address, topics),
+                          extra={"ops": {"http_enabled": False}})
+    nlp = MonitorProcess(config, "run", "--roles", "nlp")
+    try:
+        wait_for(lambda: records_on(address, topics.statements) >= count, 600,
+                 "the statements backlog")
+    finally:
+        nlp.stop()
+        producer.close()
+        kafka.close()
+    return topics
+
+
+def bench_alerts_processes(
+    folder: Path, address: str, backlog: TopicNames, count: int, processes: int
+) -> float:
+    """Articles/s the alerts role handles with ``processes`` processes (each its own
+    state folder) reading the tagged backlog: from the first notification at the
+    webhook to the last, so start-up and joining the groups are left out."""
+    tag = uuid.uuid4().hex[:8]
+    # The same statements; the role's own topics and groups fresh for this run.
+    topics = backlog.model_copy(update={
+        name: f"{value}.{tag}" for name, value in backlog.model_dump().items()
+        if name not in ("articles", "statements")})
+    recorder = FirstAlerts()
+    receiver = WebhookReceiver(on_alert=recorder)
+    bus = kafka_bus_config(address, topics) | {
+        "groups": {r: f"bench-{r}-{tag}" for r in STAGE_NAMES}}
+    kafka = KafkaBus(KafkaSettings(bootstrap_servers=(address,)))
+    kafka.ensure_topics(topics.all())
+    kafka.close()
+    with serving(receiver):
+        daemons = [
+            MonitorProcess(write_config(folder / f"alerts-{n}", receivers=[receiver.url],
+                                        bus=bus, extra={"alerts": NO_DEDUP,
+                                                        "ops": {"http_enabled": False}}),
+                           "run", "--roles", "alerts")
+            for n in range(processes)
+        ]
+        try:
+            wait_for(lambda: recorder.count("bench-8") >= count, 900,
+                     f"alerts from {processes} alerts processes")
+        finally:
+            stop_all(daemons)
+    with recorder.lock:
+        times = sorted(recorder.first_seen.values())
+    return (len(times) - 1) / (times[-1] - times[0])
+
+
+def bench_scale_out(folder: Path, address: str, count: int) -> dict[str, float]:
+    """The alerts role with one process and with two, on the same tagged backlog."""
+    backlog = tagged_backlog(folder / "nlp", address, count)
+    one = bench_alerts_processes(folder / "one", address, backlog, count, 1)
+    two = bench_alerts_processes(folder / "two", address, backlog, count, 2)
+    return {"alerts_1_process_articles_per_s": one, "alerts_2_processes_articles_per_s": two,
+            "alerts_2_vs_1": two / one}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--articles", type=int, default=400)
-    parser.add_argument("--rate", type=float, default=10.0, help="articles/s for the latency run")
-    parser.add_argument("--latency-articles", type=int, default=200)
+    parser.add_argument("--articles", type=int, default=400,
+                        help="alert-dense articles per burst")
+    parser.add_argument("--mix-articles", type=int, default=3000,
+                        help="articles of the 1-in-10 mix burst (all stages)")
+    parser.add_argument("--rate", type=float, default=100.0,
+                        help="articles/s of the 1-in-10 mix for the topic-fed latency run")
+    parser.add_argument("--latency-articles", type=int, default=2000)
+    parser.add_argument("--all-stages-rate", type=float, default=10.0,
+                        help="alert-dense articles/s for the all-stages latency run")
+    parser.add_argument("--all-stages-latency-articles", type=int, default=200)
+    parser.add_argument("--scale-out-articles", type=int, default=1000,
+                        help="tagged alert-dense articles for the 1 vs 2 alerts processes run")
+    parser.add_argument("--layout", choices=("split", "single"), default="split",
+                        help="split: a process per role; single: one process for all")
     parser.add_argument("--feeds", type=int, default=4, help="RSS feeds for the all-stages run")
     parser.add_argument(
         "--poll-interval", type=float, default=1.0, help="seconds between polls of each feed"
     )
     args = parser.parse_args()
     run = AllStagesRun(
-        args.articles, args.latency_articles, args.rate, args.feeds, args.poll_interval
+        args.articles, args.all_stages_latency_articles, args.all_stages_rate, args.feeds,
+        args.poll_interval, args.layout, args.mix_articles,
     )
     address = bootstrap_address()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         transport = bench_transport(KafkaSettings(bootstrap_servers=(address,)), args.articles)
         embedded = bench_embedded(folder / "embedded", args.articles)
-        kafka = bench_kafka(
-            folder / "kafka", address, args.articles, args.rate, args.latency_articles
-        )
+        kafka = bench_kafka(folder / "kafka", address, args.articles, args.rate,
+                            args.latency_articles, args.layout)
         all_stages = bench_all_stages(folder / "all-stages", address, run)
+        scale = bench_scale_out(folder / "scale-out", address, args.scale_out_articles)
     results = {
         "articles": args.articles,
+        "mix_articles": args.mix_articles,
+        "layout": args.layout,
         "baseline_transport_articles_per_s": transport,
         "embedded_articles_per_s": embedded,
         **kafka,
@@ -393,6 +553,9 @@ def main() -> None:
         "poll_interval_s": args.poll_interval,
         **all_stages,
         "all_stages_vs_transport": all_stages["kafka_all_stages_articles_per_s"] / transport,
+        "all_stages_mix_vs_transport":
+            all_stages["kafka_all_stages_mix_articles_per_s"] / transport,
+        **scale,
     }
     print(json.dumps(results, indent=2))
 
