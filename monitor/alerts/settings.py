@@ -153,6 +153,11 @@ class AlertSettings(BaseModel):
     group_interval_s: float = Field(default=DEFAULT_GROUP_INTERVAL_S, ge=0, le=86400)
     #: Alerts being delivered at once by one delivery process.
     max_in_flight: int = Field(default=64, ge=1)
+    #: Calls one receiver may have running at once while it answers (different
+    #: alerts; revisions of one alert never overlap). After a failure it gets one
+    #: call at a time until it answers again, so a struggling receiver is never
+    #: hit by parallel retries.
+    receiver_concurrency: int = Field(default=4, ge=1, le=64)
     #: Re-read the rules file when its modification time changes.
     watch_rules: bool = True
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from monitor.alerts.deliverable import Deliverable
 from monitor.alerts.delivery import DeliveryEngine, Progress, next_attempt, topic_extractor
+from monitor.alerts.delivery import breaker as cb
+from monitor.alerts.delivery.receivers import call_limit
 from monitor.alerts.notifiers import InProcessNotifier, ReceiverUnavailable
 from monitor.alerts.settings import AlertSettings, BreakerSettings, RetryBudget
 from monitor.alerts.store import DELIVERED, AlertStore, Settled
@@ -18,6 +24,7 @@ from monitor.bus.codec import encode
 from monitor.bus.memory import MemoryBus
 from monitor.clock import FrozenClock
 from monitor.db import StoreError
+from monitor.messages import Source
 from monitor.ops.metrics import Metrics
 from monitor.retry import BackoffPolicy
 from tests.alerts.test_delivery import alerts_from_fixture
@@ -265,3 +272,80 @@ def test_a_failed_attempt_logs_a_warning(tmp_path: Path, caplog: pytest.LogCaptu
         run_steps(engine, clock, 2)
     failed = [r for r in caplog.records if "failed" in r.getMessage()]
     assert failed and all(r.levelno == logging.WARNING for r in failed)
+
+
+class GatedNotifier(InProcessNotifier):
+    """Holds every call until the test opens the gate; counts calls running at once."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.gate = threading.Event()
+        self.lock = threading.Lock()
+        self.running: list[str] = []
+        self.most_at_once = 0
+        self.overlapping_ids = 0
+
+    def send(self, alert: Deliverable) -> None:
+        with self.lock:
+            self.overlapping_ids += alert.id in self.running
+            self.running.append(alert.id)
+            self.most_at_once = max(self.most_at_once, len(self.running))
+        self.gate.wait(10)
+        with self.lock:
+            self.running.remove(alert.id)
+        super().send(alert)
+
+
+def test_call_limit_is_earned_by_answering_and_lost_at_a_failure() -> None:
+    closed, failing = cb.Breaker(), cb.Breaker("open", 5, 10.0, 1.0)
+    assert call_limit(closed, answered=True, concurrency=4) == 4
+    assert call_limit(closed, answered=False, concurrency=4) == 1
+    assert call_limit(failing, answered=True, concurrency=4) == 1
+
+
+def test_a_receiver_that_answers_gets_several_calls_at_once_never_two_for_one_alert(
+    tmp_path: Path
+) -> None:
+    clock = FrozenClock()
+    bus = MemoryBus()
+    alerts = alerts_from_fixture(6)
+    revised = dataclasses.replace(alerts[0], sources=(*alerts[0].sources, Source(
+        "late", "", "http://127.0.0.1/late")))
+    notifier = GatedNotifier("r")
+    notifier.gate.set()
+    store = AlertStore.in_dir(tmp_path)
+    engine = engine_on(bus, {"r": notifier}, store, clock,
+                       AlertSettings(receiver_concurrency=4, group_interval_s=0))
+    producer = bus.producer()
+    producer.send("alerts", alerts[5].id, encode(alerts[5]))
+    run_steps(engine, clock, 4)  # the receiver answers once: it has earned its calls
+    notifier.gate.clear()
+    for alert in alerts[:3]:
+        producer.send("alerts", alert.id, encode(alert))
+    committed = engine.step(0.0)
+    try:
+        assert wait_until(lambda: len(notifier.running) == 3)
+        # A later revision of a running alert waits for that call to end, though
+        # the receiver could take one more call…
+        producer.send("alerts", revised.id, encode(revised))
+        committed += engine.step(0.0) + engine.step(0.0)
+        assert not wait_until(lambda: len(notifier.running) > 3, timeout_s=0.3)
+        # …which another alert gets.
+        for alert in alerts[3:5]:
+            producer.send("alerts", alert.id, encode(alert))
+        committed += engine.step(0.0) + engine.step(0.0)
+        assert wait_until(lambda: len(notifier.running) == 4)
+    finally:
+        notifier.gate.set()
+    assert committed + run_steps(engine, clock, 40) == 6
+    engine.close()
+    store.close()
+    assert notifier.overlapping_ids == 0
+    assert {a.id for a in notifier.delivered} == {a.id for a in alerts}
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.01)
+    return condition()

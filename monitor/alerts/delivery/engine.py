@@ -95,7 +95,7 @@ class DeliveryEngine:
         the newest revision in hand is sent (:func:`paced_until`)."""
         self._consumer = consumer
         self._producer = producer
-        self._receivers = Receivers(notifiers, settings.breaker)
+        self._receivers = Receivers(notifiers, settings.breaker, settings.receiver_concurrency)
         self._store = store
         self._settings = settings
         self._letters = DeadLetterWriter(producer, deadletter_topic, poison_topic, metrics, clock)
@@ -163,9 +163,10 @@ class DeliveryEngine:
         return self._commit_settled()
 
     def _should_poll(self) -> bool:
-        """Poll when there is room, and either nothing can be done meanwhile or the
-        last poll is :data:`POLL_EVERY_S` old (a busy engine still polls: that keeps
-        it in its consumer group)."""
+        """Poll when there is room, and either nothing can be done meanwhile (no
+        attempt may start, and some receiver could take another call) or the last
+        poll is :data:`POLL_EVERY_S` old (a busy engine still polls: that keeps it
+        in its consumer group)."""
         if self._history.records_waiting or len(self._inflight) >= self._settings.max_in_flight:
             return False
         if self._clock.monotonic() - self._last_poll >= POLL_EVERY_S:
@@ -173,14 +174,16 @@ class DeliveryEngine:
         return not self._work_ready()
 
     def _work_ready(self) -> bool:
-        """Whether an attempt is running or one may start now."""
-        if self._receivers.running:
-            return True
+        """Whether an attempt may start now, or every receiver has all the calls it
+        may have running (new records could not be sent before one ends)."""
         now = self._clock.now()
-        return any(
+        startable = any(
             p.next_at <= now and self._receivers.allows(name, now)
+            and not self._receivers.busy(name)
+            and not (item.alert is not None and self._receivers.calling(name, item.alert.id))
             for item in self._inflight for name, p in item.waiting.items()
         )
+        return startable or (self._receivers.running and self._receivers.all_busy())
 
     def caught_up(self) -> bool | None:
         """Whether every assigned partition has been read to its end; None while this
@@ -255,9 +258,11 @@ class DeliveryEngine:
     def _dispatch(self) -> None:
         """Start the next due attempt for every receiver that is not busy.
 
-        One attempt per receiver at a time: receivers are called in parallel
-        (a slow one does not hold up the others), each in alert order, and a
-        failing receiver is never hit by a burst of parallel retries.
+        Receivers are called in parallel (a slow one does not hold up the
+        others), each with up to ``receiver_concurrency`` calls for different
+        alerts, started in alert order; a receiver whose last call failed gets
+        one call at a time, so it is never hit by a burst of parallel retries;
+        an alert is never sent to a receiver while a call for it is running.
         """
         for index, item in enumerate(self._inflight):
             if item.alert is None:
@@ -296,6 +301,8 @@ class DeliveryEngine:
     def _due(self, item: InFlight, alert: Deliverable, name: str, index: int) -> bool:
         now = self._clock.now()
         if item.waiting[name].next_at > now or not self._receivers.allows(name, now):
+            return False
+        if self._receivers.calling(name, alert.id):  # this or another revision is on its way
             return False
         # A later revision of the same alert (a late source's update) is in hand:
         # it carries everything this one does, so only it is sent.

@@ -53,20 +53,34 @@ def _send(notifier: Notifier, alert: Deliverable) -> tuple[MonitorError | None, 
     return None, time.monotonic() - started
 
 
+def call_limit(breaker: cb.Breaker, answered: bool, concurrency: int) -> int:
+    """How many calls a receiver may have running: ``concurrency`` once it has
+    ``answered`` a call and while its circuit is closed, else one. So it earns
+    parallel calls by answering, and loses them at its first failure: a receiver
+    that is down or asks for a pause gets one call, not a burst."""
+    return concurrency if answered and breaker.state == "closed" else 1
+
+
 class Receivers:
     """The notifiers by receiver name, each with its circuit breaker, its
-    ``Retry-After`` pause and its running call, if any."""
+    ``Retry-After`` pause and its running calls (up to ``concurrency``, see
+    :func:`call_limit`)."""
 
-    def __init__(self, notifiers: Mapping[str, Notifier], breaker: BreakerSettings) -> None:
+    def __init__(
+        self, notifiers: Mapping[str, Notifier], breaker: BreakerSettings, concurrency: int = 1
+    ) -> None:
         self._notifiers = dict(notifiers)
         self._breaker_settings = breaker
+        self._concurrency = concurrency
         self._breakers: dict[str, cb.Breaker] = {name: cb.Breaker() for name in notifiers}
         #: Per receiver, the time before which it is not called: set from the
         #: Retry-After of its last "unavailable" answer (absent: no such answer).
         self._not_before: dict[str, float] = {}
-        self._busy: dict[str, Attempt] = {}
+        self._busy: dict[str, list[Attempt]] = {name: [] for name in notifiers}
+        #: Receivers whose last finished call was answered (not unavailable).
+        self._answering: set[str] = set()
         self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=max(1, len(self._notifiers)), thread_name_prefix="delivery"
+            max_workers=max(1, len(self._notifiers) * concurrency), thread_name_prefix="delivery"
         )
 
     def __contains__(self, name: object) -> bool:
@@ -76,11 +90,20 @@ class Receivers:
     @property
     def running(self) -> bool:
         """Whether any call is running (or finished and not yet taken by :meth:`finished`)."""
-        return bool(self._busy)
+        return any(self._busy.values())
 
     def busy(self, name: str) -> bool:
-        """Whether a call of the receiver is running (or not yet taken)."""
-        return name in self._busy
+        """Whether the receiver has as many calls running (or not yet taken) as it may."""
+        limit = call_limit(self._breakers[name], name in self._answering, self._concurrency)
+        return len(self._busy[name]) >= limit
+
+    def all_busy(self) -> bool:
+        """Whether every receiver has as many calls running as it may."""
+        return all(self.busy(name) for name in self._notifiers)
+
+    def calling(self, name: str, alert_id: str) -> bool:
+        """Whether a call of the receiver for ``alert_id`` (any revision) is running."""
+        return any(attempt.alert.id == alert_id for attempt in self._busy[name])
 
     def allows(self, name: str, now: float) -> bool:
         """Whether the receiver may be called at ``now``: its circuit allows it and
@@ -98,7 +121,7 @@ class Receivers:
         """Call the receiver with ``alert`` on the pool; it is busy until the call is taken."""
         self._breakers[name] = cb.before_call(self._breakers[name], now)
         future = self._pool.submit(_send, self._notifiers[name], alert)
-        self._busy[name] = Attempt(future, item, alert, progress)
+        self._busy[name].append(Attempt(future, item, alert, progress))
 
     def finished(self, block_s: float) -> Iterator[tuple[str, Attempt]]:
         """The finished calls, waiting up to ``block_s`` for one.
@@ -106,23 +129,25 @@ class Receivers:
         Each is taken (its receiver no longer busy) only as it is yielded: one
         the caller did not get to is yielded again by the next call.
         """
-        if not self._busy:
+        futures = [attempt.future for attempts in self._busy.values() for attempt in attempts]
+        if not futures:
             return
-        futures = [attempt.future for attempt in self._busy.values()]
         concurrent.futures.wait(futures, timeout=block_s, return_when="FIRST_COMPLETED")
-        for name, attempt in list(self._busy.items()):
-            if attempt.future.done():
-                del self._busy[name]
+        for name, attempts in self._busy.items():
+            for attempt in [a for a in attempts if a.future.done()]:
+                attempts.remove(attempt)
                 yield name, attempt
 
     def answered(self, name: str) -> None:
         """The receiver answered (delivered or rejected): its circuit closes."""
         self._breakers[name] = cb.on_success(self._breakers[name])
+        self._answering.add(name)
 
     def unavailable(self, name: str, now: float, retry_after: float | None) -> None:
         """The receiver was unavailable: count it against its circuit, and when it
         asked for a pause, hold every alert for it until the pause has passed."""
         self._breakers[name] = cb.on_failure(self._breakers[name], now, self._breaker_settings)
+        self._answering.discard(name)
         if retry_after is not None:
             self._not_before[name] = now + retry_after
 
