@@ -26,13 +26,14 @@ Measured in one run, so the ratios hold on a noisy machine:
 
 ``--layout split`` (the default) runs each role in a process of its own, as a
 deployment that scales out does (and so the roles use both cores);
-``--layout single`` runs them in one process.
+``--layout split-2`` the same with two alerts processes; ``--layout single``
+runs them in one process. Each process has a state folder of its own.
 
 Usage::
 
     .venv/bin/python bench/bench_pipeline.py [--articles 400] [--mix-articles 3000]
         [--rate 100] [--latency-articles 2000] [--scale-out-articles 1000]
-        [--layout split|single] [--feeds 4] [--poll-interval 1.0]
+        [--layout split|split-2|single] [--feeds 4] [--poll-interval 1.0]
 
 Uses ``$MONITOR_TEST_KAFKA`` or starts ``scripts/kafka-local``.
 """
@@ -207,13 +208,31 @@ def latency_summary(prefix: str, latencies: list[float]) -> dict[str, float]:
 
 def start_roles(config: Path, layout: str) -> list[MonitorProcess]:
     """The daemon as ``layout`` says: ``split``, one process per role (how the roles
-    scale out, and how they use more than one core), or ``single``, one process."""
-    roles = ROLES_BY_LAYOUT[layout]
-    return [MonitorProcess(config, "run", "--roles", r) for r in roles]
+    scale out, and how they use more than one core); ``split-2`` the same with two
+    alerts processes; ``single``, one process. Each process has a state folder of
+    its own, as on a machine of its own."""
+    return [MonitorProcess(own_state(config, n), "run", "--roles", roles)
+            for n, roles in enumerate(ROLES_BY_LAYOUT[layout])]
+
+
+def own_state(config: Path, n: int) -> Path:
+    """``config`` for the ``n``-th process: the first as it is, the others with a
+    state folder of their own."""
+    if n == 0:
+        return config
+    settings = yaml.safe_load(config.read_text())
+    settings["state_dir"] = f"{settings['state_dir']}-{n}"
+    own = config.with_name(f"monitor-{n}.yaml")
+    own.write_text(yaml.safe_dump(settings))
+    return own
 
 
 #: Which ``--roles`` each daemon process of a layout runs (topic-fed runs drop the poller).
-ROLES_BY_LAYOUT = {"split": ("poller", "nlp", "alerts"), "single": ("poller,nlp,alerts",)}
+ROLES_BY_LAYOUT = {
+    "split": ("poller", "nlp", "alerts"),
+    "split-2": ("poller", "nlp", "alerts", "alerts"),
+    "single": ("poller,nlp,alerts",),
+}
 
 
 def topic_fed(layout: str) -> str:
@@ -222,7 +241,8 @@ def topic_fed(layout: str) -> str:
 
 
 ROLES_BY_LAYOUT |= {
-    topic_fed("split"): ("nlp", "alerts"), topic_fed("single"): ("nlp,alerts",),
+    topic_fed(name): tuple(r.replace("poller,", "") for r in roles if r != "poller")
+    for name, roles in list(ROLES_BY_LAYOUT.items())
 }
 
 
@@ -520,8 +540,9 @@ def main() -> None:
     parser.add_argument("--all-stages-latency-articles", type=int, default=200)
     parser.add_argument("--scale-out-articles", type=int, default=1000,
                         help="tagged alert-dense articles for the 1 vs 2 alerts processes run")
-    parser.add_argument("--layout", choices=("split", "single"), default="split",
-                        help="split: a process per role; single: one process for all")
+    parser.add_argument("--layout", choices=("split", "split-2", "single"), default="split",
+                        help="split: a process per role; split-2: the same with two alerts"
+                             " processes; single: one process for all")
     parser.add_argument("--feeds", type=int, default=4, help="RSS feeds for the all-stages run")
     parser.add_argument(
         "--poll-interval", type=float, default=1.0, help="seconds between polls of each feed"
