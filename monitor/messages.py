@@ -301,10 +301,23 @@ class SilenceEntry:
     schema: Literal["silence/1"] = "silence/1"
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryEntry:
+    """A receiver's last outcome for an alert or a story's revision, as kept on the
+    delivery changelog (key ``<receiver> <alert id>``)."""
+
+    alert_id: str
+    receiver: str
+    status: str
+    revision: int
+    at: float
+    schema: Literal["delivery-entry/1"] = "delivery-entry/1"
+
+
 #: What the alert sink's state changelog holds.
 StateEntry = StoryEntry | EmissionsEntry | NotificationEntry
 
 Message = (
     Article | TaggedArticle | Alert | StoryNotification | DeadLetter | Candidates
-    | StoryEntry | EmissionsEntry | NotificationEntry | SilenceEntry
+    | StoryEntry | EmissionsEntry | NotificationEntry | SilenceEntry | DeliveryEntry
 )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.alerts.delivery import DeliveryEngine, topic_extractor
+from monitor.alerts.delivery.records import DeliveryRecords
 from monitor.alerts.grouping import GroupAction, GroupDecision
 from monitor.alerts.matching import evaluate, make_alert
 from monitor.alerts.notifiers import HttpNotifier, Notifier
@@ -401,18 +402,26 @@ class DeliveryRole:
         chosen = notifiers if notifiers is not None else build_notifiers(
             settings.alerts, self._ctx.clock
         )
+        topics, bus = settings.bus.topics, self._ctx.bus
+        bus.ensure_compacted_topic(topics.alerts_deliveries)
+        producer = bus.producer()
+        records: PartitionStates[DeliveryRecords] = PartitionStates(
+            stage=self.name, bus=bus, producer=producer, changelog=topics.alerts_deliveries,
+            make=DeliveryRecords, metrics=self._ctx.metrics,
+        )
+        self._records = records
         return DeliveryEngine(
-            consumer=self._ctx.bus.consumer([settings.bus.topics.alerts],
-                                            settings.bus.groups.delivery),
-            producer=self._ctx.bus.producer(),
+            consumer=bus.consumer([topics.alerts], settings.bus.groups.delivery, records),
+            producer=producer,
             notifiers=chosen,
             store=self._store,
             settings=settings.alerts,
-            deadletter_topic=settings.bus.topics.alerts_deadletter,
-            poison_topic=settings.bus.topics.deadletter,
+            deadletter_topic=topics.alerts_deadletter,
+            poison_topic=topics.deadletter,
             extract=topic_extractor(tuple(chosen)),
             metrics=self._ctx.metrics,
             clock=self._ctx.clock,
+            records=records,
         )
 
     @property
@@ -467,6 +476,10 @@ class DeliveryRole:
         now = self._ctx.clock.now()
         if now - self._last_prune >= PRUNE_INTERVAL_S:
             self._last_prune = now
+            # The shared records answer "does this receiver have it?" for a story
+            # read again; the longest window a story is read again in bounds them.
+            for shared in self._records.held().values():
+                shared.prune(now - state_kept_s(self._settings.alerts))
             try:
                 self._store.prune(now - self._settings.alerts.retention_days * 86400)
             except StoreError as exc:  # history upkeep waits for the next round

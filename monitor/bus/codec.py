@@ -20,6 +20,7 @@ from monitor.messages import (
     Article,
     Candidates,
     DeadLetter,
+    DeliveryEntry,
     EmissionsEntry,
     Message,
     NotificationEntry,
@@ -31,7 +32,7 @@ from monitor.messages import (
 
 M = TypeVar(
     "M", Article, TaggedArticle, Alert, StoryNotification, DeadLetter, Candidates,
-    StoryEntry, EmissionsEntry, NotificationEntry, SilenceEntry,
+    StoryEntry, EmissionsEntry, NotificationEntry, SilenceEntry, DeliveryEntry,
 )
 
 #: Largest message a consumer will try to decode; bigger ones are poison.
@@ -60,6 +61,9 @@ class TopicNames(BaseModel):
     #: Compacted topic of silences, keyed by silence id (on Kafka; the embedded bus
     #: keeps them in the state folder).
     alerts_silences: str = "monitor.alerts.silences"
+    #: Compacted changelog of each receiver's last outcome per alert, partitioned
+    #: like ``alerts``.
+    alerts_deliveries: str = "monitor.alerts.deliveries"
 
     def all(self) -> list[str]:
         """Every topic name, for creating them up front."""
@@ -70,7 +74,7 @@ _ADAPTERS: dict[type, TypeAdapter[object]] = {
     kind: TypeAdapter(kind)
     for kind in (
         Article, TaggedArticle, Alert, StoryNotification, DeadLetter, Candidates,
-        StoryEntry, EmissionsEntry, NotificationEntry, SilenceEntry,
+        StoryEntry, EmissionsEntry, NotificationEntry, SilenceEntry, DeliveryEntry,
     )
 }
 

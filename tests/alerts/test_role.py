@@ -221,3 +221,30 @@ def test_the_embedded_bus_keeps_the_story_state_across_a_restart(
     sink.close()
     assert _stories_published(restarted, topics.alerts) == [(story, 2)]
     restarted.close()
+
+
+def test_delivery_on_another_machine_knows_what_the_first_one_delivered(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """An alert read again after its partition moved (its first owner delivered it,
+    then died before committing) is not sent again by the new owner, whose own
+    history is empty: the delivery changelog says the receiver has it."""
+    bus = MemoryBus()
+    first = make_ctx(tmp_path / "machine-a", receiver, bus)
+    topic = first.settings.bus.topics.alerts
+    alert = alerts_from_fixture(1)[0]
+    bus.producer().send(topic, alert.id, encode(alert))
+    delivery = DeliveryRole(first)
+    delivery.run_once(idle_s=0.2)
+    delivery.close()
+    assert receiver.accepted_keys() == [alert.id]
+
+    bus.producer().send(topic, alert.id, encode(alert))  # read again by the next owner
+    second = make_ctx(tmp_path / "machine-b", receiver, bus)
+    taker = DeliveryRole(second)
+    taker.run_once(idle_s=0.2)
+    taker.close()
+    assert receiver.accepted_keys() == [alert.id]
+    assert second.metrics.state_restores.labels("delivery")._value.get() == 1
+    skipped = second.metrics.deliveries.labels("hook", "already_done")._value.get()
+    assert skipped == 1

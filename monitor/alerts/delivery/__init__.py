@@ -13,8 +13,10 @@ The package's surface is what ``__all__`` lists; its modules are its own:
 
 Inside, the engine composes ``receivers`` (the calls and when each receiver
 may be called, with the pure circuit breaker of ``breaker``), ``history``
-(what the history store cannot take while it is down) and ``deadletters``
-(the letters); they answer the engine and never call back into it.
+(what the history store cannot take while it is down), ``records`` (the
+outcomes shared through the delivery changelog, so a process taking a
+partition over knows what its owner delivered) and ``deadletters`` (the
+letters); they answer the engine and never call back into it.
 """
 
 from monitor.alerts.delivery.deadletters import RECEIVER_HEADER

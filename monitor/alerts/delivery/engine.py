@@ -44,13 +44,14 @@ from monitor.alerts.delivery.progress import (
     paced_until,
 )
 from monitor.alerts.delivery.receivers import Attempt, Receivers
+from monitor.alerts.delivery.records import DeliveryRecords
 from monitor.alerts.notifiers import Notifier, ReceiverUnavailable
 from monitor.alerts.settings import AlertSettings
-from monitor.alerts.store import DEADLETTERED, DELIVERED, AlertStore
+from monitor.alerts.store import DEADLETTERED, DELIVERED, AlertStore, Settled
 from monitor.bus.base import Consumer, Producer, Record
+from monitor.bus.changelog import PartitionStates
 from monitor.clock import Clock, parse_iso
-from monitor.db import StoreError
-from monitor.errors import MonitorError, PoisonError
+from monitor.errors import MonitorError, PoisonError, RetryableError
 from monitor.ops.metrics import Metrics
 
 # The package's name: delivery's log lines keep one logger, whichever module writes them.
@@ -83,9 +84,15 @@ class DeliveryEngine:
         clock: Clock,
         rng: random.Random | None = None,
         skip_statuses: frozenset[str] = frozenset({DELIVERED, DEADLETTERED}),
+        records: PartitionStates[DeliveryRecords] | None = None,
     ) -> None:
         """``skip_statuses``: receivers whose recorded status for an alert is one
         of these are not called again (replay passes only DELIVERED).
+
+        ``records``: the outcomes shared through the delivery changelog, per
+        partition of the consumer's topic (see :mod:`.records`); the consumer must
+        have been made with it as its assignment listener. Without, only the
+        local history says what a receiver has.
 
         A new alert is first sent ``settings.group_wait_s`` after it was raised,
         so that copies of the story from other outlets arriving meanwhile go
@@ -104,6 +111,7 @@ class DeliveryEngine:
         self._clock = clock
         self._rng = rng or random.Random()
         self._skip = skip_statuses
+        self._records = records
         self._inflight: list[InFlight] = []
         self._history = PendingHistory(store, metrics, clock, self._rng)
         self._last_poll = float("-inf")
@@ -220,7 +228,7 @@ class DeliveryEngine:
         while (record := self._history.next_record()) is not None:
             try:
                 self._admit(record, group_wait_s)
-            except StoreError as exc:
+            except RetryableError as exc:  # the history store, or the changelog restore
                 self._history.refused(exc)
                 return
             self._history.admitted()
@@ -240,7 +248,7 @@ class DeliveryEngine:
         alert, wanted = extracted
         now = self._clock.now()
         alert = self._store.record(alert, now)
-        done = {r for r in wanted if self._done(alert, r)}
+        done = {r for r in wanted if self._done(alert, r, record.partition)}
         hold_until = 0.0
         if group_wait_s:  # capped, so a producer's clock running ahead costs nothing
             created = parse_iso(alert.created_at)
@@ -272,23 +280,44 @@ class DeliveryEngine:
                     continue
                 try:
                     due = self._due(item, item.alert, name, index)
-                except StoreError as exc:
+                except RetryableError as exc:
                     self._history.refused(exc)
                     return
                 if due:
                     self._start(item, item.alert, name)
 
-    def _done(self, alert: Deliverable, name: str) -> bool:
+    def _settled(self, alert_id: str, name: str, partition: int) -> Settled | None:
+        """The receiver's newest known outcome for ``alert_id``: this run's, the
+        local history's or, with shared records, the changelog's; raises StoreError
+        when the history cannot be read."""
+        local = self._history.settled(alert_id, name)
+        if self._records is None:
+            return local
+        shared = self._records.state(partition).settled(alert_id, name)
+        known = [s for s in (local, shared) if s is not None]
+        return max(known, key=lambda s: (s.revision, s.at)) if known else None
+
+    def _record(self, item: InFlight, outcome: Outcome) -> None:
+        """Write ``outcome`` to the history and, when shared, the changelog."""
+        self._history.record(outcome)
+        if self._records is None:
+            return
+        try:
+            self._records.state(item.record.partition).record(outcome)
+        except RetryableError as exc:  # a new owner may call the receiver again: it dedups
+            log.warning("delivery record of %s not shared: %s", outcome.alert_id, exc)
+
+    def _done(self, alert: Deliverable, name: str, partition: int) -> bool:
         """Whether the receiver already has this revision (or a newer one) or gave
         up on it; raises StoreError when the history cannot be read."""
-        settled = self._history.settled(alert.id, name)
+        settled = self._settled(alert.id, name, partition)
         return (settled is not None and settled.status in self._skip
                 and settled.revision >= revision_of(alert))
 
     def _paced(self, item: InFlight, alert: Deliverable, name: str, now: float) -> bool:
         """Hold a later revision until ``group_interval_s`` after the last one the
         receiver got; True while it is held."""
-        settled = self._history.settled(alert.id, name)
+        settled = self._settled(alert.id, name, item.record.partition)
         if settled is None or settled.status != DELIVERED:
             return False
         until = paced_until(revision_of(alert), settled.revision, settled.at,
@@ -311,7 +340,7 @@ class DeliveryEngine:
             self._metrics.deliveries.labels(name, "superseded").inc()
             del item.waiting[name]
             return False
-        if self._done(alert, name):
+        if self._done(alert, name, item.record.partition):
             self._metrics.deliveries.labels(name, "already_done").inc()
             del item.waiting[name]
             return False
@@ -339,8 +368,8 @@ class DeliveryEngine:
             self._metrics.delivery_seconds.labels(name).observe(seconds)
             self._metrics.deliveries.labels(name, "delivered").inc()
             self._receivers.answered(name)
-            self._history.record(Outcome(alert.id, name, DELIVERED, progress.attempts, "", now,
-                                     revision_of(alert)))
+            self._record(item, Outcome(alert.id, name, DELIVERED, progress.attempts, "", now,
+                                       revision_of(alert)))
             item.waiting.pop(name, None)
             fetched = parse_iso(alert.article.fetched_at) if alert.article.fetched_at else None
             if fetched is not None:
@@ -368,7 +397,7 @@ class DeliveryEngine:
         """Dead-letter the alert for this receiver; ``monitor alerts replay`` re-sends it."""
         reason = f"receiver {name}: {exc} (after {progress.attempts} attempts)"
         self._letters.receiver_failed(item.record, alert, name, reason, exc)
-        self._history.record(Outcome(alert.id, name, DEADLETTERED, progress.attempts, reason,
+        self._record(item, Outcome(alert.id, name, DEADLETTERED, progress.attempts, reason,
                                      self._clock.now(), revision_of(alert)))
         log.warning("dead-lettered alert %s: %s", alert.id, reason)
         del item.waiting[name]

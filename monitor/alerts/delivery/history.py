@@ -24,6 +24,7 @@ from monitor.alerts.store import AlertStore, Settled
 from monitor.bus.base import Record
 from monitor.clock import Clock
 from monitor.db import StoreError
+from monitor.errors import RetryableError
 from monitor.ops.metrics import Metrics
 from monitor.retry import BackoffPolicy, backoff_delay
 
@@ -70,7 +71,7 @@ class PendingHistory:
         """Whether the store may be tried now (it is not backing off)."""
         return self._clock.now() >= self._retry_at
 
-    def refused(self, exc: StoreError) -> None:
+    def refused(self, exc: RetryableError) -> None:
         """Back off before the store is tried again; the work waits meanwhile."""
         self._failures += 1
         delay = backoff_delay(STORE_BACKOFF, self._failures, self._rng)
