@@ -140,11 +140,11 @@ def test_a_dead_alerts_machine_is_taken_over_with_its_story_state(
     on_topic = alert_ids_on(kafka_bootstrap, kafka_topics.alerts)
     results.record(
         "failover-alerts", articles_in=len(items), copies=COPIES,
-        stories_expected=len(expected), stories_on_topic=len(on_topic),
-        stories_delivered=len(tally.keys), posts=tally.posts,
+        alerts_expected=len(expected), alerts_on_topic=len(on_topic),
+        alerts_delivered=len(tally.keys), posts=tally.posts,
         duplicates_by_key=tally.duplicates, revisions=tally.revisions,
         lost=len(expected - tally.keys), extra_stories=len(on_topic - expected),
-        takeover_s=min(after_kill) - killed_at if after_kill else None,
+        recovery_s=min(after_kill) - killed_at if after_kill else None,
         restore_s=max((restores(sinks[n])[-1] for n in takers), default=None),
         changelog_records=len(read_topic(kafka_bootstrap, kafka_topics.alerts_state)),
         offered_per_s=offerer.offered_rate(),
