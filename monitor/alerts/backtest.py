@@ -8,7 +8,7 @@ rule, the statements it fires on, the stories and the notifications the alert
 sink would send, with a few examples.
 
 It takes the sink's own decisions, not a copy of them: each article goes
-through :func:`monitor.alerts.role.sink_article` (per-statement decisions —
+through :func:`monitor.alerts.sink.sink_article` (per-statement decisions —
 silences, rate limits, syndicated copies — by :func:`monitor.alerts.story.decide`,
 then the story's grouping by :func:`monitor.alerts.grouping.regroup`) on a
 throw-away :class:`~monitor.alerts.state.StoryState` without changelog, at the time the
@@ -38,9 +38,10 @@ from monitor.alerts.deliverable import Deliverable, revision_of
 from monitor.alerts.delivery import DeliveryEngine, deadletter_extractor
 from monitor.alerts.delivery.progress import paced_until
 from monitor.alerts.notifiers import Notifier
-from monitor.alerts.role import PRUNE_INTERVAL_S, build_notifiers, sink_article, state_kept_s
+from monitor.alerts.role import build_notifiers
 from monitor.alerts.rules import RuleSet
 from monitor.alerts.settings import AlertSettings, RetryBudget
+from monitor.alerts.sink import PRUNE_INTERVAL_S, sink_article, state_kept_s
 from monitor.alerts.state import StoryState
 from monitor.alerts.store import DELIVERED, AlertStore
 from monitor.bus.base import Bus

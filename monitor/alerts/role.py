@@ -1,37 +1,46 @@
-"""The alert sink and delivery roles the daemon runs for ``--roles alerts``.
+"""The stages the daemon runs for ``--roles alerts``.
 
 * :class:`AlertRole` ("alerts") reads tagged articles from the statements
-  topic, evaluates the rules on every statement, takes the one-alert-per-story
-  decision and publishes to the alerts topic either, with ``notify: story``
-  (the default), the story's notification grouping every alert of the article
+  topic, evaluates the rules on every statement and publishes each article's
+  candidate alerts to the candidates topic (key: the story domain).
+* :class:`StoryRole` ("stories") takes the one-alert-per-story decisions on
+  state changelogged per partition (:mod:`monitor.bus.changelog`) and
+  publishes to the alerts topic either, with ``notify: story`` (the default),
+  the story's notification grouping every alert of the article
   (:mod:`monitor.alerts.grouping`; key = story id), or, with ``notify:
   statement``, each alert (key = alert id).
 * :class:`DeliveryRole` ("delivery") reads the alerts topic and delivers each
-  alert to every receiver (see :mod:`monitor.alerts.delivery`).
+  alert to every receiver (see :mod:`monitor.alerts.delivery`), its outcomes
+  shared through a changelog too.
 
-Both can run in separate processes; each scales through its consumer group.
+The decisions themselves are :mod:`monitor.alerts.sink`'s. Each stage has its
+consumer group, so several processes share the work (docs/architecture.md).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from monitor.alerts.delivery import DeliveryEngine, topic_extractor
 from monitor.alerts.delivery.records import DeliveryRecords
-from monitor.alerts.grouping import GroupAction, GroupDecision
-from monitor.alerts.matching import evaluate, make_alert
 from monitor.alerts.notifiers import HttpNotifier, Notifier
-from monitor.alerts.rules import Rule, RuleSet, load_rules
+from monitor.alerts.rules import RuleSet, load_rules
 from monitor.alerts.settings import AlertSettings, resolve_keys
 from monitor.alerts.silences import silences_for
+from monitor.alerts.sink import (
+    PRUNE_INTERVAL_S,
+    STORY_OUTCOMES,
+    candidates_of,
+    decide_article,
+    policies,
+    state_kept_s,
+)
 from monitor.alerts.state import StoryState
 from monitor.alerts.store import AlertStore
-from monitor.alerts.story import Decision, Policy, Silence
+from monitor.alerts.story import Decision, Policy
 from monitor.bus.changelog import PartitionStates
 from monitor.bus.worker import Outgoing, StageWorker
 from monitor.clock import Clock
@@ -45,15 +54,14 @@ log = logging.getLogger(__name__)
 
 #: How often the rules file's modification time is looked at.
 RULES_CHECK_INTERVAL_S = 2.0
-PRUNE_INTERVAL_S = 3600.0
 
 
 #: The key of every candidates record: the story domain. A story can span rules
 #: (one notification groups an article's alerts of every rule) and outlets
 #: (near-duplicate texts with different article ids), so no finer key keeps a
 #: story's state in one partition: every candidate goes to one partition, whose
-#: owner takes the decisions (in memory, a few hundred microseconds an article)
-#: while rule matching and delivery are shared by all processes. See
+#: owner takes the decisions (in memory, a few milliseconds per alert-worthy
+#: article) while rule matching and delivery are shared by all processes. See
 #: docs/architecture.md, "State on Kafka".
 STORY_DOMAIN = "stories"
 
@@ -62,122 +70,6 @@ def alert_roles(ctx: RoleContext) -> list[Role]:
     """The stages started for ``--roles alerts``: rule matching, the story
     decisions and delivery."""
     return [AlertRole(ctx), StoryRole(ctx), DeliveryRole(ctx)]
-
-
-def policy_for(settings: AlertSettings, rule: Rule) -> Policy:
-    """The decision policy of ``rule``: the dedup settings, its own rate limit if set."""
-    policy = default_policy(settings)
-    limit = rule.rate_limit
-    if limit is None:
-        return policy
-    return dataclasses.replace(policy, rate_limit_count=limit.count, rate_limit_per_s=limit.per_s)
-
-
-def state_kept_s(settings: AlertSettings) -> float:
-    """How long the sink's story state is kept (older is pruned every
-    :data:`PRUNE_INTERVAL_S`): the longest window a decision looks back over."""
-    dedup = settings.dedup
-    return max(dedup.repeat_window_s, dedup.story_window_s, dedup.rate_limit_per_s)
-
-
-#: The ``outcome`` label of ``monitor_alert_stories_total`` for each grouping action:
-#: a new story, a new revision of one, or an article of a known story that brought
-#: nothing new (a re-read article's notification is published again unchanged,
-#: which receivers that have it skip; otherwise nothing is published).
-STORY_OUTCOMES: dict[GroupAction, str] = {
-    "new": "new", "revise": "revision", "replay": "unchanged", "none": "unchanged",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleOutcome:
-    """What the sink decided for one article's candidate alerts."""
-
-    #: Every candidate alert (one per rule hit) with its decision, in order.
-    hits: tuple[tuple[Alert, Decision], ...]
-    #: The alerts those decisions let through (emitted, updated, replayed), in order.
-    published: tuple[Alert, ...]
-    #: The story's grouping (``notify: story`` and a hit linked to a story), else None.
-    group: GroupDecision | None
-
-
-def candidates_of(rules: RuleSet, tagged: TaggedArticle, now: float) -> tuple[Alert, ...]:
-    """The candidate alert of every rule hit on every statement of ``tagged``, in
-    order, stamped with ``now``: what rule matching hands to the story decisions."""
-    return tuple(
-        make_alert(hit, statement, tagged.article, now)
-        for statement in tagged.statements
-        for hit in evaluate(rules, statement, tagged.article)
-    )
-
-
-def decide_article(
-    state: StoryState,
-    policy_of: Callable[[str], Policy],
-    settings: AlertSettings,
-    article_id: str,
-    candidates: Sequence[Alert],
-    silences: Sequence[Silence],
-    now: float,
-) -> ArticleOutcome:
-    """The story decisions for one article's ``candidates`` at ``now``: each one's
-    per-statement decision (silences, rate limits, de-duplication:
-    :func:`monitor.alerts.story.decide`, with the policy ``policy_of`` gives for its
-    rule), then, with ``notify: story``, the story's grouping
-    (:func:`monitor.alerts.grouping.regroup`), each kept in ``state`` as it is
-    taken."""
-    hits: list[tuple[Alert, Decision]] = []
-    linked: list[str] = []
-    published: list[Alert] = []
-    replayed = False
-    for candidate in candidates:
-        decision = state.decide_and_record(candidate, now, policy_of(candidate.rule), silences)
-        hits.append((candidate, decision))
-        if decision.story is not None:
-            linked.append(decision.story.alert.id)
-        if decision.alert is None:
-            continue
-        linked.append(decision.alert.id)
-        published.append(decision.alert)
-        replayed = replayed or decision.action == "replay"
-    group = None
-    if settings.notify == "story" and linked:
-        group = state.group_and_record(article_id, linked, published, replayed, now)
-    return ArticleOutcome(tuple(hits), tuple(published), group)
-
-
-def sink_article(
-    state: StoryState,
-    rules: RuleSet,
-    settings: AlertSettings,
-    tagged: TaggedArticle,
-    now: float,
-    silences: Sequence[Silence] = (),
-) -> ArticleOutcome:
-    """Rule matching and the story decisions for one tagged article in one step
-    (``rules backtest``; the alert sink runs the two as separate stages)."""
-    return decide_article(state, policies(settings, rules), settings, tagged.article.id,
-                          candidates_of(rules, tagged, now), silences, now)
-
-
-def policies(settings: AlertSettings, rules: RuleSet) -> Callable[[str], Policy]:
-    """The decision policy of each rule by name; a rule no longer in ``rules``
-    (removed by a reload while its candidates were on their way) gets the defaults."""
-    by_name = {rule.name: policy_for(settings, rule) for rule in rules.rules}
-    default = default_policy(settings)
-    return lambda name: by_name.get(name, default)
-
-
-def default_policy(settings: AlertSettings) -> Policy:
-    dedup = settings.dedup
-    return Policy(
-        story_window_s=dedup.story_window_s,
-        similarity=dedup.similarity,
-        max_candidates=dedup.max_candidates,
-        repeat_window_s=dedup.repeat_window_s,
-        rate_limit_count=dedup.rate_limit_count,
-        rate_limit_per_s=dedup.rate_limit_per_s,
-    )
 
 
 class RulesWatcher:
