@@ -23,6 +23,7 @@ from monitor.messages import (
     EmissionsEntry,
     Message,
     NotificationEntry,
+    SeenEntry,
     StoryEntry,
     StoryNotification,
     TaggedArticle,
@@ -30,7 +31,7 @@ from monitor.messages import (
 
 M = TypeVar(
     "M", Article, TaggedArticle, Alert, StoryNotification, DeadLetter, Candidates,
-    StoryEntry, EmissionsEntry, NotificationEntry,
+    StoryEntry, EmissionsEntry, NotificationEntry, SeenEntry,
 )
 
 #: Largest message a consumer will try to decode; bigger ones are poison.
@@ -56,6 +57,12 @@ class TopicNames(BaseModel):
     #: Compacted changelog of the story decisions' state, partitioned like
     #: ``alerts_candidates``.
     alerts_state: str = "monitor.alerts.state"
+    #: Internal to the poller role: each copy of an article a poll found, keyed by
+    #: article id, from the polls to the publication decision (stage publisher).
+    articles_found: str = "monitor.articles.found"
+    #: Compacted changelog of the publication decision's state (the articles
+    #: published and their recorded sources), partitioned like ``articles_found``.
+    articles_seen: str = "monitor.articles.seen"
 
     def all(self) -> list[str]:
         """Every topic name, for creating them up front."""
@@ -66,7 +73,7 @@ _ADAPTERS: dict[type, TypeAdapter[object]] = {
     kind: TypeAdapter(kind)
     for kind in (
         Article, TaggedArticle, Alert, StoryNotification, DeadLetter, Candidates,
-        StoryEntry, EmissionsEntry, NotificationEntry,
+        StoryEntry, EmissionsEntry, NotificationEntry, SeenEntry,
     )
 }
 
