@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from monitor.bus import open_bus
 from monitor.bus.base import Bus
 from monitor.bus.codec import decode, encode
 from monitor.bus.memory import MemoryBus, MemoryProducer
@@ -92,15 +93,23 @@ def test_a_publisher_with_an_empty_state_folder_on_another_machine_takes_the_par
     assert second.metrics.state_restores.labels("publisher")._value.get() == 1
 
 
+def embedded(settings: Settings) -> MemoryBus:
+    """The embedded bus as the daemon opens it (every topic created, the state folder
+    keeping the compacted ones)."""
+    bus = open_bus(settings.bus, settings.state_dir)
+    assert isinstance(bus, MemoryBus)
+    return bus
+
+
 def test_the_embedded_bus_keeps_the_seen_state_across_a_restart(tmp_path: Path) -> None:
-    data = tmp_path / "state"
-    bus = MemoryBus(data_dir=data)
+    settings = settings_for(tmp_path, {})
+    bus = embedded(settings)
     ctx = make_ctx(tmp_path, bus)
     hand_over(bus, ctx.settings, article("x", "a"))
     run_publisher(ctx)
     bus.close()
 
-    restarted = MemoryBus(data_dir=data)
+    restarted = embedded(settings)
     ctx = make_ctx(tmp_path, restarted)
     hand_over(restarted, ctx.settings, article("x", "a"), article("x", "b"))
     run_publisher(ctx)
