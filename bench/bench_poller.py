@@ -221,7 +221,7 @@ def run_phase(
         stop.set()
         worker.join()
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
-        articles = len(bus.records_in(settings.bus.topics.articles))
+        articles = len(bus.records_in(settings.bus.topics.articles_found))
         role.close()
     cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
     return {

@@ -77,6 +77,7 @@ class GroupNames(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     poller: str = "monitor-poller"
+    publisher: str = "monitor-publisher"
     nlp: str = "monitor-nlp"
     alerts: str = "monitor-alerts"
     stories: str = "monitor-stories"

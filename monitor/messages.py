@@ -314,10 +314,24 @@ class DeliveryEntry:
     schema: Literal["delivery-entry/1"] = "delivery-entry/1"
 
 
+@dataclass(frozen=True, slots=True)
+class SeenEntry:
+    """An article the poller role published, as kept in the publisher stage's state
+    changelog (topic ``articles_seen``, key = article id): when it was first
+    published, its URL and every source recorded for it, in the order published."""
+
+    article_id: str
+    first_seen: float
+    url: str
+    sources: tuple[Source, ...]
+    schema: Literal["seen-entry/1"] = "seen-entry/1"
+
+
 #: What the alert sink's state changelog holds.
 StateEntry = StoryEntry | EmissionsEntry | NotificationEntry
 
 Message = (
     Article | TaggedArticle | Alert | StoryNotification | DeadLetter | Candidates
     | StoryEntry | EmissionsEntry | NotificationEntry | SilenceEntry | DeliveryEntry
+    | SeenEntry
 )

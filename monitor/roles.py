@@ -50,7 +50,11 @@ class RoleSpec:
 
 #: Every role, in pipeline order.
 REGISTRY: tuple[RoleSpec, ...] = (
-    RoleSpec("poller", "monitor.feeds.role:PollerRole", (StageSpec("poller", source=True),)),
+    RoleSpec(
+        "poller",
+        "monitor.feeds.role:poller_roles",
+        (StageSpec("poller", source=True), StageSpec("publisher", article_keyed=True)),
+    ),
     RoleSpec("nlp", "monitor.nlp.stage:NlpRole", (StageSpec("nlp", article_keyed=True),)),
     RoleSpec(
         "alerts",

@@ -90,6 +90,14 @@ class KafkaTopics:
         return self.names.alerts_state
 
     @property
+    def articles_found(self) -> str:
+        return self.names.articles_found
+
+    @property
+    def articles_seen(self) -> str:
+        return self.names.articles_seen
+
+    @property
     def all(self) -> list[str]:
         return self.names.all()
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import signal
-import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,8 +26,8 @@ import yaml
 from monitor.config import Settings, load_settings
 from monitor.daemon import ROLE_FACTORIES, Daemon
 from monitor.demo import WebhookReceiver, serving
-from monitor.feeds.store import store_path
 from monitor.roles import STAGE_NAMES, RoleContext
+from tests.feeds.helpers import recorded_articles
 from tests.kafka_broker import KafkaTopics
 from tests.ops.loopback import FeedSite, GatedReceiver, Item, interference_items
 from tests.support import MonitorProcess, wait_for, write_config
@@ -95,13 +94,9 @@ def log_events(output: str) -> list[dict[str, Any]]:
     return events
 
 
-def taken_article_urls(state_dir: Path) -> set[str]:
+def taken_article_urls(config: Path) -> set[str]:
     """Articles the poller recorded as published (it never publishes them again)."""
-    conn = sqlite3.connect(store_path(state_dir))
-    try:
-        return {row[0] for row in conn.execute("SELECT url FROM articles")}
-    finally:
-        conn.close()
+    return {entry.url for entry in recorded_articles(load_settings(config)).values()}
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
@@ -131,7 +126,7 @@ def test_sigterm_under_load_drains_everything_and_exits_0(
     assert "test-secret" not in output  # the receivers' signing key (tests.support)
     stopped = [e for e in log_events(output) if e.get("message") == "monitor stopped"]
     assert stopped and stopped[-1]["clean"] is True
-    taken = taken_article_urls(tmp_path / "state")
+    taken = taken_article_urls(config)
     assert taken == {site.article_url(i) for i in items}
     delivered = {alert["article"]["url"] for alert in receiver.delivered}
     assert taken - delivered == set(), f"taken but never delivered: {sorted(taken - delivered)}"
@@ -167,7 +162,7 @@ def test_sigterm_under_load_on_kafka_leaves_the_rest_for_the_next_process(
                 first.stop(signal.SIGKILL)
         assert first_code == 0, first.output()[-3000:]
         assert "Traceback" not in first.output(), first.output()[-3000:]
-        assert taken_article_urls(tmp_path / "state") == expected
+        assert taken_article_urls(config) == expected
 
         def delivered() -> set[str]:
             return {alert["article"]["url"] for alert in receiver.delivered}
@@ -315,4 +310,4 @@ def test_role_names_factories_and_stages_come_from_one_registry() -> None:
     assert owner_of("delivery").name == "alerts"
     assert all(owner_of(spec.name) is spec for spec in REGISTRY)
     assert {"poller"} == SOURCE_STAGES
-    assert {"nlp", "alerts"} == ARTICLE_KEYED_STAGES
+    assert {"nlp", "alerts", "publisher"} == ARTICLE_KEYED_STAGES

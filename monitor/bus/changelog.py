@@ -102,6 +102,13 @@ class PartitionStates(Generic[S]):
             self._states[partition] = state
         return state
 
+    def invalidate(self) -> None:
+        """Forget every held state, so each is rebuilt from the changelog when next
+        used: for a stage whose memory went ahead of its changelog (records it
+        changed the state for were rewound, to be read again)."""
+        with self._lock:
+            self._states.clear()
+
     def held(self) -> dict[int, S]:
         """The states restored so far, by partition."""
         with self._lock:

@@ -24,6 +24,7 @@ from monitor.messages import (
     EmissionsEntry,
     Message,
     NotificationEntry,
+    SeenEntry,
     SilenceEntry,
     StoryEntry,
     StoryNotification,
@@ -32,7 +33,7 @@ from monitor.messages import (
 
 M = TypeVar(
     "M", Article, TaggedArticle, Alert, StoryNotification, DeadLetter, Candidates,
-    StoryEntry, EmissionsEntry, NotificationEntry, SilenceEntry, DeliveryEntry,
+    StoryEntry, EmissionsEntry, NotificationEntry, SilenceEntry, DeliveryEntry, SeenEntry,
 )
 
 #: Largest message a consumer will try to decode; bigger ones are poison.
@@ -64,6 +65,12 @@ class TopicNames(BaseModel):
     #: Compacted changelog of each receiver's last outcome per alert, partitioned
     #: like ``alerts``.
     alerts_deliveries: str = "monitor.alerts.deliveries"
+    #: Internal to the poller role: each copy of an article a poll found, keyed by
+    #: article id, from the polls to the publication decision (stage publisher).
+    articles_found: str = "monitor.articles.found"
+    #: Compacted changelog of the publication decision's state (the articles
+    #: published and their recorded sources), partitioned like ``articles_found``.
+    articles_seen: str = "monitor.articles.seen"
 
     def all(self) -> list[str]:
         """Every topic name, for creating them up front."""
@@ -75,6 +82,7 @@ _ADAPTERS: dict[type, TypeAdapter[object]] = {
     for kind in (
         Article, TaggedArticle, Alert, StoryNotification, DeadLetter, Candidates,
         StoryEntry, EmissionsEntry, NotificationEntry, SilenceEntry, DeliveryEntry,
+        SeenEntry,
     )
 }
 

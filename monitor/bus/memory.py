@@ -82,9 +82,11 @@ class MemoryBus:
 
     def ensure_compacted_topic(self, topic: str) -> None:
         """Create ``topic`` if missing; with a data folder, read back what it held
-        there when it is new in this process, and keep what it is given from now on."""
+        there when it holds no record yet in this process, and keep what it is given
+        from now on."""
         with self._cond:
-            known = topic in self._logs
+            # Records, not the name: open_bus creates every topic, empty, first.
+            known = any(self._logs.get(topic, ()))
             log = self._log(topic)
             if self._data_dir is None or topic in self._kept:
                 return

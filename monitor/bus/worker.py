@@ -10,6 +10,12 @@ Guarantees (at-least-once, nothing lost):
   carries on with the next record.
 * A retryable error rewinds the partition to the failed record and backs
   off; records before it in the batch are still committed.
+* A stage whose state changes must not get ahead of its outputs (the poller's
+  publisher: a changelog entry saying an article was published) writes them
+  in ``settle``, called with the settled records after their outputs are
+  flushed and before the commit (what it writes is flushed too); ``rewound``
+  tells it a batch was rewound after a failure, so state it changed for records
+  that will be read again must be rebuilt.
 
 A watchdog runs with the loop: when the consumer has records waiting (its
 lag) and no poll has returned any for ``stall_after_s`` seconds (config
@@ -73,6 +79,8 @@ class Outgoing:
 
 
 Handler = Callable[[M], Iterable[Outgoing]]
+#: Called with the settled records of a batch once their outputs are flushed.
+Settle = Callable[[Sequence[Record]], None]
 
 
 class StageWorker(Generic[M]):
@@ -94,6 +102,8 @@ class StageWorker(Generic[M]):
         rng: random.Random | None = None,
         stall_after_s: float = STALL_AFTER_S,
         lag_report_s: float = LAG_REPORT_S,
+        settle: Settle | None = None,
+        rewound: Callable[[], None] | None = None,
     ) -> None:
         self.stage = stage
         self._consumer = consumer
@@ -109,6 +119,8 @@ class StageWorker(Generic[M]):
         self._attempt = 0
         self._stall_after_s = stall_after_s
         self._lag_report_s = lag_report_s
+        self._settle = settle
+        self._rewound = rewound
         #: Monotonic time of the last poll that returned records (or found none waiting).
         self._last_read = clock.monotonic()
         #: Seconds to wait before polling again after a retryable failure.
@@ -130,26 +142,40 @@ class StageWorker(Generic[M]):
         batch is rewound to its first unhandled record, so nothing after the
         failure is skipped by the next commit. If the flush or commit of the
         handled records fails, the whole batch is rewound and read again
-        (its outputs may then be published twice: at-least-once).
+        (its outputs may then be published twice: at-least-once). The ``settle``
+        hook runs between the flush and the commit; the ``rewound`` hook after
+        any rewind, once the settled records are settled.
         """
         settled: list[Record] = []
         self.pause_s = 0.0
+        rewound = False
         for index, record in enumerate(batch):
             try:
                 self._handle_record(record)
             except RetryableError as exc:
                 self._retry_later(batch[index:], exc)
+                rewound = True
                 break
             settled.append(record)
         if settled:
             try:
                 self._producer.flush()
+                if self._settle is not None:
+                    self._settle(settled)
+                    self._producer.flush()
                 self._consumer.commit(settled)
             except RetryableError as exc:
                 self._retry_later(batch, exc)
+                self._after_rewind()
                 return 0
             self._attempt = 0
+        if rewound:
+            self._after_rewind()
         return len(settled)
+
+    def _after_rewind(self) -> None:
+        if self._rewound is not None:
+            self._rewound()
 
     def drain(self, idle_s: float = 1.0) -> int:
         """Handle records until a poll of ``idle_s`` finds nothing; for ``--once``."""

@@ -2,17 +2,22 @@
 
 An article is published once under its deterministic id. When feeds not yet
 among its recorded sources carry it later, it is published again, same id,
-listing every source: a revision. Everything is remembered in the poller's
-store only after the producer's flush, so a failed or interrupted
-publication is tried again, never lost (at worst an article goes out twice).
+listing every source: a revision.
 
-:func:`decide` is the one decision (new, revision or duplicate) for every
-article a batch of polls found, as :func:`monitor.alerts.story.decide` is for
-alerts; :func:`merged` and :func:`revisions` are its parts. A poll only skips
-the entries its own feed carried at its last poll (the feed's memory, kept
-with its validators); whether an article is new is decided here, once, on
-the poller role's own thread, where :class:`ArticlePublisher` (the I/O
-around the decision) is called from.
+Two steps, so any poller can add a source to an article another poller
+published: the polls hand what they found to the internal ``articles_found``
+topic, keyed by article id (:class:`FoundArticles`, on the poller role's
+thread, flushed before a feed's state is saved); the publisher stage
+(:class:`monitor.feeds.publisher.PublishRole`) takes the decision for each
+copy against the published articles of its partition, kept on Kafka, and
+publishes to the articles topic. Nothing is recorded before it is flushed, so
+a failed or interrupted publication is tried again, never lost (at worst an
+article goes out twice).
+
+:func:`decide` is the one decision (new, revision or duplicate), as
+:func:`monitor.alerts.story.decide` is for alerts; :func:`merged` and
+:func:`revisions` are its parts. A poll only skips the entries its own feed
+carried at its last poll (the feed's memory, kept with its validators).
 """
 
 from __future__ import annotations
@@ -23,10 +28,7 @@ from dataclasses import dataclass
 
 from monitor.bus.base import Producer
 from monitor.bus.codec import encode
-from monitor.clock import Clock
-from monitor.feeds.store import PollerStore
 from monitor.messages import Article, Source
-from monitor.ops.metrics import Metrics
 
 #: A published article listing all its sources, with the sources it adds.
 Revision = tuple[Article, tuple[Source, ...]]
@@ -115,55 +117,35 @@ def decide(
     )
 
 
-class ArticlePublisher:
-    """Publishes articles to the articles topic and remembers them in the store.
+class FoundArticles:
+    """Hands the articles polls found to the ``articles_found`` topic, keyed by id.
 
     The producer is made (by ``new_producer``) when there is first something
-    to publish, and closed by :meth:`close`.
+    to send, and closed by :meth:`close`.
     """
 
-    def __init__(
-        self,
-        store: PollerStore,
-        new_producer: Callable[[], Producer],
-        topic: str,
-        metrics: Metrics,
-        clock: Clock,
-    ) -> None:
-        self._store = store
+    def __init__(self, new_producer: Callable[[], Producer], topic: str) -> None:
         self._new_producer = new_producer
         self._topic = topic
-        self._metrics = metrics
-        self._clock = clock
         self._producer: Producer | None = None
 
     def publish(self, candidates: Iterable[Article]) -> int:
-        """Publish what :func:`decide` finds new or revised among ``candidates`` (the
-        articles a batch of polls found); remember it. Returns the records published.
+        """Send one copy per article id of ``candidates`` (the articles a batch of
+        polls found), listing the sources of all its copies (:func:`merged`: in the
+        polling loop a batch is one feed's poll, so one source), and flush.
+        Returns the copies sent.
 
-        Sources are recorded only after the flush, so a failed or interrupted
-        publication is tried again, never lost.
+        Raises what the producer raises; the caller then keeps the feeds' old
+        state, so the same items are found, and sent, again.
         """
-        candidates = list(candidates)
-        if not candidates:
+        copies = merged(candidates)
+        if not copies:
             return 0
-        recorded = self._store.known_sources(list(dict.fromkeys(a.id for a in candidates)))
-        decision = decide(candidates, recorded)
-        outgoing = decision.outgoing
-        if outgoing:
-            producer = self._producer_or_new()
-            for article in outgoing:
-                producer.send(self._topic, article.id, encode(article))
-            producer.flush()
-            if decision.new:
-                self._store.record_published(decision.new, self._clock.now())
-            for article, added in decision.revisions:
-                for source in added:
-                    self._store.add_source(article.id, source)
-            self._metrics.articles.inc(len(outgoing))
-        self._metrics.items.labels(result="new").inc(len(decision.new))
-        self._metrics.items.labels(result="duplicate").inc(len(decision.known))
-        return len(outgoing)
+        producer = self._producer_or_new()
+        for article in copies:
+            producer.send(self._topic, article.id, encode(article))
+        producer.flush()
+        return len(copies)
 
     def _producer_or_new(self) -> Producer:
         if self._producer is None:

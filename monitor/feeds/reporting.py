@@ -23,8 +23,8 @@ def report_poll(metrics: Metrics, result: PollResult) -> None:
 
     Its duplicates are the entries the feed carried at its last poll too; the
     articles found again through other feeds are counted by
-    :meth:`ArticlePublisher.publish <monitor.feeds.publishing.ArticlePublisher.publish>`,
-    which decides them and records their sources with any revision.
+    the publisher stage (:class:`monitor.feeds.publisher.PublishRole`), which
+    decides them and records their sources with any revision.
     """
     metrics.items.labels(result="duplicate").inc(len(result.duplicates))
     outcome = result.outcome if result.error is None else result.error.reason

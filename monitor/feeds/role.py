@@ -1,14 +1,15 @@
 """The poller role: polls the configured feeds and publishes new articles.
 
-Workers (a thread pool) fetch and parse; everything that decides or records
-publication (whether each article is new, a revision or a duplicate,
-publishing, flushing, remembering the article and saving the feed's state)
-happens on the role's own thread, in that order, through one path for
-``run`` and ``run_once`` (:meth:`PollerRole._publish`), so a crash can at
-worst publish an article twice (downstream ids are deterministic), never
-lose one. Publishing itself is
-:class:`~monitor.feeds.publishing.ArticlePublisher`'s part; what polls and
-health changes tell the metrics and logs, :mod:`monitor.feeds.reporting`'s.
+Two stages (:func:`poller_roles`). The polling stage (:class:`PollerRole`):
+workers (a thread pool) fetch and parse; handing what a poll found to the
+``articles_found`` topic, flushing it and saving the feed's state happen on
+the role's own thread, in that order, through one path for ``run`` and
+``run_once`` (:meth:`PollerRole._publish`), so a crash can at worst hand an
+article over twice, never lose one. The publisher stage
+(:class:`~monitor.feeds.publisher.PublishRole`) decides whether each article
+is new, a revision or a duplicate, on state kept on Kafka, and publishes it.
+What polls and health changes tell the metrics and logs is
+:mod:`monitor.feeds.reporting`'s part.
 
 Which feeds this poller polls comes from a feed board
 (:mod:`monitor.feeds.sharing`): the local board hands it every configured
@@ -33,14 +34,15 @@ from monitor.errors import ConfigError, ConfigProblem, MonitorError
 from monitor.feeds.fetcher import Fetcher, HttpxFetcher
 from monitor.feeds.parsepool import PoolSettings, configure_shared_pool
 from monitor.feeds.poller import FeedPoller, PollResult
-from monitor.feeds.publishing import ArticlePublisher
+from monitor.feeds.publisher import PublishRole
+from monitor.feeds.publishing import FoundArticles
 from monitor.feeds.reporting import report_health_change, report_health_counts, report_poll
 from monitor.feeds.settings import FeedConfig
 from monitor.feeds.sharing import FeedBoard, LocalFeedBoard, SharedFeedBoard
 from monitor.feeds.sites import load_site_rules
 from monitor.feeds.state import HEALTHS, FeedState, Health, new_state
 from monitor.feeds.store import PollerStore
-from monitor.roles import RoleContext
+from monitor.roles import Role, RoleContext
 
 if TYPE_CHECKING:
     from monitor.config import Settings
@@ -57,6 +59,12 @@ _BOARD_POLL_S = 0.05
 _JOIN_TIMEOUT_S = 30.0
 
 
+def poller_roles(ctx: RoleContext) -> list[Role]:
+    """The stages started for ``--roles poller``: polling, then the publication
+    decision (so ``monitor run --once`` drains the publisher after the polls)."""
+    return [PollerRole(ctx), PublishRole(ctx)]
+
+
 class PollerRole:
     """Implements :class:`monitor.roles.Role` for feed polling."""
 
@@ -69,13 +77,7 @@ class PollerRole:
         self._metrics = ctx.metrics
         self._clock = ctx.clock
         self._store = PollerStore.in_state_dir(ctx.settings.state_dir)
-        self._publisher = ArticlePublisher(
-            self._store,
-            ctx.bus.producer,
-            ctx.settings.bus.topics.articles,
-            ctx.metrics,
-            self._clock,
-        )
+        self._publisher = FoundArticles(ctx.bus.producer, ctx.settings.bus.topics.articles_found)
         self._fetcher = fetcher or HttpxFetcher(self._settings)
         self._poller = FeedPoller(
             self._settings,
@@ -98,10 +100,12 @@ class PollerRole:
 
     # -- Role protocol ---------------------------------------------------------
     def run_once(self) -> int:
-        """Poll every configured feed once, regardless of schedule; publish new items.
+        """Poll every configured feed once, regardless of schedule; hand what the
+        polls found to the publisher stage (one copy per article, listing every
+        feed of this round that carries it).
 
-        Returns the number of records published: new articles, plus a revision
-        of each known article that a feed not yet among its sources carries.
+        Returns the number of copies handed over; the publisher stage's
+        ``run_once``, run after this one, publishes them.
 
         When pollers share the feed list, "every feed" means every feed this
         member owns once the group has assigned it partitions.
@@ -249,10 +253,11 @@ class PollerRole:
 
     # -- publication -----------------------------------------------------------------
     def _publish(self, results: list[PollResult]) -> int:
-        """Publish what ``results`` found and record the polls: the one path for ``run``
-        (one result at a time) and ``run_once`` (every feed's at once, so an article
-        several feeds carry is one article listing them all). Polls of feeds removed
-        or moved meanwhile are dropped. Returns the number of records published."""
+        """Hand what ``results`` found to the publisher stage, then record the polls:
+        the one path for ``run`` (one result at a time) and ``run_once`` (every
+        feed's at once, so an article several feeds carry is one copy listing them
+        all). Polls of feeds removed or moved meanwhile are dropped. Returns the
+        number of copies handed over."""
         results = [r for r in results if self._current(r)]
         published = self._publisher.publish(a for result in results for a in result.articles)
         for result in results:

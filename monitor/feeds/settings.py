@@ -74,6 +74,11 @@ class PollerSettings(BaseModel):
     #: Seconds one parse may take in a worker before it is abandoned, its worker
     #: replaced and the feed reported broken (reason ``parse_timeout``).
     parse_time_limit_s: float = Field(default=PARSE_TIME_LIMIT_S, gt=0, le=300)
+    #: Days a published article is remembered by the publisher stage (first
+    #: publication to pruning): a feed carrying it later is a revision until then,
+    #: a new article after. Feeds drop items long before; 30 days as the statement
+    #: history keeps its articles.
+    seen_retention_days: float = Field(default=30.0, gt=0, le=3650)
 
 
 class FeedConfig(BaseModel):

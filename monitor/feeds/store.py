@@ -1,4 +1,8 @@
-"""The poller's durable memory: feed state and articles already published.
+"""The poller's durable memory of feed state.
+
+The articles already published are not kept here: the publisher stage keeps
+them on Kafka (:mod:`monitor.feeds.seen`). A file from an earlier version may
+still hold an ``articles`` table; it is no longer read.
 
 One small SQLite file under the state directory (``poller/feeds.sqlite3``),
 opened through :class:`monitor.db.Database` (WAL mode, so ``monitor feeds
@@ -18,7 +22,6 @@ from pathlib import Path
 
 from monitor.db import Database, StoreCorrupt, StoreError
 from monitor.feeds.state import FeedState, Health
-from monitor.messages import Article, Source
 
 STORE_FILE = Path("poller") / "feeds.sqlite3"
 
@@ -28,12 +31,6 @@ CREATE TABLE IF NOT EXISTS feed_state (
     health TEXT NOT NULL,
     next_poll_at REAL NOT NULL,
     data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS articles (
-    id TEXT PRIMARY KEY,
-    first_seen REAL NOT NULL,
-    url TEXT NOT NULL,
-    sources TEXT NOT NULL
 );
 """
 
@@ -72,7 +69,7 @@ def state_from_json(text: str) -> FeedState:
 
 
 class PollerStore:
-    """Feed states and the set of published article ids, across restarts."""
+    """Feed states, across restarts."""
 
     def __init__(self, path: Path) -> None:
         self._db = Database(path, _SCHEMA)
@@ -105,64 +102,3 @@ class PollerStore:
     def forget_feeds(self, feed_ids: Iterable[str]) -> None:
         with self._db.transaction() as conn:
             conn.executemany("DELETE FROM feed_state WHERE feed_id = ?", [(f,) for f in feed_ids])
-
-    def seen(self, article_ids: Sequence[str]) -> set[str]:
-        """The subset of ``article_ids`` already published."""
-        return set(self._lookup("id", article_ids))
-
-    def known_sources(self, article_ids: Sequence[str]) -> dict[str, tuple[Source, ...]]:
-        """The recorded sources of those of ``article_ids`` already published."""
-        return {
-            article_id: tuple(Source(**s) for s in json.loads(text))
-            for article_id, text in self._lookup("sources", article_ids).items()
-        }
-
-    def _lookup(self, column: str, article_ids: Sequence[str]) -> dict[str, str]:
-        """``column`` of each published article among ``article_ids``, by id."""
-        found: dict[str, str] = {}
-        for start in range(0, len(article_ids), 500):
-            chunk = list(article_ids[start:start + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.query(
-                f"SELECT id, {column} FROM articles WHERE id IN ({marks})", chunk
-            )
-            found.update((row[0], row[1]) for row in rows)
-        return found
-
-    def sources(self, article_id: str) -> tuple[Source, ...]:
-        rows = self._db.query("SELECT sources FROM articles WHERE id = ?", (article_id,))
-        return tuple(Source(**s) for s in json.loads(rows[0][0])) if rows else ()
-
-    def add_source(self, article_id: str, source: Source) -> bool:
-        """Record that another feed carried a published article; True if new.
-
-        The poller calls it after the revision listing ``source`` was flushed
-        to the bus, so a feed is recorded only once the bus has heard of it.
-        """
-        with self._db.transaction() as conn:
-            row = conn.execute(
-                "SELECT sources FROM articles WHERE id = ?", (article_id,)
-            ).fetchone()
-            if row is None:
-                return False
-            known = json.loads(row[0])
-            if any(s["feed_id"] == source.feed_id for s in known):
-                return False
-            known.append(dataclasses.asdict(source))
-            conn.execute(
-                "UPDATE articles SET sources = ? WHERE id = ?", (json.dumps(known), article_id)
-            )
-            return True
-
-    def record_published(self, articles: Sequence[Article], now: float) -> None:
-        """Remember published articles so they are never published again."""
-        rows = [
-            (a.id, now, a.url, json.dumps([dataclasses.asdict(s) for s in a.sources]))
-            for a in articles
-        ]
-        with self._db.transaction() as conn:
-            conn.executemany(
-                "INSERT OR IGNORE INTO articles (id, first_seen, url, sources) "
-                "VALUES (?, ?, ?, ?)",
-                rows,
-            )

@@ -191,3 +191,17 @@ def test_compacted_topics_in_a_data_folder_survive_the_bus(tmp_path: Path) -> No
     assert [(r.key, r.value) for r in again.read_partition("state", 1, 1.0)] == [("a", b"3")]
     assert again.records_in("plain") == []
     again.close()
+
+
+def test_a_kept_topic_is_read_back_after_every_topic_was_created(tmp_path: Path) -> None:
+    """As the daemon opens the bus: ``open_bus`` creates every topic (empty) before a
+    stage declares its changelog compacted; what the folder kept still comes back."""
+    bus = MemoryBus(data_dir=tmp_path)
+    bus.ensure_compacted_topic("state")
+    bus.producer().send("state", "a", b"1")
+    bus.close()
+    again = MemoryBus(data_dir=tmp_path)
+    again.ensure_topics(["state", "plain"])
+    again.ensure_compacted_topic("state")
+    assert [(r.key, r.value) for r in again.records_in("state")] == [("a", b"1")]
+    again.close()

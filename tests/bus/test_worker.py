@@ -180,3 +180,24 @@ def test_an_output_the_bus_refuses_dead_letters_its_input_and_the_stream_goes_on
     letters = [decode(r.value, DeadLetter) for r in bus.records_in("dead")]
     assert [(d.key, d.error_kind) for d in letters] == [("a1", "permanent")]
     assert letters[0].reason.startswith("output refused: record of")
+
+
+def test_settle_sees_the_settled_records_after_the_flush_and_rewound_follows_a_retry() -> None:
+    """The hooks of a stage whose state must follow its outputs: ``settle`` gets the
+    records settled before the failure, then ``rewound`` says the rest come again."""
+    bus, metrics, handler = MemoryBus(), Metrics(), Echo()
+    handler.fail_retryable.add("a1")
+    for i in range(3):
+        bus.producer().send("in", f"a{i}", encode(article(i)))
+    events: list[str] = []
+    worker = StageWorker(
+        stage="test", consumer=bus.consumer(["in"], "g"), producer=bus.producer(),
+        kind=Article, handle=handler, deadletter_topic="dead", metrics=metrics,
+        clock=FrozenClock(), poll_timeout_s=0.05,
+        settle=lambda records: events.append("settle " + ",".join(r.key or "" for r in records)),
+        rewound=lambda: events.append("rewound"),
+    )
+    assert worker.run_once() == 1
+    assert events == ["settle a0", "rewound"]
+    worker.drain(idle_s=0.05)
+    assert events == ["settle a0", "rewound", "settle a1,a2"]

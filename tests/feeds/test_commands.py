@@ -23,6 +23,7 @@ from monitor.messages import Article
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.feeds.builders import FIXTURES, rss, settings_for
+from tests.feeds.helpers import Poller
 from tests.feeds.httpserver import FeedServer, Reply
 
 
@@ -130,7 +131,7 @@ def test_parse_feed_prints_the_id_the_poller_publishes(tmp_path: Path) -> None:
     settings = load_settings(config)
     bus = MemoryBus()
     fetcher = FakeFetcher({feed_url: FetchResult(200, feed_url, body=body)})
-    role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()), fetcher=fetcher)
+    role = Poller(settings, bus, fetcher=fetcher)
     assert role.run_once() == 1
     role.close()
     (record,) = bus.records_in(settings.bus.topics.articles)

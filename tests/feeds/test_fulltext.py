@@ -9,14 +9,11 @@ import pytest
 
 from monitor.bus.codec import decode
 from monitor.bus.memory import MemoryBus
-from monitor.clock import SystemClock
 from monitor.feeds.fulltext import extract_page_text, html_to_text
-from monitor.feeds.role import PollerRole
 from monitor.feeds.sites import SiteRules, load_site_rules
 from monitor.messages import Article
-from monitor.ops.metrics import Metrics
-from monitor.roles import RoleContext
 from tests.feeds.builders import FIXTURES, settings_for
+from tests.feeds.helpers import Poller
 from tests.feeds.httpserver import FeedServer, Reply
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -80,7 +77,7 @@ def test_summary_only_entry_gets_the_page_text_without_the_appeal(
     )
     settings = settings_for(tmp_path, {"wire": server.url("/feed")})
     bus = MemoryBus()
-    role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()))
+    role = Poller(settings, bus)
     assert role.run_once() == 1
     state = role.feed_states["wire"]
     role.close()

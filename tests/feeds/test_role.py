@@ -1,4 +1,4 @@
-"""PollerRole against a real loopback HTTP server and the in-process bus."""
+"""The poller role's stages against a loopback HTTP server and the in-process bus."""
 
 from __future__ import annotations
 
@@ -12,15 +12,11 @@ import pytest
 
 from monitor.bus.codec import decode
 from monitor.bus.memory import MemoryBus
-from monitor.clock import SystemClock
 from monitor.config import Settings
 from monitor.feeds.health import read_health
-from monitor.feeds.role import PollerRole
-from monitor.feeds.store import PollerStore
 from monitor.messages import Article
-from monitor.ops.metrics import Metrics
-from monitor.roles import RoleContext
 from tests.feeds.builders import rss, settings_for
+from tests.feeds.helpers import Poller, recorded_articles
 from tests.feeds.httpserver import FeedServer, Reply, conditional
 
 
@@ -37,8 +33,8 @@ def eventually(check: Callable[[], bool], limit_s: float = 20.0) -> None:
         time.sleep(0.05)
 
 
-def make_role(settings: Settings, bus: MemoryBus) -> PollerRole:
-    return PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()))
+def make_role(settings: Settings, bus: MemoryBus) -> Poller:
+    return Poller(settings, bus)
 
 
 def published(bus: MemoryBus, settings: Settings) -> list[Article]:
@@ -96,12 +92,8 @@ def test_same_article_from_two_feeds_is_one_article_with_both_sources(
     assert {s.feed_id for s in article.sources} == {"a", "b"}
 
 
-def recorded_feeds(settings: Settings, article_id: str) -> list[str]:
-    store = PollerStore.in_state_dir(settings.state_dir)
-    try:
-        return [s.feed_id for s in store.sources(article_id)]
-    finally:
-        store.close()
+def recorded_feeds(settings: Settings, bus: MemoryBus, article_id: str) -> list[str]:
+    return [s.feed_id for s in recorded_articles(settings, bus)[article_id].sources]
 
 
 def test_article_seen_later_in_another_feed_is_published_again_with_both_sources(
@@ -133,7 +125,7 @@ def test_article_seen_later_in_another_feed_is_published_again_with_both_sources
     assert again.sources[0] == original.sources[0]
     assert [s.feed_id for s in again.sources] == ["a", "b"]
     assert again.text == original.text
-    assert recorded_feeds(settings, again.id) == ["a", "b"]
+    assert recorded_feeds(settings, bus, again.id) == ["a", "b"]
 
 
 @pytest.mark.parametrize("b_from_the_start", [False, True], ids=["b-added-later", "b-alongside"])
@@ -173,7 +165,7 @@ def test_polling_loop_publishes_a_later_source_once(
     assert len(first.sources) == 1
     assert {s.feed_id for s in again.sources} == {"a", "b"}
     assert again.sources[0] == first.sources[0]
-    assert recorded_feeds(settings, first.id) == [s.feed_id for s in again.sources]
+    assert recorded_feeds(settings, bus, first.id) == [s.feed_id for s in again.sources]
 
 
 def test_broken_feed_is_reported_and_others_go_on(server: FeedServer, tmp_path: Path) -> None:

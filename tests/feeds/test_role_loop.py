@@ -21,6 +21,7 @@ from monitor.messages import Article
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.feeds.builders import rss, settings_for
+from tests.feeds.helpers import Poller
 from tests.feeds.httpserver import FeedServer, Reply
 
 
@@ -49,7 +50,7 @@ def test_run_polls_due_feeds_adopts_new_ones_and_stops(server: FeedServer, tmp_p
     settings = settings_for(tmp_path, {"a": server.url("/a")}, **fast)
     bus = MemoryBus()
     metrics = Metrics()
-    role = PollerRole(RoleContext(settings, bus, metrics, SystemClock()))
+    role = Poller(settings, bus, metrics=metrics)
     topic = settings.bus.topics.articles
     stop = threading.Event()
     worker = threading.Thread(target=role.run, args=(stop,))
@@ -134,7 +135,7 @@ def test_feed_moved_while_being_polled_keeps_its_new_address(tmp_path: Path) -> 
                             "interval_jitter": 0.0}
     bus = MemoryBus()
     settings = settings_for(tmp_path, {"f": old}, **fast)
-    role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()), fetcher=fetcher)
+    role = Poller(settings, bus, fetcher=fetcher)
     topic = settings.bus.topics.articles
     stop = threading.Event()
     worker = threading.Thread(target=role.run, args=(stop,))
@@ -147,6 +148,7 @@ def test_feed_moved_while_being_polled_keeps_its_new_address(tmp_path: Path) -> 
         fetcher.release.set()
         eventually(lambda: any(r.url == new for r in fetcher.requests), limit_s=5)
         eventually(lambda: role.feed_states["f"].last_success_at is not None, limit_s=5)
+        eventually(lambda: len(bus.records_in(topic)) == 1, limit_s=5)
     finally:
         fetcher.release.set()
         stop.set()

@@ -44,6 +44,7 @@ from monitor.messages import Article
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.feeds.builders import rss
+from tests.feeds.helpers import Poller
 from tests.feeds.httpserver import FeedServer, Reply, Request
 from tests.kafka_broker import KafkaTopics
 from tests.support import MonitorProcess, wait_for, write_config
@@ -140,7 +141,8 @@ def shared_settings(
             kafka=kafka.model_copy(update={"session_timeout_ms": 6000,
                                            "heartbeat_interval_ms": 500}),
             topics=topics.names,
-            groups=GroupNames(poller=topics.group("poller")),
+            groups=GroupNames(poller=topics.group("poller"),
+                              publisher=topics.group("publisher")),
         )
     return Settings(
         bus=bus,
@@ -178,7 +180,7 @@ def test_two_pollers_split_the_feeds_and_one_takes_over(
     roles, stops, threads = [], [], []
     for name in ("a", "b"):
         settings = shared_settings(tmp_path, name, server)
-        role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()))
+        role = Poller(settings, bus)
         stop = threading.Event()
         thread = threading.Thread(target=role.run, args=(stop,))
         thread.start()
@@ -241,7 +243,8 @@ def test_a_killed_pollers_feeds_are_taken_over_with_their_state(
             "kind": "kafka",
             "kafka": {"bootstrap_servers": ",".join(kafka_settings.bootstrap_servers), **session},
             "topics": kafka_topics.names.model_dump(),
-            "groups": {"poller": kafka_topics.group("poller")},
+            "groups": {"poller": kafka_topics.group("poller"),
+                       "publisher": kafka_topics.group("publisher")},
         },
         extra={"poller": {"sharing": "kafka", "per_host_delay_s": 0.0, "min_interval_s": 0.5,
                           "default_interval_s": 0.5, "interval_jitter": 0.0},
@@ -257,14 +260,14 @@ def test_a_killed_pollers_feeds_are_taken_over_with_their_state(
 
     process_a = MonitorProcess(config, "run", "--roles", "poller")
     stop = threading.Event()
-    b: PollerRole | None = None
+    b: Poller | None = None
     thread: threading.Thread | None = None
     try:
         eventually(lambda: len(articles()) >= FEEDS, 90)
         # B joins the group only now and polls right away: a member that joined
         # and did not poll would hold up the group's rebalance when A joins.
         settings = shared_settings(tmp_path, "b", server, kafka_settings, kafka_topics)
-        b = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()))
+        b = Poller(settings, bus)
         thread = threading.Thread(target=b.run, args=(stop,))
         thread.start()
         role = b

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,14 +10,6 @@ import pytest
 from monitor.db import StoreError
 from monitor.feeds.state import FeedState
 from monitor.feeds.store import PollerStore, saved_health, state_from_json, store_path
-from monitor.messages import Article, Source
-
-
-def _article(article_id: str, path: str = "") -> Article:
-    source = Source(feed_id="f1", feed_url="https://example.com/feed")
-    return Article(id=article_id, url=f"https://example.com/{article_id}/{path}",
-                   title=article_id, text="", text_source="none", feed_id="f1",
-                   sources=(source,), fetched_at="2026-01-01T00:00:00Z")
 
 
 def _state(feed_id: str) -> FeedState:
@@ -34,15 +27,15 @@ def _nearly_full(store: PollerStore) -> None:
 
 def test_a_full_disk_raises_a_retryable_store_error_and_records_nothing(tmp_path: Path) -> None:
     store = PollerStore.in_state_dir(tmp_path)
-    store.record_published([_article("a1")], now=1.0)
+    store.save_state(_state("f1"), "ok")
     _nearly_full(store)
-    big = [_article(f"b{i}", "x" * 20_000) for i in range(10)]
+    big = [(replace(_state(f"b{i}"), recent_ids=("x" * 20_000,)), "ok") for i in range(10)]
     with pytest.raises(StoreError, match="full") as caught:
-        store.record_published(big, now=2.0)
+        store.save_states(big)  # type: ignore[arg-type]
     assert caught.value.kind == "retryable"
-    assert store.seen(["a1", "b0", "b9"]) == {"a1"}  # all or nothing
-    store.save_state(_state("f1"), "ok")  # small writes still fit: the store goes on
-    assert set(store.load_states()) == {"f1"}
+    assert set(store.load_states()) == {"f1"}  # all or nothing
+    store.save_state(_state("f2"), "ok")  # small writes still fit: the store goes on
+    assert set(store.load_states()) == {"f1", "f2"}
     store.close()
 
 
