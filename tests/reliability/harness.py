@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+import yaml
+
 from bench.corpus import articles as corpus_articles
 from bench.corpus import news_mix
 from monitor.alerts.deliverable import decode_deliverable
@@ -386,6 +388,15 @@ def pipeline_config(
         text = path.read_text().replace(str(folder / "state"), str(state_dir))
         path.write_text(text)
     return path
+
+
+def revisions_at_once(config: Path) -> Path:
+    """Deliver a story's revisions as they come (no ``group_interval_s`` pacing), so a
+    copy's outlet reaches the receiver within the scenario."""
+    settings = yaml.safe_load(config.read_text())
+    settings["alerts"]["group_interval_s"] = 0
+    config.write_text(yaml.safe_dump(settings))
+    return config
 
 
 def read_topic(bootstrap: str, topic: str, idle_s: float = 3.0) -> list[bytes]:

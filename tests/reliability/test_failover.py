@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from monitor.messages import Article, Source
 from tests.kafka_broker import KafkaTopics
@@ -43,6 +42,7 @@ from tests.reliability.harness import (
     kill,
     pipeline_config,
     read_topic,
+    revisions_at_once,
     wait_all_alerted,
 )
 from tests.reliability.reference import expected_alert_ids
@@ -72,15 +72,6 @@ def stream(originals: list[Article]) -> list[Article]:
     copies = [copy_of(a) for a in originals[:COPIES]]
     mixed = [a for pair in zip(copies, tail, strict=False) for a in pair]
     return originals[:head] + mixed + copies[len(tail):] + tail[len(copies):]
-
-
-def revisions_at_once(config: Path) -> Path:
-    """Deliver a story's revisions as they come (no ``group_interval_s`` pacing), so a
-    copy's outlet reaches the receiver within the scenario."""
-    settings = yaml.safe_load(config.read_text())
-    settings["alerts"]["group_interval_s"] = 0
-    config.write_text(yaml.safe_dump(settings))
-    return config
 
 
 def restores(process: MonitorProcess) -> list[float]:

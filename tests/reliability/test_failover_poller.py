@@ -55,9 +55,9 @@ from tests.reliability.harness import (
     pipeline_config,
     pipeline_state,
     read_topic,
+    revisions_at_once,
     wait_all_alerted,
 )
-from tests.reliability.test_failover import revisions_at_once
 from tests.support import MonitorProcess, wait_for
 
 pytestmark = [pytest.mark.reliability, pytest.mark.kafka]
