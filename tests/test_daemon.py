@@ -169,6 +169,10 @@ def test_sigterm_under_load_on_kafka_leaves_the_rest_for_the_next_process(
 
         second = MonitorProcess(config, "run")
         try:
+            # Stopped only once it runs: a SIGTERM before its handler is set kills it,
+            # and the first process may have left nothing to deliver.
+            wait_for(lambda: "monitor running roles" in second.output(), 120,
+                     "the second process to start its roles")
             wait_for(lambda: delivered() >= expected, 150, "the rest to be delivered")
         finally:
             second_code = second.stop()

@@ -22,15 +22,12 @@ import pytest
 
 from monitor.bus.codec import decode
 from monitor.bus.memory import MemoryBus
-from monitor.clock import SystemClock
 from monitor.errors import MonitorError, RetryableError
 from monitor.feeds.fetcher import FetchRequest, HttpxFetcher
 from monitor.feeds.health import read_health
-from monitor.feeds.role import PollerRole
 from monitor.messages import Article
-from monitor.ops.metrics import Metrics
-from monitor.roles import RoleContext
 from tests.feeds.builders import rss, settings_for
+from tests.feeds.helpers import Poller
 from tests.reliability.harness import Results
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(40)]
@@ -150,7 +147,7 @@ def test_one_pass_over_hostile_servers_still_publishes_the_good_feed(tmp_path: P
                             total_timeout_s=5.0, fetch_pages=False)
     bus = MemoryBus()
     bus.ensure_topics(settings.bus.topics.all())
-    role = PollerRole(RoleContext(settings, bus, Metrics(), SystemClock()))
+    role = Poller(settings, bus)  # polling, then the publication decision
     # On a thread, so a pass that never ends fails this test instead of hanging the suite.
     poll = threading.Thread(target=role.run_once, daemon=True)
     try:
