@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Generic, Protocol, TypeVar
 
 from monitor.bus.base import Bus, Producer, Record, TopicPartition
+from monitor.bus.codec import M, decode
+from monitor.errors import DecodeError
 from monitor.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,23 @@ class Changelogged(Protocol):
 
 
 S = TypeVar("S", bound=Changelogged)
+def restore_table(table: dict[str, M], records: Iterable[Record], kind: type[M]) -> int:
+    """Apply changelog records to a table of ``kind`` entries by key, in order: the
+    last record of a key wins, a tombstone removes it, a record that does not decode
+    as ``kind`` (another version) is skipped. Returns how many were applied."""
+    applied = 0
+    for record in records:
+        if record.key is None:
+            continue
+        if record.tombstone:
+            table.pop(record.key, None)
+        else:
+            try:
+                table[record.key] = decode(record.value, kind)
+            except DecodeError:
+                continue
+        applied += 1
+    return applied
 #: Builds an empty state whose changes go to the given journal.
 StateFactory = Callable[[Callable[[str, bytes | None], None]], S]
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from monitor.bus.base import Record
-from monitor.bus.codec import decode, encode
-from monitor.errors import DecodeError
+from monitor.bus.changelog import restore_table
+from monitor.bus.codec import encode
 from monitor.messages import SeenEntry, Source
 
 #: Hears each change: the changelog key (article id) and the encoded entry, None for a removal.
@@ -81,19 +81,7 @@ class SeenState:
         """Apply changelog records in order (the last record of a key wins, a
         tombstone removes it); returns how many were applied. A record that does not
         decode (another version) is skipped: at worst its article is published again."""
-        applied = 0
-        for record in records:
-            if record.key is None:
-                continue
-            if record.tombstone:
-                self._entries.pop(record.key, None)
-            else:
-                try:
-                    self._entries[record.key] = decode(record.value, SeenEntry)
-                except DecodeError:
-                    continue
-            applied += 1
-        return applied
+        return restore_table(self._entries, records, SeenEntry)
 
     def entries(self) -> Mapping[str, SeenEntry]:
         """Every entry held, by article id (read-only view, for tests and status)."""

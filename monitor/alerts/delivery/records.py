@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable
 from monitor.alerts.delivery.progress import Outcome
 from monitor.alerts.store import Settled
 from monitor.bus.base import Record
-from monitor.bus.codec import decode, encode
-from monitor.errors import DecodeError
+from monitor.bus.changelog import restore_table
+from monitor.bus.codec import encode
 from monitor.messages import DeliveryEntry
 
 
@@ -58,19 +58,7 @@ class DeliveryRecords:
 
     def restore(self, records: Iterable[Record]) -> int:
         """Apply changelog records in order; those of another version are skipped."""
-        applied = 0
-        for record in records:
-            if record.key is None:
-                continue
-            if record.tombstone:
-                self._entries.pop(record.key, None)
-            else:
-                try:
-                    self._entries[record.key] = decode(record.value, DeliveryEntry)
-                except DecodeError:
-                    continue
-            applied += 1
-        return applied
+        return restore_table(self._entries, records, DeliveryEntry)
 
     def __len__(self) -> int:
         return len(self._entries)
