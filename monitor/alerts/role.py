@@ -184,7 +184,7 @@ class StoryRole:
         producer = ctx.bus.producer()
         self._states: PartitionStates[StoryState] = PartitionStates(
             stage=self.name, bus=ctx.bus, producer=producer, changelog=topics.alerts_state,
-            make=StoryState, metrics=ctx.metrics,
+            make=StoryState, metrics=ctx.metrics, coalesce=True,
         )
         self._worker: StageWorker[Candidates] = StageWorker(
             stage=self.name,
@@ -197,6 +197,11 @@ class StoryRole:
             metrics=ctx.metrics,
             clock=ctx.clock,
             stall_after_s=settings.bus.stage_stall_after_s,
+            # A batch's state changes go out, the last per key, once its outputs are
+            # flushed; a rewound batch's records are read again, so the memory
+            # that went ahead of the changelog is rebuilt from it.
+            settle=lambda _settled: self._states.flush(),
+            rewound=self._states.invalidate,
         )
 
     def handle(self, candidates: Candidates) -> Iterator[Outgoing]:

@@ -15,6 +15,13 @@ on any machine, can take a partition over.
 given to the stage's consumer; its callbacks only take note (they may run on
 the transport's I/O thread) and the stage's thread restores a partition when
 it first needs it.
+
+With ``coalesce=True`` changes are not sent as they are made: the last change
+of each key is kept until :meth:`PartitionStates.flush` sends it (the record
+cache of Kafka Streams). The owner calls it once a batch's outputs are
+flushed and before its commit, so a committed record's changes are still on
+the changelog, while a key changed many times in a batch (a rule's recent
+emissions) costs one changelog record instead of one per change.
 """
 
 from __future__ import annotations
@@ -47,6 +54,11 @@ class Changelogged(Protocol):
 
 
 S = TypeVar("S", bound=Changelogged)
+
+#: Builds an empty state whose changes go to the given journal.
+StateFactory = Callable[[Callable[[str, bytes | None], None]], S]
+
+
 def restore_table(table: dict[str, M], records: Iterable[Record], kind: type[M]) -> int:
     """Apply changelog records to a table of ``kind`` entries by key, in order: the
     last record of a key wins, a tombstone removes it, a record that does not decode
@@ -64,8 +76,6 @@ def restore_table(table: dict[str, M], records: Iterable[Record], kind: type[M])
                 continue
         applied += 1
     return applied
-#: Builds an empty state whose changes go to the given journal.
-StateFactory = Callable[[Callable[[str, bytes | None], None]], S]
 
 
 class PartitionStates(Generic[S]):
@@ -81,6 +91,7 @@ class PartitionStates(Generic[S]):
         make: StateFactory[S],
         metrics: Metrics,
         restore_timeout_s: float = RESTORE_TIMEOUT_S,
+        coalesce: bool = False,
     ) -> None:
         self._stage = stage
         self._bus = bus
@@ -93,6 +104,9 @@ class PartitionStates(Generic[S]):
         self._states: dict[int, S] = {}
         #: Partitions assigned since they were last restored: restore before use.
         self._fresh: set[int] = set()
+        self._coalesce = coalesce
+        #: With ``coalesce``: each partition's unsent changes, the last per key.
+        self._pending: dict[int, dict[str, bytes | None]] = {}
 
     # -- AssignmentListener (take note only) ---------------------------------
     def assigned(self, partitions: Sequence[TopicPartition]) -> None:
@@ -104,6 +118,9 @@ class PartitionStates(Generic[S]):
             for _, partition in partitions:
                 self._fresh.discard(partition)
                 self._states.pop(partition, None)
+                # Unsent changes belong to uncommitted records: the new owner
+                # reads those again.
+                self._pending.pop(partition, None)
 
     # -- the stage's thread -----------------------------------------------------
     def state(self, partition: int) -> S:
@@ -127,6 +144,18 @@ class PartitionStates(Generic[S]):
         changed the state for were rewound, to be read again)."""
         with self._lock:
             self._states.clear()
+            self._pending.clear()
+
+    def flush(self) -> None:
+        """With ``coalesce``: hand every unsent change to the producer (the owner
+        then flushes the producer). Raises what the producer raises; the changes
+        not handed over are then dropped with the states (:meth:`invalidate`
+        is the caller's next step: its records are read again)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for partition, changes in pending.items():
+            for key, value in changes.items():
+                self._send(partition, key, value)
 
     def held(self) -> dict[int, S]:
         """The states restored so far, by partition."""
@@ -155,12 +184,20 @@ class PartitionStates(Generic[S]):
         return state
 
     def _journal(self, partition: int) -> Callable[[str, bytes | None], None]:
-        producer, topic = self._producer, self._changelog
+        if not self._coalesce:
+            return lambda key, value: self._send(partition, key, value)
 
-        def write(key: str, value: bytes | None) -> None:
-            if value is None:
-                producer.tombstone(topic, key, partition=partition)
-            else:
-                producer.send(topic, key, value, partition=partition)
+        def keep(key: str, value: bytes | None) -> None:
+            with self._lock:
+                changes = self._pending.setdefault(partition, {})
+                # Re-inserted, so that the changes go out in the order of their last write.
+                changes.pop(key, None)
+                changes[key] = value
 
-        return write
+        return keep
+
+    def _send(self, partition: int, key: str, value: bytes | None) -> None:
+        if value is None:
+            self._producer.tombstone(self._changelog, key, partition=partition)
+        else:
+            self._producer.send(self._changelog, key, value, partition=partition)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,13 @@ from pydantic import SecretStr
 from monitor.alerts.deliverable import decode_deliverable, rules_of
 from monitor.alerts.grouping import highest
 from monitor.alerts.role import DeliveryRole, alert_roles
-from monitor.alerts.settings import ReceiverSettings
+from monitor.alerts.settings import DedupSettings, ReceiverSettings
 from monitor.alerts.signing import verify
-from monitor.bus.codec import encode
+from monitor.alerts.state import StoryState
+from monitor.bus.codec import decode, encode
 from monitor.bus.memory import MemoryBus
 from monitor.clock import SystemClock
+from monitor.messages import EmissionsEntry, StoryEntry
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
 from tests.alerts.helpers import Receiver, Sink, settings_for, tagged_article
@@ -194,6 +197,44 @@ def test_a_sink_on_another_machine_takes_the_stories_over_from_the_changelog(
     taker.close()
     assert _stories_published(bus, topics.alerts) == [(story, 1), (story, 2)]
     assert second.metrics.state_restores.labels("stories")._value.get() == 1
+
+
+def _numbered(n: int) -> Callable[[str], str]:
+    """Makes each statement of article ``n`` its own (ends it with "(report n).")."""
+    return lambda text: f"{text[:-1]} (report {n})."
+
+
+def test_a_batch_journals_the_last_change_of_each_state_entry_once(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """Three articles of distinct stories for the same rules in one batch: each story
+    has its own changelog record, but a rule's recent emissions, changed by each of
+    its stories, is written once, holding them all; a new state restores it all."""
+    bus = MemoryBus()
+    ctx = make_ctx(tmp_path, receiver, bus, dedup=DedupSettings(similarity=100))
+    topics = ctx.settings.bus.topics
+    for n in range(3):
+        article = tagged_article(article_id=f"art-{n}", edit=_numbered(n))
+        bus.producer().send(topics.statements, article.article.id, encode(article))
+    sink = Sink(ctx)
+    sink.run_once()
+    sink.close()
+    journal = [(r.key or "", r.value) for r in bus.read_partition(topics.alerts_state, 0, 5.0)]
+    emissions = [key for key, _ in journal if key.startswith("emissions:")]
+    stories = [key for key, _ in journal if key.startswith("story:")]
+    assert len(_stories_published(bus, topics.alerts)) == 3
+    assert len(emissions) == len(set(emissions)) >= 1
+    assert len(stories) == len(set(stories)) >= 3
+    stories_by_rule = Counter(decode(value, StoryEntry).alert.rule
+                              for key, value in journal if key.startswith("story:"))
+    for key, value in journal:
+        if key.startswith("emissions:"):
+            entry = decode(value, EmissionsEntry)
+            assert len(entry.times) == stories_by_rule[entry.rule]
+
+    taker = StoryState()
+    taker.restore(bus.read_partition(topics.alerts_state, 0, 5.0))
+    assert len(taker) == len(journal)
 
 
 def test_the_embedded_bus_keeps_the_story_state_across_a_restart(
