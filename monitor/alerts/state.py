@@ -77,8 +77,10 @@ class StoryState:
         shortest, longest = length_band(len(normalise(candidate.statement.text)))
         window_start = now - policy.story_window_s
         found: list[Story] = []
-        for story in self._newest_first(candidate.rule):
-            if story.first_seen <= window_start or len(found) >= policy.max_candidates:
+        stories, most = self._stories, policy.max_candidates
+        for alert_id in reversed(self._by_rule.get(candidate.rule, {})):
+            story = stories[alert_id]
+            if story.first_seen <= window_start or len(found) >= most:
                 break
             if shortest <= len(story.text) <= longest:
                 found.append(story)

@@ -153,13 +153,21 @@ def find_story(
     most similar near-duplicate text (the first of equals) that makes the same claim
     (:func:`same_claim`) within the story window."""
     comparable: list[Story] = []
+    rule, alert_id, length = candidate.rule, candidate.id, len(text)
+    repeat_start, story_start = now - policy.repeat_window_s, now - policy.story_window_s
+    # The loop runs over hundreds of stories per candidate: attributes are read
+    # once and the length guard is inlined (same arithmetic as _comparable).
     for story in stories:
-        if story.alert.rule != candidate.rule:
+        alert = story.alert
+        if alert.rule != rule:
             continue
-        if story.alert.id == candidate.id and story.first_seen > now - policy.repeat_window_s:
+        if alert.id == alert_id and story.first_seen > repeat_start:
             return story
-        if story.first_seen > now - policy.story_window_s and _comparable(text, story.text):
-            comparable.append(story)
+        if story.first_seen > story_start:
+            other = len(story.text)
+            shorter, longer = (length, other) if length <= other else (other, length)
+            if longer > 0 and shorter / longer >= MIN_LENGTH_RATIO:
+                comparable.append(story)
     if not comparable:
         return None
     # One call scores every comparable story in C (a busy rule has hundreds), and
