@@ -222,6 +222,32 @@ def test_kafka_daemon_raises_a_signed_alert_and_stops_cleanly(
     assert_seed_style_alerts(receiver.received, site.base_url)
 
 
+@pytest.mark.kafka
+def test_run_once_on_kafka_raises_the_story_and_another_machine_finds_nothing_new(
+    tmp_path: Path,
+    site: StaticSite,
+    receiver: WebhookReceiver,
+    kafka_bootstrap: str,
+    kafka_topics: KafkaTopics,
+) -> None:
+    """``run --once`` with every role on Kafka drains the pipeline and exits 0; a
+    second pass from another state folder (another machine) knows from the
+    changelogs that the article was published and delivered, and sends nothing."""
+    bus = kafka_topics.bus_config(kafka_bootstrap)
+    feeds = [("testwire", f"{site.base_url}/feed.xml")]
+    first = write_config(tmp_path / "machine-a", feeds=feeds, receivers=[receiver.url], bus=bus)
+    done = run_monitor(first, "run", "--once", timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert_seed_style_alerts(receiver.received, site.base_url)
+    delivered = len(receiver.received)
+
+    second = write_config(tmp_path / "machine-b", feeds=feeds, receivers=[receiver.url], bus=bus)
+    again = run_monitor(second, "run", "--once", timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert len(receiver.received) == delivered
+
+
 def test_webhook_down_then_up_the_alert_is_retried_not_dropped(
     tmp_path: Path, site: StaticSite
 ) -> None:
