@@ -10,6 +10,7 @@ yields the same id, which receivers use as the idempotency key.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 import unicodedata
@@ -57,8 +58,12 @@ def evaluate(ruleset: RuleSet, statement: Statement, article: ArticleRef) -> lis
     return hits
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
-    """Text reduced to lower-case words separated by single spaces."""
+    """Text reduced to lower-case words separated by single spaces.
+
+    Cached: one statement's text is normalised for the id of every rule it
+    raises, and again by each of its candidates' story decisions."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     return " ".join(_NOT_WORD.sub(" ", folded).split())
 

@@ -6,6 +6,7 @@ import dataclasses
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from monitor.alerts.matching import alert_id, normalise
 from monitor.alerts.story import (
@@ -17,6 +18,7 @@ from monitor.alerts.story import (
     negations,
     same_claim,
     similarity,
+    word_set,
 )
 from monitor.messages import Alert, ArticleRef, Source, Statement
 
@@ -212,3 +214,23 @@ def test_the_story_look_up_equals_a_plain_loop_over_similarity(
     text = normalise(probe.statement.text)
     assert find_story(probe, text, stories, NOW, policy) is _one_by_one(
         probe, text, stories, policy)
+
+
+#: Letters of two scripts, repeated short words, spaces, tabs and punctuation.
+WORD_CHARS = "ab cé\tДд.,'"
+
+
+@settings(max_examples=500, deadline=None)
+@given(a=st.text(alphabet=WORD_CHARS, max_size=40), b=st.text(alphabet=WORD_CHARS, max_size=40))
+def test_token_set_similarity_of_the_word_sets_equals_that_of_the_texts(a: str, b: str) -> None:
+    """What find_story scores (the sorted distinct words) gives the texts' own score."""
+    left, right = normalise(a), normalise(b)
+    assert fuzz.token_set_ratio(word_set(left), word_set(right)) == fuzz.token_set_ratio(
+        left, right)
+
+
+def test_a_story_knows_its_word_set_and_keeps_it_through_a_merge() -> None:
+    story = story_of(candidate("the vote the count was not fair"))
+    assert story.words == "count fair not the vote was"
+    merged = dataclasses.replace(story, article_ids=frozenset({"a1", "a2"}))
+    assert merged.words == story.words
