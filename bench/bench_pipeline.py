@@ -29,8 +29,14 @@ deployment that scales out does (and so the roles use both cores);
 ``--layout split-2`` the same with two alerts processes; ``--layout single``
 runs them in one process. Each process has a state folder of its own.
 
+The daemon processes import the monitor the way this script does: from the
+sources, or, run with ``PYTHONPATH=$(scripts/build-compiled)``, from the build
+whose NLP hot path mypyc compiled (how a compiled install runs). The result's
+``nlp_build`` says which, checked in the NLP process itself.
+
 Usage::
 
+    [PYTHONPATH=$(scripts/build-compiled)] \
     .venv/bin/python bench/bench_pipeline.py [--articles 400] [--mix-articles 3000]
         [--rate 100] [--latency-articles 2000] [--scale-out-articles 1000]
         [--layout split|split-2|single] [--feeds 4] [--poll-interval 1.0]
@@ -57,7 +63,8 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+# Appended: a build named by PYTHONPATH must come before the sources.
+sys.path.append(str(REPO))
 
 from bench.corpus import articles, news_mix  # noqa: E402
 from bench.feedsite import BenchFeeds  # noqa: E402
@@ -69,6 +76,7 @@ from monitor.config import load_settings  # noqa: E402
 from monitor.daemon import Daemon  # noqa: E402
 from monitor.demo import ReceivedAlert, StaticSite, WebhookReceiver, serving  # noqa: E402
 from monitor.messages import Article  # noqa: E402
+from monitor.ops.metrics import build_labels  # noqa: E402
 from monitor.roles import STAGE_NAMES  # noqa: E402
 from tests.support import MonitorProcess, wait_for, write_config  # noqa: E402
 
@@ -206,13 +214,41 @@ def latency_summary(prefix: str, latencies: list[float]) -> dict[str, float]:
     }
 
 
+def daemon(config: Path, roles: str) -> MonitorProcess:
+    """``monitor run --roles <roles>`` in a process of its own. The source tree is
+    its working folder, so it must not come first on its path
+    (``PYTHONSAFEPATH``): the monitor is then imported as this script's
+    environment says (``PYTHONPATH`` first, then the installed package)."""
+    return MonitorProcess(config, "run", "--roles", roles, env={"PYTHONSAFEPATH": "1"})
+
+
+def nlp_build_of(process: MonitorProcess) -> str:
+    """``compiled`` when the process has mypyc-compiled NLP modules loaded, else
+    ``python`` (read from the shared objects it maps)."""
+    maps = Path(f"/proc/{process.popen.pid}/maps").read_text()
+    compiled = any("/monitor/nlp/" in line and line.rstrip().endswith(".so")
+                   for line in maps.splitlines())
+    return "compiled" if compiled else "python"
+
+
 def start_roles(config: Path, layout: str) -> list[MonitorProcess]:
     """The daemon as ``layout`` says: ``split``, one process per role (how the roles
     scale out, and how they use more than one core); ``split-2`` the same with two
     alerts processes; ``single``, one process. Each process has a state folder of
     its own, as on a machine of its own."""
-    return [MonitorProcess(own_state(config, n), "run", "--roles", roles)
+    return [daemon(own_state(config, n), roles)
             for n, roles in enumerate(ROLES_BY_LAYOUT[layout])]
+
+
+def check_nlp_build(daemons: list[MonitorProcess]) -> None:
+    """Stop the benchmark if a daemon that tags runs another form of the NLP
+    modules than this script imported (the figures would be mislabelled)."""
+    expected = build_labels()["nlp"]
+    for process in daemons:
+        roles = process.popen.args[-1] if isinstance(process.popen.args, list) else ""
+        if "nlp" in str(roles) and nlp_build_of(process) != expected:
+            raise SystemExit(f"bench: an NLP process runs the {nlp_build_of(process)} form,"
+                             f" this script the {expected} one")
 
 
 def own_state(config: Path, n: int) -> Path:
@@ -276,6 +312,7 @@ def bench_kafka(
             producer.send(topics.articles, warm.id, encode(warm))
             producer.flush()
             wait_for(lambda: recorder.count("bench-9") >= 1, 180, "the warm-up alert")
+            check_nlp_build(daemons)
 
             burst = list(articles(count, seed=4, start=20_000_000))
             started = time.monotonic()
@@ -437,6 +474,7 @@ def bench_all_stages(folder: Path, address: str, run: AllStagesRun) -> dict[str,
         daemons = start_roles(config, run.layout)
         try:
             wait_for_alerts(recorder, [warm.url], 180, "the all-stages warm-up alert", daemons)
+            check_nlp_build(daemons)
             dense, mixed, live_at = drive_all_stages(feeds, recorder, daemons, run)
         finally:
             stop_all(daemons)
@@ -470,10 +508,11 @@ def tagged_backlog(folder: Path, address: str, count: int) -> TopicNames:
     producer.flush()
     config = write_config(folder, bus=kafka_bus_config(address, topics),
                           extra={"ops": {"http_enabled": False}})
-    nlp = MonitorProcess(config, "run", "--roles", "nlp")
+    nlp = daemon(config, "nlp")
     try:
         wait_for(lambda: records_on(address, topics.statements) >= count, 600,
                  "the statements backlog")
+        check_nlp_build([nlp])
     finally:
         nlp.stop()
         producer.close()
@@ -501,10 +540,9 @@ def bench_alerts_processes(
     kafka.close()
     with serving(receiver):
         daemons = [
-            MonitorProcess(write_config(folder / f"alerts-{n}", receivers=[receiver.url],
-                                        bus=bus, extra={"alerts": NO_DEDUP,
-                                                        "ops": {"http_enabled": False}}),
-                           "run", "--roles", "alerts")
+            daemon(write_config(folder / f"alerts-{n}", receivers=[receiver.url], bus=bus,
+                                extra={"alerts": NO_DEDUP, "ops": {"http_enabled": False}}),
+                   "alerts")
             for n in range(processes)
         ]
         try:
@@ -565,6 +603,7 @@ def main() -> None:
         "articles": args.articles,
         "mix_articles": args.mix_articles,
         "layout": args.layout,
+        "nlp_build": build_labels()["nlp"],
         "baseline_transport_articles_per_s": transport,
         "embedded_articles_per_s": embedded,
         **kafka,
