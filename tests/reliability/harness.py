@@ -30,6 +30,7 @@ from bench.corpus import articles as corpus_articles
 from bench.corpus import news_mix
 from monitor.alerts.deliverable import decode_deliverable
 from monitor.alerts.signing import verify
+from monitor.bus.base import Record
 from monitor.bus.codec import decode, encode
 from monitor.bus.kafka import KafkaBus
 from monitor.bus.settings import KafkaSettings
@@ -399,22 +400,52 @@ def revisions_at_once(config: Path) -> Path:
     return config
 
 
-def read_topic(bootstrap: str, topic: str, idle_s: float = 3.0) -> list[bytes]:
-    """Every record value on ``topic`` (a private consumer group reads from the start)."""
+def read_records(bootstrap: str, topic: str, idle_s: float = 3.0) -> list[Record]:
+    """Every record on ``topic``, until none came for ``idle_s`` (a private consumer
+    group reads from the start)."""
     bus = KafkaBus(KafkaSettings(bootstrap_servers=(bootstrap,)))
     consumer = bus.consumer([topic], f"reliability-reader-{uuid.uuid4().hex[:8]}")
-    values: list[bytes] = []
+    records: list[Record] = []
     try:
         quiet_since = time.monotonic()
         while time.monotonic() - quiet_since < idle_s:
             batch = consumer.poll(0.5)
             if batch:
                 quiet_since = time.monotonic()
-                values.extend(r.value for r in batch)
+                records.extend(batch)
     finally:
         consumer.close()
         bus.close()
-    return values
+    return records
+
+
+def read_topic(bootstrap: str, topic: str, idle_s: float = 3.0) -> list[bytes]:
+    """Every record value on ``topic`` (see :func:`read_records`)."""
+    return [record.value for record in read_records(bootstrap, topic, idle_s)]
+
+
+@dataclass(frozen=True)
+class Restore:
+    """A state partition a process rebuilt from its changelog, as its log says."""
+
+    time: str
+    partition: int
+    seconds: float
+
+
+def restores(process: MonitorProcess, stage: str, lines: slice = slice(None)) -> list[Restore]:
+    """Each restore of a ``stage`` partition in ``process``'s log lines ``lines``, in
+    order (the JSON fields of the line ``monitor.bus.changelog`` logs for it)."""
+    found = []
+    for line in process.output().splitlines()[lines]:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event.get("stage") == stage and "restore_s" in event:
+            found.append(Restore(str(event.get("time", "")), int(event["partition"]),
+                                 float(event["restore_s"])))
+    return found
 
 
 def alert_ids_on(bootstrap: str, topic: str) -> set[str]:

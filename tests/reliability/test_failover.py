@@ -21,8 +21,6 @@ from the kill until the first notification for an article offered after it.
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
 import shutil
 import time
 from pathlib import Path
@@ -42,6 +40,7 @@ from tests.reliability.harness import (
     kill,
     pipeline_config,
     read_topic,
+    restores,
     revisions_at_once,
     wait_all_alerted,
 )
@@ -55,7 +54,8 @@ COPIES = ARTICLES // 3
 RATE = env_number("MONITOR_FAILOVER_RATE", 6.0)
 DRAIN_LIMIT_S = 240.0
 COPY_FEED = "copydesk"
-RESTORED = re.compile(r"stage stories: restored partition (\d+) .*? in ([0-9.]+) s")
+#: The stage whose state the scenario kills and restores.
+STAGE = "stories"
 
 
 def copy_of(article: Article) -> Article:
@@ -72,20 +72,6 @@ def stream(originals: list[Article]) -> list[Article]:
     copies = [copy_of(a) for a in originals[:COPIES]]
     mixed = [a for pair in zip(copies, tail, strict=False) for a in pair]
     return originals[:head] + mixed + copies[len(tail):] + tail[len(copies):]
-
-
-def restores(process: MonitorProcess) -> list[float]:
-    """How long each restore of the story partition took in ``process``, in order."""
-    found = []
-    for line in process.output().splitlines():
-        try:
-            message = json.loads(line).get("message", "")
-        except ValueError:
-            continue
-        match = RESTORED.search(message)
-        if match:
-            found.append(float(match.group(2)))
-    return found
 
 
 def test_a_dead_alerts_machine_is_taken_over_with_its_story_state(
@@ -110,7 +96,7 @@ def test_a_dead_alerts_machine_is_taken_over_with_its_story_state(
     offerer = Offerer(kafka_bootstrap, kafka_topics.articles, items, RATE).start()
     wait_for(lambda: len(receiver.articles_alerted()) >= ARTICLES // 3, DRAIN_LIMIT_S,
              "a third of the articles notified before the kill")
-    owners = [n for n, sink in enumerate(sinks) if restores(sink)]
+    owners = [n for n, sink in enumerate(sinks) if restores(sink, STAGE)]
     assert owners, "no alerts process restored the story partition"
     victim = owners[-1] if len(owners) == 1 else _latest_restorer(sinks, owners)
     killed_at = time.monotonic()
@@ -126,7 +112,7 @@ def test_a_dead_alerts_machine_is_taken_over_with_its_story_state(
 
     after_kill = [receiver.first_by_article[a] for a, t in offerer.sent_at.items()
                   if t > killed_at and a in receiver.first_by_article]
-    takers = [n for n, sink in enumerate(sinks) if n != victim and restores(sink)]
+    takers = [n for n, sink in enumerate(sinks) if n != victim and restores(sink, STAGE)]
     tally = receiver.tally()
     on_topic = alert_ids_on(kafka_bootstrap, kafka_topics.alerts)
     results.record(
@@ -136,7 +122,8 @@ def test_a_dead_alerts_machine_is_taken_over_with_its_story_state(
         duplicates_by_key=tally.duplicates, revisions=tally.revisions,
         lost=len(expected - tally.keys), extra_stories=len(on_topic - expected),
         recovery_s=min(after_kill) - killed_at if after_kill else None,
-        restore_s=max((restores(sinks[n])[-1] for n in takers), default=None),
+        restore_s=max((restores(sinks[n], STAGE)[-1].seconds for n in takers),
+                      default=None),
         changelog_records=len(read_topic(kafka_bootstrap, kafka_topics.alerts_state)),
         offered_per_s=offerer.offered_rate(),
     )
@@ -150,12 +137,7 @@ def test_a_dead_alerts_machine_is_taken_over_with_its_story_state(
 
 def _latest_restorer(sinks: list[MonitorProcess], owners: list[int]) -> int:
     """Of several processes that restored the partition, the one that did so last."""
-    def last_restore_time(n: int) -> str:
-        times = [json.loads(line).get("time", "") for line in sinks[n].output().splitlines()
-                 if line.startswith("{") and "stage stories: restored partition" in line]
-        return max(times, default="")
-
-    return max(owners, key=last_restore_time)
+    return max(owners, key=lambda n: max((r.time for r in restores(sinks[n], STAGE)), default=""))
 
 
 def _delivered_source_urls(receiver: CountingReceiver) -> set[str]:

@@ -27,7 +27,6 @@ publisher held (it waits for the group's session timeout, 10 s, and the restore)
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections import defaultdict
@@ -38,8 +37,6 @@ import pytest
 import yaml
 
 from monitor.bus.codec import decode
-from monitor.bus.kafka import KafkaBus
-from monitor.bus.settings import KafkaSettings
 from monitor.demo import serving
 from monitor.messages import Article
 from tests.kafka_broker import KafkaTopics
@@ -54,7 +51,9 @@ from tests.reliability.harness import (
     kill,
     pipeline_config,
     pipeline_state,
+    read_records,
     read_topic,
+    restores,
     revisions_at_once,
     wait_all_alerted,
 )
@@ -69,7 +68,8 @@ SYNDICATION_LAG_S = 15.0
 #: How far before the kill a handed-over copy may still be in the uncommitted window.
 WINDOW_S = 10.0
 DRAIN_LIMIT_S = 240.0
-RESTORED = "stage publisher: restored partition "
+#: The stage whose state the scenario kills and restores.
+STAGE = "publisher"
 
 
 @dataclass
@@ -86,50 +86,22 @@ class SyndicatedSite(GrowingSite):
         return self.items[:max(released, 0)]
 
 
-def restores(process: MonitorProcess, lines: slice = slice(None)) -> list[tuple[str, int]]:
-    """(log time, partition) of each restore of a publisher partition in ``process``'s
-    log lines ``lines``, in order."""
-    found = []
-    for line in process.output().splitlines()[lines]:
-        if RESTORED not in line:
-            continue
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        message = str(event.get("message", ""))
-        found.append((str(event.get("time", "")), int(message.split(RESTORED, 1)[1].split()[0])))
-    return found
-
-
 def owners(pollers: list[MonitorProcess]) -> dict[int, int]:
     """Which poller (index) holds each publisher partition now: the one that restored
     it last. A partition is restored on every new assignment, as soon as a copy
     arrives, which the steady stream makes a matter of a second."""
     latest: dict[int, tuple[str, int]] = {}
     for n, poller in enumerate(pollers):
-        for when, partition in restores(poller):
+        for restore in restores(poller, STAGE):
+            partition, when = restore.partition, restore.time
             if partition not in latest or when > latest[partition][0]:
                 latest[partition] = (when, n)
     return {partition: n for partition, (_, n) in latest.items()}
 
 
-def partitions_of(bootstrap: str, topic: str, idle_s: float = 3.0) -> dict[str, int]:
-    """The partition of each key on ``topic`` (a private group reads from the start)."""
-    bus = KafkaBus(KafkaSettings(bootstrap_servers=(bootstrap,)))
-    consumer = bus.consumer([topic], f"reliability-partitions-{time.monotonic_ns()}")
-    found: dict[str, int] = {}
-    try:
-        quiet_since = time.monotonic()
-        while time.monotonic() - quiet_since < idle_s:
-            batch = consumer.poll(0.5)
-            if batch:
-                quiet_since = time.monotonic()
-                found.update((r.key, r.partition) for r in batch if r.key is not None)
-    finally:
-        consumer.close()
-        bus.close()
-    return found
+def partitions_of(bootstrap: str, topic: str) -> dict[str, int]:
+    """The partition of each key on ``topic``."""
+    return {r.key: r.partition for r in read_records(bootstrap, topic) if r.key is not None}
 
 
 @dataclass(frozen=True)
@@ -237,7 +209,8 @@ def test_a_dead_poller_machine_is_taken_over_with_its_published_articles(
     found = publications(records)
     partition = partitions_of(kafka_bootstrap, kafka_topics.articles_found)
     restored_after = {p for n, poller in enumerate(pollers) if n != victim
-                      for _, p in restores(poller, slice(lines_at_kill[n], None))}
+                      for p in (r.partition for r in restores(
+                          poller, STAGE, slice(lines_at_kill[n], None)))}
     first_alert = receiver.first_by_article
     released_after = [by_url[a.url] for i, a in enumerate(items) if site.released_at(i) > killed_at]
     takeover = [first_alert[i] - killed_at for i in released_after
