@@ -32,6 +32,9 @@ class NlpRole:
         self._ctx = ctx
         settings = ctx.settings
         self._tagger = MultilingualTagger.from_settings(settings.nlp, settings.config_dir)
+        #: The local statement history `monitor rules backtest` reads (nlp.history),
+        #: written once per batch, when the batch settles.
+        self._history = HistoryRecorder(settings.nlp.history, settings.state_dir, ctx.clock)
         self._worker = StageWorker(
             stage=self.name,
             consumer=ctx.bus.consumer([settings.bus.topics.articles], settings.bus.groups.nlp),
@@ -42,12 +45,12 @@ class NlpRole:
             metrics=ctx.metrics,
             clock=ctx.clock,
             stall_after_s=settings.bus.stage_stall_after_s,
+            settle=lambda _: self._history.flush(),
+            rewound=self._history.discard,
         )
         self._statements_topic = settings.bus.topics.statements
         #: Feeds already reported for sending articles in a language not tagged.
         self._untagged_feeds: set[str] = set()
-        #: The local statement history `monitor rules backtest` reads (nlp.history).
-        self._history = HistoryRecorder(settings.nlp.history, settings.state_dir, ctx.clock)
 
     def _handle(self, article: Article) -> Iterator[Outgoing]:
         started = time.perf_counter()

@@ -52,6 +52,29 @@ def test_the_history_is_read_in_batches_oldest_first(tmp_path: Path) -> None:
     history.close()
 
 
+def test_a_batch_is_written_at_its_flush_with_the_times_it_was_recorded(
+    tmp_path: Path,
+) -> None:
+    clock = FrozenClock(start=1_000.0)
+    recorder = HistoryRecorder(HistorySettings(), tmp_path, clock)
+    recorder.record(_article(0))
+    clock.advance(5.0)
+    recorder.record(dataclasses.replace(_article(1), statements=()))  # nothing to keep
+    recorder.record(_article(2))
+    history = StatementHistory.in_dir(tmp_path, readonly=True)
+    assert history.span().articles == 0  # nothing written before the batch settles
+    recorder.flush()
+    assert [(at, a.article.id) for at, a in history.articles()] == [
+        (1_000.0, "a-0"), (1_005.0, "a-2")
+    ]
+    recorder.record(_article(3))
+    recorder.discard()  # a rewound batch: its articles are read and recorded again
+    recorder.record(_article(2))  # read again after a crash before the commit
+    recorder.close()
+    assert [a.article.id for _, a in history.articles()] == ["a-0", "a-2"]
+    history.close()
+
+
 def test_prune_is_due_on_first_use_then_after_rows_or_time() -> None:
     assert prune_due(0, None, 0.0)
     assert not prune_due(PRUNE_EVERY_ROWS - 1, 0.0, PRUNE_EVERY_S - 1)

@@ -11,6 +11,7 @@ from monitor.bus.memory import MemoryBus
 from monitor.clock import SystemClock
 from monitor.config import Settings
 from monitor.messages import Article, Source, TaggedArticle
+from monitor.nlp.history import StatementHistory
 from monitor.nlp.stage import NlpRole
 from monitor.ops.metrics import Metrics
 from monitor.roles import RoleContext
@@ -40,6 +41,24 @@ def test_the_feed_entry_author_names_a_frame_that_names_nobody(tmp_path: Path) -
     (record,) = consumer.poll(1.0)
     tagged = decode(record.value, TaggedArticle)
     assert [s.speaker for s in tagged.statements] == [None, "Jane Doe"]
+    role.close()
+
+
+def test_a_batch_s_tagged_articles_reach_the_statement_history_when_it_settles(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(config_dir=CONFIG_DIR, state_dir=tmp_path / "state")
+    bus = MemoryBus()
+    role = NlpRole(RoleContext(settings, bus, Metrics(), SystemClock()))
+    said = "The minister said the election was rigged by foreign agents."
+    articles = [_article(n, f"Report {n}", said) for n in range(3)]
+    producer = bus.producer()
+    for article in articles:
+        producer.send(settings.bus.topics.articles, article.id, encode(article))
+    history = StatementHistory.in_dir(settings.state_dir, readonly=True)
+    assert role.run_once() == 3
+    assert sorted(a.article.id for _, a in history.articles()) == ["a0", "a1", "a2"]
+    history.close()
     role.close()
 
 
