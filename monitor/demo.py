@@ -31,6 +31,9 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "config" / "demo"
 
 class _SiteHandler(BaseHTTPRequestHandler):
     server: StaticSite
+    # Connections are kept open between requests, as a real site's are; every
+    # response says its length.
+    protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
         relative = self.path.split("?", 1)[0].lstrip("/")
@@ -72,6 +75,9 @@ class ReceivedAlert:
 
 class _ReceiverHandler(BaseHTTPRequestHandler):
     server: WebhookReceiver
+    # Kept-alive connections, as a real receiver's are: with HTTP/1.0 every
+    # notification paid for a new connection and a new server thread.
+    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
