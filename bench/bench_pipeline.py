@@ -16,7 +16,10 @@ Measured in one run, so the ratios hold on a noisy machine:
   ``--poll-interval`` seconds. Throughput, for the alert-dense corpus and for the
   1-in-10 mix: from the moment the feed files holding the burst go live (after a
   warm-up item was alerted, so start-up and the spaCy load are excluded) until
-  the webhook has an alert for every alert-worthy article. Latency: alert-dense
+  the webhook has an alert for every alert-worthy article, with the CPU time
+  each process (and the processes it started) used meanwhile, per article
+  (``all_stages_cpu_ms_per_article``: steadier than the rates on a shared
+  machine, and it shows which role a change made cheaper). Latency: alert-dense
   articles added to the feeds at ``--all-stages-rate``; for each, the time from
   the feed file containing it going live to its first alert (includes the wait
   for the next poll, up to one poll interval);
@@ -196,6 +199,37 @@ def bench_embedded(folder: Path, count: int) -> float:
             daemon.request_stop()
             runner.join()
     return count / elapsed
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process ``pid`` and its live descendants (the
+    poller's parse pool), read from /proc; 0 for a process that is gone."""
+    clock_ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    used: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # Fields after the command name, which may hold spaces and parentheses.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while the table was read
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        used[int(entry.name)] = int(fields[11]) + int(fields[12])
+    tree, total = [pid], 0
+    while tree:
+        current = tree.pop()
+        total += used.get(current, 0)
+        tree.extend(child for child, parent in parents.items() if parent == current)
+    return total / clock_ticks
+
+
+def role_names(daemons: list[MonitorProcess]) -> list[str]:
+    """Each daemon's ``--roles`` value, numbered when a layout runs a role twice."""
+    names = [str(d.popen.args[-1]) if isinstance(d.popen.args, list) else "?" for d in daemons]
+    return [f"{name}-{names[:n].count(name) + 1}" if names.count(name) > 1 else name
+            for n, name in enumerate(names)]
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
@@ -427,26 +461,40 @@ def wait_for_alerts(
         raise
 
 
+@dataclass(frozen=True)
+class Burst:
+    """One burst through all stages: its rate, and each process's CPU per article."""
+
+    articles_per_s: float
+    cpu_ms_per_article: dict[str, float]
+
+
 def burst_rate(
     feeds: BenchFeeds, recorder: FirstAlerts, daemons: list[MonitorProcess],
     burst: list[Article], what: str,
-) -> float:
+) -> Burst:
     """Articles/s from the feed files holding ``burst`` going live until every
-    alert-worthy article of it has its alert."""
+    alert-worthy article of it has its alert, and the CPU each daemon process
+    used meanwhile (read when the last alert arrived), per article."""
+    cpu_before = [cpu_seconds(d.popen.pid) for d in daemons]
     started = time.monotonic()
     live = publish_burst(feeds, burst)
     worthy = [a.url for a in burst if a.id.startswith("bench-")]
     wait_for_alerts(recorder, worthy, 900, what, daemons)
+    cpu_used = [cpu_seconds(d.popen.pid) - before
+                for d, before in zip(daemons, cpu_before, strict=True)]
     with recorder.lock:
         finished = max(recorder.first_seen[url] for url in worthy)
-    return len(live) / (finished - started)
+    per_article = {name: round(1000 * used / len(live), 2)
+                   for name, used in zip(role_names(daemons), cpu_used, strict=True)}
+    return Burst(len(live) / (finished - started), per_article)
 
 
 def drive_all_stages(
     feeds: BenchFeeds, recorder: FirstAlerts, daemons: list[MonitorProcess], run: AllStagesRun,
-) -> tuple[float, float, dict[str, float]]:
-    """Burst throughput (articles/s) on the alert-dense corpus and on the 1-in-10 mix,
-    then live times of the steady-rate articles."""
+) -> tuple[Burst, Burst, dict[str, float]]:
+    """Bursts of the alert-dense corpus and of the 1-in-10 mix, then live times of
+    the steady-rate articles."""
     dense = burst_rate(feeds, recorder, daemons,
                        list(articles(run.count, seed=7, start=40_000_000)),
                        "all-stages burst alerts")
@@ -459,7 +507,7 @@ def drive_all_stages(
     return dense, mixed, live_at
 
 
-def bench_all_stages(folder: Path, address: str, run: AllStagesRun) -> dict[str, float]:
+def bench_all_stages(folder: Path, address: str, run: AllStagesRun) -> dict[str, Any]:
     """Feeds on loopback → poller → Kafka → NLP → alerts → webhook, the daemon's roles
     in processes as ``run.layout`` says."""
     recorder = FirstAlerts(key=article_url)
@@ -479,8 +527,10 @@ def bench_all_stages(folder: Path, address: str, run: AllStagesRun) -> dict[str,
         finally:
             stop_all(daemons)
     latencies = [recorder.first_seen[url] - t for url, t in live_at.items()]
-    return {"kafka_all_stages_articles_per_s": dense,
-            "kafka_all_stages_mix_articles_per_s": mixed,
+    return {"kafka_all_stages_articles_per_s": dense.articles_per_s,
+            "kafka_all_stages_mix_articles_per_s": mixed.articles_per_s,
+            "all_stages_cpu_ms_per_article": {"dense": dense.cpu_ms_per_article,
+                                              "mix": mixed.cpu_ms_per_article},
             **latency_summary("all_stages_latency", latencies)}
 
 
