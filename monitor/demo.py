@@ -9,8 +9,10 @@ pass of poller → NLP → alerts → delivery on the embedded bus.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -55,7 +57,41 @@ class _SiteHandler(BaseHTTPRequestHandler):
         return
 
 
-class StaticSite(ThreadingHTTPServer):
+class _LoopbackServer(ThreadingHTTPServer):
+    """A threaded HTTP server whose kept-alive connections end with it.
+
+    Closing it also shuts the connections it still holds, as a stopped process's
+    would be: otherwise a client's kept-alive connection would go on being
+    served by its handler thread after the server stopped listening.
+    """
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def get_request(self) -> tuple[Any, Any]:
+        connection, address = super().get_request()
+        with self._connections_lock:
+            self._connections.add(connection)
+        return connection, address
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            # The handler thread then reads the end of the stream and closes it.
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class StaticSite(_LoopbackServer):
     """Serves a folder on a loopback port; ``{{BASE}}`` in files becomes the site's URL."""
 
     def __init__(self, root: Path) -> None:
@@ -99,7 +135,7 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
         return
 
 
-class WebhookReceiver(ThreadingHTTPServer):
+class WebhookReceiver(_LoopbackServer):
     """A loopback webhook endpoint that keeps every alert it is sent."""
 
     def __init__(

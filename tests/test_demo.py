@@ -10,6 +10,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
+
 from monitor.config import load_settings
 from monitor.daemon import Daemon
 from monitor.demo import (
@@ -129,3 +132,19 @@ def test_the_demo_feeds_give_each_receiver_one_story_per_political_article_shown
         for word in matched:
             assert html.escape(word) in page
         assert html.escape(str(story["article"]["title"])) in page
+
+
+def test_the_receiver_keeps_a_connection_alive_and_ends_it_when_it_stops() -> None:
+    receiver = WebhookReceiver()
+    with httpx.Client() as client:
+        with serving(receiver):
+            for n in range(2):
+                response = client.post(receiver.url, json={"n": n})
+                assert response.status_code == 204
+                assert response.http_version == "HTTP/1.1"
+            assert len(receiver.received) == 2
+            assert "close" not in response.headers.get("connection", "")
+        # Stopped: the kept-alive connection does not go on being served.
+        with pytest.raises(httpx.TransportError):
+            client.post(receiver.url, json={"n": 2}, timeout=5)
+    assert len(receiver.received) == 2
