@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from monitor.alerts.delivery import DeliveryEngine, topic_extractor
 from monitor.alerts.delivery.records import DeliveryRecords
+from monitor.alerts.lookup import Lookup, plain_lookup
 from monitor.alerts.notifiers import HttpNotifier, Notifier
 from monitor.alerts.rules import RuleSet, load_rules
 from monitor.alerts.settings import AlertSettings, resolve_keys
@@ -41,6 +42,7 @@ from monitor.alerts.sink import (
 from monitor.alerts.state import StoryState
 from monitor.alerts.store import AlertStore
 from monitor.alerts.story import Decision, Policy
+from monitor.bus.base import Record
 from monitor.bus.changelog import PartitionStates
 from monitor.bus.worker import Outgoing, StageWorker
 from monitor.clock import Clock
@@ -202,7 +204,23 @@ class StoryRole:
             # that went ahead of the changelog is rebuilt from it.
             settle=lambda _settled: self._states.flush(),
             rewound=self._states.invalidate,
+            prepare=self.prepare,
         )
+        #: Each partition's look-ups for the batch in hand, scored ahead.
+        self._lookups: dict[int, Lookup] = {}
+
+    def prepare(self, batch: Sequence[tuple[Record, Candidates]]) -> None:
+        """Score the batch's story look-ups ahead, per partition, in calls that let
+        the process's other threads run (:meth:`StoryState.scores_ahead`)."""
+        now = self._ctx.clock.now()
+        by_partition: dict[int, list[Alert]] = {}
+        for record, candidates in batch:
+            by_partition.setdefault(record.partition, []).extend(candidates.alerts)
+        policy_of = self._policy_of()
+        self._lookups = {
+            partition: self._states.state(partition).scores_ahead(alerts, now, policy_of)
+            for partition, alerts in by_partition.items()
+        }
 
     def handle(self, candidates: Candidates) -> Iterator[Outgoing]:
         """What one article's candidates give: its story's notification (new, revised
@@ -213,7 +231,8 @@ class StoryRole:
         now = self._ctx.clock.now()
         self._maybe_prune(now)
         outcome = decide_article(state, self._policy_of(), self._alerts, candidates.article_id,
-                                 candidates.alerts, self._silences.active(now), now)
+                                 candidates.alerts, self._silences.active(now), now,
+                                 self._lookups.get(record.partition, plain_lookup))
         for candidate, decision in outcome.hits:
             self._count(candidate, decision)
         if self._alerts.notify == "statement":

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from monitor.alerts.grouping import GroupAction, GroupDecision
+from monitor.alerts.lookup import Lookup, plain_lookup
 from monitor.alerts.matching import evaluate, make_alert
 from monitor.alerts.rules import Rule, RuleSet
 from monitor.alerts.settings import AlertSettings
@@ -82,19 +83,21 @@ def decide_article(
     candidates: Sequence[Alert],
     silences: Sequence[Silence],
     now: float,
+    lookup: Lookup = plain_lookup,
 ) -> ArticleOutcome:
     """The story decisions for one article's ``candidates`` at ``now``: each one's
     per-statement decision (silences, rate limits, de-duplication:
     :func:`monitor.alerts.story.decide`, with the policy ``policy_of`` gives for its
     rule), then, with ``notify: story``, the story's grouping
     (:func:`monitor.alerts.grouping.regroup`), each kept in ``state`` as it is
-    taken."""
+    taken. ``lookup`` scores candidates against stories (:mod:`monitor.alerts.lookup`)."""
     hits: list[tuple[Alert, Decision]] = []
     linked: list[str] = []
     published: list[Alert] = []
     replayed = False
     for candidate in candidates:
-        decision = state.decide_and_record(candidate, now, policy_of(candidate.rule), silences)
+        decision = state.decide_and_record(candidate, now, policy_of(candidate.rule), silences,
+                                           lookup)
         hits.append((candidate, decision))
         if decision.story is not None:
             linked.append(decision.story.alert.id)

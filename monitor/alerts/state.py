@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from monitor.alerts.grouping import GroupDecision, regroup, story_of
+from monitor.alerts.lookup import BatchScores, Lookup, plain_lookup
 from monitor.alerts.matching import normalise
-from monitor.alerts.story import Decision, Policy, Silence, Story, decide, length_band
+from monitor.alerts.story import Decision, Policy, Silence, Story, decide, length_band, word_set
 from monitor.bus.base import Record
 from monitor.bus.codec import decode, encode
 from monitor.errors import DecodeError
@@ -36,6 +37,11 @@ from monitor.messages import (
 
 #: Hears each change: the changelog key and the encoded entry, None for a removal.
 Journal = Callable[[str, bytes | None], None]
+
+#: Candidates of a rule scored ahead together against one list of stories
+#: (:meth:`StoryState.scores_ahead`): larger shares a call among more of them,
+#: smaller wastes fewer scores on stories outside a candidate's length band.
+SCORE_AHEAD_CHUNK = 64
 
 STORY_PREFIX = "story:"
 EMISSIONS_PREFIX = "emissions:"
@@ -60,16 +66,57 @@ class StoryState:
 
     # -- decisions ------------------------------------------------------------
     def decide_and_record(
-        self, candidate: Alert, now: float, policy: Policy, silences: Sequence[Silence] = ()
+        self, candidate: Alert, now: float, policy: Policy, silences: Sequence[Silence] = (),
+        lookup: Lookup = plain_lookup,
     ) -> Decision:
-        """Take the pure decision for ``candidate`` and keep its outcome."""
+        """Take the pure decision for ``candidate`` and keep its outcome; ``lookup``
+        scores it against the rule's stories (e.g. a :meth:`scores_ahead`)."""
         decision = decide(candidate, self._candidate_stories(candidate, now, policy),
-                          self._emissions.get(candidate.rule, ()), silences, now, policy)
+                          self._emissions.get(candidate.rule, ()), silences, now, policy,
+                          lookup)
         if decision.story is not None:
             self._put_story(decision.story)
             if decision.action == "emit":
                 self._emitted(candidate.rule, now, policy)
         return decision
+
+    def scores_ahead(
+        self, candidates: Sequence[Alert], now: float, policy_of: Callable[[str], Policy]
+    ) -> BatchScores:
+        """The look-ups that deciding ``candidates`` in order is likely to make, scored
+        now in a few calls that release the GIL: each candidate against its rule's
+        newest stories of a comparable length and against the stories the earlier
+        candidates of the rule may start. Deciding with the result gives the same
+        decisions as without it; it only moves the scoring."""
+        scores = BatchScores()
+        by_rule: dict[str, list[str]] = {}
+        for candidate in candidates:
+            by_rule.setdefault(candidate.rule, []).append(normalise(candidate.statement.text))
+        for rule, texts in by_rule.items():
+            policy = policy_of(rule)
+            queries = [word_set(text) for text in texts]
+            for start in range(0, len(texts), SCORE_AHEAD_CHUNK):
+                end = start + SCORE_AHEAD_CHUNK
+                known = self._recent_words(rule, texts[start:end], now, policy)
+                scores.add(queries[start:end], list(dict.fromkeys(known + queries[:end])),
+                           policy.similarity)
+        return scores
+
+    def _recent_words(self, rule: str, texts: Sequence[str], now: float, policy: Policy
+                      ) -> list[str]:
+        """Word sets of the rule's newest ``max_candidates`` stories of the story window
+        whose length is comparable with one of ``texts``'."""
+        lengths = [len(text) for text in texts]
+        shortest, longest = length_band(min(lengths))[0], length_band(max(lengths))[1]
+        window_start = now - policy.story_window_s
+        found: list[str] = []
+        for alert_id in reversed(self._by_rule.get(rule, {})):
+            story = self._stories[alert_id]
+            if story.first_seen <= window_start or len(found) >= policy.max_candidates:
+                break
+            if shortest <= len(story.text) <= longest:
+                found.append(story.words)
+        return found
 
     def _candidate_stories(self, candidate: Alert, now: float, policy: Policy) -> list[Story]:
         """The rule's newest ``max_candidates`` stories of the story window whose text

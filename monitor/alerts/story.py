@@ -34,8 +34,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 
+from monitor.alerts.lookup import Lookup, plain_lookup
 from monitor.alerts.matching import normalise
 from monitor.messages import Alert, Source, Statement
 
@@ -130,14 +131,16 @@ def decide(
     silences: Sequence[Silence],
     now: float,
     policy: Policy,
+    lookup: Lookup = plain_lookup,
 ) -> Decision:
     """What to do with ``candidate`` (see module docstring).
 
     ``stories`` are the rule's stories first seen within the repeat window,
-    ``emissions`` the times the rule emitted a new story recently.
+    ``emissions`` the times the rule emitted a new story recently; ``lookup``
+    scores the candidate's words against theirs (:mod:`monitor.alerts.lookup`).
     """
     text = normalise(candidate.statement.text)
-    story = find_story(candidate, text, stories, now, policy)
+    story = find_story(candidate, text, stories, now, policy, lookup)
     article_id = candidate.article.id
     if story is not None and article_id in story.article_ids:
         return _again(story, candidate)
@@ -153,7 +156,8 @@ def decide(
 
 
 def find_story(
-    candidate: Alert, text: str, stories: Sequence[Story], now: float, policy: Policy
+    candidate: Alert, text: str, stories: Sequence[Story], now: float, policy: Policy,
+    lookup: Lookup = plain_lookup,
 ) -> Story | None:
     """The story ``candidate`` belongs to: same id within the repeat window, or the
     most similar near-duplicate text (the first of equals) that makes the same claim
@@ -176,13 +180,11 @@ def find_story(
                 comparable.append(story)
     if not comparable:
         return None
-    # One call scores every comparable story in C (a busy rule has hundreds), and
-    # skips the work on texts that cannot reach the threshold. Token-set similarity
-    # reads only the sets of words, so it is given them, split and sorted once.
-    scored = process.extract(word_set(text), [s.words for s in comparable],
-                             scorer=fuzz.token_set_ratio, score_cutoff=policy.similarity,
-                             limit=None)
-    for _, score, index in sorted(scored, key=lambda found: (-found[1], found[2])):
+    # Token-set similarity reads only the sets of words, so the look-up is given
+    # them, split and sorted once; it scores every comparable story in C (a busy
+    # rule has hundreds), skipping the work on texts that cannot reach the cutoff.
+    scored = lookup(word_set(text), [s.words for s in comparable], policy.similarity)
+    for score, index in sorted(scored, key=lambda found: (-found[0], found[1])):
         story = comparable[index]
         if score > 0 and same_claim(candidate.statement, story.alert.statement):
             return story

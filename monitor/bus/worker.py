@@ -16,6 +16,10 @@ Guarantees (at-least-once, nothing lost):
   flushed and before the commit (what it writes is flushed too); ``rewound``
   tells it a batch was rewound after a failure, so state it changed for records
   that will be read again must be rebuilt.
+* A stage that can do the work of a whole batch better at once (the story
+  decisions score a batch's look-ups in one call) is given the batch's
+  decoded messages in ``prepare`` before any is handled; what it prepares
+  must not change what the handler decides, only how fast.
 
 A watchdog runs with the loop: when the consumer has records waiting (its
 lag) and no poll has returned any for ``stall_after_s`` seconds (config
@@ -81,6 +85,9 @@ class Outgoing:
 Handler = Callable[[M], Iterable[Outgoing]]
 #: Called with the settled records of a batch once their outputs are flushed.
 Settle = Callable[[Sequence[Record]], None]
+#: Called with a batch's records and their decoded messages before any is handled
+#: (records that do not decode are left out: they are dead-lettered in their turn).
+Prepare = Callable[[Sequence[tuple[Record, M]]], None]
 
 
 class StageWorker(Generic[M]):
@@ -104,6 +111,7 @@ class StageWorker(Generic[M]):
         lag_report_s: float = LAG_REPORT_S,
         settle: Settle | None = None,
         rewound: Callable[[], None] | None = None,
+        prepare: Prepare[M] | None = None,
     ) -> None:
         self.stage = stage
         self._consumer = consumer
@@ -121,6 +129,7 @@ class StageWorker(Generic[M]):
         self._lag_report_s = lag_report_s
         self._settle = settle
         self._rewound = rewound
+        self._prepare: Prepare[M] | None = prepare
         #: Monotonic time of the last poll that returned records (or found none waiting).
         self._last_read = clock.monotonic()
         #: Seconds to wait before polling again after a retryable failure.
@@ -149,9 +158,10 @@ class StageWorker(Generic[M]):
         settled: list[Record] = []
         self.pause_s = 0.0
         rewound = False
+        decoded = self._prepared(batch) if self._prepare is not None and batch else {}
         for index, record in enumerate(batch):
             try:
-                self._handle_record(record)
+                self._handle_record(record, decoded.get(index))
             except RetryableError as exc:
                 self._retry_later(batch[index:], exc)
                 rewound = True
@@ -172,6 +182,24 @@ class StageWorker(Generic[M]):
         if rewound:
             self._after_rewind()
         return len(settled)
+
+    def _prepared(self, batch: Sequence[Record]) -> dict[int, M]:
+        """The batch's messages decoded, by position, once ``prepare`` has seen them.
+
+        ``prepare`` only speeds the handlers up, so its failure is logged and the
+        batch is handled without it."""
+        decoded: dict[int, M] = {}
+        for index, record in enumerate(batch):
+            try:
+                decoded[index] = decode(record.value, self._kind)
+            except MonitorError:
+                continue
+        assert self._prepare is not None
+        try:
+            self._prepare([(batch[index], message) for index, message in decoded.items()])
+        except Exception:  # an optimisation must not stop the stream
+            log.exception("stage %s: preparing a batch failed; handling it without", self.stage)
+        return decoded
 
     def _after_rewind(self) -> None:
         if self._rewound is not None:
@@ -210,10 +238,11 @@ class StageWorker(Generic[M]):
         self._consumer.close()
 
     # -- one record ---------------------------------------------------------
-    def _handle_record(self, record: Record) -> None:
+    def _handle_record(self, record: Record, message: M | None = None) -> None:
         self.record = record
         try:
-            message = decode(record.value, self._kind)
+            if message is None:
+                message = decode(record.value, self._kind)
             outgoing = list(self._handle(message))
         except RetryableError:
             raise

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from monitor.alerts.matching import normalise
 from monitor.alerts.silences import SilenceStore
 from monitor.alerts.state import StoryState
 from monitor.alerts.store import AlertStore
-from monitor.alerts.story import Decision, Policy, decide
+from monitor.alerts.story import Decision, Policy, decide, word_set
 from monitor.bus.memory import MemoryBus
 from monitor.messages import Alert, Source
 from tests.alerts.test_delivery import alerts_from_fixture
@@ -175,3 +177,61 @@ def test_a_decision_reads_only_the_newest_stories_of_a_comparable_length(
     assert store.decide_and_record(_candidate("Recount.", "c1"), NOW + 101, policy).action \
         == "emit"
     assert compared == [5, 0]
+
+
+def statements_of_a_busy_day(count: int, seed: int) -> list[Alert]:
+    """Candidates of two rules over ``count`` articles: re-worded and re-ordered copies
+    of a few claims (near-duplicates, some the same claim and some not) among
+    statements of their own, from several outlets."""
+    rng = random.Random(seed)
+    claims = [
+        "the opposition must accept defeat in the election said the kremlin spokesman",
+        "third countries must stop interfering in the internal affairs of venezuela",
+        "observers reported that the vote count was suspended in several provinces",
+        "the ministry warned foreign governments against meddling in the vote",
+    ]
+    filler = ("on tuesday", "again", "in caracas", "according to officials", "late on monday")
+    base = alerts_from_fixture(1)[0]
+    made: list[Alert] = []
+    for n in range(count):
+        words = rng.choice(claims).split()
+        if rng.random() < 0.5:
+            words.insert(rng.randrange(len(words)), rng.choice(filler))
+        if rng.random() < 0.3:
+            words = [f"{w}{n}" if rng.random() < 0.4 else w for w in words]
+        text = " ".join(words).capitalize() + "."
+        rule = rng.choice(("rule-a", "rule-b"))
+        made.append(dataclasses.replace(
+            base, id=f"{rule}-{abs(hash(text)) % 10**8}", rule=rule,
+            statement=dataclasses.replace(base.statement, text=text),
+            article=dataclasses.replace(base.article, id=f"art-{n}", feed_id=f"f{n % 7}"),
+            sources=(Source(f"f{n % 7}", "", f"http://127.0.0.1/{n}"),)))
+    return made
+
+
+@pytest.mark.parametrize("max_candidates", [5, 300])
+def test_decisions_with_look_ups_scored_ahead_are_the_decisions_without(
+    max_candidates: int,
+) -> None:
+    """The story stage scores a batch's look-ups ahead (``scores_ahead``); the
+    decisions, taken one by one in batch order, must not change. Batches of 150
+    candidates cross the scoring chunks, and the rule's newest ``max_candidates``
+    stories change within a batch as its candidates start stories."""
+    policy = dataclasses.replace(POLICY, max_candidates=max_candidates, rate_limit_count=10**6)
+    candidates = statements_of_a_busy_day(600, seed=max_candidates)
+    plain, ahead = StoryState(), StoryState()
+    outcomes: dict[str, list[str]] = {"plain": [], "ahead": []}
+    for start in range(0, len(candidates), 150):
+        batch = candidates[start:start + 150]
+        now = NOW + start
+        scores = ahead.scores_ahead(batch, now, lambda _rule: policy)
+        assert len(scores) == len({word_set(normalise(c.statement.text)) for c in batch})
+        for candidate in batch:
+            for name, state, lookup in (("plain", plain, None), ("ahead", ahead, scores)):
+                decision = (state.decide_and_record(candidate, now, policy) if lookup is None
+                            else state.decide_and_record(candidate, now, policy, (), lookup))
+                kept = decision.story.alert.id if decision.story else None
+                outcomes[name].append(f"{decision.action} {decision.reason} {kept}")
+    assert outcomes["ahead"] == outcomes["plain"]
+    actions = {line.split()[0] for line in outcomes["plain"]}
+    assert {"emit", "update"} <= actions  # the corpus exercises the look-up both ways

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from monitor.bus.base import Producer
+import pytest
+
+from monitor.bus.base import Producer, Record
 from monitor.bus.codec import decode, encode
 from monitor.bus.memory import MemoryBus
 from monitor.bus.worker import Outgoing, StageWorker
@@ -201,3 +203,54 @@ def test_settle_sees_the_settled_records_after_the_flush_and_rewound_follows_a_r
     assert events == ["settle a0", "rewound"]
     worker.drain(idle_s=0.05)
     assert events == ["settle a0", "rewound", "settle a1,a2"]
+
+
+def test_prepare_sees_the_batch_decoded_before_any_handling_and_handlers_get_the_same_messages(
+) -> None:
+    """A stage that does a batch's work at once is given the decodable records with
+    their messages first; the handler then gets those messages (decoded once), and an
+    undecodable record is still dead-lettered in its turn."""
+    bus, metrics = MemoryBus(), Metrics()
+    for i in range(3):
+        bus.producer().send("in", f"a{i}", encode(article(i)))
+    bus.producer().send("in", "junk", b"{not json")
+    events: list[str] = []
+    prepared: dict[str, Article] = {}
+
+    def prepare(batch: Sequence[tuple[Record, Article]]) -> None:
+        events.append("prepare " + ",".join(record.key or "" for record, _ in batch))
+        prepared.update((message.id, message) for _, message in batch)
+
+    def handle(message: Article) -> Iterator[Outgoing]:
+        events.append(f"handle {message.id}")
+        assert prepared[message.id] is message
+        yield Outgoing("out", message.id, message)
+
+    worker = StageWorker(
+        stage="test", consumer=bus.consumer(["in"], "g"), producer=bus.producer(),
+        kind=Article, handle=handle, deadletter_topic="dead", metrics=metrics,
+        clock=FrozenClock(), poll_timeout_s=0.05, prepare=prepare,
+    )
+    worker.drain(idle_s=0.05)
+    assert events == ["prepare a0,a1,a2", "handle a0", "handle a1", "handle a2"]
+    assert [r.key for r in bus.read_partition("out", 0, 0.1)] == ["a0", "a1", "a2"]
+    assert [r.key for r in bus.read_partition("dead", 0, 0.1)] == ["junk"]
+
+
+def test_a_failing_prepare_is_logged_and_the_batch_is_handled_without_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bus, metrics = MemoryBus(), Metrics()
+    bus.producer().send("in", "a0", encode(article(0)))
+
+    def prepare(batch: Sequence[tuple[Record, Article]]) -> None:
+        raise ValueError("bug in an optimisation")
+
+    worker = StageWorker(
+        stage="test", consumer=bus.consumer(["in"], "g"), producer=bus.producer(),
+        kind=Article, handle=Echo(), deadletter_topic="dead", metrics=metrics,
+        clock=FrozenClock(), poll_timeout_s=0.05, prepare=prepare,
+    )
+    assert worker.drain(idle_s=0.05) == 1
+    assert [r.key for r in bus.read_partition("out", 0, 0.1)] == ["a0"]
+    assert "preparing a batch failed" in caplog.text
