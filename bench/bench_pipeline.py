@@ -25,7 +25,10 @@ Measured in one run, so the ratios hold on a noisy machine:
   for the next poll, up to one poll interval);
 * scale-out: the alerts role alone, one process and then two (each with its
   own state folder), reading the same backlog of tagged alert-dense articles;
-  articles/s from the first notification at the webhook to the last.
+  articles/s from the first notification at the webhook to the last, with how
+  busy the machine was meanwhile and, for two processes, how many partitions of
+  rule matching and delivery the process holding the story decisions had.
+  ``--scale-out-repeats`` pairs (default 3), medians reported.
 
 ``--layout split`` (the default) runs each role in a process of its own, as a
 deployment that scales out does (and so the roles use both cores);
@@ -42,6 +45,7 @@ Usage::
     [PYTHONPATH=$(scripts/build-compiled)] \
     .venv/bin/python bench/bench_pipeline.py [--articles 400] [--mix-articles 3000]
         [--rate 100] [--latency-articles 2000] [--scale-out-articles 1000]
+        [--scale-out-repeats 3]
         [--layout split|split-2|single] [--feeds 4] [--poll-interval 1.0]
 
 Uses ``$MONITOR_TEST_KAFKA`` or starts ``scripts/kafka-local``.
@@ -52,6 +56,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -536,14 +541,7 @@ def bench_all_stages(folder: Path, address: str, run: AllStagesRun) -> dict[str,
 
 def records_on(address: str, topic: str) -> int:
     """How many records ``topic`` holds (sum of its partitions' end offsets)."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = KafkaConsumer(bootstrap_servers=address)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        return sum(consumer.end_offsets(partitions).values())
-    finally:
-        consumer.close()
+    return sum(records_on_partitions(address, topic).values())
 
 
 def tagged_backlog(folder: Path, address: str, count: int) -> TopicNames:
@@ -570,12 +568,102 @@ def tagged_backlog(folder: Path, address: str, count: int) -> TopicNames:
     return topics
 
 
+class MachineLoad:
+    """Samples how busy the machine's CPUs are (from /proc/stat) while it runs, so a
+    span's share can be read afterwards: whether a run was bound by the machine."""
+
+    def __init__(self, every_s: float = 0.2) -> None:
+        self.samples: list[tuple[float, int, int]] = []
+        self._every_s = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> MachineLoad:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+            idle = fields[3] + fields[4]  # idle and iowait
+            self.samples.append((time.monotonic(), idle, sum(fields)))
+            self._stop.wait(self._every_s)
+
+    def busy(self, start: float, end: float) -> float:
+        """The share (0-1) of all CPUs' time that was busy between two monotonic times."""
+        inside = [s for s in self.samples if start <= s[0] <= end]
+        if len(inside) < 2:
+            return float("nan")
+        (_, idle0, all0), (_, idle1, all1) = inside[0], inside[-1]
+        return 1 - (idle1 - idle0) / max(1, all1 - all0)
+
+
+@dataclass(frozen=True)
+class ScaleRun:
+    """One run of the alerts role on the tagged backlog."""
+
+    articles_per_s: float
+    #: Share of the machine's two cores busy from the first notification to the last.
+    machine_busy: float
+    #: With two processes: of each partitioned stage, how many partitions the process
+    #: holding the story decisions' partition had ("1/3"), else empty.
+    story_holder_share: dict[str, str]
+
+
+def story_holder_share(address: str, groups: dict[str, str], candidates_topic: str
+                       ) -> dict[str, str]:
+    """How many partitions of rule matching and of delivery the process holding the
+    story decisions had, read from the groups' assignments (each process has a
+    client id of its own)."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=address)
+    try:
+        described = admin.describe_groups(list(groups.values()))
+    finally:
+        admin.close()
+
+    def held(group: str) -> dict[str, list[int]]:
+        members = described[groups[group]]["members"]
+        return {m["client_id"]: [p for a in m["member_assignment"]["assigned_partitions"]
+                                 for p in a["partitions"]] for m in members}
+
+    used = records_on_partitions(address, candidates_topic)
+    holders = [client for client, parts in held("stories").items()
+               if any(used.get(p, 0) for p in parts)]
+    if len(holders) != 1:
+        return {}
+    share = {}
+    for stage, group in (("matching", "alerts"), ("delivery", "delivery")):
+        assigned = held(group)
+        total = sum(len(parts) for parts in assigned.values())
+        share[stage] = f"{len(assigned.get(holders[0], []))}/{total}"
+    return share
+
+
+def records_on_partitions(address: str, topic: str) -> dict[int, int]:
+    """End offset of each partition of ``topic``."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=address)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        return {tp.partition: end for tp, end in consumer.end_offsets(partitions).items()}
+    finally:
+        consumer.close()
+
+
 def bench_alerts_processes(
     folder: Path, address: str, backlog: TopicNames, count: int, processes: int
-) -> float:
-    """Articles/s the alerts role handles with ``processes`` processes (each its own
-    state folder) reading the tagged backlog: from the first notification at the
-    webhook to the last, so start-up and joining the groups are left out."""
+) -> ScaleRun:
+    """The alerts role with ``processes`` processes (each its own state folder and
+    Kafka client id) reading the tagged backlog: articles/s from the first
+    notification at the webhook to the last, so start-up and joining the groups are
+    left out."""
     tag = uuid.uuid4().hex[:8]
     # The same statements; the role's own topics and groups fresh for this run.
     topics = backlog.model_copy(update={
@@ -583,14 +671,17 @@ def bench_alerts_processes(
         if name not in ("articles", "statements")})
     recorder = FirstAlerts()
     receiver = WebhookReceiver(on_alert=recorder)
-    bus = kafka_bus_config(address, topics) | {
-        "groups": {r: f"bench-{r}-{tag}" for r in STAGE_NAMES}}
+    groups = {r: f"bench-{r}-{tag}" for r in STAGE_NAMES}
+    bus = kafka_bus_config(address, topics) | {"groups": groups}
     kafka = KafkaBus(KafkaSettings(bootstrap_servers=(address,)))
     kafka.ensure_topics(topics.all())
     kafka.close()
-    with serving(receiver):
+    share: dict[str, str] = {}
+    with serving(receiver), MachineLoad() as load:
         daemons = [
-            daemon(write_config(folder / f"alerts-{n}", receivers=[receiver.url], bus=bus,
+            daemon(write_config(folder / f"alerts-{n}", receivers=[receiver.url],
+                                bus=bus | {"kafka": {"bootstrap_servers": address,
+                                                     "client_id": f"bench-alerts-{n}"}},
                                 extra={"alerts": NO_DEDUP, "ops": {"http_enabled": False}}),
                    "alerts")
             for n in range(processes)
@@ -598,20 +689,42 @@ def bench_alerts_processes(
         try:
             wait_for(lambda: recorder.count("bench-8") >= count, 900,
                      f"alerts from {processes} alerts processes")
+            if processes > 1:
+                share = story_holder_share(address, groups, topics.alerts_candidates)
         finally:
             stop_all(daemons)
     with recorder.lock:
         times = sorted(recorder.first_seen.values())
-    return (len(times) - 1) / (times[-1] - times[0])
+    return ScaleRun((len(times) - 1) / (times[-1] - times[0]), load.busy(times[0], times[-1]),
+                    share)
 
 
-def bench_scale_out(folder: Path, address: str, count: int) -> dict[str, float]:
-    """The alerts role with one process and with two, on the same tagged backlog."""
+def bench_scale_out(folder: Path, address: str, count: int, repeats: int) -> dict[str, Any]:
+    """The alerts role with one process and with two, on the same tagged backlog,
+    ``repeats`` times in turn; the medians, and each pair of runs.
+
+    Which process holds the one partition of the story decisions, and how many of
+    the three partitions of rule matching and delivery it holds besides, is the
+    consumer groups' choice and differs between runs, so a single pair says
+    little about the ratio."""
     backlog = tagged_backlog(folder / "nlp", address, count)
-    one = bench_alerts_processes(folder / "one", address, backlog, count, 1)
-    two = bench_alerts_processes(folder / "two", address, backlog, count, 2)
-    return {"alerts_1_process_articles_per_s": one, "alerts_2_processes_articles_per_s": two,
-            "alerts_2_vs_1": two / one}
+    pairs: list[tuple[ScaleRun, ScaleRun]] = []
+    for n in range(repeats):
+        one = bench_alerts_processes(folder / f"one-{n}", address, backlog, count, 1)
+        two = bench_alerts_processes(folder / f"two-{n}", address, backlog, count, 2)
+        pairs.append((one, two))
+    return {
+        "alerts_1_process_articles_per_s": statistics.median(o.articles_per_s for o, _ in pairs),
+        "alerts_2_processes_articles_per_s": statistics.median(t.articles_per_s for _, t in pairs),
+        "alerts_2_vs_1": statistics.median(t.articles_per_s / o.articles_per_s for o, t in pairs),
+        "alerts_scale_out_runs": [{
+            "one_per_s": round(one.articles_per_s, 1), "two_per_s": round(two.articles_per_s, 1),
+            "ratio": round(two.articles_per_s / one.articles_per_s, 3),
+            "machine_busy_one": round(one.machine_busy, 2),
+            "machine_busy_two": round(two.machine_busy, 2),
+            "story_holder_share": two.story_holder_share,
+        } for one, two in pairs],
+    }
 
 
 def main() -> None:
@@ -628,6 +741,8 @@ def main() -> None:
     parser.add_argument("--all-stages-latency-articles", type=int, default=200)
     parser.add_argument("--scale-out-articles", type=int, default=1000,
                         help="tagged alert-dense articles for the 1 vs 2 alerts processes run")
+    parser.add_argument("--scale-out-repeats", type=int, default=3,
+                        help="pairs of 1- and 2-process runs of the alerts role")
     parser.add_argument("--layout", choices=("split", "split-2", "single"), default="split",
                         help="split: a process per role; split-2: the same with two alerts"
                              " processes; single: one process for all")
@@ -648,7 +763,8 @@ def main() -> None:
         kafka = bench_kafka(folder / "kafka", address, args.articles, args.rate,
                             args.latency_articles, args.layout)
         all_stages = bench_all_stages(folder / "all-stages", address, run)
-        scale = bench_scale_out(folder / "scale-out", address, args.scale_out_articles)
+        scale = bench_scale_out(folder / "scale-out", address, args.scale_out_articles,
+                                args.scale_out_repeats)
     results = {
         "articles": args.articles,
         "mix_articles": args.mix_articles,
