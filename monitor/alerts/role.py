@@ -66,6 +66,10 @@ RULES_CHECK_INTERVAL_S = 2.0
 #: article) while rule matching and delivery are shared by all processes. See
 #: docs/architecture.md, "State on Kafka".
 STORY_DOMAIN = "stories"
+#: The partition every candidates record is written to, whatever the topic's
+#: partition count: the first, which the ranked-range assignment gives the process
+#: with the least other work (:mod:`monitor.bus.assignor`).
+STORY_PARTITION = 0
 
 
 def alert_roles(ctx: RoleContext) -> list[Role]:
@@ -149,7 +153,8 @@ class AlertRole:
             self._rules.maybe_reload()
         candidates = candidates_of(self._rules.rules, tagged, self._ctx.clock.now())
         if candidates:
-            yield Outgoing(self._topic, STORY_DOMAIN, Candidates(tagged.article.id, candidates))
+            yield Outgoing(self._topic, STORY_DOMAIN, Candidates(tagged.article.id, candidates),
+                           STORY_PARTITION)
 
     def run_once(self) -> int:
         return self._worker.drain()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -32,7 +33,14 @@ from kafka import (
 )
 from kafka import errors as kafka_errors
 from kafka.admin import ConfigResource, ConfigResourceType
+from kafka.coordinator.assignors.abstract import (
+    AbstractPartitionAssignor,
+    ConsumerProtocolAssignment,
+    ConsumerProtocolSubscription,
+)
+from kafka.coordinator.assignors.range import RangePartitionAssignor
 
+from monitor.bus.assignor import Subscriber, ranked_ranges
 from monitor.bus.base import AssignmentListener, Bus, Record
 from monitor.bus.settings import KafkaSettings
 from monitor.errors import BrokerUnavailable, MonitorError, PermanentError, RetryableError
@@ -360,6 +368,35 @@ class KafkaTableReader(KafkaBusConsumer):
             return not self._ends and not self._fresh
 
 
+class RankedRangeAssignor(AbstractPartitionAssignor):  # type: ignore[misc]
+    """kafka-python's side of :func:`monitor.bus.assignor.ranked_ranges`; ``rank`` is
+    the token of the process (the same for each of its consumers)."""
+
+    name = "monitor-ranked-range"
+    version = 0
+
+    def __init__(self, rank: bytes) -> None:
+        self.rank = rank
+
+    def metadata(self, topics: Any) -> ConsumerProtocolSubscription:
+        return ConsumerProtocolSubscription(self.version, sorted(topics), self.rank)
+
+    def assign(self, cluster: Any, members: Any) -> dict[str, ConsumerProtocolAssignment]:
+        subscribers = [
+            Subscriber(m.member_id, bytes(m.metadata.user_data or b""), tuple(m.metadata.topics))
+            for m in members
+        ]
+        topics = {topic for s in subscribers for topic in s.topics}
+        known = {t: sorted(p) for t in topics if (p := cluster.partitions_for_topic(t))}
+        return {
+            member_id: ConsumerProtocolAssignment(self.version, sorted(by_topic.items()), b"")
+            for member_id, by_topic in ranked_ranges(known, subscribers).items()
+        }
+
+    def on_assignment(self, assignment: Any, generation: Any) -> None:
+        """Nothing to keep: the assignment depends on the members alone."""
+
+
 class KafkaBus:
     """The :class:`~monitor.bus.base.Bus` on a Kafka cluster described by ``settings``."""
 
@@ -368,6 +405,9 @@ class KafkaBus:
     def __init__(self, settings: KafkaSettings, *, sleep: Callable[[float], None] = time.sleep):
         self._settings = settings
         self._sleep = sleep
+        #: This process's rank in every group it joins (monitor.bus.assignor): one
+        #: token for all its consumers, random so that processes are ranked apart.
+        self._rank = uuid.uuid4().hex.encode()
         self._admin: KafkaAdminClient | None = None
         #: When the brokers were last probed for readiness, and the answer.
         self._reachable: tuple[float, bool] | None = None
@@ -432,6 +472,9 @@ class KafkaBus:
             "heartbeat_interval_ms": s.heartbeat_interval_ms,
             "max_poll_interval_ms": s.max_poll_interval_ms,
             "max_poll_records": s.max_poll_records,
+            # Ranked ranges; members of a group that do not offer them agree on range.
+            "partition_assignment_strategy": (RankedRangeAssignor(self._rank),
+                                              RangePartitionAssignor),
         }
 
     def read_all(self, topic: str, timeout_s: float) -> list[Record]:

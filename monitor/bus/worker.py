@@ -80,6 +80,8 @@ class Outgoing:
     topic: str
     key: str | None
     message: Message
+    #: The partition to write to; None: the one the key hashes to.
+    partition: int | None = None
 
 
 Handler = Callable[[M], Iterable[Outgoing]]
@@ -256,7 +258,8 @@ class StageWorker(Generic[M]):
             return
         try:
             for item in outgoing:
-                self._producer.send(item.topic, item.key, encode(item.message))
+                self._producer.send(item.topic, item.key, encode(item.message),
+                                    partition=item.partition)
         except RetryableError:
             raise
         except MonitorError as exc:  # e.g. the output is larger than the broker accepts

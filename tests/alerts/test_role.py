@@ -289,3 +289,20 @@ def test_delivery_on_another_machine_knows_what_the_first_one_delivered(
     assert second.metrics.state_restores.labels("delivery")._value.get() == 1
     skipped = second.metrics.deliveries.labels("hook", "already_done")._value.get()
     assert skipped == 1
+
+
+def test_every_candidates_record_goes_to_the_story_partition_whatever_the_partitions(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """The story decisions read one partition, the first (see monitor.bus.assignor):
+    rule matching writes every article's candidates there, whatever their key hashes to."""
+    bus = MemoryBus(partitions=4)
+    ctx = make_ctx(tmp_path, receiver, bus)
+    topics = ctx.settings.bus.topics
+    for n in range(3):
+        article = tagged_article(article_id=f"a{n}")
+        bus.producer().send(topics.statements, article.article.id, encode(article))
+    matching = alert_roles(ctx)[0]
+    assert matching.run_once() == 3
+    assert len(bus.read_partition(topics.alerts_candidates, 0, 0.1)) == 3
+    assert all(not bus.read_partition(topics.alerts_candidates, p, 0.1) for p in (1, 2, 3))

@@ -537,3 +537,28 @@ class _Noted:
 
     def revoked(self, partitions: Sequence[tuple[str, int]]) -> None:
         self.held -= {p for _, p in partitions}
+
+
+@pytest.mark.kafka
+def test_the_process_reading_partition_0_of_one_group_reads_it_and_no_more_in_the_others(
+    kafka_settings: KafkaSettings, kafka_topics: KafkaTopics
+) -> None:
+    """Two processes (a bus each), each a member of two groups, on 3-partition topics:
+    ranked ranges give one process partition 0 and no other partition in both groups
+    (where the story decisions run, the least other work), the other process the rest."""
+    processes = [KafkaBus(kafka_settings), KafkaBus(kafka_settings)]
+    groups = {kafka_topics.group("stories"): kafka_topics.alerts_candidates,
+              kafka_topics.group("alerts"): kafka_topics.statements}
+    members = {group: [p.consumer([topic], group) for p in processes]
+               for group, topic in groups.items()}
+    try:
+        held = {group: _wait_for_split(pair, partitions=3) for group, pair in members.items()}
+    finally:
+        for pair in members.values():
+            for member in pair:
+                member.close()
+        for process in processes:
+            process.close()
+    splits = [[sorted(p for _, p in got) for got in by_process] for by_process in held.values()]
+    assert splits[0] == splits[1], held  # each process has the same place in both groups
+    assert sorted(splits[0]) == [[0], [1, 2]], held

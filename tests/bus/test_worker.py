@@ -137,8 +137,9 @@ class FailingFlush:
         self.inner = inner
         self.failures = 1
 
-    def send(self, topic: str, key: str | None, value: bytes, headers: object = None) -> None:
-        self.inner.send(topic, key, value)  # type: ignore[attr-defined]
+    def send(self, topic: str, key: str | None, value: bytes, headers: object = None,
+             partition: int | None = None) -> None:
+        self.inner.send(topic, key, value, partition=partition)  # type: ignore[attr-defined]
 
     def flush(self, timeout_s: float | None = None) -> None:
         if self.failures:
@@ -163,10 +164,11 @@ def test_a_failed_flush_rereads_the_batch_instead_of_committing_it() -> None:
 class RefusingProducer(FailingFlush):
     """A producer that refuses one topic's records as a broker refuses oversized ones."""
 
-    def send(self, topic: str, key: str | None, value: bytes, headers: object = None) -> None:
+    def send(self, topic: str, key: str | None, value: bytes, headers: object = None,
+             partition: int | None = None) -> None:
         if topic == "out" and key == "a1":
             raise PermanentError(f"record of {len(value)} bytes is larger than the broker accepts")
-        self.inner.send(topic, key, value)  # type: ignore[attr-defined]
+        self.inner.send(topic, key, value, partition=partition)  # type: ignore[attr-defined]
 
     def flush(self, timeout_s: float | None = None) -> None:
         return None
