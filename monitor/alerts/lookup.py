@@ -41,20 +41,34 @@ class BatchScores:
     """
 
     def __init__(self) -> None:
-        #: query → (its row of scores, choice → column, the cutoff it was scored at).
-        self._rows: dict[str, tuple[list[float], dict[str, int], float]] = {}
+        #: query → (choice → score for the choices at or above the cutoff, every
+        #: choice it was scored against, the cutoff).
+        self._rows: dict[str, tuple[dict[str, float], frozenset[str], float]] = {}
+        #: Pairs scored when asked, because they were not scored ahead.
+        self.scored_late = 0
 
     def add(self, queries: Sequence[str], choices: Sequence[str], cutoff: float) -> None:
         """Score each of ``queries`` against all of ``choices`` in one call that
-        releases the GIL; a query added again keeps its first scores."""
-        fresh = [q for q in dict.fromkeys(queries) if q not in self._rows]
-        if not fresh or not choices:
+        releases the GIL. A query added again at the same cutoff (one statement
+        raises several rules) keeps its earlier scores too; at another, only the new."""
+        asked = list(dict.fromkeys(queries))
+        if not asked or not choices:
             return
-        columns = {choice: column for column, choice in enumerate(choices)}
-        matrix = process.cdist(fresh, choices, scorer=fuzz.token_set_ratio,
+        matrix = process.cdist(asked, choices, scorer=fuzz.token_set_ratio,
                                score_cutoff=cutoff, dtype=np.float64)
-        for query, row in zip(fresh, matrix.tolist(), strict=True):
-            self._rows[query] = (row, columns, cutoff)
+        # Pairs that reach the cutoff are picked out in C, not row by row here.
+        rows, columns = np.nonzero(matrix >= cutoff)
+        hits: list[dict[str, float]] = [{} for _ in asked]
+        for row, column, score in zip(rows.tolist(), columns.tolist(),
+                                      matrix[rows, columns].tolist(), strict=True):
+            hits[row][choices[column]] = score
+        scored = frozenset(choices)
+        for query, found in zip(asked, hits, strict=True):
+            earlier = self._rows.get(query)
+            if earlier is not None and earlier[2] == cutoff:
+                self._rows[query] = (earlier[0] | found, earlier[1] | scored, cutoff)
+            else:
+                self._rows[query] = (found, scored, cutoff)
 
     def __len__(self) -> int:
         """How many queries have scores."""
@@ -64,17 +78,23 @@ class BatchScores:
                  ) -> list[tuple[float, int]]:
         known = self._rows.get(query)
         if known is None or known[2] != cutoff:
+            self.scored_late += len(choices)
             return plain_lookup(query, choices, cutoff)
-        row, columns, _ = known
+        hits, scored, _ = known
+        position = dict(zip(choices, range(len(choices)), strict=True))
+        if len(position) == len(choices) and scored.issuperset(position):
+            # Every choice scored and none twice: read the hits, not every choice.
+            return sorted(((score, position[choice]) for choice, score in hits.items()
+                           if choice in position), key=_by_index)
         found: list[tuple[float, int]] = []
         unscored: list[int] = []
         for index, choice in enumerate(choices):
-            column = columns.get(choice)
-            if column is None:
+            if choice not in scored:
                 unscored.append(index)
-            elif row[column] >= cutoff:
-                found.append((row[column], index))
+            elif choice in hits:
+                found.append((hits[choice], index))
         if unscored:
+            self.scored_late += len(unscored)
             rest = plain_lookup(query, [choices[i] for i in unscored], cutoff)
             found.extend((score, unscored[i]) for score, i in rest)
             found.sort(key=_by_index)

@@ -39,11 +39,25 @@ def test_a_query_not_scored_ahead_or_at_another_cutoff_is_scored_then() -> None:
     assert scores("x y", ["x y z"], 90) == [(100.0, 0)]
 
 
-def test_adding_a_query_again_keeps_its_first_scores_and_nothing_is_lost() -> None:
+def test_a_query_added_again_is_scored_against_both_sets_of_choices() -> None:
+    """One statement raises several rules: its word set is scored against each
+    rule's stories, and every pair is then answered from the batch."""
     scores = BatchScores()
     scores.add(["a b c"], ["a b c"], 90)
-    scores.add(["a b c", "d e"], ["d e"], 90)
+    scores.add(["a b c", "d e"], ["d e", "a b"], 90)
     assert len(scores) == 2
-    # "a b c" was not scored against "d e": that pair is scored when asked.
-    assert scores("a b c", ["d e", "a b c"], 90) == [(100.0, 1)]
+    assert scores("a b c", ["d e", "a b c", "a b"], 90) == [(100.0, 1), (100.0, 2)]
     assert scores("d e", ["d e"], 90) == [(100.0, 0)]
+    assert scores.scored_late == 0
+    assert scores("d e", ["d e", "x y"], 90) == [(100.0, 0)]
+    assert scores.scored_late == 1  # "x y" was not foreseen
+
+
+def test_a_query_added_again_at_another_cutoff_keeps_only_the_new_scores() -> None:
+    scores = BatchScores()
+    scores.add(["a b c"], ["a b c", "a b"], 90)
+    scores.add(["a b c"], ["a b"], 50)
+    assert scores("a b c", ["a b"], 50) == plain_lookup("a b c", ["a b"], 50)
+    assert scores.scored_late == 0
+    assert scores("a b c", ["a b c"], 90) == [(100.0, 0)]
+    assert scores.scored_late == 1  # scored again: the scores at 90 were replaced

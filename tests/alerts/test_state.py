@@ -209,23 +209,27 @@ def statements_of_a_busy_day(count: int, seed: int) -> list[Alert]:
     return made
 
 
-@pytest.mark.parametrize("max_candidates", [5, 300])
+@pytest.mark.parametrize(("similarity", "max_candidates"), [(100, 5), (100, 300), (88, 300)])
 def test_decisions_with_look_ups_scored_ahead_are_the_decisions_without(
-    max_candidates: int,
+    similarity: int, max_candidates: int,
 ) -> None:
     """The story stage scores a batch's look-ups ahead (``scores_ahead``); the
     decisions, taken one by one in batch order, must not change. Batches of 150
     candidates cross the scoring chunks, and the rule's newest ``max_candidates``
-    stories change within a batch as its candidates start stories."""
-    policy = dataclasses.replace(POLICY, max_candidates=max_candidates, rate_limit_count=10**6)
+    stories change within a batch as its candidates start stories. With exact
+    matches only (similarity 100) nearly every candidate starts a story, so after
+    the first batch the look-ups are scored ahead, and all of them are foreseen."""
+    policy = dataclasses.replace(POLICY, similarity=similarity, max_candidates=max_candidates,
+                                 rate_limit_count=10**6)
     candidates = statements_of_a_busy_day(600, seed=max_candidates)
     plain, ahead = StoryState(), StoryState()
     outcomes: dict[str, list[str]] = {"plain": [], "ahead": []}
+    scored_ahead = 0
     for start in range(0, len(candidates), 150):
         batch = candidates[start:start + 150]
         now = NOW + start
         scores = ahead.scores_ahead(batch, now, lambda _rule: policy)
-        assert len(scores) == len({word_set(normalise(c.statement.text)) for c in batch})
+        scored_ahead += len(scores)
         for candidate in batch:
             for name, state, lookup in (("plain", plain, None), ("ahead", ahead, scores)):
                 decision = (state.decide_and_record(candidate, now, policy) if lookup is None
@@ -235,3 +239,26 @@ def test_decisions_with_look_ups_scored_ahead_are_the_decisions_without(
     assert outcomes["ahead"] == outcomes["plain"]
     actions = {line.split()[0] for line in outcomes["plain"]}
     assert {"emit", "update"} <= actions  # the corpus exercises the look-up both ways
+    # With exact matches and room for 300 stories per look-up, the later batches are
+    # scored ahead; with 5, never (5 stories cannot outnumber a batch's candidates).
+    if max_candidates == 5:
+        assert scored_ahead == 0
+    elif similarity == 100:
+        assert scored_ahead > 0
+
+
+def test_with_many_stories_every_look_up_of_a_batch_is_scored_ahead() -> None:
+    """A rule with hundreds of recent stories: each candidate of the next batch is
+    compared with its newest 300 of a comparable length, and with the stories the
+    batch's earlier candidates start; all those pairs were scored ahead."""
+    policy = dataclasses.replace(POLICY, similarity=100, rate_limit_count=10**6)
+    state = StoryState()
+    known, batch = statements_of_a_busy_day(1300, seed=3)[:1200], statements_of_a_busy_day(
+        100, seed=4)
+    for candidate in known:
+        state.decide_and_record(candidate, NOW, policy)
+    scores = state.scores_ahead(batch, NOW + 1, lambda _rule: policy)
+    assert len(scores) == len({word_set(normalise(c.statement.text)) for c in batch})
+    for candidate in batch:
+        state.decide_and_record(candidate, NOW + 1, policy, (), scores)
+    assert scores.scored_late == 0
