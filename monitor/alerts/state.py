@@ -83,58 +83,53 @@ class StoryState:
     def scores_ahead(
         self, candidates: Sequence[Alert], now: float, policy_of: Callable[[str], Policy]
     ) -> BatchScores:
-        """The look-ups that deciding ``candidates`` is likely to make, scored now in a
-        few calls that release the GIL: each candidate against its rule's newest
-        stories of a comparable length and against the stories the batch's other
-        candidates of the rule may start. Deciding with the result gives the same
-        decisions as without it; it only moves the scoring.
+        """The look-ups that deciding ``candidates`` in order is likely to make, scored
+        now in a few calls that release the GIL: each candidate against its rule's
+        newest stories of a comparable length and against the stories the rule's
+        earlier candidates in the batch may start. Deciding with the result gives
+        the same decisions as without it; it only moves the scoring.
 
-        A rule's candidates are scored in chunks of similar length, so that the
-        stories of one chunk's length band are nearly those of each candidate's.
-        A chunk is scored ahead only if the rule's recent stories in its band
-        outnumber the batch's candidates there: otherwise most of the scores would
-        be against candidates that may never start a story (a batch of syndicated
-        copies of a few stories), and the few look-ups left are cheap to take in turn."""
+        A chunk of a rule's candidates is scored ahead only if the rule's recent
+        stories outnumber the batch's candidates it is scored against: otherwise
+        most of the scores would be against candidates that may never start a story
+        (a batch of copies of a few stories), and the few look-ups left are cheap to
+        take in turn."""
         scores = BatchScores()
-        by_rule: dict[str, dict[str, str]] = {}
+        by_rule: dict[str, dict[str, None]] = {}
         for candidate in candidates:
-            text = normalise(candidate.statement.text)
-            by_rule.setdefault(candidate.rule, {})[text] = word_set(text)
-        for rule, words in by_rule.items():
+            by_rule.setdefault(candidate.rule, {})[normalise(candidate.statement.text)] = None
+        for rule, distinct in by_rule.items():
             policy = policy_of(rule)
-            texts = sorted(words, key=len)
+            texts = list(distinct)
+            queries = [word_set(text) for text in texts]
             for start in range(0, len(texts), SCORE_AHEAD_CHUNK):
-                chunk = texts[start:start + SCORE_AHEAD_CHUNK]
-                shortest, longest = length_band(len(chunk[0]))[0], length_band(len(chunk[-1]))[1]
-                known = self._recent_words(rule, chunk, now, policy)
-                batch = [words[t] for t in texts if shortest <= len(t) <= longest]
-                if len(known) < len(batch):
+                end = start + SCORE_AHEAD_CHUNK
+                lengths = [len(text) for text in texts[start:end]]
+                known = self._recent_words(rule, min(lengths), max(lengths), now, policy)
+                if len(known) < end:
                     continue
-                scores.add([words[t] for t in chunk], list(dict.fromkeys(known + batch)),
+                scores.add(queries[start:end], list(dict.fromkeys(known + queries[:end])),
                            policy.similarity)
         return scores
 
-    def _recent_words(self, rule: str, texts: Sequence[str], now: float, policy: Policy
-                      ) -> list[str]:
-        """Word sets of the rule's stories of the story window, newest first, that may
-        be among the ``max_candidates`` compared with one of ``texts`` (shortest
-        first): those of a length comparable with one of them, until
-        ``max_candidates`` of a length comparable with all of them are found (older
-        ones are compared with none), or four times as many in all."""
-        shortest, longest = length_band(len(texts[0]))[0], length_band(len(texts[-1]))[1]
-        all_from, all_to = length_band(len(texts[-1]))[0], length_band(len(texts[0]))[1]
+    def _recent_words(self, rule: str, shortest: int, longest: int, now: float,
+                      policy: Policy) -> list[str]:
+        """Word sets of the rule's newest ``max_candidates`` stories of the story
+        window whose length is comparable with a text of ``shortest`` to ``longest``
+        characters.
+
+        A candidate whose band is narrower may be compared with an older story than
+        these: that pair is scored when asked. Reaching further back would score
+        every candidate against stories most of them never see."""
+        low, high = length_band(shortest)[0], length_band(longest)[1]
         window_start, most = now - policy.story_window_s, policy.max_candidates
         found: list[str] = []
-        comparable_with_all = 0
         for alert_id in reversed(self._by_rule.get(rule, {})):
             story = self._stories[alert_id]
-            if (story.first_seen <= window_start or comparable_with_all >= most
-                    or len(found) >= 4 * most):
+            if story.first_seen <= window_start or len(found) >= most:
                 break
-            length = len(story.text)
-            if shortest <= length <= longest:
+            if low <= len(story.text) <= high:
                 found.append(story.words)
-                comparable_with_all += all_from <= length <= all_to
         return found
 
     def _candidate_stories(self, candidate: Alert, now: float, policy: Policy) -> list[Story]:
