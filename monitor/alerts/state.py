@@ -90,7 +90,8 @@ class StoryState:
         the same decisions as without it; it only moves the scoring.
 
         A chunk of a rule's candidates is scored ahead only if the rule's recent
-        stories outnumber the batch's candidates it is scored against: otherwise
+        stories are at least as many as the batch's candidates it is scored
+        against: otherwise
         most of the scores would be against candidates that may never start a story
         (a batch of copies of a few stories), and the few look-ups left are cheap to
         take in turn."""
@@ -106,9 +107,10 @@ class StoryState:
                 end = start + SCORE_AHEAD_CHUNK
                 lengths = [len(text) for text in texts[start:end]]
                 known = self._recent_words(rule, min(lengths), max(lengths), now, policy)
-                if len(known) < end:
+                earlier = queries[:end]  # the chunk's own and the rule's earlier candidates
+                if len(known) < len(earlier):
                     continue
-                scores.add(queries[start:end], list(dict.fromkeys(known + queries[:end])),
+                scores.add(queries[start:end], list(dict.fromkeys(known + earlier)),
                            policy.similarity)
         return scores
 
