@@ -10,7 +10,8 @@ candidates is decided, :meth:`BatchScores.add` scores each of them against
 the stories it is likely to be compared with, including the stories the
 batch's earlier candidates will start, in one RapidFuzz ``cdist`` call, which
 runs without holding the GIL, so the process's other threads (rule matching,
-delivery, Kafka's I/O) run meanwhile. A score is a function of the two word
+delivery, Kafka's I/O) run meanwhile, and on every core
+(:data:`SCORING_WORKERS`). A score is a function of the two word
 sets alone, so an answer read from the batch is the answer
 :func:`plain_lookup` gives; any pair the batch did not score is scored then.
 """
@@ -25,6 +26,11 @@ from rapidfuzz import fuzz, process
 #: ``(query, choices, cutoff)`` → ``(score, index in choices)`` for every choice whose
 #: token-set similarity with ``query`` is at least ``cutoff`` (> 0), in choice order.
 Lookup = Callable[[str, Sequence[str], float], list[tuple[float, int]]]
+
+#: Threads one batch's scoring is split over (RapidFuzz's ``workers``): -1, every
+#: core. The story decisions are the one stage a second process cannot share, so
+#: their scoring may use the cores the process's other stages leave idle.
+SCORING_WORKERS = -1
 
 
 def plain_lookup(query: str, choices: Sequence[str], cutoff: float) -> list[tuple[float, int]]:
@@ -55,7 +61,8 @@ class BatchScores:
         if not asked or not choices:
             return
         matrix = process.cdist(asked, choices, scorer=fuzz.token_set_ratio,
-                               score_cutoff=cutoff, dtype=np.float64)
+                               score_cutoff=cutoff, dtype=np.float64,
+                               workers=SCORING_WORKERS)
         # Pairs that reach the cutoff are picked out in C, not row by row here.
         rows, columns = np.nonzero(matrix >= cutoff)
         hits: list[dict[str, float]] = [{} for _ in asked]
