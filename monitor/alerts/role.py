@@ -210,6 +210,11 @@ class StoryRole:
             settle=lambda _settled: self._states.flush(),
             rewound=self._states.invalidate,
             prepare=self.prepare,
+            # The one partition of these decisions sets the pace of the alerts
+            # role: read and score the next batch while the broker acknowledges
+            # this one's outputs and changes.
+            overlap=True,
+            revocations=lambda: self._states.revocations,
         )
         #: Each partition's look-ups for the batch in hand, scored ahead.
         self._lookups: dict[int, Lookup] = {}

@@ -107,6 +107,7 @@ class PartitionStates(Generic[S]):
         self._coalesce = coalesce
         #: With ``coalesce``: each partition's unsent changes, the last per key.
         self._pending: dict[int, dict[str, bytes | None]] = {}
+        self._revocations = 0
 
     # -- AssignmentListener (take note only) ---------------------------------
     def assigned(self, partitions: Sequence[TopicPartition]) -> None:
@@ -115,12 +116,21 @@ class PartitionStates(Generic[S]):
 
     def revoked(self, partitions: Sequence[TopicPartition]) -> None:
         with self._lock:
+            self._revocations += 1
             for _, partition in partitions:
                 self._fresh.discard(partition)
                 self._states.pop(partition, None)
                 # Unsent changes belong to uncommitted records: the new owner
                 # reads those again.
                 self._pending.pop(partition, None)
+
+    @property
+    def revocations(self) -> int:
+        """How many times partitions were taken away: the stage worker's
+        ``revocations``, so that records handled on state since dropped are not
+        committed (their changes went with it)."""
+        with self._lock:
+            return self._revocations
 
     # -- the stage's thread -----------------------------------------------------
     def state(self, partition: int) -> S:

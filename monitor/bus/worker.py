@@ -20,6 +20,23 @@ Guarantees (at-least-once, nothing lost):
   decisions score a batch's look-ups in one call) is given the batch's
   decoded messages in ``prepare`` before any is handled; what it prepares
   must not change what the handler decides, only how fast.
+* A stage run with ``overlap`` (the story decisions, whose one partition sets
+  the pace of the alerts role) does not wait for a batch's acknowledgements
+  before it reads the next: it polls and prepares batch *k* while the broker
+  acknowledges batch *k-1*'s outputs, then, with one flush, sends *k-1*'s
+  ``settle`` changes and commits *k-2* (whose outputs and changes that flush
+  acknowledged), and only then handles *k*. The guarantees above still hold
+  (a record is committed after its outputs and its changes are acknowledged;
+  changes are sent after the outputs they follow); records are committed two
+  batches later, and a failure rewinds every record not yet committed. An
+  empty poll, a retryable failure and the end of :meth:`StageWorker.run`
+  settle everything in flight at once.
+* A stage whose state is dropped when its partitions are taken away (state
+  kept per partition, :mod:`monitor.bus.changelog`) passes ``revocations``, a
+  count of those events: records handled before one are not committed (the
+  broker accepts a commit from a member of the group whatever it holds, and
+  their unsent changes went with the state), but read again, by this process
+  or the partition's new owner.
 
 A watchdog runs with the loop: when the consumer has records waiting (its
 lag) and no poll has returned any for ``stall_after_s`` seconds (config
@@ -114,6 +131,8 @@ class StageWorker(Generic[M]):
         settle: Settle | None = None,
         rewound: Callable[[], None] | None = None,
         prepare: Prepare[M] | None = None,
+        overlap: bool = False,
+        revocations: Callable[[], int] | None = None,
     ) -> None:
         self.stage = stage
         self._consumer = consumer
@@ -132,6 +151,14 @@ class StageWorker(Generic[M]):
         self._settle = settle
         self._rewound = rewound
         self._prepare: Prepare[M] | None = prepare
+        self._overlap = overlap
+        #: In flight with ``overlap``: records whose outputs were sent (their changes
+        #: not yet), and records whose changes were sent too, not yet committed.
+        self._handled: list[Record] = []
+        self._journalled: list[Record] = []
+        self._revocations = revocations
+        #: ``revocations`` when the records in flight began to be handled.
+        self._flight_epoch = revocations() if revocations is not None else 0
         #: Monotonic time of the last poll that returned records (or found none waiting).
         self._last_read = clock.monotonic()
         #: Seconds to wait before polling again after a retryable failure.
@@ -140,14 +167,18 @@ class StageWorker(Generic[M]):
         self.record: Record | None = None
 
     def run_once(self, timeout_s: float | None = None) -> int:
-        """Poll one batch and handle it; return how many records were settled."""
+        """Poll one batch and handle it; return how many records were settled
+        (with ``overlap``: handled, to be settled with the next batches)."""
         batch = self._consumer.poll(self._poll_timeout_s if timeout_s is None else timeout_s)
         if batch:
             self._read_something()
+        if self._overlap:
+            return self._overlapped(batch)
         return self.handle_batch(batch)
 
     def handle_batch(self, batch: Sequence[Record]) -> int:
-        """Handle records in order, stopping at the first retryable failure.
+        """Handle records in order, stopping at the first retryable failure, and
+        settle them before returning (records in flight from overlapped runs first).
 
         On a retryable failure every partition with unhandled records in the
         batch is rewound to its first unhandled record, so nothing after the
@@ -157,33 +188,126 @@ class StageWorker(Generic[M]):
         hook runs between the flush and the commit; the ``rewound`` hook after
         any rewind, once the settled records are settled.
         """
-        settled: list[Record] = []
+        if not self._settle_in_flight(batch):
+            return 0
         self.pause_s = 0.0
-        rewound = False
         decoded = self._prepared(batch) if self._prepare is not None and batch else {}
+        self._flight_epoch = self._epoch()
+        self._handled, rewound = self._handle_records(batch, decoded)
+        settled = len(self._handled)
+        if not self._settle_in_flight(batch):
+            return 0
+        if rewound:
+            self._after_rewind()
+        return settled
+
+    def _overlapped(self, batch: Sequence[Record]) -> int:
+        """One step of the ``overlap`` pipeline (see the module docstring): prepare
+        ``batch`` while the previous one is acknowledged, move the records in flight
+        on, then handle ``batch``. An empty poll settles everything in flight."""
+        if not batch:
+            self._settle_in_flight(())
+            return 0
+        self.pause_s = 0.0
+        decoded = self._prepared(batch) if self._prepare is not None else {}
+        if not self._advance(batch):
+            return 0
+        if not (self._handled or self._journalled):
+            self._flight_epoch = self._epoch()
+        handled, rewound = self._handle_records(batch, decoded)
+        self._handled = handled
+        if rewound and self._settle_in_flight(batch):
+            self._after_rewind()
+        return len(handled)
+
+    def _handle_records(self, batch: Sequence[Record], decoded: dict[int, M]
+                        ) -> tuple[list[Record], bool]:
+        """Handle ``batch`` in order up to the first retryable failure (whose record
+        and followers are rewound); the records handled, and whether it failed."""
+        handled: list[Record] = []
         for index, record in enumerate(batch):
             try:
                 self._handle_record(record, decoded.get(index))
             except RetryableError as exc:
                 self._retry_later(batch[index:], exc)
-                rewound = True
-                break
-            settled.append(record)
-        if settled:
-            try:
+                return handled, True
+            handled.append(record)
+        return handled, False
+
+    def _advance(self, unhandled: Sequence[Record]) -> bool:
+        """With ``overlap``: one flush acknowledges the outputs of the records
+        handled last and the changes of those before; the latter are committed,
+        the former's changes sent (``settle``; without it they are committed too).
+        On a retryable failure everything not committed, ``unhandled`` included,
+        is rewound and False returned."""
+        if self._revoked_in_flight(unhandled):
+            return False
+        try:
+            self._producer.flush()
+            self._consumer.commit(self._journalled)
+            self._journalled = []
+            if self._settle is None:
+                self._consumer.commit(self._handled)
+            elif self._handled:
+                self._settle(self._handled)
+                self._journalled = self._handled
+            self._handled = []
+        except RetryableError as exc:
+            self._rewind_in_flight(unhandled, exc)
+            return False
+        self._attempt = 0
+        return True
+
+    def _settle_in_flight(self, unhandled: Sequence[Record]) -> bool:
+        """Flush, settle and commit every record in flight now. On a retryable
+        failure they are rewound with ``unhandled`` and False returned."""
+        if not (self._handled or self._journalled):
+            return True
+        if self._revoked_in_flight(unhandled):
+            return False
+        try:
+            self._producer.flush()
+            if self._handled and self._settle is not None:
+                self._settle(self._handled)
                 self._producer.flush()
-                if self._settle is not None:
-                    self._settle(settled)
-                    self._producer.flush()
-                self._consumer.commit(settled)
-            except RetryableError as exc:
-                self._retry_later(batch, exc)
-                self._after_rewind()
-                return 0
-            self._attempt = 0
-        if rewound:
-            self._after_rewind()
-        return len(settled)
+            self._consumer.commit([*self._journalled, *self._handled])
+        except RetryableError as exc:
+            self._rewind_in_flight(unhandled, exc)
+            return False
+        self._journalled, self._handled = [], []
+        self._attempt = 0
+        return True
+
+    def _epoch(self) -> int:
+        return self._revocations() if self._revocations is not None else 0
+
+    def _revoked_in_flight(self, unhandled: Sequence[Record]) -> bool:
+        """Whether partitions were taken away since the records in flight began to
+        be handled; if so they are not committed but read again, with ``unhandled``
+        (each partition rewound to its oldest; the state rebuilt by ``rewound``)."""
+        if self._epoch() == self._flight_epoch:
+            return False
+        in_flight = [*self._journalled, *self._handled, *unhandled]
+        self._journalled, self._handled = [], []
+        first_per_partition: dict[tuple[str, int], Record] = {}
+        for record in in_flight:
+            first_per_partition.setdefault((record.topic, record.partition), record)
+        for record in first_per_partition.values():
+            self._consumer.seek_back(record)
+        self._flight_epoch = self._epoch()
+        self._after_rewind()
+        log.info("stage %s: partitions were reassigned; %d records not committed are read "
+                 "again", self.stage, len(in_flight), extra={"stage": self.stage})
+        return True
+
+    def _rewind_in_flight(self, unhandled: Sequence[Record], exc: RetryableError) -> None:
+        """Rewind every record not committed (in flight, then ``unhandled``): each
+        partition to its oldest; the stage's state is rebuilt (``rewound``)."""
+        in_flight = [*self._journalled, *self._handled, *unhandled]
+        self._journalled, self._handled = [], []
+        if in_flight:
+            self._retry_later(in_flight, exc)
+        self._after_rewind()
 
     def _prepared(self, batch: Sequence[Record]) -> dict[int, M]:
         """The batch's messages decoded, by position, once ``prepare`` has seen them.
@@ -234,6 +358,7 @@ class StageWorker(Generic[M]):
                 next_report = self._clock.monotonic() + self._lag_report_s
             if self.pause_s:
                 stop.wait(self.pause_s)
+        self._settle_in_flight(())
         self._report_lag()
 
     def close(self) -> None:

@@ -96,6 +96,7 @@ class PublishRole:
             stall_after_s=settings.bus.stage_stall_after_s,
             settle=self._settle,
             rewound=self._rewound,
+            revocations=lambda: self._states.revocations,
         )
 
     def handle(self, found: Article) -> Iterator[Outgoing]:

@@ -107,7 +107,9 @@ def test_a_revoked_partition_loses_its_unsent_changes_and_only_those() -> None:
     held = states(bus, coalesce=True)
     held.state(0).put("mine", b"0")
     held.state(1).put("theirs", b"1")
+    assert held.revocations == 0
     held.revoked([(CHANGELOG, 1)])
+    assert held.revocations == 1  # the worker does not commit what was handled before
     held.flush()
     assert changelog(bus, 0) == [("mine", b"0")]
     assert changelog(bus, 1) == []
