@@ -88,11 +88,13 @@ class BatchScores:
             self.scored_late += len(choices)
             return plain_lookup(query, choices, cutoff)
         hits, scored, _ = known
-        position = dict(zip(choices, range(len(choices)), strict=True))
-        if len(position) == len(choices) and scored.issuperset(position):
-            # Every choice scored and none twice: read the hits, not every choice.
-            return sorted(((score, position[choice]) for choice, score in hits.items()
-                           if choice in position), key=_by_index)
+        if scored.issuperset(choices):
+            # Every choice scored (the usual case): at a high cutoff most queries have
+            # no hit, and the check above ran in C, so only the hits' places are sought.
+            if not hits:
+                return []
+            return [(hits[choice], index) for index, choice in enumerate(choices)
+                    if choice in hits]
         found: list[tuple[float, int]] = []
         unscored: list[int] = []
         for index, choice in enumerate(choices):

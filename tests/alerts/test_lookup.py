@@ -61,3 +61,14 @@ def test_a_query_added_again_at_another_cutoff_keeps_only_the_new_scores() -> No
     assert scores.scored_late == 0
     assert scores("a b c", ["a b c"], 90) == [(100.0, 0)]
     assert scores.scored_late == 1  # scored again: the scores at 90 were replaced
+
+
+def test_choices_all_scored_ahead_are_answered_at_every_place_they_hold() -> None:
+    """Two stories with the same words are both answered, each at its own index."""
+    scores = BatchScores()
+    scores.add(["a b c"], ["a b c", "x y z"], 90)
+    asked = ["a b c", "x y z", "a b c"]
+    assert scores("a b c", asked, 90) == [(100.0, 0), (100.0, 2)] == plain_lookup(
+        "a b c", asked, 90)
+    assert scores("a b c", ["x y z"], 90) == []
+    assert scores.scored_late == 0
