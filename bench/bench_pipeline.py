@@ -657,18 +657,56 @@ def records_on_partitions(address: str, topic: str) -> dict[int, int]:
         consumer.close()
 
 
+#: The consumer groups of the alerts role's stages.
+ALERTS_STAGES = ("alerts", "stories", "delivery")
+
+
+def groups_settled(address: str, groups: Iterable[str], members: int) -> bool:
+    """Whether each of ``groups`` is stable with ``members`` members, each assigned."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=address)
+    try:
+        described = admin.describe_groups(list(groups))
+    finally:
+        admin.close()
+    return all(
+        group["group_state"] == "Stable" and len(group["members"]) == members
+        and all(isinstance(m["member_assignment"], dict) for m in group["members"])
+        for group in described.values()
+    )
+
+
+def copy_topic(address: str, source: str, target: str) -> int:
+    """Copy every record of ``source`` to the same partition of ``target``."""
+    kafka = KafkaBus(KafkaSettings(bootstrap_servers=(address,)))
+    producer = kafka.producer()
+    try:
+        records = kafka.read_all(source, 120)
+        for record in records:
+            producer.send(target, record.key, record.value, partition=record.partition)
+        producer.flush()
+    finally:
+        producer.close()
+        kafka.close()
+    return len(records)
+
+
 def bench_alerts_processes(
     folder: Path, address: str, backlog: TopicNames, count: int, processes: int
 ) -> ScaleRun:
     """The alerts role with ``processes`` processes (each its own state folder and
     Kafka client id) reading the tagged backlog: articles/s from the first
-    notification at the webhook to the last, so start-up and joining the groups are
-    left out."""
+    notification at the webhook to the last. Start-up and joining the groups are
+    left out: the backlog is copied to the run's statements topic once every
+    process has joined every group of the role (otherwise a process joining after
+    the first notification moves partitions mid-run, and the new owner of the story
+    decisions restores their state and handles the records in flight again)."""
     tag = uuid.uuid4().hex[:8]
-    # The same statements; the role's own topics and groups fresh for this run.
+    # The role's own topics (an empty statements topic among them) and groups.
     topics = backlog.model_copy(update={
         name: f"{value}.{tag}" for name, value in backlog.model_dump().items()
-        if name not in ("articles", "statements")})
+        if name != "articles"})
     recorder = FirstAlerts()
     receiver = WebhookReceiver(on_alert=recorder)
     groups = {r: f"bench-{r}-{tag}" for r in STAGE_NAMES}
@@ -687,6 +725,10 @@ def bench_alerts_processes(
             for n in range(processes)
         ]
         try:
+            role_groups = [groups[stage] for stage in ALERTS_STAGES]
+            wait_for(lambda: groups_settled(address, role_groups, processes), 300,
+                     f"{processes} alerts processes in every group of the role")
+            copy_topic(address, backlog.statements, topics.statements)
             wait_for(lambda: recorder.count("bench-8") >= count, 900,
                      f"alerts from {processes} alerts processes")
             if processes > 1:

@@ -116,7 +116,8 @@ class PartitionStates(Generic[S]):
 
     def revoked(self, partitions: Sequence[TopicPartition]) -> None:
         with self._lock:
-            self._revocations += 1
+            if partitions:  # a revocation of nothing drops nothing
+                self._revocations += 1
             for _, partition in partitions:
                 self._fresh.discard(partition)
                 self._states.pop(partition, None)

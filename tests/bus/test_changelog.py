@@ -108,6 +108,8 @@ def test_a_revoked_partition_loses_its_unsent_changes_and_only_those() -> None:
     held.state(0).put("mine", b"0")
     held.state(1).put("theirs", b"1")
     assert held.revocations == 0
+    held.revoked([])
+    assert held.revocations == 0  # nothing was dropped
     held.revoked([(CHANGELOG, 1)])
     assert held.revocations == 1  # the worker does not commit what was handled before
     held.flush()
