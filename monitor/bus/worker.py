@@ -289,11 +289,7 @@ class StageWorker(Generic[M]):
             return False
         in_flight = [*self._journalled, *self._handled, *unhandled]
         self._journalled, self._handled = [], []
-        first_per_partition: dict[tuple[str, int], Record] = {}
-        for record in in_flight:
-            first_per_partition.setdefault((record.topic, record.partition), record)
-        for record in first_per_partition.values():
-            self._consumer.seek_back(record)
+        self._rewind(in_flight)
         self._flight_epoch = self._epoch()
         self._after_rewind()
         log.info("stage %s: partitions were reassigned; %d records not committed are read "
@@ -416,11 +412,7 @@ class StageWorker(Generic[M]):
 
     def _retry_later(self, unhandled: Sequence[Record], exc: RetryableError) -> None:
         """Rewind each partition to its first unhandled record and schedule a pause."""
-        first_per_partition: dict[tuple[str, int], Record] = {}
-        for record in unhandled:
-            first_per_partition.setdefault((record.topic, record.partition), record)
-        for record in first_per_partition.values():
-            self._consumer.seek_back(record)
+        self._rewind(unhandled)
         self._attempt += 1
         self.pause_s = backoff_delay(self._backoff, self._attempt, self._rng, exc.retry_after)
         self._metrics.messages.labels(self.stage, "retry").inc()
@@ -432,6 +424,14 @@ class StageWorker(Generic[M]):
             exc,
             extra=self._context(unhandled[0]),
         )
+
+    def _rewind(self, records: Sequence[Record]) -> None:
+        """Make the next poll return each partition's first of ``records`` again."""
+        first_per_partition: dict[tuple[str, int], Record] = {}
+        for record in records:
+            first_per_partition.setdefault((record.topic, record.partition), record)
+        for record in first_per_partition.values():
+            self._consumer.seek_back(record)
 
     def _context(self, record: Record) -> dict[str, object]:
         """Log fields for ``record``; its key is the article id on article-keyed stages."""
