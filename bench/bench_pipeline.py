@@ -28,7 +28,7 @@ Measured in one run, so the ratios hold on a noisy machine:
   articles/s from the first notification at the webhook to the last, with how
   busy the machine was meanwhile and, for two processes, how many partitions of
   rule matching and delivery the process holding the story decisions had.
-  ``--scale-out-repeats`` pairs (default 3), medians reported.
+  ``--scale-out-repeats`` pairs (default 5), medians reported.
 
 ``--layout split`` (the default) runs each role in a process of its own, as a
 deployment that scales out does (and so the roles use both cores);
@@ -45,7 +45,7 @@ Usage::
     [PYTHONPATH=$(scripts/build-compiled)] \
     .venv/bin/python bench/bench_pipeline.py [--articles 400] [--mix-articles 3000]
         [--rate 100] [--latency-articles 2000] [--scale-out-articles 1000]
-        [--scale-out-repeats 3]
+        [--scale-out-repeats 5]
         [--layout split|split-2|single] [--feeds 4] [--poll-interval 1.0]
 
 Uses ``$MONITOR_TEST_KAFKA`` or starts ``scripts/kafka-local``.
@@ -786,7 +786,7 @@ def main() -> None:
     parser.add_argument("--all-stages-latency-articles", type=int, default=200)
     parser.add_argument("--scale-out-articles", type=int, default=1000,
                         help="tagged alert-dense articles for the 1 vs 2 alerts processes run")
-    parser.add_argument("--scale-out-repeats", type=int, default=3,
+    parser.add_argument("--scale-out-repeats", type=int, default=5,
                         help="pairs of 1- and 2-process runs of the alerts role")
     parser.add_argument("--layout", choices=("split", "split-2", "single"), default="split",
                         help="split: a process per role; split-2: the same with two alerts"
