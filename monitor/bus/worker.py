@@ -287,22 +287,24 @@ class StageWorker(Generic[M]):
         (each partition rewound to its oldest; the state rebuilt by ``rewound``)."""
         if self._epoch() == self._flight_epoch:
             return False
-        in_flight = [*self._journalled, *self._handled, *unhandled]
-        self._journalled, self._handled = [], []
-        self._rewind(in_flight)
-        self._flight_epoch = self._epoch()
-        self._after_rewind()
-        log.info("stage %s: partitions were reassigned; %d records not committed are read "
-                 "again", self.stage, len(in_flight), extra={"stage": self.stage})
+        self._rewind_in_flight(unhandled, None)
         return True
 
-    def _rewind_in_flight(self, unhandled: Sequence[Record], exc: RetryableError) -> None:
+    def _rewind_in_flight(self, unhandled: Sequence[Record],
+                          exc: RetryableError | None) -> None:
         """Rewind every record not committed (in flight, then ``unhandled``): each
-        partition to its oldest; the stage's state is rebuilt (``rewound``)."""
+        partition to its oldest; the stage's state is rebuilt (``rewound``). With
+        ``exc`` it is a retry (counted, after a pause); without, partitions were
+        reassigned."""
         in_flight = [*self._journalled, *self._handled, *unhandled]
         self._journalled, self._handled = [], []
-        if in_flight:
+        if exc is None:
+            self._rewind(in_flight)
+            log.info("stage %s: partitions were reassigned; %d records not committed are "
+                     "read again", self.stage, len(in_flight), extra={"stage": self.stage})
+        elif in_flight:
             self._retry_later(in_flight, exc)
+        self._flight_epoch = self._epoch()
         self._after_rewind()
 
     def _prepared(self, batch: Sequence[Record]) -> dict[int, M]:
